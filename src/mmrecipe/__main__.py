@@ -1,0 +1,3 @@
+from mmrecipe.cli import entry
+
+entry()

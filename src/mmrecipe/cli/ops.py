@@ -1,0 +1,26 @@
+"""``mmrecipe ops``: every registered op with its kind, parameters and defaults."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mmrecipe.registry import all_ops, op_params
+
+
+@click.command("ops")
+@click.argument("name", required=False)
+def command(name: str | None) -> None:
+    """List ops (or show one) with their parameters and defaults."""
+    console = Console()
+    for op_name, cls in all_ops().items():
+        if name and op_name != name:
+            continue
+        doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+        console.print(f"[bold]{op_name}[/] ({cls.kind.value}) {doc}", highlight=False)
+        table = Table(box=None, show_header=False, pad_edge=False)
+        for p in op_params(cls):
+            default = "required" if p.required else repr(p.default)
+            table.add_row(f"  {p.name}", p.annotation, default, p.doc)
+        console.print(table)

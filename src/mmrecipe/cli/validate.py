@@ -1,0 +1,19 @@
+"""``mmrecipe validate``: check a recipe (schema, op parameters, contracts) without running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mmrecipe.recipe import load_recipe
+
+
+@click.command("validate")
+@click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+def command(recipe: Path, overrides: tuple[str, ...]) -> None:
+    """Validate RECIPE: every op exists, its parameters type-check, reads follow writes."""
+    spec = load_recipe(recipe, list(overrides))
+    click.echo(f"ok: {spec.name}: {len(spec.ops)} step(s): "
+               + " -> ".join(s.name for s in spec.ops))

@@ -1,0 +1,56 @@
+"""What an op gets in ``setup``: the run dir, the state store and the recipe's backends."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.state import StateStore
+
+
+@dataclass
+class OpContext:
+    """Shared by all ops of one run (one worker)."""
+
+    run_dir: Path
+    state: StateStore | None = None
+    #: named backend specs from the recipe's ``backends:`` section (picklable dicts)
+    backend_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: False when the user passed ``--no-cache``
+    use_cache: bool = True
+    _backends: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def image_dir(self) -> Path:
+        """Where ops write the images they produce (normalized or synthesized)."""
+        path = self.run_dir / "images"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def backend(self, name: str) -> Any:
+        """The backend named ``name`` in the recipe, built once and shared by the ops."""
+        with self._lock:
+            if name not in self._backends:
+                if name not in self.backend_specs:
+                    known = ", ".join(sorted(self.backend_specs)) or "none"
+                    raise ConfigError(
+                        f"backend {name!r} is not declared in the recipe's backends: (declared: {known})"
+                    )
+                from mmrecipe.backends import build_backend
+
+                self._backends[name] = build_backend(name, self.backend_specs[name], self)
+            return self._backends[name]
+
+    async def aclose(self) -> None:
+        """Close the backends built during the run (inside the run's event loop)."""
+        for backend in self._backends.values():
+            close = getattr(backend, "aclose", None) or getattr(backend, "close", None)
+            if close is not None:
+                result = close()
+                if hasattr(result, "__await__"):
+                    await result
+        self._backends.clear()

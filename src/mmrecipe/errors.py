@@ -1,0 +1,17 @@
+"""Errors that the CLI turns into one readable line instead of a traceback."""
+
+
+class MMRecipeError(Exception):
+    """Base of the errors a user can fix (configuration, missing input, unusable backend)."""
+
+
+class ConfigError(MMRecipeError):
+    """The recipe, an override or a command-line argument is wrong."""
+
+
+class InputError(MMRecipeError):
+    """The input path or format cannot be read."""
+
+
+class BackendError(MMRecipeError):
+    """A model backend cannot be built or cannot serve what the recipe asks of it."""

@@ -1,0 +1,448 @@
+"""The local executor: streams shards through the ops on one machine, resumably.
+
+Data flow (datatrove's shape, with NeMo Curator's per-stage lifecycle):
+
+* the input (a reader, or a source op) is cut into shards of ``shard_size`` samples in a
+  deterministic order; at most ``shards_in_flight`` shards are in memory at once;
+* each shard goes through the steps in order; CPU ops run in a thread pool, I/O-bound ops as
+  coroutines with a whole shard's requests in flight;
+* a barrier op (dedup, fit-then-apply) splits the recipe into phases: the phase before it writes
+  its shards to ``state/stage-K/``, the barrier ``fit``s on all of them, and the next phase streams
+  them on;
+* every finished shard's files are written to temporary names, renamed into place, and only then
+  recorded as finished in the state store: a crash loses at most the shards in flight, and a rerun
+  into the same run dir skips finished shards, so it ends with no duplicates and nothing lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmrecipe.context import OpContext
+from mmrecipe.errors import ConfigError
+from mmrecipe.executor.progress import ProgressView
+from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
+from mmrecipe.io.samples import SamplesReader
+from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
+from mmrecipe.recipe import Recipe, StepSpec
+from mmrecipe.registry import build_op
+from mmrecipe.rundir import RunDir
+from mmrecipe.sample import Sample
+from mmrecipe.state import StateStore
+from mmrecipe.stats import StepStats, current_step_stats
+
+READ_STEP = "read"
+
+
+@dataclass
+class Step:
+    spec: StepSpec
+    op: Op
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass
+class Phase:
+    index: int
+    steps: list[Step]
+    barrier: Step | None = None
+    final: bool = False
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    stats: dict[str, Any]
+    resumed_shards: int = 0
+    processed_shards: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+class LocalExecutor:
+    """Runs a recipe into a run dir on this machine."""
+
+    def __init__(self, recipe: Recipe, run_dir: Path, *, limit: int | None = None,
+                 use_cache: bool = True, quiet: bool = False,
+                 progress: ProgressView | None = None) -> None:
+        self.recipe = recipe
+        self.layout = RunDir(run_dir)
+        self.limit = limit
+        self.use_cache = use_cache
+        self.progress = progress or ProgressView(quiet=quiet)
+        self.source: SourceOp | None = None
+        self.phases = self._plan()
+
+    # planning ---------------------------------------------------------------------------
+    def _plan(self) -> list[Phase]:
+        steps = [Step(spec, build_op(spec.op, spec.name, spec.params)) for spec in self.recipe.ops]
+        if steps and steps[0].op.kind == OpKind.SOURCE:
+            self.source = steps.pop(0).op  # type: ignore[assignment]
+        elif self.recipe.input.path is None:
+            raise ConfigError(
+                "the recipe has no input: give --input PATH (or input.path) or start with a source op"
+            )
+        for s in steps:
+            if s.op.kind == OpKind.SOURCE:
+                raise ConfigError(f"step {s.name!r}: a source op must be the first step")
+        phases = [Phase(index=0, steps=[])]
+        for s in steps:
+            if s.op.kind == OpKind.BARRIER:
+                phases.append(Phase(index=len(phases), steps=[s], barrier=s))
+            else:
+                phases[-1].steps.append(s)
+        phases[-1].final = True
+        return phases
+
+    def all_steps(self) -> list[Step]:
+        return [s for p in self.phases for s in p.steps]
+
+    # running ----------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        layout = self.layout
+        layout.create()
+        state = StateStore(layout.state_db)
+        ctx = OpContext(run_dir=layout.root, state=state,
+                        backend_specs=dict(self.recipe.backends), use_cache=self.use_cache)
+        result = RunResult(run_dir=layout.root, stats={})
+        try:
+            self._check_fingerprint(state, result)
+            layout.write_recipe(self.recipe)
+            started = time.time()
+            ops = ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
+            for op in ops:
+                op.setup(ctx)
+            try:
+                asyncio.run(self._run_phases(state, ctx, result))
+            finally:
+                for op in ops:
+                    op.teardown()
+            result.stats = self._write_stats(state, time.time() - started)
+        finally:
+            self.progress.stop()
+            state.close()
+        return result
+
+    def _check_fingerprint(self, state: StateStore, result: RunResult) -> None:
+        fingerprint = self.recipe.fingerprint({"limit": self.limit})
+        previous = state.get_meta("fingerprint")
+        if previous is not None and previous != fingerprint:
+            msg = ("recipe or input changed since the last run in this dir: redoing every shard "
+                   "(cached model answers are reused)")
+            self.progress.log(msg)
+            result.messages.append(msg)
+            state.reset_shards()
+            self.layout.clear_outputs()
+        elif previous is not None:
+            done = sum(len(state.finished_shards(p.index)) for p in self.phases)
+            if done:
+                msg = f"resuming run in {self.layout.root}: {done} finished shard(s) are kept"
+                self.progress.log(msg)
+                result.messages.append(msg)
+                result.resumed_shards = done
+        state.set_meta("fingerprint", fingerprint)
+        self.layout.remove_temporaries()
+
+    async def _run_phases(self, state: StateStore, ctx: OpContext, result: RunResult) -> None:
+        loop = asyncio.get_running_loop()
+        threads = self.recipe.executor.cpu_threads or max(2, os.cpu_count() or 2)
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=threads))
+        try:
+            for phase in self.phases:
+                await self._run_phase(phase, state, result)
+        finally:
+            await ctx.aclose()
+
+    async def _run_phase(self, phase: Phase, state: StateStore, result: RunResult) -> None:
+        finished = state.finished_shards(phase.index)
+        if phase.barrier is not None:
+            barrier_op = phase.barrier.op
+            assert isinstance(barrier_op, BarrierOp)
+            self.progress.log(f"{phase.barrier.name}: fitting on all samples so far")
+            t0 = time.perf_counter()
+            await asyncio.to_thread(barrier_op.fit, self._iter_stage(phase.index - 1, state))
+            state.set_barrier_stats(phase.index, {"fit_seconds": time.perf_counter() - t0})
+        total = self._input_count(phase)
+        self.progress.start_phase(phase.index, len(self.phases), total,
+                                  [s.name for s in phase.steps])
+        sem = asyncio.Semaphore(self.recipe.executor.shards_in_flight)
+        tasks: set[asyncio.Task[None]] = set()
+        failure: list[BaseException] = []
+
+        async def worker(shard: int, pending: PendingShard) -> None:
+            try:
+                samples = await asyncio.to_thread(pending.load)
+                await self._process_shard(phase, shard, samples, state)
+                result.processed_shards += 1
+            except BaseException as exc:  # noqa: BLE001 - reported after the other shards stop
+                failure.append(exc)
+            finally:
+                sem.release()
+
+        chunks = self._chunks(phase, state)
+        shard = 0
+        while not failure:
+            await sem.acquire()
+            chunk = await asyncio.to_thread(next, chunks, None)
+            if chunk is None:
+                sem.release()
+                break
+            if shard in finished:
+                self.progress.advance_input(chunk.size, resumed=True)
+                sem.release()
+            else:
+                task = asyncio.create_task(worker(shard, chunk))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            shard += 1
+        if tasks:
+            await asyncio.gather(*tasks)
+        if failure:
+            raise failure[0]
+        state.set_meta(f"phase{phase.index}_shards", str(shard))
+
+    def _input_count(self, phase: Phase) -> int | None:
+        if phase.index > 0:
+            return None
+        if self.source is not None:
+            n = self.source.count()
+        else:
+            n = self._reader().count()
+        if n is not None and self.limit is not None:
+            n = min(n, self.limit)
+        return n
+
+    def _reader(self) -> Any:
+        spec = self.recipe.input
+        assert spec.path is not None
+        return open_reader(
+            spec.format, Path(spec.path).expanduser(),
+            image_root=Path(spec.image_root).expanduser() if spec.image_root else None,
+            materialize_dir=self.layout.images / "input",
+            **spec.options,
+        )
+
+    def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
+        size = self.recipe.executor.shard_size
+        if phase.index > 0:
+            n_prev = int(state.get_meta(f"phase{phase.index - 1}_shards") or 0)
+            for shard in range(n_prev):
+                path = self.layout.stage_file(phase.index - 1, shard)
+                yield PendingShard(size=0, load=lambda p=path: _read_stage(p))
+            return
+        if self.source is not None:
+            source = self.source
+            n = source.count() if self.limit is None else min(source.count(), self.limit)
+            for start in range(0, n, size):
+                stop = min(start + size, n)
+                yield PendingShard(size=stop - start,
+                                   load=lambda a=start, b=stop: source.generate(a, b))
+            return
+        chunk: list[Sample] = []
+        taken = 0
+        for sample in self._reader():
+            if self.limit is not None and taken >= self.limit:
+                break
+            chunk.append(sample)
+            taken += 1
+            if len(chunk) >= size:
+                yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+                chunk = []
+        if chunk:
+            yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+
+    def _iter_stage(self, phase: int, state: StateStore) -> Iterator[Sample]:
+        for pending in self._chunks(Phase(index=phase + 1, steps=[]), state):
+            yield from pending.load()
+
+    async def _process_shard(self, phase: Phase, shard: int, samples: list[Sample],
+                             state: StateStore) -> None:
+        stats: dict[str, StepStats] = {}
+        rejects: list[Sample] = []
+        if phase.index == 0:
+            read = stats.setdefault(READ_STEP, StepStats())
+            read.n_in = len(samples)
+            for s in samples:
+                if s.rejected:
+                    assert s.rejection is not None
+                    read.rejected[s.rejection.reason] += 1
+                    rejects.append(s)
+            samples = [s for s in samples if not s.rejected]
+            read.n_out = len(samples)
+        n_in = len(samples)
+        for step in phase.steps:
+            samples = await self._run_step(step, samples, stats.setdefault(step.name, StepStats()),
+                                           rejects)
+        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        state.mark_finished(phase.index, shard, n_in, len(samples),
+                            {k: v.to_dict() for k, v in stats.items()})
+        self.progress.shard_done(phase.index, n_in, stats)
+
+    async def _run_step(self, step: Step, samples: list[Sample], st: StepStats,
+                        rejects: list[Sample]) -> list[Sample]:
+        selected = [s for s in samples if s.branch == step.spec.branch]
+        others = [s for s in samples if s.branch != step.spec.branch]
+        if not selected:
+            return samples
+        st.n_in += len(selected)
+        op = step.op
+        size = op.batch_size or (len(selected) if op.io_bound else self.recipe.executor.batch_size)
+        token = current_step_stats.set(st)
+        t0 = time.perf_counter()
+        outputs: list[Sample] = []
+        try:
+            for i in range(0, len(selected), size):
+                outputs.extend(await self._call_op(op, selected[i:i + size]))
+        finally:
+            st.seconds += time.perf_counter() - t0
+            current_step_stats.reset(token)
+        kept: list[Sample] = []
+        for s in outputs:
+            if s.rejection is None:
+                kept.append(s)
+                continue
+            route = step.spec.route.get(s.rejection.reason) or step.spec.route.get("*")
+            if route:
+                s.trace.setdefault("routes", []).append(s.rejection.to_dict())
+                s.branch = route
+                s.rejection = None
+                st.routed[route] += 1
+                kept.append(s)
+            else:
+                st.rejected[s.rejection.reason] += 1
+                rejects.append(s)
+        st.n_out += sum(1 for s in kept if s.branch == step.spec.branch)
+        return kept + others
+
+    async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:
+        """Run one batch; if the op raises, retry sample by sample so one bad sample only
+        rejects itself (with the error as its reason) and the run goes on."""
+        try:
+            return await op.aprocess_batch(batch)
+        except Exception:  # noqa: BLE001
+            if len(batch) == 1:
+                return [self._error_reject(op, batch[0])]
+        out: list[Sample] = []
+        for sample in batch:
+            try:
+                out.extend(await op.aprocess_batch([sample]))
+            except Exception:  # noqa: BLE001
+                out.append(self._error_reject(op, sample))
+        return out
+
+    @staticmethod
+    def _error_reject(op: Op, sample: Sample) -> Sample:
+        exc_text = traceback.format_exc(limit=3).strip().splitlines()
+        last = exc_text[-1] if exc_text else "unknown error"
+        return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
+
+    def _write_shard(self, phase: Phase, shard: int, kept: list[Sample],
+                     rejects: list[Sample]) -> None:
+        layout = self.layout
+        written: list[tuple[Path, Path]] = []
+        if phase.final:
+            formats = self.recipe.output.formats
+            for index, fmt in enumerate(formats):
+                final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
+                written.append((self._write_file(fmt, final, kept), final))
+            final = layout.samples_file(shard)
+            written.append((self._write_file("samples", final, kept), final))
+        else:
+            final = layout.stage_file(phase.index, shard)
+            written.append((self._write_file("samples", final, kept), final))
+        rejects_final = layout.rejects_file(phase.index, shard)
+        if rejects:
+            tmp = rejects_final.with_name(rejects_final.name + ".tmp")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for s in rejects:
+                    fh.write(json.dumps(reject_record(s), ensure_ascii=False) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            written.append((tmp, rejects_final))
+        else:
+            rejects_final.unlink(missing_ok=True)
+        for tmp_path, final_path in written:
+            os.replace(tmp_path, final_path)
+
+    def _write_file(self, fmt: str, final: Path, samples: list[Sample]) -> Path:
+        tmp = final.with_name(final.name + ".tmp")
+        writer = open_writer(fmt, tmp, base_dir=self.layout.root,
+                             keep_fields=self.recipe.output.keep_fields)
+        try:
+            for s in samples:
+                writer.write(s)
+        finally:
+            writer.close()
+        return tmp
+
+    def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
+        stats = collect_stats(state, [READ_STEP] + [s.name for s in self.all_steps()])
+        stats["recipe"] = self.recipe.name
+        stats["wall_seconds"] = round(wall, 3)
+        stats["cache_entries"] = state.cache_size()
+        self.layout.write_stats(stats)
+        return stats
+
+
+@dataclass
+class PendingShard:
+    """A shard's input, loaded only when its task runs (finished shards are never loaded)."""
+
+    size: int
+    load: Callable[[], list[Sample]]
+
+
+def _read_stage(path: Path) -> list[Sample]:
+    return list(SamplesReader(path)) if path.exists() else []
+
+
+def reject_record(sample: Sample) -> dict[str, Any]:
+    """A line of ``rejects/``: id, op, reason and detail first, then the whole sample."""
+    assert sample.rejection is not None
+    record: dict[str, Any] = {"id": sample.id, **sample.rejection.to_dict()}
+    body = sample.to_dict()
+    body.pop("rejection", None)
+    body.pop("id", None)
+    record.update(body)
+    return record
+
+
+def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
+    """Merge per-shard stats of every finished shard into the ``stats.json`` shape."""
+    merged: dict[str, StepStats] = {}
+    for _phase, _shard, shard_stats in state.shard_stats():  # noqa: B007
+        for name, data in shard_stats.items():
+            merged.setdefault(name, StepStats()).merge(StepStats.from_dict(data))
+    names = [n for n in step_order if n in merged] + [n for n in merged if n not in step_order]
+    steps = {n: merged[n].to_dict() for n in names}
+    reasons: dict[str, int] = {}
+    for n in names:
+        for reason, count in merged[n].rejected.items():
+            key = f"{n}:{reason}"
+            reasons[key] = reasons.get(key, 0) + count
+    n_input = merged[READ_STEP].n_in if READ_STEP in merged else 0
+    kept = state.kept_in_phase(last_phase) if (last_phase := state.last_phase()) is not None else 0
+    usage: dict[str, dict[str, int]] = {}
+    for st in merged.values():
+        for backend, counts in st.usage.items():
+            bucket = usage.setdefault(backend, {})
+            for key, value in counts.items():
+                bucket[key] = bucket.get(key, 0) + value
+    return {
+        "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
+        "steps": steps,
+        "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "usage": usage,
+        "barriers": {str(k): v for k, v in state.barrier_stats().items()},
+    }

@@ -1,0 +1,114 @@
+"""What the user sees while a run goes: a rich progress bar with per-step counts and ETA, or,
+with ``--quiet``, one log line per finished shard."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from mmrecipe.stats import StepStats
+
+log = logging.getLogger("mmrecipe")
+
+
+class ProgressView:
+    def __init__(self, quiet: bool = False, console: Console | None = None) -> None:
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.console = console or Console(stderr=True)
+        self._lock = threading.Lock()
+        self._steps: dict[str, StepStats] = {}
+        self._order: list[str] = []
+        self._live: Live | None = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._phase = 0
+        self._phases = 1
+        self._done = 0
+
+    def log(self, message: str) -> None:
+        if self._live is not None:
+            self._live.console.print(message)
+        else:
+            self.console.print(message, highlight=False)
+
+    def start_phase(self, phase: int, n_phases: int, total: int | None, steps: list[str]) -> None:
+        with self._lock:
+            self._phase, self._phases, self._done = phase, n_phases, 0
+            self._order = (["read"] if phase == 0 else []) + steps
+            self._steps = {}
+            if self.quiet:
+                log.info("phase %d/%d: %s samples", phase + 1, n_phases,
+                         total if total is not None else "?")
+                return
+            self._close_live()
+            self._progress = Progress(
+                TextColumn("[bold]phase {task.fields[phase]}[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self._task = self._progress.add_task("samples", total=total,
+                                                 phase=f"{phase + 1}/{n_phases}")
+            self._live = Live(self._render(), console=self.console, refresh_per_second=4,
+                              transient=False)
+            self._live.start()
+
+    def advance_input(self, n: int, resumed: bool = False) -> None:
+        with self._lock:
+            self._done += n
+            if self._progress is not None and self._task is not None:
+                self._progress.advance(self._task, n)
+
+    def shard_done(self, phase: int, n_in: int, stats: dict[str, StepStats]) -> None:
+        with self._lock:
+            for name, st in stats.items():
+                self._steps.setdefault(name, StepStats()).merge(st)
+            read = stats.get("read")
+            n = read.n_in if read is not None else n_in
+            self._done += n
+            if self.quiet:
+                log.info("phase %d: shard done (%d samples, %d so far)", phase + 1, n, self._done)
+                return
+            if self._progress is not None and self._task is not None:
+                self._progress.advance(self._task, n)
+            if self._live is not None:
+                self._live.update(self._render())
+
+    def _render(self) -> Any:
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
+        for col in ("step", "in", "out", "rejected", "seconds"):
+            table.add_column(col, justify="right" if col != "step" else "left")
+        for name in self._order:
+            st = self._steps.get(name, StepStats())
+            table.add_row(name, str(st.n_in), str(st.n_out), str(sum(st.rejected.values())),
+                          f"{st.seconds:.1f}")
+        assert self._progress is not None
+        return Group(self._progress, table)
+
+    def _close_live(self) -> None:
+        if self._live is not None:
+            self._live.update(self._render())
+            self._live.stop()
+            self._live = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._close_live()

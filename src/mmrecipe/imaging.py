@@ -1,0 +1,175 @@
+"""Opening untrusted image files safely and normalizing them to what trainers expect.
+
+Everything here takes bytes a user did not vouch for: a corrupt, truncated, zero-byte or
+bomb file, or a text file with a .jpg name, must give a reason string, never an exception that
+kills a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+# we enforce our own pixel cap before decoding; PIL's warning would only be noise
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+#: formats every common trainer loader reads; others are re-encoded as PNG
+PLAIN_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP", "GIF"})
+PLAIN_MODES = frozenset({"RGB", "L"})
+
+
+class ImageRejected(Exception):
+    """The image cannot be used; ``reason`` is a short machine-readable key."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Limits:
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_pixels: int = 100_000_000
+    max_side: int = 20_000
+    min_side: int = 8
+    max_aspect_ratio: float = 64.0
+    animated: str = "first_frame"  # or "reject"
+
+
+@dataclass
+class CheckedImage:
+    sha256: str
+    size_bytes: int
+    format: str
+    width: int
+    height: int
+    #: normalized pixels when the file itself is not usable as is (None: keep the file)
+    normalized: Image.Image | None = None
+    fixes: list[str] = field(default_factory=list)
+
+
+def check_image(path: str | Path, limits: Limits) -> CheckedImage:
+    """Read, validate and (when needed) normalize one image file, or raise ImageRejected."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageRejected("missing_file", f"{path} does not exist") from None
+    except OSError as exc:
+        raise ImageRejected("unreadable_file", f"{path}: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise ImageRejected("not_a_file", f"{path} is not a regular file")
+    if size == 0:
+        raise ImageRejected("empty_file", f"{path} is empty (0 bytes)")
+    if size > limits.max_file_bytes:
+        raise ImageRejected("file_too_large",
+                            f"{path} is {size} bytes, over max_file_bytes={limits.max_file_bytes}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageRejected("unreadable_file", f"{path}: {exc.strerror or exc}") from None
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected("decompression_bomb", f"{path}: {exc}") from None
+    except UnidentifiedImageError:
+        raise ImageRejected("not_an_image",
+                            f"{path} is not an image PIL can identify (wrong extension?)") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder error is a property of the file
+        raise ImageRejected("corrupt", f"{path}: cannot open: {exc}") from None
+    fmt = im.format or "UNKNOWN"
+    width, height = im.size
+    if width * height > limits.max_pixels:
+        raise ImageRejected("too_many_pixels",
+                            f"{path} is {width}x{height}, over max_pixels={limits.max_pixels} "
+                            "(possible decompression bomb)")
+    if max(width, height) > limits.max_side:
+        raise ImageRejected("too_large", f"{path} is {width}x{height}, over max_side={limits.max_side}")
+    if min(width, height) < limits.min_side:
+        raise ImageRejected("too_small", f"{path} is {width}x{height}, under min_side={limits.min_side}")
+    if max(width, height) / max(1, min(width, height)) > limits.max_aspect_ratio:
+        raise ImageRejected("extreme_aspect_ratio",
+                            f"{path} is {width}x{height}, aspect over {limits.max_aspect_ratio}")
+    n_frames = getattr(im, "n_frames", 1)
+    if n_frames > 1 and limits.animated == "reject":
+        raise ImageRejected("animated", f"{path} has {n_frames} frames")
+    try:
+        im.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected("decompression_bomb", f"{path}: {exc}") from None
+    except OSError as exc:
+        text = str(exc)
+        reason = "truncated" if "truncated" in text or "broken data stream" in text else "corrupt"
+        raise ImageRejected(reason, f"{path}: {text}") from None
+    except Exception as exc:  # noqa: BLE001
+        raise ImageRejected("corrupt", f"{path}: cannot decode: {exc}") from None
+
+    fixes: list[str] = []
+    out = im
+    if n_frames > 1:
+        fixes.append(f"first_of_{n_frames}_frames")
+    orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
+    if orientation not in (1, None):
+        out = ImageOps.exif_transpose(out)
+        fixes.append(f"exif_orientation_{orientation}")
+    if out.mode not in PLAIN_MODES:
+        fixes.append(f"mode_{out.mode}_to_RGB")
+        out = to_rgb(out)
+    if fmt not in PLAIN_FORMATS and "mode_" not in "".join(fixes):
+        fixes.append(f"format_{fmt}_to_PNG")
+    normalized = out if fixes else None
+    if normalized is not None:
+        width, height = normalized.size
+    return CheckedImage(sha256=sha, size_bytes=size, format=fmt, width=width, height=height,
+                        normalized=normalized, fixes=fixes)
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any PIL mode to 8-bit RGB: alpha composited on white, high bit depths scaled down."""
+    mode = im.mode
+    if mode == "P":
+        im = im.convert("RGBA") if "transparency" in im.info else im.convert("RGB")
+        mode = im.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        arr = np.asarray(im).astype(np.float64)
+        if mode.startswith("I;16"):
+            arr = arr / 257.0
+        elif arr.size and arr.max() > 255:
+            arr = arr * (255.0 / arr.max())
+        return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if mode == "CMYK":
+        return im.convert("RGB")
+    return im.convert("RGB")
+
+
+def save_normalized(im: Image.Image, directory: Path, sha256: str) -> Path:
+    """Write a normalized image as PNG named after the source bytes' hash (idempotent)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{sha256}.png"
+    if not target.exists():
+        tmp = directory / f".{sha256}.{os.getpid()}.png.tmp"
+        im.save(tmp, format="PNG")
+        os.replace(tmp, target)
+    return target
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,157 @@
+"""Readers and writers for the formats trainers and datasets use.
+
+| format | read | write |
+| --- | --- | --- |
+| image_folder | a folder of images, recursive | - |
+| llava | LLaVA JSON / JSONL | JSONL |
+| sharegpt | LLaMA-Factory ShareGPT (messages + images) | JSONL |
+| openai | OpenAI chat messages JSONL | JSONL |
+| parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
+| coco | COCO captions / instances JSON | COCO JSON |
+| samples | mmrecipe's lossless sample JSONL | JSONL |
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mmrecipe.errors import InputError
+from mmrecipe.io.base import Reader, Writer
+
+FORMATS: dict[str, dict[str, bool]] = {
+    "image_folder": {"read": True, "write": False},
+    "llava": {"read": True, "write": True},
+    "sharegpt": {"read": True, "write": True},
+    "openai": {"read": True, "write": True},
+    "parquet": {"read": True, "write": True},
+    "coco": {"read": True, "write": True},
+    "samples": {"read": True, "write": True},
+}
+WRITE_SUFFIX = {"llava": ".jsonl", "sharegpt": ".jsonl", "openai": ".jsonl",
+                "parquet": ".parquet", "coco": ".json", "samples": ".jsonl"}
+
+
+def detect_format(path: Path) -> str:
+    """Guess the format of ``path`` from its kind, suffix and first record."""
+    if path.is_dir():
+        if any(path.rglob("*.parquet")):
+            return "parquet"
+        return "image_folder"
+    if path.suffix == ".parquet":
+        return "parquet"
+    if path.suffix not in (".json", ".jsonl"):
+        raise InputError(f"cannot tell the format of {path}; set input.format")
+    first = _first_record(path)
+    if first is None:
+        raise InputError(f"{path} holds no JSON record; set input.format")
+    if "conversations" in first and ("image" in first or "from" in str(first["conversations"])):
+        return "llava"
+    if "images" in first and "annotations" in first or "categories" in first:
+        return "coco"
+    if "fields" in first and "scores" in first:
+        return "samples"
+    if "messages" in first:
+        content = [m.get("content") for m in first["messages"] if isinstance(m, dict)]
+        return "openai" if any(isinstance(c, list) for c in content) else "sharegpt"
+    if "conversations" in first:
+        return "llava"
+    raise InputError(f"cannot tell the format of {path} from its first record; set input.format")
+
+
+def _first_record(path: Path) -> dict[str, Any] | None:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = fh.read(1 << 20)
+    stripped = head.lstrip()
+    if stripped.startswith("{") and path.suffix == ".json":
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            pass
+    if stripped.startswith("["):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return data[0] if data and isinstance(data[0], dict) else None
+        except json.JSONDecodeError:
+            return None
+    for line in stripped.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            return record
+    return None
+
+
+def open_reader(fmt: str, path: Path, image_root: Path | None = None,
+                materialize_dir: Path | None = None, **options: Any) -> Reader:
+    """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes."""
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if fmt == "image_folder":
+        from mmrecipe.io.image_folder import ImageFolderReader
+
+        if not path.is_dir():
+            raise InputError(f"image_folder input must be a folder: {path}")
+        return ImageFolderReader(path, **options)
+    if fmt == "llava":
+        from mmrecipe.io.llava import LlavaReader
+
+        return LlavaReader(path, image_root)
+    if fmt == "sharegpt":
+        from mmrecipe.io.sharegpt import ShareGPTReader
+
+        return ShareGPTReader(path, image_root)
+    if fmt == "openai":
+        from mmrecipe.io.openai_messages import OpenAIReader
+
+        return OpenAIReader(path, image_root, materialize_dir)
+    if fmt == "parquet":
+        from mmrecipe.io.parquet import ParquetReader
+
+        return ParquetReader(path, image_root, materialize_dir)
+    if fmt == "coco":
+        from mmrecipe.io.coco import CocoReader
+
+        instances = options.get("instances")
+        return CocoReader(path, image_root, Path(instances) if instances else None)
+    if fmt == "samples":
+        from mmrecipe.io.samples import SamplesReader
+
+        return SamplesReader(path)
+    raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+
+
+def open_writer(fmt: str, path: Path, base_dir: Path | None = None,
+                keep_fields: list[str] | None = None) -> Writer:
+    """A writer of ``fmt`` into ``path``; image paths under ``base_dir`` are written relative."""
+    if fmt == "llava":
+        from mmrecipe.io.llava import LlavaWriter
+
+        return LlavaWriter(path, base_dir, keep_fields)
+    if fmt == "sharegpt":
+        from mmrecipe.io.sharegpt import ShareGPTWriter
+
+        return ShareGPTWriter(path, base_dir, keep_fields)
+    if fmt == "openai":
+        from mmrecipe.io.openai_messages import OpenAIWriter
+
+        return OpenAIWriter(path, base_dir, keep_fields)
+    if fmt == "parquet":
+        from mmrecipe.io.parquet import ParquetWriter
+
+        return ParquetWriter(path, base_dir, keep_fields)
+    if fmt == "coco":
+        from mmrecipe.io.coco import CocoWriter
+
+        return CocoWriter(path, base_dir, keep_fields)
+    if fmt == "samples":
+        from mmrecipe.io.samples import SamplesWriter
+
+        return SamplesWriter(path, base_dir, keep_fields)
+    raise InputError(f"cannot write format {fmt!r}; writable: "
+                     f"{', '.join(k for k, v in FORMATS.items() if v['write'])}")

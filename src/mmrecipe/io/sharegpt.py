@@ -1,0 +1,74 @@
+"""ShareGPT as LLaMA-Factory reads it: ``{"messages": [{"role", "content"}], "images": [...]}``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mmrecipe.io.base import (
+    JsonlWriter,
+    count_json_records,
+    iter_json_records,
+    rejected_record,
+    resolve_image,
+)
+from mmrecipe.io.conversation import LLAVA_TO_ROLE, text_of
+from mmrecipe.sample import ImageRef, Sample, stable_id
+
+
+class ShareGPTReader:
+    def __init__(self, path: Path, image_root: Path | None = None) -> None:
+        self.path = path
+        self.image_root = image_root or path.parent
+
+    def count(self) -> int | None:
+        return count_json_records(self.path)
+
+    def __iter__(self) -> Iterator[Sample]:
+        for index, record in iter_json_records(self.path, "sharegpt"):
+            if isinstance(record, str):
+                yield rejected_record(self.path, index, "malformed_record", record)
+                continue
+            try:
+                yield self._sample(index, record)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                yield rejected_record(self.path, index, "malformed_record",
+                                      f"record {index} of {self.path.name}: {exc}")
+
+    def _sample(self, index: int, record: dict[str, Any]) -> Sample:
+        raw_messages = record.get("messages")
+        if raw_messages is None and "conversations" in record:
+            raw_messages = record["conversations"]
+        if not isinstance(raw_messages, list):
+            raise ValueError("no 'messages' list")
+        messages = []
+        for m in raw_messages:
+            role = m.get("role") or LLAVA_TO_ROLE.get(str(m.get("from")), None)
+            if role is None:
+                raise ValueError(f"message without role: {m!r}")
+            content = m.get("content", m.get("value", ""))
+            messages.append({"role": role, "content": text_of({"content": content})})
+        images = record.get("images") or []
+        if isinstance(images, str):
+            images = [images]
+        rid = record.get("id")
+        extra = {k: v for k, v in record.items() if k not in ("id", "messages", "images",
+                                                               "conversations")}
+        return Sample(
+            id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
+            images=[ImageRef(path=resolve_image(str(p), self.image_root)) for p in images],
+            messages=messages,
+            fields=extra,
+        )
+
+
+class ShareGPTWriter(JsonlWriter):
+    def record(self, sample: Sample) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": sample.id,
+            "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
+            "images": [self.image_path(i) for i in sample.images],
+        }
+        out.update(self.extra_fields(sample))
+        return out

@@ -1,0 +1,65 @@
+"""Check every image of a sample and normalize the ones trainers would choke on."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from mmrecipe.imaging import ImageRejected, Limits, check_image, save_normalized
+from mmrecipe.ops.base import MapOp
+from mmrecipe.registry import register_op
+from mmrecipe.sample import Sample
+
+
+@register_op("image_intake")
+class ImageIntake(MapOp):
+    """Reject unusable images with a reason; normalize odd ones (CMYK, 16-bit, palette, alpha,
+    animated, EXIF-rotated, exotic formats) to RGB PNG under ``RUN_DIR/images/normalized``.
+
+    Args:
+        max_file_bytes: larger files are rejected before reading
+        max_pixels: width*height cap checked before decoding (decompression bombs)
+        max_side: longest side allowed, in pixels
+        min_side: shortest side allowed, in pixels
+        max_aspect_ratio: long side / short side allowed
+        animated: keep the first frame of animated images, or reject them
+    """
+
+    reads = ("images",)
+    writes = ("images", "fields.image_fixes")
+
+    def __init__(self, max_file_bytes: int = 200 * 1024 * 1024, max_pixels: int = 100_000_000,
+                 max_side: int = 20_000, min_side: int = 8, max_aspect_ratio: float = 64.0,
+                 animated: Literal["first_frame", "reject"] = "first_frame") -> None:
+        self.limits = Limits(max_file_bytes=max_file_bytes, max_pixels=max_pixels,
+                             max_side=max_side, min_side=min_side,
+                             max_aspect_ratio=max_aspect_ratio, animated=animated)
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        assert self.ctx is not None
+        out_dir = self.ctx.image_dir / "normalized"
+        for sample in samples:
+            if not sample.images:
+                sample.reject(self.name, "no_image", "sample has no image")
+                continue
+            fixes: list[str] = []
+            for index, ref in enumerate(sample.images):
+                try:
+                    checked = check_image(ref.path, self.limits)
+                except ImageRejected as exc:
+                    where = f"image {index}: " if len(sample.images) > 1 else ""
+                    sample.reject(self.name, exc.reason, where + exc.detail)
+                    break
+                if checked.normalized is not None:
+                    new_path = save_normalized(checked.normalized, out_dir, checked.sha256)
+                    sample.fields.setdefault("original_images", {})[str(index)] = ref.path
+                    ref.path = str(new_path)
+                    ref.format = "PNG"
+                    fixes.extend(checked.fixes)
+                else:
+                    ref.format = checked.format
+                ref.sha256 = checked.sha256
+                ref.size_bytes = checked.size_bytes
+                ref.width, ref.height = checked.width, checked.height
+            if fixes and not sample.rejected:
+                sample.fields["image_fixes"] = fixes
+        return samples

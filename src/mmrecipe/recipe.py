@@ -1,0 +1,288 @@
+"""Recipes: a YAML file (or Python objects) naming an input, a list of ops, outputs and backends.
+
+```yaml
+name: curate-folder
+input: {format: image_folder, path: ./images}
+ops:
+  - {op: image_intake, name: intake, max_pixels: 100_000_000}
+  - {op: exact_dedup}
+output: {formats: [llava]}
+```
+
+Every key can be overridden with a dotted path (``--set ops.intake.max_pixels=5e7``); entries of
+``ops`` are addressed by their ``name`` (or index). Op parameters are checked against the op's
+constructor signature before anything runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+import yaml
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.sample import MAIN_BRANCH
+
+STEP_KEYS = {"op", "name", "branch", "route"}
+#: backend keys that change how a model is reached, not what it answers: a resume may change them
+_OPERATIONAL_BACKEND_KEYS = {
+    "base_url",
+    "concurrency",
+    "timeout_s",
+    "api_key_env",
+    "max_retries",
+    "server",
+}
+
+
+class StepSpec(pydantic.BaseModel):
+    """One step: an op, its name in this recipe, the branch it serves and its routes."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    op: str
+    name: str
+    #: the step only sees samples on this branch
+    branch: str = MAIN_BRANCH
+    #: reject reason (or "*") -> branch: such samples continue on that branch instead of rejects/
+    route: dict[str, str] = pydantic.Field(default_factory=dict)
+    params: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+
+class InputSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    #: image_folder | llava | sharegpt | openai | parquet | coco | samples | auto
+    format: str = "auto"
+    path: str | None = None
+    #: where relative image paths in annotation files are resolved (default: the file's folder)
+    image_root: str | None = None
+    #: reader-specific options (e.g. recursive, extensions)
+    options: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+
+class OutputSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    #: the first goes to data/, others to data/<format>/
+    formats: list[str] = pydantic.Field(default_factory=lambda: ["llava"])
+    #: sample fields copied into each output record when present
+    keep_fields: list[str] = pydantic.Field(default_factory=lambda: ["domain", "source"])
+
+
+class ExecutorSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    type: Literal["local", "ray"] = "local"
+    #: samples per shard: the unit of atomic output and resume
+    shard_size: int = pydantic.Field(default=1000, ge=1)
+    #: shards processed concurrently (bounds memory: about shards_in_flight * shard_size samples)
+    shards_in_flight: int = pydantic.Field(default=2, ge=1)
+    #: default samples per op call (I/O-bound ops get a whole shard so requests overlap)
+    batch_size: int = pydantic.Field(default=64, ge=1)
+    #: threads for CPU-bound ops (default: number of cores)
+    cpu_threads: int | None = None
+
+
+class Recipe(pydantic.BaseModel):
+    """A validated recipe. Build from YAML with :func:`load_recipe` or in Python directly."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    name: str = "recipe"
+    description: str = ""
+    input: InputSpec = pydantic.Field(default_factory=InputSpec)
+    ops: list[StepSpec] = pydantic.Field(default_factory=list)
+    output: OutputSpec = pydantic.Field(default_factory=OutputSpec)
+    executor: ExecutorSpec = pydantic.Field(default_factory=ExecutorSpec)
+    backends: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
+
+    @pydantic.model_validator(mode="after")
+    def _unique_step_names(self) -> Recipe:
+        seen: set[str] = set()
+        for step in self.ops:
+            if step.name in seen:
+                raise ValueError(f"two steps are named {step.name!r}; give one a different name")
+            seen.add(step.name)
+        return self
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """The recipe in its YAML shape (params inline in each step)."""
+        data = self.model_dump(mode="json")
+        data["ops"] = [_flatten_step(s) for s in data["ops"]]
+        return data
+
+    def fingerprint(self, extra: dict[str, Any] | None = None) -> str:
+        """What decides the output: changes invalidate finished shards (the cache stays)."""
+        data = self.to_yaml_dict()
+        data.pop("description", None)
+        data["executor"] = {"shard_size": self.executor.shard_size}
+        data["backends"] = {
+            name: {k: v for k, v in spec.items() if k not in _OPERATIONAL_BACKEND_KEYS}
+            for name, spec in self.backends.items()
+        }
+        data["extra"] = extra or {}
+        blob = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def step(op: str, name: str | None = None, *, branch: str = MAIN_BRANCH,
+         route: dict[str, str] | None = None, **params: Any) -> StepSpec:
+    """Build a step in Python: ``step("image_intake", max_pixels=50_000_000)``."""
+    return StepSpec(op=op, name=name or op, branch=branch, route=route or {}, params=params)
+
+
+def _flatten_step(step_data: dict[str, Any]) -> dict[str, Any]:
+    out = {k: step_data[k] for k in ("op", "name")}
+    if step_data.get("branch", MAIN_BRANCH) != MAIN_BRANCH:
+        out["branch"] = step_data["branch"]
+    if step_data.get("route"):
+        out["route"] = step_data["route"]
+    out.update(step_data.get("params", {}))
+    return out
+
+
+def _normalize_step(raw: Any, index: int) -> dict[str, Any]:
+    if isinstance(raw, str):
+        raw = {"op": raw}
+    if not isinstance(raw, dict) or "op" not in raw:
+        raise ConfigError(f"ops[{index}] must be a mapping with an 'op' key, got {raw!r}")
+    raw = dict(raw)
+    params = dict(raw.pop("params", {}) or {})
+    for key in list(raw):
+        if key not in STEP_KEYS:
+            params[key] = raw.pop(key)
+    raw.setdefault("name", raw["op"])
+    raw["params"] = params
+    return raw
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"ops.qc.min_sum=8"`` -> (["ops", "qc", "min_sum"], 8); values are parsed as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"--set expects KEY=VALUE, got {text!r}")
+    key, _, value = text.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set has an empty key in {text!r}")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    return parts, parsed
+
+
+def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set ``value`` at ``path`` in the raw recipe dict; ``ops`` entries go by name or index."""
+    node: Any = data
+    for depth, part in enumerate(path[:-1]):
+        if isinstance(node, list):
+            node = _find_step(node, part, path[: depth + 1])
+            continue
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot set {'.'.join(path)}: {'.'.join(path[:depth])} is not a mapping")
+        if part not in node or node[part] is None:
+            node[part] = {}
+        node = node[part]
+    last = path[-1]
+    if isinstance(node, list):
+        raise ConfigError(f"cannot replace a whole step with --set {'.'.join(path)}")
+    if not isinstance(node, dict):
+        raise ConfigError(f"cannot set {'.'.join(path)}: its parent is not a mapping")
+    if "op" in node and "params" in node and last not in STEP_KEYS:
+        node["params"][last] = value
+    else:
+        node[last] = value
+
+
+def _find_step(steps: list[Any], key: str, where: list[str]) -> dict[str, Any]:
+    for s in steps:
+        if isinstance(s, dict) and s.get("name") == key:
+            return s
+    if key.isdigit() and int(key) < len(steps):
+        return steps[int(key)]
+    names = ", ".join(str(s.get("name")) for s in steps if isinstance(s, dict))
+    raise ConfigError(f"no step named {key!r} for --set {'.'.join(where)}; steps: {names}")
+
+
+def recipe_from_dict(raw: dict[str, Any], overrides: list[str] | None = None) -> Recipe:
+    """Validate a raw recipe mapping, after applying ``--set`` overrides."""
+    if not isinstance(raw, dict):
+        raise ConfigError("a recipe must be a YAML mapping with at least an 'ops' list")
+    data = copy.deepcopy(raw)
+    data["ops"] = [_normalize_step(s, i) for i, s in enumerate(data.get("ops") or [])]
+    for text in overrides or []:
+        path, value = parse_override(text)
+        apply_override(data, path, value)
+    try:
+        recipe = Recipe.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"recipe is invalid at {loc or '(top)'}: {first['msg']}") from None
+    return recipe
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    """Read a recipe YAML file and validate it (ops included)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"recipe file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    recipe = recipe_from_dict(raw or {}, overrides)
+    check_recipe(recipe)
+    return recipe
+
+
+def check_recipe(recipe: Recipe) -> None:
+    """Build every op once (validating its parameters) and check the read/write contracts."""
+    from mmrecipe.ops.base import OpKind
+    from mmrecipe.registry import build_op
+
+    provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
+    if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
+        provided = {"images", "messages"}
+    for index, spec in enumerate(recipe.ops):
+        op = build_op(spec.op, spec.name, spec.params)
+        if op.kind == OpKind.SOURCE and index != 0:
+            raise ConfigError(f"step {spec.name!r}: a source op must be the first step")
+        for read in op.reads:
+            if not _provided(read, provided):
+                raise ConfigError(
+                    f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step writes it"
+                )
+        provided.update(op.writes)
+    from mmrecipe.io import FORMATS
+
+    for fmt in recipe.output.formats:
+        if fmt not in FORMATS:
+            raise ConfigError(f"unknown output format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+    declared = set(recipe.backends)
+    for spec in recipe.ops:
+        backend = spec.params.get("backend")
+        if isinstance(backend, str) and backend not in declared:
+            raise ConfigError(
+                f"step {spec.name!r} uses backend {backend!r}, which the recipe's backends: "
+                f"section does not declare (declared: {', '.join(sorted(declared)) or 'none'})"
+            )
+
+
+def _is_source(op_name: str) -> bool:
+    from mmrecipe.ops.base import OpKind
+    from mmrecipe.registry import get_op
+
+    return get_op(op_name).kind == OpKind.SOURCE
+
+
+def _provided(read: str, provided: set[str]) -> bool:
+    if read in provided or "fields.*" in provided and read.startswith("fields."):
+        return True
+    return read.split(".")[0] in ("images", "messages") and read.split(".")[0] in provided

@@ -1,0 +1,160 @@
+"""The op registry: explicit registration by decorator, discovery by importing ``mmrecipe.ops``.
+
+An op's parameters are its constructor's typed arguments; :func:`param_model` turns the
+signature into a pydantic model so a recipe is validated before anything runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import typing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pydantic
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.ops.base import Op
+
+_OPS: dict[str, type[Op]] = {}
+_DISCOVERED = False
+
+OpT = TypeVar("OpT", bound=type[Op])
+
+
+def register_op(name: str) -> typing.Callable[[OpT], OpT]:
+    """Class decorator that registers an op under ``name``; a duplicate name is an error."""
+
+    def decorate(cls: OpT) -> OpT:
+        if name in _OPS and _OPS[name] is not cls:
+            raise ConfigError(
+                f"op name {name!r} is registered twice: {_OPS[name].__module__} and {cls.__module__}"
+            )
+        cls.op_name = name
+        _OPS[name] = cls
+        return cls
+
+    return decorate
+
+
+def discover() -> None:
+    """Import every module under ``mmrecipe.ops`` so their decorators run."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    import mmrecipe.ops as ops_pkg
+
+    for info in pkgutil.walk_packages(ops_pkg.__path__, prefix="mmrecipe.ops."):
+        importlib.import_module(info.name)
+    _DISCOVERED = True
+
+
+def get_op(name: str) -> type[Op]:
+    discover()
+    try:
+        return _OPS[name]
+    except KeyError:
+        known = ", ".join(sorted(_OPS))
+        raise ConfigError(f"unknown op {name!r}; known ops: {known}") from None
+
+
+def all_ops() -> dict[str, type[Op]]:
+    discover()
+    return dict(sorted(_OPS.items()))
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    annotation: str
+    default: Any
+    required: bool
+    doc: str
+
+
+def op_params(cls: type[Op]) -> list[Param]:
+    """The op's constructor parameters with their types and defaults."""
+    sig = inspect.signature(cls.__init__)
+    hints = typing.get_type_hints(cls.__init__)
+    docs = _arg_docs(cls)
+    params = []
+    for pname, p in sig.parameters.items():
+        if pname == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        ann = hints.get(pname, Any)
+        params.append(
+            Param(
+                name=pname,
+                annotation=_type_name(ann),
+                default=None if p.default is p.empty else p.default,
+                required=p.default is p.empty,
+                doc=docs.get(pname, ""),
+            )
+        )
+    return params
+
+
+def param_model(cls: type[Op]) -> type[pydantic.BaseModel]:
+    """A pydantic model of the op's constructor arguments (extra keys forbidden)."""
+    sig = inspect.signature(cls.__init__)
+    hints = typing.get_type_hints(cls.__init__)
+    fields: dict[str, Any] = {}
+    for pname, p in sig.parameters.items():
+        if pname == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default = ... if p.default is p.empty else p.default
+        fields[pname] = (hints.get(pname, Any), default)
+    return pydantic.create_model(
+        f"{cls.__name__}Params",
+        __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+        **fields,
+    )
+
+
+def build_op(op_name: str, step_name: str, params: dict[str, Any]) -> Op:
+    """Validate ``params`` against the op's signature and construct it."""
+    cls = get_op(op_name)
+    model = param_model(cls)
+    try:
+        validated = model(**params)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or '(params)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"step {step_name!r} (op {op_name}): {problems}") from None
+    kwargs = {k: getattr(validated, k) for k in model.model_fields}
+    op = cls(**kwargs)
+    op.step_name = step_name
+    return op
+
+
+def _type_name(ann: Any) -> str:
+    if isinstance(ann, type):
+        return ann.__name__
+    return str(ann).replace("typing.", "")
+
+
+def _arg_docs(cls: type[Op]) -> dict[str, str]:
+    """Parse ``Args:`` lines of a Google-style class or __init__ docstring."""
+    out: dict[str, str] = {}
+    for doc in (cls.__doc__ or "", cls.__init__.__doc__ or ""):
+        in_args = False
+        for line in doc.splitlines():
+            stripped = line.strip()
+            if stripped in ("Args:", "Parameters:"):
+                in_args = True
+                continue
+            if in_args:
+                if not stripped:
+                    continue
+                if stripped.endswith(":") and " " not in stripped:
+                    in_args = False
+                    continue
+                if ":" in stripped:
+                    key, _, text = stripped.partition(":")
+                    key = key.split("(")[0].strip()
+                    if key.isidentifier():
+                        out[key] = text.strip()
+    return out

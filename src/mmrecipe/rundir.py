@@ -1,0 +1,121 @@
+"""The layout of a run directory, in one place.
+
+```
+RUN_DIR/
+  recipe.yaml          the resolved recipe (overrides applied)
+  data/                output shards: shard-00000.jsonl (first format), data/<format>/ (others)
+  samples/             the same samples, lossless (fields, scores, trace): for report/analyze
+  rejects/             one JSONL line per dropped sample: id, op, reason, detail, the sample
+  images/              images the run produced (normalized inputs, synthesized images)
+  state/state.sqlite   finished shards, per-shard stats, the model request cache
+  state/stage-K/       intermediate shards before a barrier op (dedup)
+  stats.json           per step: in, out, rejected by reason, seconds, model usage
+```
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from mmrecipe.recipe import Recipe
+
+
+class RunDir:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def rejects(self) -> Path:
+        return self.root / "rejects"
+
+    @property
+    def images(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def state_db(self) -> Path:
+        return self.state / "state.sqlite"
+
+    @property
+    def stats_file(self) -> Path:
+        return self.root / "stats.json"
+
+    @property
+    def recipe_file(self) -> Path:
+        return self.root / "recipe.yaml"
+
+    def create(self) -> None:
+        for path in (self.data, self.samples, self.rejects, self.state):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def data_file(self, fmt: str, shard: int, suffix: str, primary: bool) -> Path:
+        folder = self.data if primary else self.data / fmt
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"shard-{shard:05d}{suffix}"
+
+    def samples_file(self, shard: int) -> Path:
+        return self.samples / f"shard-{shard:05d}.jsonl"
+
+    def rejects_file(self, phase: int, shard: int) -> Path:
+        return self.rejects / f"p{phase}-shard-{shard:05d}.jsonl"
+
+    def stage_file(self, phase: int, shard: int) -> Path:
+        folder = self.state / f"stage-{phase}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"shard-{shard:05d}.jsonl"
+
+    def clear_outputs(self) -> None:
+        """Remove outputs of an earlier, different recipe (the state's cache is kept)."""
+        for path in (self.data, self.samples, self.rejects):
+            if path.exists():
+                shutil.rmtree(path)
+        for stage in self.state.glob("stage-*"):
+            shutil.rmtree(stage)
+        if self.stats_file.exists():
+            self.stats_file.unlink()
+        self.create()
+
+    def remove_temporaries(self) -> None:
+        """Delete half-written files of shards that were in flight when a run died."""
+        for folder in (self.data, self.samples, self.rejects, self.state):
+            if folder.exists():
+                for tmp in folder.rglob("*.tmp"):
+                    tmp.unlink(missing_ok=True)
+
+    def write_recipe(self, recipe: Recipe) -> None:
+        text = yaml.safe_dump(recipe.to_yaml_dict(), sort_keys=False, allow_unicode=True)
+        self.recipe_file.write_text(text, encoding="utf-8")
+
+    def write_stats(self, stats: dict[str, Any]) -> None:
+        tmp = self.stats_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.stats_file)
+
+    def read_stats(self) -> dict[str, Any]:
+        return json.loads(self.stats_file.read_text(encoding="utf-8"))
+
+    def iter_jsonl(self, folder: Path) -> Any:
+        """Every record of every ``*.jsonl`` directly in ``folder``, in shard order."""
+        for path in sorted(folder.glob("*.jsonl")):
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        yield json.loads(line)

@@ -1,0 +1,121 @@
+"""The run's state store (sqlite): finished shards, their stats, and the model request cache.
+
+One file, ``RUN_DIR/state/state.sqlite``, in WAL mode so readers and the writer do not block
+each other. A finished shard is recorded only after its files were renamed into place, so a
+crash loses at most the shards in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shards (
+    phase INTEGER NOT NULL, shard INTEGER NOT NULL, n_in INTEGER NOT NULL, n_out INTEGER NOT NULL,
+    stats TEXT NOT NULL, finished_at REAL NOT NULL, PRIMARY KEY (phase, shard));
+CREATE TABLE IF NOT EXISTS request_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL,
+    created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS barrier_stats (phase INTEGER PRIMARY KEY, stats TEXT NOT NULL);
+"""
+
+
+class StateStore:
+    """Thread-safe access to the run's sqlite state."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    # shards -----------------------------------------------------------------------------
+    def finished_shards(self, phase: int) -> set[int]:
+        with self._lock:
+            rows = self._conn.execute("SELECT shard FROM shards WHERE phase=?", (phase,))
+            return {r[0] for r in rows}
+
+    def mark_finished(
+        self, phase: int, shard: int, n_in: int, n_out: int, stats: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO shards VALUES(?, ?, ?, ?, ?, ?)",
+                (phase, shard, n_in, n_out, json.dumps(stats), time.time()),
+            )
+
+    def shard_stats(self) -> list[tuple[int, int, dict[str, Any]]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT phase, shard, stats FROM shards ORDER BY phase, shard")
+            return [(p, s, json.loads(st)) for p, s, st in rows]
+
+    def last_phase(self) -> int | None:
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(phase) FROM shards").fetchone()
+        return row[0] if row else None
+
+    def kept_in_phase(self, phase: int) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT SUM(n_out) FROM shards WHERE phase=?", (phase,))
+            return row.fetchone()[0] or 0
+
+    def set_barrier_stats(self, phase: int, stats: dict[str, Any]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO barrier_stats VALUES(?, ?)", (phase, json.dumps(stats))
+            )
+
+    def barrier_stats(self) -> dict[int, dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT phase, stats FROM barrier_stats")
+            return {p: json.loads(s) for p, s in rows}
+
+    def reset_shards(self) -> None:
+        """Forget finished shards (the recipe changed); the request cache is kept."""
+        with self._lock:
+            self._conn.execute("DELETE FROM shards")
+            self._conn.execute("DELETE FROM barrier_stats")
+
+    # request cache ----------------------------------------------------------------------
+    def cache_get(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM request_cache WHERE key=?", (key,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def cache_put(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO request_cache VALUES(?, ?, ?)", (key, value, time.time())
+            )
+
+    def cache_size(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM request_cache").fetchone()[0]
