@@ -71,8 +71,9 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     if size == 0:
         raise ImageRejected("empty_file", f"{path} is empty (0 bytes)")
     if size > limits.max_file_bytes:
-        raise ImageRejected("file_too_large",
-                            f"{path} is {size} bytes, over max_file_bytes={limits.max_file_bytes}")
+        raise ImageRejected(
+            "file_too_large", f"{path} is {size} bytes, over max_file_bytes={limits.max_file_bytes}"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -83,23 +84,32 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     except Image.DecompressionBombError as exc:
         raise ImageRejected("decompression_bomb", f"{path}: {exc}") from None
     except UnidentifiedImageError:
-        raise ImageRejected("not_an_image",
-                            f"{path} is not an image PIL can identify (wrong extension?)") from None
-    except Exception as exc:  # noqa: BLE001 - any decoder error is a property of the file
+        raise ImageRejected(
+            "not_an_image", f"{path} is not an image PIL can identify (wrong extension?)"
+        ) from None
+    except Exception as exc:
         raise ImageRejected("corrupt", f"{path}: cannot open: {exc}") from None
     fmt = im.format or "UNKNOWN"
     width, height = im.size
     if width * height > limits.max_pixels:
-        raise ImageRejected("too_many_pixels",
-                            f"{path} is {width}x{height}, over max_pixels={limits.max_pixels} "
-                            "(possible decompression bomb)")
+        raise ImageRejected(
+            "too_many_pixels",
+            f"{path} is {width}x{height}, over max_pixels={limits.max_pixels} "
+            "(possible decompression bomb)",
+        )
     if max(width, height) > limits.max_side:
-        raise ImageRejected("too_large", f"{path} is {width}x{height}, over max_side={limits.max_side}")
+        raise ImageRejected(
+            "too_large", f"{path} is {width}x{height}, over max_side={limits.max_side}"
+        )
     if min(width, height) < limits.min_side:
-        raise ImageRejected("too_small", f"{path} is {width}x{height}, under min_side={limits.min_side}")
+        raise ImageRejected(
+            "too_small", f"{path} is {width}x{height}, under min_side={limits.min_side}"
+        )
     if max(width, height) / max(1, min(width, height)) > limits.max_aspect_ratio:
-        raise ImageRejected("extreme_aspect_ratio",
-                            f"{path} is {width}x{height}, aspect over {limits.max_aspect_ratio}")
+        raise ImageRejected(
+            "extreme_aspect_ratio",
+            f"{path} is {width}x{height}, aspect over {limits.max_aspect_ratio}",
+        )
     n_frames = getattr(im, "n_frames", 1)
     if n_frames > 1 and limits.animated == "reject":
         raise ImageRejected("animated", f"{path} has {n_frames} frames")
@@ -111,7 +121,7 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
         text = str(exc)
         reason = "truncated" if "truncated" in text or "broken data stream" in text else "corrupt"
         raise ImageRejected(reason, f"{path}: {text}") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ImageRejected("corrupt", f"{path}: cannot decode: {exc}") from None
 
     fixes: list[str] = []
@@ -130,8 +140,15 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     normalized = out if fixes else None
     if normalized is not None:
         width, height = normalized.size
-    return CheckedImage(sha256=sha, size_bytes=size, format=fmt, width=width, height=height,
-                        normalized=normalized, fixes=fixes)
+    return CheckedImage(
+        sha256=sha,
+        size_bytes=size,
+        format=fmt,
+        width=width,
+        height=height,
+        normalized=normalized,
+        fixes=fixes,
+    )
 
 
 def to_rgb(im: Image.Image) -> Image.Image:

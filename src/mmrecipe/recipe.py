@@ -131,8 +131,14 @@ class Recipe(pydantic.BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def step(op: str, name: str | None = None, *, branch: str = MAIN_BRANCH,
-         route: dict[str, str] | None = None, **params: Any) -> StepSpec:
+def step(
+    op: str,
+    name: str | None = None,
+    *,
+    branch: str = MAIN_BRANCH,
+    route: dict[str, str] | None = None,
+    **params: Any,
+) -> StepSpec:
     """Build a step in Python: ``step("image_intake", max_pixels=50_000_000)``."""
     return StepSpec(op=op, name=name or op, branch=branch, route=route or {}, params=params)
 
@@ -185,7 +191,9 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
             node = _find_step(node, part, path[: depth + 1])
             continue
         if not isinstance(node, dict):
-            raise ConfigError(f"cannot set {'.'.join(path)}: {'.'.join(path[:depth])} is not a mapping")
+            raise ConfigError(
+                f"cannot set {'.'.join(path)}: {'.'.join(path[:depth])} is not a mapping"
+            )
         if part not in node or node[part] is None:
             node[part] = {}
         node = node[part]
@@ -283,6 +291,6 @@ def _is_source(op_name: str) -> bool:
 
 
 def _provided(read: str, provided: set[str]) -> bool:
-    if read in provided or "fields.*" in provided and read.startswith("fields."):
+    if read in provided or ("fields.*" in provided and read.startswith("fields.")):
         return True
     return read.split(".")[0] in ("images", "messages") and read.split(".")[0] in provided

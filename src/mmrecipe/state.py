@@ -72,7 +72,9 @@ class StateStore:
 
     def shard_stats(self) -> list[tuple[int, int, dict[str, Any]]]:
         with self._lock:
-            rows = self._conn.execute("SELECT phase, shard, stats FROM shards ORDER BY phase, shard")
+            rows = self._conn.execute(
+                "SELECT phase, shard, stats FROM shards ORDER BY phase, shard"
+            )
             return [(p, s, json.loads(st)) for p, s, st in rows]
 
     def last_phase(self) -> int | None:

@@ -18,8 +18,12 @@ from mmrecipe.errors import MMRecipeError
 @click.version_option(__version__, prog_name="mmrecipe")
 def main() -> None:
     """Turn image collections into training data for vision-language models, and curate it."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
 
 
 def _load_commands() -> None:

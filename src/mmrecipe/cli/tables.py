@@ -16,12 +16,21 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None) -> None:
         table.add_column(col, justify="left" if col in ("step", "top reasons") else "right")
     for name, st in stats.get("steps", {}).items():
         reasons = sorted(st.get("rejected", {}).items(), key=lambda kv: -kv[1])[:3]
-        table.add_row(name, str(st["in"]), str(st["out"]), str(st.get("rejected_total", 0)),
-                      ", ".join(f"{r} {n}" for r, n in reasons), f"{st.get('seconds', 0):.1f}")
+        table.add_row(
+            name,
+            str(st["in"]),
+            str(st["out"]),
+            str(st.get("rejected_total", 0)),
+            ", ".join(f"{r} {n}" for r, n in reasons),
+            f"{st.get('seconds', 0):.1f}",
+        )
     console.print(table)
     totals = stats.get("totals", {})
-    console.print(f"input {totals.get('input', 0)} · kept {totals.get('kept', 0)} · "
-                  f"rejected {totals.get('rejected', 0)}", highlight=False)
+    console.print(
+        f"input {totals.get('input', 0)} · kept {totals.get('kept', 0)} · "
+        f"rejected {totals.get('rejected', 0)}",
+        highlight=False,
+    )
     for backend, usage in stats.get("usage", {}).items():
         parts = " · ".join(f"{k} {v}" for k, v in usage.items())
         console.print(f"backend {backend}: {parts}", highlight=False)

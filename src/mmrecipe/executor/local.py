@@ -73,9 +73,16 @@ class RunResult:
 class LocalExecutor:
     """Runs a recipe into a run dir on this machine."""
 
-    def __init__(self, recipe: Recipe, run_dir: Path, *, limit: int | None = None,
-                 use_cache: bool = True, quiet: bool = False,
-                 progress: ProgressView | None = None) -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        run_dir: Path,
+        *,
+        limit: int | None = None,
+        use_cache: bool = True,
+        quiet: bool = False,
+        progress: ProgressView | None = None,
+    ) -> None:
         self.recipe = recipe
         self.layout = RunDir(run_dir)
         self.limit = limit
@@ -113,8 +120,12 @@ class LocalExecutor:
         layout = self.layout
         layout.create()
         state = StateStore(layout.state_db)
-        ctx = OpContext(run_dir=layout.root, state=state,
-                        backend_specs=dict(self.recipe.backends), use_cache=self.use_cache)
+        ctx = OpContext(
+            run_dir=layout.root,
+            state=state,
+            backend_specs=dict(self.recipe.backends),
+            use_cache=self.use_cache,
+        )
         result = RunResult(run_dir=layout.root, stats={})
         try:
             self._check_fingerprint(state, result)
@@ -138,8 +149,10 @@ class LocalExecutor:
         fingerprint = self.recipe.fingerprint({"limit": self.limit})
         previous = state.get_meta("fingerprint")
         if previous is not None and previous != fingerprint:
-            msg = ("recipe or input changed since the last run in this dir: redoing every shard "
-                   "(cached model answers are reused)")
+            msg = (
+                "recipe or input changed since the last run in this dir: redoing every shard "
+                "(cached model answers are reused)"
+            )
             self.progress.log(msg)
             result.messages.append(msg)
             state.reset_shards()
@@ -174,8 +187,9 @@ class LocalExecutor:
             await asyncio.to_thread(barrier_op.fit, self._iter_stage(phase.index - 1, state))
             state.set_barrier_stats(phase.index, {"fit_seconds": time.perf_counter() - t0})
         total = self._input_count(phase)
-        self.progress.start_phase(phase.index, len(self.phases), total,
-                                  [s.name for s in phase.steps])
+        self.progress.start_phase(
+            phase.index, len(self.phases), total, [s.name for s in phase.steps]
+        )
         sem = asyncio.Semaphore(self.recipe.executor.shards_in_flight)
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
@@ -185,7 +199,7 @@ class LocalExecutor:
                 samples = await asyncio.to_thread(pending.load)
                 await self._process_shard(phase, shard, samples, state)
                 result.processed_shards += 1
-            except BaseException as exc:  # noqa: BLE001 - reported after the other shards stop
+            except BaseException as exc:
                 failure.append(exc)
             finally:
                 sem.release()
@@ -227,7 +241,8 @@ class LocalExecutor:
         spec = self.recipe.input
         assert spec.path is not None
         return open_reader(
-            spec.format, Path(spec.path).expanduser(),
+            spec.format,
+            Path(spec.path).expanduser(),
             image_root=Path(spec.image_root).expanduser() if spec.image_root else None,
             materialize_dir=self.layout.images / "input",
             **spec.options,
@@ -246,8 +261,9 @@ class LocalExecutor:
             n = source.count() if self.limit is None else min(source.count(), self.limit)
             for start in range(0, n, size):
                 stop = min(start + size, n)
-                yield PendingShard(size=stop - start,
-                                   load=lambda a=start, b=stop: source.generate(a, b))
+                yield PendingShard(
+                    size=stop - start, load=lambda a=start, b=stop: source.generate(a, b)
+                )
             return
         chunk: list[Sample] = []
         taken = 0
@@ -266,8 +282,9 @@ class LocalExecutor:
         for pending in self._chunks(Phase(index=phase + 1, steps=[]), state):
             yield from pending.load()
 
-    async def _process_shard(self, phase: Phase, shard: int, samples: list[Sample],
-                             state: StateStore) -> None:
+    async def _process_shard(
+        self, phase: Phase, shard: int, samples: list[Sample], state: StateStore
+    ) -> None:
         stats: dict[str, StepStats] = {}
         rejects: list[Sample] = []
         if phase.index == 0:
@@ -282,15 +299,18 @@ class LocalExecutor:
             read.n_out = len(samples)
         n_in = len(samples)
         for step in phase.steps:
-            samples = await self._run_step(step, samples, stats.setdefault(step.name, StepStats()),
-                                           rejects)
+            samples = await self._run_step(
+                step, samples, stats.setdefault(step.name, StepStats()), rejects
+            )
         await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
-        state.mark_finished(phase.index, shard, n_in, len(samples),
-                            {k: v.to_dict() for k, v in stats.items()})
+        state.mark_finished(
+            phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
+        )
         self.progress.shard_done(phase.index, n_in, stats)
 
-    async def _run_step(self, step: Step, samples: list[Sample], st: StepStats,
-                        rejects: list[Sample]) -> list[Sample]:
+    async def _run_step(
+        self, step: Step, samples: list[Sample], st: StepStats, rejects: list[Sample]
+    ) -> list[Sample]:
         selected = [s for s in samples if s.branch == step.spec.branch]
         others = [s for s in samples if s.branch != step.spec.branch]
         if not selected:
@@ -303,7 +323,7 @@ class LocalExecutor:
         outputs: list[Sample] = []
         try:
             for i in range(0, len(selected), size):
-                outputs.extend(await self._call_op(op, selected[i:i + size]))
+                outputs.extend(await self._call_op(op, selected[i : i + size]))
         finally:
             st.seconds += time.perf_counter() - t0
             current_step_stats.reset(token)
@@ -330,14 +350,14 @@ class LocalExecutor:
         rejects itself (with the error as its reason) and the run goes on."""
         try:
             return await op.aprocess_batch(batch)
-        except Exception:  # noqa: BLE001
+        except Exception:
             if len(batch) == 1:
                 return [self._error_reject(op, batch[0])]
         out: list[Sample] = []
         for sample in batch:
             try:
                 out.extend(await op.aprocess_batch([sample]))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 out.append(self._error_reject(op, sample))
         return out
 
@@ -347,8 +367,9 @@ class LocalExecutor:
         last = exc_text[-1] if exc_text else "unknown error"
         return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
 
-    def _write_shard(self, phase: Phase, shard: int, kept: list[Sample],
-                     rejects: list[Sample]) -> None:
+    def _write_shard(
+        self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
+    ) -> None:
         layout = self.layout
         written: list[tuple[Path, Path]] = []
         if phase.final:
@@ -377,8 +398,9 @@ class LocalExecutor:
 
     def _write_file(self, fmt: str, final: Path, samples: list[Sample]) -> Path:
         tmp = final.with_name(final.name + ".tmp")
-        writer = open_writer(fmt, tmp, base_dir=self.layout.root,
-                             keep_fields=self.recipe.output.keep_fields)
+        writer = open_writer(
+            fmt, tmp, base_dir=self.layout.root, keep_fields=self.recipe.output.keep_fields
+        )
         try:
             for s in samples:
                 writer.write(s)
@@ -421,7 +443,7 @@ def reject_record(sample: Sample) -> dict[str, Any]:
 def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
     """Merge per-shard stats of every finished shard into the ``stats.json`` shape."""
     merged: dict[str, StepStats] = {}
-    for _phase, _shard, shard_stats in state.shard_stats():  # noqa: B007
+    for _phase, _shard, shard_stats in state.shard_stats():
         for name, data in shard_stats.items():
             merged.setdefault(name, StepStats()).merge(StepStats.from_dict(data))
     names = [n for n in step_order if n in merged] + [n for n in merged if n not in step_order]

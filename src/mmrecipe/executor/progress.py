@@ -52,8 +52,12 @@ class ProgressView:
             self._order = (["read"] if phase == 0 else []) + steps
             self._steps = {}
             if self.quiet:
-                log.info("phase %d/%d: %s samples", phase + 1, n_phases,
-                         total if total is not None else "?")
+                log.info(
+                    "phase %d/%d: %s samples",
+                    phase + 1,
+                    n_phases,
+                    total if total is not None else "?",
+                )
                 return
             self._close_live()
             self._progress = Progress(
@@ -65,10 +69,12 @@ class ProgressView:
                 TimeRemainingColumn(),
                 console=self.console,
             )
-            self._task = self._progress.add_task("samples", total=total,
-                                                 phase=f"{phase + 1}/{n_phases}")
-            self._live = Live(self._render(), console=self.console, refresh_per_second=4,
-                              transient=False)
+            self._task = self._progress.add_task(
+                "samples", total=total, phase=f"{phase + 1}/{n_phases}"
+            )
+            self._live = Live(
+                self._render(), console=self.console, refresh_per_second=4, transient=False
+            )
             self._live.start()
 
     def advance_input(self, n: int, resumed: bool = False) -> None:
@@ -98,8 +104,13 @@ class ProgressView:
             table.add_column(col, justify="right" if col != "step" else "left")
         for name in self._order:
             st = self._steps.get(name, StepStats())
-            table.add_row(name, str(st.n_in), str(st.n_out), str(sum(st.rejected.values())),
-                          f"{st.seconds:.1f}")
+            table.add_row(
+                name,
+                str(st.n_in),
+                str(st.n_out),
+                str(sum(st.rejected.values())),
+                f"{st.seconds:.1f}",
+            )
         assert self._progress is not None
         return Group(self._progress, table)
 

@@ -29,8 +29,14 @@ FORMATS: dict[str, dict[str, bool]] = {
     "coco": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
 }
-WRITE_SUFFIX = {"llava": ".jsonl", "sharegpt": ".jsonl", "openai": ".jsonl",
-                "parquet": ".parquet", "coco": ".json", "samples": ".jsonl"}
+WRITE_SUFFIX = {
+    "llava": ".jsonl",
+    "sharegpt": ".jsonl",
+    "openai": ".jsonl",
+    "parquet": ".parquet",
+    "coco": ".json",
+    "samples": ".jsonl",
+}
 
 
 def detect_format(path: Path) -> str:
@@ -48,7 +54,7 @@ def detect_format(path: Path) -> str:
         raise InputError(f"{path} holds no JSON record; set input.format")
     if "conversations" in first and ("image" in first or "from" in str(first["conversations"])):
         return "llava"
-    if "images" in first and "annotations" in first or "categories" in first:
+    if ("images" in first and "annotations" in first) or "categories" in first:
         return "coco"
     if "fields" in first and "scores" in first:
         return "samples"
@@ -85,8 +91,13 @@ def _first_record(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def open_reader(fmt: str, path: Path, image_root: Path | None = None,
-                materialize_dir: Path | None = None, **options: Any) -> Reader:
+def open_reader(
+    fmt: str,
+    path: Path,
+    image_root: Path | None = None,
+    materialize_dir: Path | None = None,
+    **options: Any,
+) -> Reader:
     """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes."""
     if not path.exists():
         raise InputError(f"input not found: {path}")
@@ -126,8 +137,9 @@ def open_reader(fmt: str, path: Path, image_root: Path | None = None,
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
-def open_writer(fmt: str, path: Path, base_dir: Path | None = None,
-                keep_fields: list[str] | None = None) -> Writer:
+def open_writer(
+    fmt: str, path: Path, base_dir: Path | None = None, keep_fields: list[str] | None = None
+) -> Writer:
     """A writer of ``fmt`` into ``path``; image paths under ``base_dir`` are written relative."""
     if fmt == "llava":
         from mmrecipe.io.llava import LlavaWriter
@@ -153,5 +165,7 @@ def open_writer(fmt: str, path: Path, base_dir: Path | None = None,
         from mmrecipe.io.samples import SamplesWriter
 
         return SamplesWriter(path, base_dir, keep_fields)
-    raise InputError(f"cannot write format {fmt!r}; writable: "
-                     f"{', '.join(k for k, v in FORMATS.items() if v['write'])}")
+    raise InputError(
+        f"cannot write format {fmt!r}; writable: "
+        f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
+    )

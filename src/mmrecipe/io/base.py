@@ -38,8 +38,9 @@ class JsonlWriter:
 
     suffix = ".jsonl"
 
-    def __init__(self, path: Path, base_dir: Path | None = None,
-                 keep_fields: list[str] | None = None) -> None:
+    def __init__(
+        self, path: Path, base_dir: Path | None = None, keep_fields: list[str] | None = None
+    ) -> None:
         self.path = path
         self.base_dir = base_dir
         self.keep_fields = keep_fields or []
@@ -94,7 +95,10 @@ def iter_json_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any
             try:
                 data = json.load(fh)
             except json.JSONDecodeError as exc:
-                yield 0, f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}); no record read"
+                yield (
+                    0,
+                    f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}); no record read",
+                )
                 return
             for index, record in enumerate(data):
                 if isinstance(record, dict):
@@ -120,8 +124,10 @@ def rejected_record(path: Path, index: int, reason: str, detail: str) -> Sample:
     """A placeholder sample for an unreadable record, so it is counted and kept in rejects/."""
     from mmrecipe.sample import stable_id
 
-    sample = Sample(id=stable_id(str(path), str(index)), fields={"source_file": str(path),
-                                                                "source_index": index})
+    sample = Sample(
+        id=stable_id(str(path), str(index)),
+        fields={"source_file": str(path), "source_index": index},
+    )
     return sample.reject("read", reason, detail)
 
 
@@ -144,7 +150,7 @@ def materialize_bytes(data: bytes, directory: Path) -> ImageRef:
 
         with Image.open(io.BytesIO(data)) as im:
             ext = (im.format or "bin").lower().replace("jpeg", "jpg")
-    except Exception:  # noqa: BLE001 - unreadable bytes are judged later by image intake
+    except Exception:
         pass
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{sha}.{ext}"

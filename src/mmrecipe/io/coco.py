@@ -20,8 +20,9 @@ from mmrecipe.sample import ImageRef, Sample, stable_id
 
 
 class CocoReader:
-    def __init__(self, path: Path, image_root: Path | None = None,
-                 instances: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, image_root: Path | None = None, instances: Path | None = None
+    ) -> None:
         self.paths = [path] + ([instances] if instances else [])
         self.image_root = image_root or path.parent
 
@@ -43,11 +44,14 @@ class CocoReader:
                 if "caption" in ann:
                     captions[ann["image_id"]].append(ann["caption"].strip())
                 if "bbox" in ann:
-                    boxes[ann["image_id"]].append({
-                        "bbox": [float(v) for v in ann["bbox"]],
-                        "category": categories.get(ann.get("category_id"),
-                                                   str(ann.get("category_id"))),
-                    })
+                    boxes[ann["image_id"]].append(
+                        {
+                            "bbox": [float(v) for v in ann["bbox"]],
+                            "category": categories.get(
+                                ann.get("category_id"), str(ann.get("category_id"))
+                            ),
+                        }
+                    )
         ordered = sorted(images.values(), key=lambda im: str(im["id"]))
         return ordered, captions, boxes
 
@@ -64,8 +68,13 @@ class CocoReader:
                 fields["boxes"] = boxes[im["id"]]
             yield Sample(
                 id=stable_id("coco", str(im["id"])),
-                images=[ImageRef(path=resolve_image(im["file_name"], self.image_root),
-                                 width=im.get("width"), height=im.get("height"))],
+                images=[
+                    ImageRef(
+                        path=resolve_image(im["file_name"], self.image_root),
+                        width=im.get("width"),
+                        height=im.get("height"),
+                    )
+                ],
                 fields=fields,
             )
 
@@ -75,8 +84,9 @@ class CocoWriter:
 
     suffix = ".json"
 
-    def __init__(self, path: Path, base_dir: Path | None = None,
-                 keep_fields: list[str] | None = None) -> None:
+    def __init__(
+        self, path: Path, base_dir: Path | None = None, keep_fields: list[str] | None = None
+    ) -> None:
         self.path = path
         self.base_dir = base_dir
         self._images: list[dict[str, Any]] = []
@@ -88,24 +98,43 @@ class CocoWriter:
             return
         ref = sample.images[0]
         image_id = len(self._images) + 1
-        self._images.append({"id": image_id, "file_name": portable_path(ref.path, self.base_dir),
-                             "width": ref.width, "height": ref.height, "mmrecipe_id": sample.id})
+        self._images.append(
+            {
+                "id": image_id,
+                "file_name": portable_path(ref.path, self.base_dir),
+                "width": ref.width,
+                "height": ref.height,
+                "mmrecipe_id": sample.id,
+            }
+        )
         captions = list(sample.fields.get("captions", []))
         if "caption" in sample.fields:
             captions.append(sample.fields["caption"])
         for caption in captions:
-            self._annotations.append({"id": len(self._annotations) + 1, "image_id": image_id,
-                                      "caption": caption})
+            self._annotations.append(
+                {"id": len(self._annotations) + 1, "image_id": image_id, "caption": caption}
+            )
         for box in sample.fields.get("boxes", []):
-            cat = self._categories.setdefault(box.get("category", "object"),
-                                              len(self._categories) + 1)
+            cat = self._categories.setdefault(
+                box.get("category", "object"), len(self._categories) + 1
+            )
             x, y, w, h = box["bbox"]
-            self._annotations.append({"id": len(self._annotations) + 1, "image_id": image_id,
-                                      "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
-                                      "category_id": cat})
+            self._annotations.append(
+                {
+                    "id": len(self._annotations) + 1,
+                    "image_id": image_id,
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                    "category_id": cat,
+                }
+            )
 
     def close(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"images": self._images, "annotations": self._annotations,
-                "categories": [{"id": i, "name": n} for n, i in self._categories.items()]}
+        data = {
+            "images": self._images,
+            "annotations": self._annotations,
+            "categories": [{"id": i, "name": n} for n, i in self._categories.items()],
+        }
         self.path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

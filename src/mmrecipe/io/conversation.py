@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-LLAVA_TO_ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-                 "system": "system", "observation": "tool", "function_call": "assistant"}
+LLAVA_TO_ROLE = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "observation": "tool",
+    "function_call": "assistant",
+}
 ROLE_TO_LLAVA = {"user": "human", "assistant": "gpt", "system": "system", "tool": "observation"}
 
 
@@ -21,8 +28,9 @@ def from_llava(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def to_llava(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{"from": ROLE_TO_LLAVA.get(m["role"], m["role"]), "value": text_of(m)}
-            for m in messages]
+    return [
+        {"from": ROLE_TO_LLAVA.get(m["role"], m["role"]), "value": text_of(m)} for m in messages
+    ]
 
 
 def text_of(message: dict[str, Any]) -> str:

@@ -9,21 +9,50 @@ from pathlib import Path
 from mmrecipe.sample import ImageRef, Sample, stable_id
 
 IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .gif .bmp .dib .tif .tiff .webp .ppm .pgm .pbm .pnm .ico "
-    ".tga .avif .heic .heif .jp2 .j2k .psd .dds .pcx .sgi .icns".split()
+    [
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".gif",
+        ".bmp",
+        ".dib",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+        ".pnm",
+        ".ico",
+        ".tga",
+        ".avif",
+        ".heic",
+        ".heif",
+        ".jp2",
+        ".j2k",
+        ".psd",
+        ".dds",
+        ".pcx",
+        ".sgi",
+        ".icns",
+    ]
 )
 
 
 class ImageFolderReader:
     """One sample per image file; a symlink that leaves the root is rejected, not followed."""
 
-    def __init__(self, root: Path, recursive: bool = True,
-                 extensions: list[str] | None = None) -> None:
+    def __init__(
+        self, root: Path, recursive: bool = True, extensions: list[str] | None = None
+    ) -> None:
         self.root = root
         self.recursive = recursive
         self.extensions = (
             frozenset(e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions)
-            if extensions else IMAGE_EXTENSIONS
+            if extensions
+            else IMAGE_EXTENSIONS
         )
 
     def _paths(self) -> Iterator[Path]:
@@ -56,7 +85,8 @@ class ImageFolderReader:
                     sample.reject("read", "missing_file", f"{rel}: symlink target does not exist")
                 elif not target.is_relative_to(real_root):
                     sample.reject(
-                        "read", "symlink_escapes_root",
+                        "read",
+                        "symlink_escapes_root",
                         f"{rel} points outside the input folder (to {target}); not followed",
                     )
             yield sample

@@ -33,8 +33,12 @@ class LlavaReader:
             try:
                 yield self._sample(index, record)
             except (KeyError, TypeError, ValueError) as exc:
-                yield rejected_record(self.path, index, "malformed_record",
-                                      f"record {index} of {self.path.name}: {exc}")
+                yield rejected_record(
+                    self.path,
+                    index,
+                    "malformed_record",
+                    f"record {index} of {self.path.name}: {exc}",
+                )
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         images = record.get("image", record.get("images"))
@@ -44,8 +48,9 @@ class LlavaReader:
             images = [images]
         refs = [ImageRef(path=resolve_image(str(p), self.image_root)) for p in images]
         rid = record.get("id")
-        extra = {k: v for k, v in record.items()
-                 if k not in ("id", "image", "images", "conversations")}
+        extra = {
+            k: v for k, v in record.items() if k not in ("id", "image", "images", "conversations")
+        }
         return Sample(
             id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
             images=refs,

@@ -23,8 +23,9 @@ from mmrecipe.sample import ImageRef, Sample, stable_id
 class OpenAIReader:
     """Image parts become ``<image>`` placeholders in the text, in order."""
 
-    def __init__(self, path: Path, image_root: Path | None = None,
-                 materialize_dir: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, image_root: Path | None = None, materialize_dir: Path | None = None
+    ) -> None:
         self.path = path
         self.image_root = image_root or path.parent
         self.materialize_dir = materialize_dir or path.parent / "images"
@@ -40,8 +41,12 @@ class OpenAIReader:
             try:
                 yield self._sample(index, record)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield rejected_record(self.path, index, "malformed_record",
-                                      f"record {index} of {self.path.name}: {exc}")
+                yield rejected_record(
+                    self.path,
+                    index,
+                    "malformed_record",
+                    f"record {index} of {self.path.name}: {exc}",
+                )
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         images: list[ImageRef] = []
@@ -65,7 +70,9 @@ class OpenAIReader:
         extra = {k: v for k, v in record.items() if k not in ("id", "messages")}
         return Sample(
             id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
-            images=images, messages=messages, fields=extra,
+            images=images,
+            messages=messages,
+            fields=extra,
         )
 
     def _image(self, url: str) -> ImageRef:
@@ -73,15 +80,20 @@ class OpenAIReader:
             _, _, payload = url.partition(",")
             return materialize_bytes(base64.b64decode(payload), self.materialize_dir)
         if url.startswith("file://"):
-            url = url[len("file://"):]
+            url = url[len("file://") :]
         return ImageRef(path=resolve_image(url, self.image_root))
 
 
 class OpenAIWriter(JsonlWriter):
     """Writes ``<image>`` placeholders as image parts; ``embed_images`` makes data URLs."""
 
-    def __init__(self, path: Path, base_dir: Path | None = None,
-                 keep_fields: list[str] | None = None, embed_images: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        base_dir: Path | None = None,
+        keep_fields: list[str] | None = None,
+        embed_images: bool = False,
+    ) -> None:
         super().__init__(path, base_dir, keep_fields)
         self.embed_images = embed_images
 
@@ -106,16 +118,18 @@ class OpenAIWriter(JsonlWriter):
                 if chunk.strip("\n"):
                     parts.append({"type": "text", "text": chunk.strip("\n")})
                 if i < len(chunks) - 1 and remaining:
-                    parts.append({"type": "image_url",
-                                  "image_url": {"url": self._url(remaining.pop(0))}})
+                    parts.append(
+                        {"type": "image_url", "image_url": {"url": self._url(remaining.pop(0))}}
+                    )
             messages.append({"role": m["role"], "content": parts})
         if remaining and messages:
             # images never referenced by a placeholder go first in the first user turn
             first = next((m for m in messages if m["role"] == "user"), messages[0])
             if isinstance(first["content"], str):
                 first["content"] = [{"type": "text", "text": first["content"]}]
-            first["content"] = [{"type": "image_url", "image_url": {"url": self._url(r)}}
-                                for r in remaining] + first["content"]
+            first["content"] = [
+                {"type": "image_url", "image_url": {"url": self._url(r)}} for r in remaining
+            ] + first["content"]
         out: dict[str, Any] = {"id": sample.id, "messages": messages}
         out.update(self.extra_fields(sample))
         return out

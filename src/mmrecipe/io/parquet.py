@@ -20,8 +20,12 @@ from mmrecipe.sample import ImageRef, Sample, stable_id
 
 _HF_FEATURES = {
     "id": {"dtype": "string", "_type": "Value"},
-    "messages": [{"role": {"dtype": "string", "_type": "Value"},
-                  "content": {"dtype": "string", "_type": "Value"}}],
+    "messages": [
+        {
+            "role": {"dtype": "string", "_type": "Value"},
+            "content": {"dtype": "string", "_type": "Value"},
+        }
+    ],
     "images": [{"_type": "Image"}],
     "fields": {"dtype": "string", "_type": "Value"},
     "scores": {"dtype": "string", "_type": "Value"},
@@ -31,13 +35,15 @@ _HF_FEATURES = {
 def _schema() -> Any:
     import pyarrow as pa
 
-    schema = pa.schema([
-        ("id", pa.string()),
-        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-        ("images", pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))),
-        ("fields", pa.string()),
-        ("scores", pa.string()),
-    ])
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+            ("images", pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))),
+            ("fields", pa.string()),
+            ("scores", pa.string()),
+        ]
+    )
     meta = {"huggingface": json.dumps({"info": {"features": _HF_FEATURES}})}
     return schema.with_metadata(meta)
 
@@ -47,8 +53,13 @@ class ParquetWriter:
 
     suffix = ".parquet"
 
-    def __init__(self, path: Path, base_dir: Path | None = None,
-                 keep_fields: list[str] | None = None, row_group_size: int = 256) -> None:
+    def __init__(
+        self,
+        path: Path,
+        base_dir: Path | None = None,
+        keep_fields: list[str] | None = None,
+        row_group_size: int = 256,
+    ) -> None:
         import pyarrow.parquet as pq
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,16 +74,22 @@ class ParquetWriter:
     def write(self, sample: Sample) -> None:
         images = []
         for ref in sample.images:
-            images.append({"bytes": Path(ref.path).read_bytes(),
-                           "path": Path(portable_path(ref.path, self.base_dir)).name})
+            images.append(
+                {
+                    "bytes": Path(ref.path).read_bytes(),
+                    "path": Path(portable_path(ref.path, self.base_dir)).name,
+                }
+            )
         fields = sample.fields  # all fields: Parquet is the lossless trainer-side format
-        self._rows.append({
-            "id": sample.id,
-            "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
-            "images": images,
-            "fields": json.dumps(fields, ensure_ascii=False, default=str),
-            "scores": json.dumps(sample.scores),
-        })
+        self._rows.append(
+            {
+                "id": sample.id,
+                "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
+                "images": images,
+                "fields": json.dumps(fields, ensure_ascii=False, default=str),
+                "scores": json.dumps(sample.scores),
+            }
+        )
         if len(self._rows) >= self.row_group_size:
             self._flush()
 
@@ -89,8 +106,13 @@ class ParquetWriter:
 
 
 class ParquetReader:
-    def __init__(self, path: Path, image_root: Path | None = None,
-                 materialize_dir: Path | None = None, batch_size: int = 256) -> None:
+    def __init__(
+        self,
+        path: Path,
+        image_root: Path | None = None,
+        materialize_dir: Path | None = None,
+        batch_size: int = 256,
+    ) -> None:
         self.path = path
         self.image_root = image_root or path.parent
         self.materialize_dir = materialize_dir or path.parent / "images"
@@ -127,8 +149,10 @@ class ParquetReader:
         if row.get("messages") is not None:
             messages = [{"role": m["role"], "content": text_of(m)} for m in row["messages"]]
         elif row.get("conversations") is not None:
-            messages = [{"role": LLAVA_TO_ROLE.get(t.get("from"), "user"),
-                         "content": t.get("value", "")} for t in row["conversations"]]
+            messages = [
+                {"role": LLAVA_TO_ROLE.get(t.get("from"), "user"), "content": t.get("value", "")}
+                for t in row["conversations"]
+            ]
         else:
             messages = []
         fields: dict[str, Any] = {}
@@ -138,7 +162,10 @@ class ParquetReader:
         rid = row.get("id")
         return Sample(
             id=str(rid) if rid is not None else stable_id(str(file), str(index)),
-            images=images, messages=messages, fields=fields, scores=scores,
+            images=images,
+            messages=messages,
+            fields=fields,
+            scores=scores,
         )
 
     def _image(self, value: Any) -> ImageRef:

@@ -33,8 +33,12 @@ class ShareGPTReader:
             try:
                 yield self._sample(index, record)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield rejected_record(self.path, index, "malformed_record",
-                                      f"record {index} of {self.path.name}: {exc}")
+                yield rejected_record(
+                    self.path,
+                    index,
+                    "malformed_record",
+                    f"record {index} of {self.path.name}: {exc}",
+                )
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         raw_messages = record.get("messages")
@@ -53,8 +57,11 @@ class ShareGPTReader:
         if isinstance(images, str):
             images = [images]
         rid = record.get("id")
-        extra = {k: v for k, v in record.items() if k not in ("id", "messages", "images",
-                                                               "conversations")}
+        extra = {
+            k: v
+            for k, v in record.items()
+            if k not in ("id", "messages", "images", "conversations")
+        }
         return Sample(
             id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
             images=[ImageRef(path=resolve_image(str(p), self.image_root)) for p in images],

@@ -27,12 +27,23 @@ class ImageIntake(MapOp):
     reads = ("images",)
     writes = ("images", "fields.image_fixes")
 
-    def __init__(self, max_file_bytes: int = 200 * 1024 * 1024, max_pixels: int = 100_000_000,
-                 max_side: int = 20_000, min_side: int = 8, max_aspect_ratio: float = 64.0,
-                 animated: Literal["first_frame", "reject"] = "first_frame") -> None:
-        self.limits = Limits(max_file_bytes=max_file_bytes, max_pixels=max_pixels,
-                             max_side=max_side, min_side=min_side,
-                             max_aspect_ratio=max_aspect_ratio, animated=animated)
+    def __init__(
+        self,
+        max_file_bytes: int = 200 * 1024 * 1024,
+        max_pixels: int = 100_000_000,
+        max_side: int = 20_000,
+        min_side: int = 8,
+        max_aspect_ratio: float = 64.0,
+        animated: Literal["first_frame", "reject"] = "first_frame",
+    ) -> None:
+        self.limits = Limits(
+            max_file_bytes=max_file_bytes,
+            max_pixels=max_pixels,
+            max_side=max_side,
+            min_side=min_side,
+            max_aspect_ratio=max_aspect_ratio,
+            animated=animated,
+        )
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         assert self.ctx is not None

@@ -1,0 +1,6 @@
+"""Programmatic synthesis: images rendered from known ground truth, answers right by construction.
+
+Each kind is a :class:`~mmrecipe.synth.base.Generator` registered with ``@register_generator``;
+``mmrecipe.ops.synth_*`` source ops turn generators into samples, and ``synth_verify``
+re-derives every answer from the stored ground truth.
+"""

@@ -1,0 +1,95 @@
+"""The generator protocol shared by every synthesis kind, and its registry."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pkgutil
+import random
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from PIL import Image
+
+from mmrecipe.errors import ConfigError
+
+
+@dataclass
+class SynthItem:
+    """One generated example, before it becomes a Sample.
+
+    Single-turn items set ``question``/``answer`` (and ``rationale`` when the answer needs a
+    computation); the user turn gets one ``<image>`` placeholder per image. Interleaved items
+    (text -> image -> text) set ``messages`` instead: a conversation whose ``<image>``
+    placeholders refer to ``images`` in order (input and produced images alike).
+    """
+
+    images: list[Image.Image]
+    task: str
+    ground_truth: dict[str, Any]
+    question: str = ""
+    answer: str = ""
+    rationale: str | None = None
+    messages: list[dict[str, str]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Generator:
+    """Base of synthesis generators. ``make`` must depend only on ``rng`` and ``difficulty``."""
+
+    kind: ClassVar[str] = ""
+
+    def make(self, rng: random.Random, difficulty: int) -> SynthItem:
+        raise NotImplementedError
+
+    def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
+        """Re-derive the answer from ``ground_truth``; None if ``answer`` matches, else why not."""
+        raise NotImplementedError
+
+
+_GENERATORS: dict[str, type[Generator]] = {}
+_DISCOVERED = False
+
+
+def register_generator(kind: str) -> Any:
+    def decorate(cls: type[Generator]) -> type[Generator]:
+        if kind in _GENERATORS and _GENERATORS[kind] is not cls:
+            raise ConfigError(f"synthesis generator {kind!r} is registered twice")
+        cls.kind = kind
+        _GENERATORS[kind] = cls
+        return cls
+
+    return decorate
+
+
+def get_generator(kind: str) -> type[Generator]:
+    _discover()
+    try:
+        return _GENERATORS[kind]
+    except KeyError:
+        raise ConfigError(
+            f"unknown synthesis generator {kind!r}; known: {', '.join(sorted(_GENERATORS))}"
+        ) from None
+
+
+def all_generators() -> dict[str, type[Generator]]:
+    _discover()
+    return dict(sorted(_GENERATORS.items()))
+
+
+def _discover() -> None:
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    import mmrecipe.synth as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name not in ("base", "source"):
+            importlib.import_module(f"mmrecipe.synth.{info.name}")
+    _DISCOVERED = True
+
+
+def item_rng(seed: int, kind: str, index: int) -> random.Random:
+    """The RNG of one item: a function of (seed, kind, index) only, so shards are independent."""
+    digest = hashlib.sha256(f"{seed}:{kind}:{index}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
