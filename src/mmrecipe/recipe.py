@@ -78,7 +78,8 @@ class OutputSpec(pydantic.BaseModel):
 class ExecutorSpec(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    type: Literal["local", "ray"] = "local"
+    #: only "local" for now; the Ray Data executor will take the same recipes
+    type: Literal["local"] = "local"
     #: samples per shard: the unit of atomic output and resume
     shard_size: int = pydantic.Field(default=1000, ge=1)
     #: shards processed concurrently (bounds memory: about shards_in_flight * shard_size samples)

@@ -8,6 +8,7 @@ import click
 
 from mmrecipe.cli.tables import print_stats
 from mmrecipe.errors import ConfigError
+from mmrecipe.executor.local import LocalExecutor
 from mmrecipe.recipe import load_recipe
 
 
@@ -61,17 +62,8 @@ def command(
         if not input_path.exists():
             raise ConfigError(f"--input {input_path} does not exist")
         extra.append(f"input.path={input_path.absolute()}")
-    if executor is not None:
-        extra.append(f"executor.type={executor}")
     spec = load_recipe(recipe, extra)
-    if spec.executor.type == "ray":
-        from mmrecipe.executor.ray import RayExecutor
-
-        runner = RayExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
-    else:
-        from mmrecipe.executor.local import LocalExecutor
-
-        runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
+    runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
     print_stats(result.stats, run_dir)
     if write_report:

@@ -229,10 +229,7 @@ class LocalExecutor:
     def _input_count(self, phase: Phase) -> int | None:
         if phase.index > 0:
             return None
-        if self.source is not None:
-            n = self.source.count()
-        else:
-            n = self._reader().count()
+        n = self.source.count() if self.source is not None else self._reader().count()
         if n is not None and self.limit is not None:
             n = min(n, self.limit)
         return n
@@ -266,12 +263,10 @@ class LocalExecutor:
                 )
             return
         chunk: list[Sample] = []
-        taken = 0
-        for sample in self._reader():
+        for taken, sample in enumerate(self._reader()):
             if self.limit is not None and taken >= self.limit:
                 break
             chunk.append(sample)
-            taken += 1
             if len(chunk) >= size:
                 yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
                 chunk = []

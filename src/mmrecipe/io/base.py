@@ -45,7 +45,7 @@ class JsonlWriter:
         self.base_dir = base_dir
         self.keep_fields = keep_fields or []
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] = open(path, "w", encoding="utf-8")
+        self._fh: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def record(self, sample: Sample) -> dict[str, Any]:
         raise NotImplementedError

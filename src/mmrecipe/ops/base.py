@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmrecipe.sample import Sample
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mmrecipe.context import OpContext
 
 
-class OpKind(str, Enum):
+class OpKind(StrEnum):
     MAP = "map"
     FILTER = "filter"
     EXPAND = "expand"
