@@ -84,8 +84,13 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     except Image.DecompressionBombError as exc:
         raise ImageRejected("decompression_bomb", f"{path}: {exc}") from None
     except UnidentifiedImageError:
+        if looks_like_image(data):
+            raise ImageRejected(
+                "corrupt",
+                f"{path} has an image signature but cannot be decoded (damaged header or data)",
+            ) from None
         raise ImageRejected(
-            "not_an_image", f"{path} is not an image PIL can identify (wrong extension?)"
+            "not_an_image", f"{path} is not an image (wrong extension? starts with {data[:8]!r})"
         ) from None
     except Exception as exc:
         raise ImageRejected("corrupt", f"{path}: cannot open: {exc}") from None
@@ -149,6 +154,25 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
         normalized=normalized,
         fixes=fixes,
     )
+
+
+_SIGNATURES = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"RIFF",
+    b"\x00\x00\x00\x0cjP",
+    b"8BPS",
+    b"\x00\x00\x01\x00",
+)
+
+
+def looks_like_image(data: bytes) -> bool:
+    """True when the bytes start with a common image signature (so a failure is corruption)."""
+    return data.startswith(_SIGNATURES) or data[4:12] in (b"ftypavif", b"ftypheic")
 
 
 def to_rgb(im: Image.Image) -> Image.Image:

@@ -97,6 +97,8 @@ class Recipe(pydantic.BaseModel):
 
     name: str = "recipe"
     description: str = ""
+    #: importable modules that register extra ops (your own ``@register_op`` classes)
+    plugins: list[str] = pydantic.Field(default_factory=list)
     input: InputSpec = pydantic.Field(default_factory=InputSpec)
     ops: list[StepSpec] = pydantic.Field(default_factory=list)
     output: OutputSpec = pydantic.Field(default_factory=OutputSpec)
@@ -254,8 +256,9 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
 def check_recipe(recipe: Recipe) -> None:
     """Build every op once (validating its parameters) and check the read/write contracts."""
     from mmrecipe.ops.base import OpKind
-    from mmrecipe.registry import build_op
+    from mmrecipe.registry import build_op, load_plugins
 
+    load_plugins(recipe.plugins)
     provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
         provided = {"images", "messages"}

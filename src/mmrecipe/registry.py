@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import typing
 from dataclasses import dataclass
@@ -49,6 +50,16 @@ def discover() -> None:
     for info in pkgutil.walk_packages(ops_pkg.__path__, prefix="mmrecipe.ops."):
         importlib.import_module(info.name)
     _DISCOVERED = True
+
+
+def load_plugins(modules: list[str]) -> None:
+    """Import user modules that register ops (recipe ``plugins:`` and ``MMRECIPE_PLUGINS``)."""
+    names = list(modules) + [m for m in os.environ.get("MMRECIPE_PLUGINS", "").split(",") if m]
+    for name in names:
+        try:
+            importlib.import_module(name.strip())
+        except ImportError as exc:
+            raise ConfigError(f"cannot import plugin module {name!r}: {exc}") from None
 
 
 def get_op(name: str) -> type[Op]:

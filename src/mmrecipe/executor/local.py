@@ -34,7 +34,7 @@ from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec
-from mmrecipe.registry import build_op
+from mmrecipe.registry import build_op, load_plugins
 from mmrecipe.rundir import RunDir
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
@@ -93,6 +93,7 @@ class LocalExecutor:
 
     # planning ---------------------------------------------------------------------------
     def _plan(self) -> list[Phase]:
+        load_plugins(self.recipe.plugins)
         steps = [Step(spec, build_op(spec.op, spec.name, spec.params)) for spec in self.recipe.ops]
         if steps and steps[0].op.kind == OpKind.SOURCE:
             self.source = steps.pop(0).op  # type: ignore[assignment]

@@ -1,0 +1,25 @@
+"""A test plugin op that takes a little time per sample, so a test can kill a run mid-way."""
+
+from __future__ import annotations
+
+import time
+
+from mmrecipe.ops.base import MapOp
+from mmrecipe.registry import register_op
+from mmrecipe.sample import Sample
+
+
+@register_op("test_slow_upper")
+class SlowUpper(MapOp):
+    """Upper-cases the assistant turn after sleeping ``delay_s`` per sample."""
+
+    def __init__(self, delay_s: float = 0.002) -> None:
+        self.delay_s = delay_s
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        for sample in samples:
+            time.sleep(self.delay_s)
+            for m in sample.messages:
+                if m["role"] == "assistant":
+                    m["content"] = m["content"].upper()
+        return samples
