@@ -187,7 +187,7 @@ class LocalExecutor:
             t0 = time.perf_counter()
             await asyncio.to_thread(barrier_op.fit, self._iter_stage(phase.index - 1, state))
             state.set_barrier_stats(phase.index, {"fit_seconds": time.perf_counter() - t0})
-        total = self._input_count(phase)
+        total = self._input_count(phase, state)
         self.progress.start_phase(
             phase.index, len(self.phases), total, [s.name for s in phase.steps]
         )
@@ -227,9 +227,9 @@ class LocalExecutor:
             raise failure[0]
         state.set_meta(f"phase{phase.index}_shards", str(shard))
 
-    def _input_count(self, phase: Phase) -> int | None:
+    def _input_count(self, phase: Phase, state: StateStore) -> int | None:
         if phase.index > 0:
-            return None
+            return state.kept_in_phase(phase.index - 1)
         n = self.source.count() if self.source is not None else self._reader().count()
         if n is not None and self.limit is not None:
             n = min(n, self.limit)
