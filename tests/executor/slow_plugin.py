@@ -23,3 +23,14 @@ class SlowUpper(MapOp):
                 if m["role"] == "assistant":
                     m["content"] = m["content"].upper()
         return samples
+
+
+@register_op("test_explode_on_bad")
+class ExplodeOnBad(MapOp):
+    """Raises for samples whose id contains 'bad' (an op bug or a poisoned sample)."""
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        for sample in samples:
+            if "bad" in sample.id:
+                raise ValueError(f"cannot handle {sample.id}")
+        return samples
