@@ -86,10 +86,11 @@ def build_tiny_tokenizer(vocab_size: int = 512):  # -> PreTrainedTokenizerFast
     )
 
 
-def build_tiny_llava(folder: Path, seed: int = 0) -> Path:
+def build_tiny_llava(folder: Path, seed: int = 0, text_heads: int = 4) -> Path:
     """Build a random tiny LLaVA (model, tokenizer, processor, chat template) into ``folder``.
 
-    Deterministic for a given ``seed``. Returns ``folder``.
+    Deterministic for a given ``seed``. ``text_heads=1`` gives a head size of 64, which GPU
+    attention kernels (vLLM) support. Returns ``folder``.
     """
     import torch
     from transformers import (
@@ -119,8 +120,8 @@ def build_tiny_llava(folder: Path, seed: int = 0) -> Path:
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=text_heads,
+        num_key_value_heads=max(1, text_heads // 2),
         max_position_embeddings=512,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
