@@ -12,7 +12,8 @@ can act as three kinds of server:
 Faults are injected per request: ``faults`` maps a substring of the prompt to the faults its
 successive attempts get (a list; later attempts succeed) or to one fault every attempt gets (a
 string). Faults: ``timeout`` (hang), ``429`` (with ``Retry-After``), ``500``, ``503``, ``reset``
-(drop the connection), ``malformed`` (HTTP 200 with broken JSON), ``400``, ``422``.
+(drop the connection), ``malformed`` (HTTP 200 with broken JSON), ``empty`` (an answer of
+blanks), ``400``, ``422``. Counters are keyed by the last user text plus a digest of its images.
 
 Run standalone (the HTTP benchmark does): ``python -m mmrecipe.testing.openai_server --delay 0.1``
 prints ``PORT <n>`` and serves until killed.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import threading
 from collections import Counter
@@ -66,6 +68,7 @@ class FakeOpenAIServer:
         retry_after: str = "0.05",
         hang_s: float = 5.0,
         old_transformers: bool = False,
+        keep_bodies: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -77,6 +80,7 @@ class FakeOpenAIServer:
         self.retry_after = retry_after
         self.hang_s = hang_s
         self.old_transformers = old_transformers
+        self.keep_bodies = keep_bodies
         self.host = host
         self.port = port
         #: attempts per prompt key (every request that reached a handler)
@@ -86,6 +90,8 @@ class FakeOpenAIServer:
         #: (path, key, status or fault) of every request, in arrival order
         self.log: list[tuple[str, str, str]] = []
         self.headers_seen: list[dict[str, str]] = []
+        #: every chat body received (tests check what was sent)
+        self.bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -246,11 +252,14 @@ class FakeOpenAIServer:
                     {"detail": [{"loc": ["body", k], "msg": "Extra inputs"} for k in unknown]},
                     status=422,
                 )
-        key = ("hook:" if hook else "") + _prompt_key(messages)
+        key = ("hook:" if hook else "") + _prompt_key(messages) + _image_tag(messages)
+        if self.keep_bodies:
+            with self._lock:
+                self.bodies.append(body)
         fault = self._next_fault(key)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        if fault is not None:
+        if fault is not None and fault != "empty":
             return await self._apply_fault(request, fault, "chat", key)
         n_images = sum(_count_images(m.get("content")) for m in messages)
         if hook:
@@ -261,6 +270,8 @@ class FakeOpenAIServer:
             base = f"answer to: {_prompt_key(messages)} [images={n_images}]"
         n = int(body.get("n") or 1)
         texts = [base if i == 0 else f"{base} #{i}" for i in range(n)]
+        if fault == "empty":
+            texts = ["  " for _ in texts]
         if body.get("temperature", 0) and body.get("seed") is not None:
             texts = [f"{t} seed={body['seed']}" for t in texts]
         choices = []
@@ -350,6 +361,20 @@ def _prompt_key(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _image_tag(messages: list[dict[str, Any]]) -> str:
+    """A short digest of the images sent, so the same prompt on two images is two keys."""
+    urls = [
+        p["image_url"]["url"]
+        for m in messages
+        if isinstance(m.get("content"), list)
+        for p in m["content"]
+        if p.get("type") == "image_url"
+    ]
+    if not urls:
+        return ""
+    return " #img:" + hashlib.sha1("".join(urls).encode()).hexdigest()[:8]
+
+
 def _count_images(content: Any) -> int:
     if isinstance(content, list):
         return sum(1 for p in content if p.get("type") == "image_url")
@@ -363,7 +388,9 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--kind", choices=["plain", "vllm", "sglang"], default="plain")
     args = parser.parse_args()
-    server = FakeOpenAIServer(args.kind, delay_s=args.delay, host=args.host, port=args.port)
+    server = FakeOpenAIServer(
+        args.kind, delay_s=args.delay, host=args.host, port=args.port, keep_bodies=False
+    )
 
     async def serve() -> None:
         runner = web.AppRunner(server.app(), access_log=None)
