@@ -125,6 +125,11 @@ class TransformersBackend:
             if self.hook_prefix is not None:
                 caps.add("hook")
         self.capabilities: frozenset[str] = frozenset(caps)
+        self.dtype = dtype
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What besides model/params/messages changes the answers (for the request cache)."""
+        return {"hook_prefix": self.hook_prefix, "dtype": self.dtype}
 
     # --- protocol -------------------------------------------------------------------------
 

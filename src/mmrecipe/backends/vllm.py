@@ -187,6 +187,11 @@ class VLLMBackend:
             if self.hook_prefix is not None:
                 caps.add("hook")
         self.capabilities: frozenset[str] = frozenset(caps)
+        self.dtype = dtype
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What besides model/params/messages changes the answers (for the request cache)."""
+        return {"hook_prefix": self.hook_prefix, "dtype": self.dtype}
 
     def _derive_prefix(self, trust_remote_code: bool) -> str | None:
         """From the processor's template (what vLLM renders for multimodal models), else the
