@@ -450,7 +450,7 @@ def _polygon(g: dict[str, Any], n: int) -> tuple[Figure, list[Step]]:
     label = {5: "pentagon", 6: "hexagon", 7: "heptagon", 8: "octagon"}[k]
     steps = [
         Step(
-            f"{names} is a regular {label} with side {fmt(s)} and centre O.",
+            f"{names} is a regular {label} ({k} sides) with side {fmt(s)} and centre O.",
             f"The {k} central angles are equal and fill 360°, so ∠AOB = 360°/{k} {_eq(central)}°.",
             "the measure of ∠AOB in degrees",
             central,

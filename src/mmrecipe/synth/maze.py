@@ -150,7 +150,7 @@ class MazeGenerator(Generator):
             "I will follow the open corridors from the green start, backing out of dead ends, "
             "and draw the route that reaches the blue goal in red:\n<image>\n"
             f"The red route crosses no wall and reaches the goal in {len(route)} moves with "
-            f"{turns} turns. The moves are:\n{answer}"
+            f"{turns} turn{'' if turns == 1 else 's'}. The moves are:\n{answer}"
         )
         return SynthItem(
             images=[_draw(cells, start, goal, ""), _draw(cells, start, goal, route)],
