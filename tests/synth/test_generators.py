@@ -21,8 +21,12 @@ def _bytes(item) -> str:
         buf = io.BytesIO()
         im.save(buf, format="PNG")
         h.update(buf.getvalue())
-    h.update(json.dumps([item.question, item.answer, item.rationale, item.messages,
-                         item.ground_truth], sort_keys=True).encode())
+    h.update(
+        json.dumps(
+            [item.question, item.answer, item.rationale, item.messages, item.ground_truth],
+            sort_keys=True,
+        ).encode()
+    )
     return h.hexdigest()
 
 
@@ -34,7 +38,7 @@ def _tamper(kind: str, answer: str) -> str:
     if kind == "maze":
         flip = {"U": "D", "D": "U", "L": "R", "R": "L"}
         moves = answer.split()
-        return " ".join([flip[moves[0]]] + moves[1:])
+        return " ".join([flip[moves[0]], *moves[1:]])
     if kind == "visual_search":
         x0, y0, x1, y1 = map(int, re.findall(r"\d+", answer))
         return f"[{x0 + 60}, {y0 + 60}, {x1 + 60}, {y1 + 60}]"

@@ -18,7 +18,10 @@ def test_two_image_samples_round_trip(tmp_path: Path, fmt: str) -> None:
     op.setup(OpContext(run_dir=tmp_path / "run"))
     samples = op.generate(0, 4)
     assert {s.fields["generator"] for s in samples} == {
-        "jigsaw", "maze", "visual_search", "chart_refocus"
+        "jigsaw",
+        "maze",
+        "visual_search",
+        "chart_refocus",
     }
     suffix = ".parquet" if fmt == "parquet" else ".jsonl"
     path = tmp_path / f"out{suffix}"
@@ -26,8 +29,9 @@ def test_two_image_samples_round_trip(tmp_path: Path, fmt: str) -> None:
     for s in samples:
         writer.write(s)
     writer.close()
-    back = list(open_reader(fmt, path, image_root=tmp_path / "run",
-                            materialize_dir=tmp_path / "mat"))
+    back = list(
+        open_reader(fmt, path, image_root=tmp_path / "run", materialize_dir=tmp_path / "mat")
+    )
     assert len(back) == len(samples)
     for original, read in zip(samples, back, strict=True):
         assert read.id == original.id

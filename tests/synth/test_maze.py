@@ -14,12 +14,15 @@ def test_replay_rejects_walls_detours_and_wrong_ends() -> None:
     assert gen.verify(truth, "".join(moves)) is None  # compact form is read too
     assert "goal" in (gen.verify(truth, " ".join(moves[:-1])) or "")
     back = {"U": "D", "D": "U", "L": "R", "R": "L"}[moves[0]]
-    detour = " ".join([moves[0], back] + moves)  # reaches the goal, but not the shortest way
+    detour = " ".join([moves[0], back, *moves])  # reaches the goal, but not the shortest way
     assert "shortest" in (gen.verify(truth, detour) or "")
     n = truth["size"]
     x, y = truth["start"]
-    closed = next(m for m, bit in (("U", 1), ("R", 2), ("D", 4), ("L", 8))
-                  if not int(truth["cells"][y][x], 16) & bit)
+    closed = next(
+        m
+        for m, bit in (("U", 1), ("R", 2), ("D", 4), ("L", 8))
+        if not int(truth["cells"][y][x], 16) & bit
+    )
     assert "wall" in (gen.verify(truth, closed) or "")
     assert n >= 4
 
