@@ -1,0 +1,150 @@
+"""The source-op plumbing shared by every ``synth_*`` op: counts, seeds, difficulty, mixing.
+
+A synthesis source op owns a weighted set of generator kinds. Index ``i`` of the run is assigned
+to one kind by a low-discrepancy sequence (so any shard ``start..stop`` is computed on its own,
+and the kinds' shares stay within a few samples of their ratios at every prefix), and its content
+is a function of ``(seed, kind, i)`` only: reruns, resumes and shards give identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.ops.base import SourceOp
+from mmrecipe.sample import Sample
+from mmrecipe.synth.base import Generator, all_generators
+from mmrecipe.synth.source import generate_samples
+
+_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+
+SYNTH_WRITES = (
+    "images",
+    "messages",
+    "fields.generator",
+    "fields.task",
+    "fields.answer",
+    "fields.ground_truth",
+    "fields.difficulty",
+    "fields.domain",
+)
+
+
+def resolve_kinds(weights: dict[str, float], what: str = "generators") -> dict[str, float]:
+    """Validate ``kind -> ratio``: known kinds, non-negative ratios, something to draw from.
+
+    Raises a ConfigError naming every unknown kind (with the known ones) so a recipe that lists
+    a generator from a module that is not installed fails before anything runs.
+    """
+    if not weights:
+        raise ConfigError(f"{what}: give at least one generator kind with a ratio")
+    known = all_generators()
+    unknown = sorted(k for k in weights if k not in known)
+    if unknown:
+        raise ConfigError(
+            f"{what}: unknown synthesis generator(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    bad = {k: v for k, v in weights.items() if not (isinstance(v, int | float) and v >= 0)}
+    if bad:
+        raise ConfigError(f"{what}: ratios must be numbers >= 0, got {bad}")
+    kept = {k: float(v) for k, v in sorted(weights.items()) if v > 0}
+    if not kept:
+        raise ConfigError(f"{what}: every ratio is 0; give at least one ratio > 0")
+    return kept
+
+
+class SynthSourceOp(SourceOp):
+    """Base of synthesis source ops: ``num_samples`` items drawn from weighted generator kinds.
+
+    Subclasses call :meth:`_configure` from their typed ``__init__``.
+    """
+
+    reads = ()
+    writes = SYNTH_WRITES
+
+    num_samples: int
+    seed: int
+    difficulty: int
+    max_difficulty: int | None
+    weights: dict[str, float]
+
+    def _configure(
+        self,
+        weights: dict[str, float],
+        num_samples: int,
+        seed: int,
+        difficulty: int,
+        max_difficulty: int | None,
+    ) -> None:
+        if num_samples < 0:
+            raise ConfigError(f"num_samples must be >= 0, got {num_samples}")
+        if difficulty < 1:
+            raise ConfigError(f"difficulty must be >= 1, got {difficulty}")
+        if max_difficulty is not None and max_difficulty < difficulty:
+            raise ConfigError(
+                f"max_difficulty ({max_difficulty}) must be >= difficulty ({difficulty})"
+            )
+        self.weights = resolve_kinds(weights)
+        self.num_samples = num_samples
+        self.seed = seed
+        self.difficulty = difficulty
+        self.max_difficulty = max_difficulty
+        total = sum(self.weights.values())
+        self._kinds = list(self.weights)
+        self._cum: list[float] = []
+        acc = 0.0
+        for k in self._kinds:
+            acc += self.weights[k] / total
+            self._cum.append(acc)
+        self._cum[-1] = 1.0
+        self._offset = _unit(f"{seed}:mix-offset")
+        self._generators: dict[str, Generator] = {}
+
+    def count(self) -> int:
+        return self.num_samples
+
+    def kind_at(self, index: int) -> str:
+        """The generator kind of sample ``index`` (depends on seed, ratios and index only)."""
+        if len(self._kinds) == 1:
+            return self._kinds[0]
+        u = (self._offset + index * _GOLDEN) % 1.0
+        for kind, edge in zip(self._kinds, self._cum, strict=True):
+            if u < edge:
+                return kind
+        return self._kinds[-1]
+
+    def difficulty_at(self, index: int) -> int:
+        """``difficulty``, or a level drawn per index in ``difficulty..max_difficulty``."""
+        if self.max_difficulty is None or self.max_difficulty == self.difficulty:
+            return self.difficulty
+        span = self.max_difficulty - self.difficulty + 1
+        return self.difficulty + int(_unit(f"{self.seed}:difficulty:{index}") * span)
+
+    def generator(self, kind: str) -> Generator:
+        if kind not in self._generators:
+            self._generators[kind] = all_generators()[kind]()
+        return self._generators[kind]
+
+    def generate(self, start: int, stop: int) -> list[Sample]:
+        assert self.ctx is not None, "setup() must run before generate()"
+        out: list[Sample] = []
+        for index in range(start, min(stop, self.num_samples)):
+            gen = self.generator(self.kind_at(index))
+            out.extend(
+                generate_samples(
+                    gen, index, index + 1, self.seed, self.difficulty_at(index), self.ctx.image_dir
+                )
+            )
+        return out
+
+    def fingerprint_extra(self) -> dict[str, Any]:
+        return {"weights": self.weights}
+
+
+def _unit(text: str) -> float:
+    """A deterministic number in [0, 1) from a string."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
