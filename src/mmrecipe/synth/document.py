@@ -248,7 +248,9 @@ def _rotate_points(
     c, s = math.cos(rad), math.sin(rad)
     cx, cy = size[0] / 2, size[1] / 2
     nx, ny = new[0] / 2, new[1] / 2
-    return [(c * (x - cx) + s * (y - cy) + nx, -s * (x - cx) + c * (y - cy) + ny) for x, y in points]
+    return [
+        (c * (x - cx) + s * (y - cy) + nx, -s * (x - cx) + c * (y - cy) + ny) for x, y in points
+    ]
 
 
 def _word_record(text: str, quad: list[tuple[float, float]], line: int) -> dict[str, Any]:
