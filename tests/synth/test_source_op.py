@@ -21,7 +21,9 @@ def test_recipe_runs_with_limit(kind: str, tmp_path: Path) -> None:
     recipe = REPO / "recipes" / f"synth-{kind}.yaml"
     result = CliRunner().invoke(main, ["run", str(recipe), "-o", str(out), "--limit", "5"])
     assert result.exit_code == 0, result.output
-    records = [json.loads(x) for f in sorted(out.glob("data/*.jsonl")) for x in open(f)]
+    records = [
+        json.loads(x) for f in sorted(out.glob("data/*.jsonl")) for x in f.read_text().splitlines()
+    ]
     assert len(records) == 5
     generator = get_generator(kind)()
     for rec in records:

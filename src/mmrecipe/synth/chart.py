@@ -51,13 +51,65 @@ _TASKS_BY_TYPE = {
     "scatter": ("coordinates", "extrema", "to_csv", "to_markdown"),
 }
 
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _POOLS: dict[str, list[str]] = {
-    "cities": "Oslo Lima Cairo Perth Quito Delhi Tokyo Rome Accra Hanoi Dublin Seoul".split(),
-    "products": "Laptops Phones Tablets Monitors Cameras Printers Routers Speakers".split(),
-    "fruits": "Apple Banana Cherry Grape Lemon Mango Orange Pear Plum Kiwi".split(),
-    "sectors": "Industry Transport Housing Services Farming Mining Energy Retail".split(),
-    "teams": "Falcons Tigers Wolves Eagles Sharks Bears Lions Hawks Foxes".split(),
+    "cities": [
+        "Oslo",
+        "Lima",
+        "Cairo",
+        "Perth",
+        "Quito",
+        "Delhi",
+        "Tokyo",
+        "Rome",
+        "Accra",
+        "Hanoi",
+        "Dublin",
+        "Seoul",
+    ],
+    "products": [
+        "Laptops",
+        "Phones",
+        "Tablets",
+        "Monitors",
+        "Cameras",
+        "Printers",
+        "Routers",
+        "Speakers",
+    ],
+    "fruits": [
+        "Apple",
+        "Banana",
+        "Cherry",
+        "Grape",
+        "Lemon",
+        "Mango",
+        "Orange",
+        "Pear",
+        "Plum",
+        "Kiwi",
+    ],
+    "sectors": [
+        "Industry",
+        "Transport",
+        "Housing",
+        "Services",
+        "Farming",
+        "Mining",
+        "Energy",
+        "Retail",
+    ],
+    "teams": [
+        "Falcons",
+        "Tigers",
+        "Wolves",
+        "Eagles",
+        "Sharks",
+        "Bears",
+        "Lions",
+        "Hawks",
+        "Foxes",
+    ],
 }
 # (title, category kind, category axis name, value axis label, value range)
 _THEMES: list[tuple[str, str, str, str, tuple[int, int]]] = [

@@ -46,18 +46,150 @@ PHOTOS = (
     "gravel",
 )
 
-_VOCAB = (
-    "the of and to in is was for on that with as by at from this be are have not or an which "
-    "all new data report year market value system model work time result group plan field "
-    "water light city north river energy project team office client order service period "
-    "review total cost annual growth level public change local policy quality sample design "
-    "method study paper board meeting budget update notice rate stock price account balance "
-    "transfer payment summary section figure table page line point survey region center "
-    "school health travel weather morning evening because during between after before under "
-    "within across toward about against among should would could must will may can"
-).split()
-_FIRST = "Maya Liam Olga Noah Iris Hugo Tara Finn Rosa Umar Kira Ben".split()
-_LAST = "Chen Okafor Silva Novak Haddad Berg Tanaka Moreau Kowal Reyes Dubois Ivanova".split()
+_VOCAB = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "this",
+    "be",
+    "are",
+    "have",
+    "not",
+    "or",
+    "an",
+    "which",
+    "all",
+    "new",
+    "data",
+    "report",
+    "year",
+    "market",
+    "value",
+    "system",
+    "model",
+    "work",
+    "time",
+    "result",
+    "group",
+    "plan",
+    "field",
+    "water",
+    "light",
+    "city",
+    "north",
+    "river",
+    "energy",
+    "project",
+    "team",
+    "office",
+    "client",
+    "order",
+    "service",
+    "period",
+    "review",
+    "total",
+    "cost",
+    "annual",
+    "growth",
+    "level",
+    "public",
+    "change",
+    "local",
+    "policy",
+    "quality",
+    "sample",
+    "design",
+    "method",
+    "study",
+    "paper",
+    "board",
+    "meeting",
+    "budget",
+    "update",
+    "notice",
+    "rate",
+    "stock",
+    "price",
+    "account",
+    "balance",
+    "transfer",
+    "payment",
+    "summary",
+    "section",
+    "figure",
+    "table",
+    "page",
+    "line",
+    "point",
+    "survey",
+    "region",
+    "center",
+    "school",
+    "health",
+    "travel",
+    "weather",
+    "morning",
+    "evening",
+    "because",
+    "during",
+    "between",
+    "after",
+    "before",
+    "under",
+    "within",
+    "across",
+    "toward",
+    "about",
+    "against",
+    "among",
+    "should",
+    "would",
+    "could",
+    "must",
+    "will",
+    "may",
+    "can",
+]
+_FIRST = [
+    "Maya",
+    "Liam",
+    "Olga",
+    "Noah",
+    "Iris",
+    "Hugo",
+    "Tara",
+    "Finn",
+    "Rosa",
+    "Umar",
+    "Kira",
+    "Ben",
+]
+_LAST = [
+    "Chen",
+    "Okafor",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Berg",
+    "Tanaka",
+    "Moreau",
+    "Kowal",
+    "Reyes",
+    "Dubois",
+    "Ivanova",
+]
 _TITLES = (
     "Invoice",
     "Quarterly Report",
@@ -258,10 +390,10 @@ def _word_record(text: str, quad: list[tuple[float, float]], line: int) -> dict[
     return {
         "text": text,
         "bbox": [
-            int(math.floor(min(xs))),
-            int(math.floor(min(ys))),
-            int(math.ceil(max(xs))),
-            int(math.ceil(max(ys))),
+            math.floor(min(xs)),
+            math.floor(min(ys)),
+            math.ceil(max(xs)),
+            math.ceil(max(ys)),
         ],
         "quad": [[round(x, 1), round(y, 1)] for x, y in quad],
         "line": line,
@@ -302,7 +434,7 @@ def _make_page(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[s
         words = [w for _ in range(rng.randint(2, 3)) for w in _sentence(rng)]
         current: list[str] = []
         for word in words:
-            trial = current + [word]
+            trial = [*current, word]
             if current and body.getlength(" ".join(trial)) > width - 2 * margin:
                 lines.append((current, body))
                 current = [word]
@@ -381,7 +513,7 @@ def _make_scene(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[
     for _ in range(n_lines):
         text = rng.choice(_SIGNS)
         size = rng.randint(*{1: (36, 48), 2: (28, 40), 3: (20, 32)}[difficulty])
-        font = pil_font(rng.choice(BOLD_FONTS + ("sans", "serif")), size)
+        font = pil_font(rng.choice((*BOLD_FONTS, "sans", "serif")), size)
         angle = round(rng.uniform(-max_angle, max_angle), 2)
         plate = difficulty == 1 or rng.random() < 0.4
         pad = size // 3
@@ -396,7 +528,7 @@ def _make_scene(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[
         dark = region.mean() < 128
         if plate:
             fill = rng.choice([(200, 30, 30), (20, 60, 150), (20, 110, 50), (240, 240, 235)])
-            ldraw.rounded_rectangle([0, 0, tw - 1, th - 1], radius=pad, fill=fill + (235,))
+            ldraw.rounded_rectangle([0, 0, tw - 1, th - 1], radius=pad, fill=(*fill, 235))
             color = (20, 20, 20) if sum(fill) > 600 else (255, 255, 255)
         else:
             color = (250, 250, 250) if dark else (15, 15, 15)

@@ -30,15 +30,79 @@ from mmrecipe.synth.render import (
 TASKS = ("lookup", "sum", "mean", "argmax", "argmin", "count_above", "to_markdown", "to_html")
 STYLES = ("grid", "rows", "zebra", "minimal")
 
-_NAMES = (
-    "Ava Ben Chloe Dan Emma Finn Grace Hugo Iris Jack Kira Liam Maya Noah Olga Paul Rosa Sam "
-    "Tara Umar Vera Will Yara Zoe"
-).split()
-_COUNTRIES = (
-    "Chile Egypt France Ghana India Japan Kenya Mexico Norway Peru Spain Sweden Chad Fiji Oman"
-).split()
-_PRODUCTS = "Desk Chair Lamp Shelf Sofa Rug Mirror Clock Vase Bench Stool Cabinet Bed".split()
-_CITIES = "Oslo Lima Cairo Perth Quito Delhi Tokyo Rome Accra Hanoi Dublin Seoul Riga".split()
+_NAMES = [
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dan",
+    "Emma",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jack",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yara",
+    "Zoe",
+]
+_COUNTRIES = [
+    "Chile",
+    "Egypt",
+    "France",
+    "Ghana",
+    "India",
+    "Japan",
+    "Kenya",
+    "Mexico",
+    "Norway",
+    "Peru",
+    "Spain",
+    "Sweden",
+    "Chad",
+    "Fiji",
+    "Oman",
+]
+_PRODUCTS = [
+    "Desk",
+    "Chair",
+    "Lamp",
+    "Shelf",
+    "Sofa",
+    "Rug",
+    "Mirror",
+    "Clock",
+    "Vase",
+    "Bench",
+    "Stool",
+    "Cabinet",
+    "Bed",
+]
+_CITIES = [
+    "Oslo",
+    "Lima",
+    "Cairo",
+    "Perth",
+    "Quito",
+    "Delhi",
+    "Tokyo",
+    "Rome",
+    "Accra",
+    "Hanoi",
+    "Dublin",
+    "Seoul",
+    "Riga",
+]
 # entity column, pool, [(column, low, high, decimals, thousands separator)]
 _THEMES: list[tuple[str, list[str], list[tuple[str, float, float, int, bool]]]] = [
     (
