@@ -410,7 +410,9 @@ def _degrade(image: Image.Image, rng: random.Random, blur: float, noise: float) 
         image = image.filter(ImageFilter.GaussianBlur(blur))
     if noise:
         arr = np.asarray(image).astype(np.int16)
-        arr = arr + np_rng(rng).normal(0, noise, arr.shape).astype(np.int16)
+        # one grey-level noise plane for all channels: sensor-like, and far smaller as PNG
+        grain = np_rng(rng).normal(0, noise, arr.shape[:2]).astype(np.int16)
+        arr = arr + grain[..., None]
         image = Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB")
     return image
 
@@ -468,7 +470,7 @@ def _make_page(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[s
             w.update(_word_record(w["text"], quad, w["line"]))
         image = new
     blur = {1: 0.0, 2: 0.0, 3: round(rng.uniform(0.3, 0.9), 2)}[difficulty]
-    noise = {1: 0.0, 2: 6.0, 3: 12.0}[difficulty]
+    noise = {1: 0.0, 2: 0.0, 3: 8.0}[difficulty]
     image = _degrade(image, rng, blur, noise)
     gt = {
         "mode": "page",
@@ -563,7 +565,7 @@ def _make_scene(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[
     if not lines:  # nothing fitted: fall back to a single sign in the middle, no rotation
         return _make_scene(random.Random(rng.getrandbits(64)), 1)
     blur = {1: 0.0, 2: round(rng.uniform(0.0, 0.6), 2), 3: round(rng.uniform(0.4, 1.2), 2)}
-    noise = {1: 0.0, 2: 5.0, 3: 10.0}[difficulty]
+    noise = {1: 0.0, 2: 0.0, 3: 6.0}[difficulty]
     image = _degrade(image, rng, blur[difficulty], noise)
     gt = {
         "mode": "scene",
