@@ -38,6 +38,8 @@ class Generator:
     """Base of synthesis generators. ``make`` must depend only on ``rng`` and ``difficulty``."""
 
     kind: ClassVar[str] = ""
+    #: the hardest level ``make`` knows; a mix asking for more gets this level
+    levels: ClassVar[int] = 3
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         raise NotImplementedError

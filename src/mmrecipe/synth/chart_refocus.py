@@ -85,6 +85,8 @@ def _render(
 class ChartRefocusGenerator(Generator):
     """Chart question answering with a produced image (the relevant bars highlighted)."""
 
+    levels = 5
+
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         op = OPS[max(1, min(difficulty, 5))]
         n = rng.randint(5, 10)

@@ -666,6 +666,8 @@ _ASK = ["Find {q}.", "What is {q}?", "Compute {q}.", "Determine {q}."]
 class GeometryGenerator(Generator):
     """Geometry diagrams with a chained, verifiable answer (R-CoT GeoChain + reverse Q&A)."""
 
+    levels = 5
+
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         n = max(1, min(difficulty, 5))
         families = sorted(k for k, (most, _) in FAMILIES.items() if most >= n)

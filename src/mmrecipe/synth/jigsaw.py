@@ -47,6 +47,8 @@ def _order(shuffled: list[int]) -> list[int]:
 class JigsawGenerator(Generator):
     """Jigsaw assembly with a produced (reassembled) image."""
 
+    levels = 5
+
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         rows, cols = GRIDS[max(1, min(difficulty, 5))]
         picture, source = background(rng, (cols * TILE, rows * TILE))

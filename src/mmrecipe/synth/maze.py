@@ -130,6 +130,8 @@ def parse_moves(answer: str) -> str:
 class MazeGenerator(Generator):
     """Maze navigation with a produced image (the route drawn in red)."""
 
+    levels = 5
+
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         n = SIZES[max(1, min(difficulty, 5))]
         cells = carve(n, rng)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import SourceOp
@@ -64,12 +64,27 @@ class SynthSourceOp(SourceOp):
 
     reads = ()
     writes = SYNTH_WRITES
+    #: set by single-generator ops (synth_chart, ...), which use the ``__init__`` below
+    generator_kind: ClassVar[str] = ""
 
     num_samples: int
     seed: int
     difficulty: int
     max_difficulty: int | None
     weights: dict[str, float]
+
+    def __init__(
+        self,
+        num_samples: int = 1000,
+        seed: int = 0,
+        difficulty: int = 1,
+        generator_options: dict[str, Any] | None = None,
+    ) -> None:
+        """The single-generator form: ``generator_kind`` with its options (task filters...)."""
+        kind = self.generator_kind
+        self._configure(
+            {kind: 1.0}, num_samples, seed, difficulty, None, {kind: generator_options or {}}
+        )
 
     def _configure(
         self,
@@ -78,6 +93,7 @@ class SynthSourceOp(SourceOp):
         seed: int,
         difficulty: int,
         max_difficulty: int | None,
+        options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         if num_samples < 0:
             raise ConfigError(f"num_samples must be >= 0, got {num_samples}")
@@ -101,6 +117,7 @@ class SynthSourceOp(SourceOp):
             self._cum.append(acc)
         self._cum[-1] = 1.0
         self._offset = _unit(f"{seed}:mix-offset")
+        self._options = options or {}
         self._generators: dict[str, Generator] = {}
 
     def count(self) -> int:
@@ -125,7 +142,7 @@ class SynthSourceOp(SourceOp):
 
     def generator(self, kind: str) -> Generator:
         if kind not in self._generators:
-            self._generators[kind] = all_generators()[kind]()
+            self._generators[kind] = all_generators()[kind](**self._options.get(kind, {}))
         return self._generators[kind]
 
     def generate(self, start: int, stop: int) -> list[Sample]:
@@ -133,15 +150,14 @@ class SynthSourceOp(SourceOp):
         out: list[Sample] = []
         for index in range(start, min(stop, self.num_samples)):
             gen = self.generator(self.kind_at(index))
+            level = min(self.difficulty_at(index), gen.levels)
             out.extend(
-                generate_samples(
-                    gen, index, index + 1, self.seed, self.difficulty_at(index), self.ctx.image_dir
-                )
+                generate_samples(gen, index, index + 1, self.seed, level, self.ctx.image_dir)
             )
         return out
 
     def fingerprint_extra(self) -> dict[str, Any]:
-        return {"weights": self.weights}
+        return {"weights": self.weights, "options": self._options}
 
 
 def _unit(text: str) -> float:

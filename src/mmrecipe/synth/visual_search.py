@@ -89,6 +89,8 @@ def _place(rng: random.Random, side: int, taken: list[Box]) -> Box | None:
 class VisualSearchGenerator(Generator):
     """Visual search with a produced image (the target boxed in red)."""
 
+    levels = 5
+
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         d = max(1, min(difficulty, 5))
         image, source = background(rng, (SIZE, SIZE))

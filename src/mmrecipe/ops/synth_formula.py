@@ -1,0 +1,26 @@
+"""Source op: formulas rendered with matplotlib mathtext, LaTeX recognition targets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from mmrecipe.registry import register_op
+from mmrecipe.synth.source_op import SynthSourceOp
+
+
+@register_op("synth_formula")
+class SynthFormula(SynthSourceOp):
+    """Synthesize formula images whose LaTeX transcription is known exactly.
+
+    Args:
+        num_samples: how many samples to make
+        seed: base seed; sample i depends only on (seed, i) and the other params
+        difficulty: expression depth 1 to 3 (3 also adds blur and noise)
+    """
+
+    generator_kind = "formula"
+
+    def __init__(
+        self, num_samples: int = 1000, seed: int = 0, difficulty: Literal[1, 2, 3] = 1
+    ) -> None:
+        super().__init__(num_samples, seed, difficulty)

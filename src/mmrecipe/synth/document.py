@@ -1,0 +1,582 @@
+"""Document pages and scene text: text rendered where every word's box is known.
+
+Two modes. ``page``: a paper-like page with a title, key-value fields and paragraphs.
+``scene``: short sign-like lines pasted onto scikit-image's bundled sample photos (offline).
+Fonts are matplotlib's bundled DejaVu / STIX files; difficulty adds smaller type, rotation,
+blur and noise. Word boxes (pixels, axis-aligned ``bbox`` plus the rotated ``quad``) go to
+``fields.words``; the ground truth keeps the lines, fields and words, so
+:meth:`DocumentGenerator.verify` re-derives OCR, field-reading, word-at-box and grounded-OCR
+answers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.render import BOLD_FONTS, TEXT_FONTS, norm_text, np_rng, pil_font
+
+MODES = ("page", "scene")
+TASKS = ("ocr", "read_field", "word_at_box", "grounded_ocr")
+_TASKS_BY_MODE = {
+    "page": ("ocr", "read_field", "word_at_box"),
+    "scene": ("ocr", "word_at_box", "grounded_ocr"),
+}
+#: scikit-image sample photos shipped inside its wheel (no download)
+PHOTOS = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "camera",
+    "coins",
+    "moon",
+    "brick",
+    "grass",
+    "gravel",
+)
+
+_VOCAB = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "this",
+    "be",
+    "are",
+    "have",
+    "not",
+    "or",
+    "an",
+    "which",
+    "all",
+    "new",
+    "data",
+    "report",
+    "year",
+    "market",
+    "value",
+    "system",
+    "model",
+    "work",
+    "time",
+    "result",
+    "group",
+    "plan",
+    "field",
+    "water",
+    "light",
+    "city",
+    "north",
+    "river",
+    "energy",
+    "project",
+    "team",
+    "office",
+    "client",
+    "order",
+    "service",
+    "period",
+    "review",
+    "total",
+    "cost",
+    "annual",
+    "growth",
+    "level",
+    "public",
+    "change",
+    "local",
+    "policy",
+    "quality",
+    "sample",
+    "design",
+    "method",
+    "study",
+    "paper",
+    "board",
+    "meeting",
+    "budget",
+    "update",
+    "notice",
+    "rate",
+    "stock",
+    "price",
+    "account",
+    "balance",
+    "transfer",
+    "payment",
+    "summary",
+    "section",
+    "figure",
+    "table",
+    "page",
+    "line",
+    "point",
+    "survey",
+    "region",
+    "center",
+    "school",
+    "health",
+    "travel",
+    "weather",
+    "morning",
+    "evening",
+    "because",
+    "during",
+    "between",
+    "after",
+    "before",
+    "under",
+    "within",
+    "across",
+    "toward",
+    "about",
+    "against",
+    "among",
+    "should",
+    "would",
+    "could",
+    "must",
+    "will",
+    "may",
+    "can",
+]
+_FIRST = [
+    "Maya",
+    "Liam",
+    "Olga",
+    "Noah",
+    "Iris",
+    "Hugo",
+    "Tara",
+    "Finn",
+    "Rosa",
+    "Umar",
+    "Kira",
+    "Ben",
+]
+_LAST = [
+    "Chen",
+    "Okafor",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Berg",
+    "Tanaka",
+    "Moreau",
+    "Kowal",
+    "Reyes",
+    "Dubois",
+    "Ivanova",
+]
+_TITLES = (
+    "Invoice",
+    "Quarterly Report",
+    "Meeting Minutes",
+    "Shipping Notice",
+    "Account Statement",
+    "Project Update",
+    "Service Order",
+)
+_SIGNS = (
+    "OPEN",
+    "EXIT",
+    "NO PARKING",
+    "CAFE",
+    "SALE 50% OFF",
+    "PLATFORM 3",
+    "STOP",
+    "PHARMACY",
+    "BAKERY",
+    "HOTEL",
+    "WELCOME",
+    "GATE B12",
+    "PUSH",
+    "FRESH FRUIT",
+    "BUS STOP",
+    "MAIN ST",
+    "OPEN 24 HOURS",
+    "PIZZA",
+    "TICKETS",
+    "ROOM 204",
+)
+
+
+@register_generator("document")
+class DocumentGenerator(Generator):
+    """Pages and scene text with word boxes. Difficulty 1: large clean type; 2: smaller type,
+    slight rotation and noise; 3: small type, stronger rotation, blur and noise."""
+
+    def __init__(self, modes: list[str] | None = None, tasks: list[str] | None = None) -> None:
+        self.modes = _check("mode", modes, MODES)
+        self.tasks = _check("task", tasks, TASKS)
+        if not any(set(_TASKS_BY_MODE[m]) & set(self.tasks) for m in self.modes):
+            raise ConfigError("no mode of modes supports any task of tasks")
+
+    def make(self, rng: random.Random, difficulty: int) -> SynthItem:
+        mode = rng.choice([m for m in self.modes if set(_TASKS_BY_MODE[m]) & set(self.tasks)])
+        if mode == "page":
+            image, gt = _make_page(rng, difficulty)
+        else:
+            image, gt = _make_scene(rng, difficulty)
+        task = rng.choice([t for t in _TASKS_BY_MODE[mode] if t in self.tasks])
+        gt["question"] = _make_question(rng, task, gt)
+        answer = derive_answer(gt)
+        return SynthItem(
+            images=[image],
+            task=task,
+            ground_truth=gt,
+            question=gt["question"]["text"],
+            answer=answer,
+            extra={"words": gt["words"], "ocr_mode": mode},
+        )
+
+    def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
+        expected = derive_answer(ground_truth)
+        task = ground_truth["question"]["task"]
+        if task == "grounded_ocr":
+            return _compare_grounded(json.loads(expected), answer)
+        if task == "ocr":
+            if " ".join(expected.split()) != " ".join(answer.split()):
+                return "transcription differs from the rendered text"
+            return None
+        if norm_text(expected) != norm_text(answer):
+            return f"expected {expected!r}, got {answer!r}"
+        return None
+
+
+def _check(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[str]:
+    if chosen is None:
+        return list(known)
+    bad = [c for c in chosen if c not in known]
+    if bad or not chosen:
+        raise ConfigError(f"unknown {what} {bad or chosen}; known: {', '.join(known)}")
+    return list(chosen)
+
+
+# ---------------------------------------------------------------- questions and answers
+
+
+def _make_question(rng: random.Random, task: str, gt: dict[str, Any]) -> dict[str, Any]:
+    q: dict[str, Any] = {"task": task}
+    if task == "ocr":
+        q["text"] = rng.choice(
+            [
+                "Read all the text in the image, line by line.",
+                "Transcribe the text in this image.",
+                "What text appears in the image? Write it out line by line.",
+            ]
+        )
+    elif task == "read_field":
+        key = rng.choice(sorted(gt["fields"]))
+        q.update(key=key, text=f"According to the document, what is the {key}?")
+    elif task == "word_at_box":
+        k = rng.randrange(len(gt["words"]))
+        box = gt["words"][k]["bbox"]
+        q.update(word=k, text=f"What word is written inside the box {box} (x0, y0, x1, y1)?")
+    elif task == "grounded_ocr":
+        q["text"] = (
+            "Find every word in the image. Answer as a JSON list of objects with "
+            '"text" and "bbox" ([x0, y0, x1, y1] in pixels).'
+        )
+    return q
+
+
+def derive_answer(gt: dict[str, Any]) -> str:
+    task = gt["question"]["task"]
+    if task == "ocr":
+        return "\n".join(gt["lines"])
+    if task == "read_field":
+        return gt["fields"][gt["question"]["key"]]
+    if task == "word_at_box":
+        return gt["words"][gt["question"]["word"]]["text"]
+    if task == "grounded_ocr":
+        return json.dumps([{"text": w["text"], "bbox": w["bbox"]} for w in gt["words"]])
+    raise ValueError(f"unknown document task {task!r}")
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _compare_grounded(expected: list[dict[str, Any]], answer: str) -> str | None:
+    """Same words in order, each box overlapping its true box with IoU >= 0.5."""
+    try:
+        got = json.loads(answer)
+        pairs = [(str(g["text"]), [float(v) for v in g["bbox"]]) for g in got]
+    except (ValueError, TypeError, KeyError):
+        return "the answer is not a JSON list of {text, bbox}"
+    if len(pairs) != len(expected):
+        return f"expected {len(expected)} words, got {len(pairs)}"
+    for want, (text, box) in zip(expected, pairs, strict=True):
+        if text != want["text"]:
+            return f"expected word {want['text']!r}, got {text!r}"
+        if len(box) != 4 or _iou(want["bbox"], box) < 0.5:
+            return f"box of {text!r} is off: expected {want['bbox']}, got {box}"
+    return None
+
+
+# ---------------------------------------------------------------- text content
+
+
+def _sentence(rng: random.Random) -> list[str]:
+    words = [rng.choice(_VOCAB) for _ in range(rng.randint(5, 12))]
+    if rng.random() < 0.3:
+        words.insert(rng.randrange(len(words)), str(rng.randint(2, 2025)))
+    words[0] = words[0].capitalize()
+    words[-1] += "."
+    return words
+
+
+def _fields(rng: random.Random) -> dict[str, str]:
+    year = rng.randint(2015, 2025)
+    makers = {
+        "Invoice No": lambda: str(rng.randint(10000, 99999)),
+        "Date": lambda: f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "Customer": lambda: f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+        "Total": lambda: f"${rng.randint(10, 9999):,}.{rng.randint(0, 99):02d}",
+        "Order ID": lambda: f"A-{rng.randint(1000, 9999)}",
+        "Phone": lambda: f"555-{rng.randint(0, 9999):04d}",
+        "Due Date": lambda: f"{year + 1}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "Account": lambda: f"{rng.randint(100, 999)}-{rng.randint(10000, 99999)}",
+    }
+    keys = rng.sample(sorted(makers), rng.randint(3, 5))
+    return {k: makers[k]() for k in keys}
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def _rotate_points(
+    points: list[tuple[float, float]], angle: float, size: tuple[int, int], new: tuple[int, int]
+) -> list[tuple[float, float]]:
+    """Where points land after ``Image.rotate(angle, expand=True)`` (counter-clockwise)."""
+    rad = math.radians(angle)
+    c, s = math.cos(rad), math.sin(rad)
+    cx, cy = size[0] / 2, size[1] / 2
+    nx, ny = new[0] / 2, new[1] / 2
+    return [
+        (c * (x - cx) + s * (y - cy) + nx, -s * (x - cx) + c * (y - cy) + ny) for x, y in points
+    ]
+
+
+def _word_record(text: str, quad: list[tuple[float, float]], line: int) -> dict[str, Any]:
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    return {
+        "text": text,
+        "bbox": [
+            math.floor(min(xs)),
+            math.floor(min(ys)),
+            math.ceil(max(xs)),
+            math.ceil(max(ys)),
+        ],
+        "quad": [[round(x, 1), round(y, 1)] for x, y in quad],
+        "line": line,
+    }
+
+
+def _corners(box: tuple[float, float, float, float]) -> list[tuple[float, float]]:
+    x0, y0, x1, y1 = box
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def _degrade(image: Image.Image, rng: random.Random, blur: float, noise: float) -> Image.Image:
+    if blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    if noise:
+        arr = np.asarray(image).astype(np.int16)
+        # one grey-level noise plane for all channels: sensor-like, and far smaller as PNG
+        grain = np_rng(rng).normal(0, noise, arr.shape[:2]).astype(np.int16)
+        arr = arr + grain[..., None]
+        image = Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB")
+    return image
+
+
+# ---------------------------------------------------------------- pages
+
+
+def _make_page(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[str, Any]]:
+    size = rng.randint(*{1: (18, 22), 2: (15, 18), 3: (12, 15)}[difficulty])
+    width = rng.choice([480, 560, 640])
+    body = pil_font(rng.choice(TEXT_FONTS), size)
+    bold = pil_font(rng.choice(BOLD_FONTS), size + 6)
+    margin = rng.randint(24, 48)
+    title = rng.choice(_TITLES)
+    fields = _fields(rng)
+    lines: list[tuple[list[str], Any]] = [(title.split(), bold)]
+    lines += [(f"{k}: {v}".split(), body) for k, v in fields.items()]
+    n_par = {1: 1, 2: rng.randint(1, 2), 3: rng.randint(2, 3)}[difficulty]
+    space = body.getlength(" ")
+    for _ in range(n_par):
+        words = [w for _ in range(rng.randint(2, 3)) for w in _sentence(rng)]
+        current: list[str] = []
+        for word in words:
+            trial = [*current, word]
+            if current and body.getlength(" ".join(trial)) > width - 2 * margin:
+                lines.append((current, body))
+                current = [word]
+            else:
+                current = trial
+        if current:
+            lines.append((current, body))
+    line_gap = int(size * rng.uniform(1.35, 1.7))
+    height = margin * 2 + line_gap * (len(lines) + 1) + n_par * line_gap // 2
+    paper = rng.choice([(255, 255, 255), (250, 247, 238), (245, 245, 240), (252, 250, 244)])
+    ink = rng.choice([(0, 0, 0), (30, 30, 30), (20, 30, 70)])
+    image = Image.new("RGB", (width, height), paper)
+    draw = ImageDraw.Draw(image)
+    words_out: list[dict[str, Any]] = []
+    y = margin
+    for k, (words, font) in enumerate(lines):
+        x = float(margin)
+        for word in words:
+            draw.text((x, y), word, font=font, fill=ink)
+            box = draw.textbbox((x, y), word, font=font)
+            words_out.append(_word_record(word, _corners(box), k))
+            x += font.getlength(word) + space
+        y += line_gap + (line_gap if k == 0 else 0)
+        if k == len(fields):  # gap between the fields and the text
+            y += line_gap // 2
+    angle = {1: 0.0, 2: round(rng.uniform(-2, 2), 2), 3: round(rng.uniform(-5, 5), 2)}[difficulty]
+    if angle:
+        new = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=paper)
+        for w in words_out:
+            quad = _rotate_points([tuple(p) for p in w["quad"]], angle, image.size, new.size)
+            w.update(_word_record(w["text"], quad, w["line"]))
+        image = new
+    blur = {1: 0.0, 2: 0.0, 3: round(rng.uniform(0.3, 0.9), 2)}[difficulty]
+    noise = {1: 0.0, 2: 0.0, 3: 8.0}[difficulty]
+    image = _degrade(image, rng, blur, noise)
+    gt = {
+        "mode": "page",
+        "lines": [" ".join(words) for words, _ in lines],
+        "fields": fields,
+        "words": words_out,
+        "render": {"font_size": size, "angle": angle, "blur": blur, "noise": noise},
+    }
+    return image, gt
+
+
+# ---------------------------------------------------------------- scene text
+
+
+@lru_cache(maxsize=len(PHOTOS))
+def _photo(name: str) -> Image.Image:
+    import skimage.data
+
+    arr = getattr(skimage.data, name)()
+    if arr.dtype != np.uint8:
+        arr = (arr * 255).astype(np.uint8) if arr.max() <= 1 else arr.astype(np.uint8)
+    image = Image.fromarray(arr)
+    return image.convert("RGB")
+
+
+def _make_scene(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[str, Any]]:
+    name = rng.choice(PHOTOS)
+    photo = _photo(name)
+    side = rng.choice([384, 448, 512])
+    crop = min(photo.width, photo.height, rng.randint(300, 700))
+    x0 = rng.randint(0, photo.width - crop)
+    y0 = rng.randint(0, photo.height - crop)
+    image = photo.crop((x0, y0, x0 + crop, y0 + crop)).resize(
+        (side, side), Image.Resampling.BILINEAR
+    )
+    n_lines = {1: 1, 2: rng.randint(1, 2), 3: rng.randint(2, 3)}[difficulty]
+    max_angle = {1: 0.0, 2: 8.0, 3: 20.0}[difficulty]
+    placed: list[tuple[int, int, int, int]] = []
+    words_out: list[dict[str, Any]] = []
+    lines: list[str] = []
+    signs: list[tuple[tuple[int, int, int, int], str, list[Any]]] = []
+    for _ in range(n_lines):
+        text = rng.choice(_SIGNS)
+        size = rng.randint(*{1: (36, 48), 2: (28, 40), 3: (20, 32)}[difficulty])
+        font = pil_font(rng.choice((*BOLD_FONTS, "sans", "serif")), size)
+        angle = round(rng.uniform(-max_angle, max_angle), 2)
+        plate = difficulty == 1 or rng.random() < 0.4
+        pad = size // 3
+        tw = int(font.getlength(text)) + 2 * pad
+        th = int(size * 1.4) + 2 * pad
+        if tw >= side - 10:
+            continue
+        layer = Image.new("RGBA", (tw, th), (0, 0, 0, 0))
+        ldraw = ImageDraw.Draw(layer)
+        spot = (rng.randint(4, side - tw - 4), rng.randint(4, side - th - 4))
+        region = np.asarray(image.crop((spot[0], spot[1], spot[0] + tw, spot[1] + th)))
+        dark = region.mean() < 128
+        if plate:
+            fill = rng.choice([(200, 30, 30), (20, 60, 150), (20, 110, 50), (240, 240, 235)])
+            ldraw.rounded_rectangle([0, 0, tw - 1, th - 1], radius=pad, fill=(*fill, 235))
+            color = (20, 20, 20) if sum(fill) > 600 else (255, 255, 255)
+        else:
+            color = (250, 250, 250) if dark else (15, 15, 15)
+        stroke = (0, 0, 0) if color[0] > 128 else (255, 255, 255)
+        stroke_w = 0 if plate else max(1, size // 18)
+        boxes = []
+        x = float(pad)
+        for word in text.split():
+            ldraw.text(
+                (x, pad), word, font=font, fill=color, stroke_width=stroke_w, stroke_fill=stroke
+            )
+            boxes.append((word, ldraw.textbbox((x, pad), word, font=font)))
+            x += font.getlength(word + " ")
+        rotated = layer.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+        px = min(spot[0], side - rotated.width - 1)
+        py = min(spot[1], side - rotated.height - 1)
+        rect = (px, py, px + rotated.width, py + rotated.height)
+        if px < 0 or py < 0 or any(_overlaps(rect, r) for r in placed):
+            continue
+        placed.append(rect)
+        image.paste(rotated, (px, py), rotated)
+        quads = [
+            (word, _rotate_points(_corners(box), angle, layer.size, rotated.size))
+            for word, box in boxes
+        ]
+        signs.append((rect, text, [(w, [(qx + px, qy + py) for qx, qy in q]) for w, q in quads]))
+    # reading order: top to bottom, then left to right
+    signs.sort(key=lambda s: (s[0][1], s[0][0]))
+    for k, (_rect, text, quads) in enumerate(signs):
+        lines.append(text)
+        words_out += [_word_record(word, quad, k) for word, quad in quads]
+    if not lines:  # nothing fitted: fall back to a single sign in the middle, no rotation
+        return _make_scene(random.Random(rng.getrandbits(64)), 1)
+    blur = {1: 0.0, 2: round(rng.uniform(0.0, 0.6), 2), 3: round(rng.uniform(0.4, 1.2), 2)}
+    noise = {1: 0.0, 2: 0.0, 3: 6.0}[difficulty]
+    image = _degrade(image, rng, blur[difficulty], noise)
+    gt = {
+        "mode": "scene",
+        "photo": name,
+        "lines": lines,
+        "fields": {},
+        "words": words_out,
+        "render": {"blur": blur[difficulty], "noise": noise, "max_angle": max_angle},
+    }
+    return image, gt
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])

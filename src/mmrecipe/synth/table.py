@@ -1,0 +1,387 @@
+"""Tables rendered with PIL in varied styles, with lookup, aggregate and recognition targets.
+
+The ground truth is the table itself (header, cell strings, which columns are numeric) plus the
+question spec; :meth:`TableGenerator.verify` recomputes lookups, sums, means, extrema and counts
+from it, and compares markdown / HTML recognition answers cell by cell. Cell boxes (pixels) go
+to ``fields.cells`` for grounding.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.render import (
+    BOLD_FONTS,
+    compare_tables,
+    fmt_num,
+    html_table,
+    markdown_table,
+    match_answer,
+    parse_number,
+    parse_table,
+    pil_font,
+)
+
+TASKS = ("lookup", "sum", "mean", "argmax", "argmin", "count_above", "to_markdown", "to_html")
+STYLES = ("grid", "rows", "zebra", "minimal")
+
+_NAMES = [
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dan",
+    "Emma",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jack",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yara",
+    "Zoe",
+]
+_COUNTRIES = [
+    "Chile",
+    "Egypt",
+    "France",
+    "Ghana",
+    "India",
+    "Japan",
+    "Kenya",
+    "Mexico",
+    "Norway",
+    "Peru",
+    "Spain",
+    "Sweden",
+    "Chad",
+    "Fiji",
+    "Oman",
+]
+_PRODUCTS = [
+    "Desk",
+    "Chair",
+    "Lamp",
+    "Shelf",
+    "Sofa",
+    "Rug",
+    "Mirror",
+    "Clock",
+    "Vase",
+    "Bench",
+    "Stool",
+    "Cabinet",
+    "Bed",
+]
+_CITIES = [
+    "Oslo",
+    "Lima",
+    "Cairo",
+    "Perth",
+    "Quito",
+    "Delhi",
+    "Tokyo",
+    "Rome",
+    "Accra",
+    "Hanoi",
+    "Dublin",
+    "Seoul",
+    "Riga",
+]
+# entity column, pool, [(column, low, high, decimals, thousands separator)]
+_THEMES: list[tuple[str, list[str], list[tuple[str, float, float, int, bool]]]] = [
+    (
+        "Country",
+        _COUNTRIES,
+        [
+            ("Population (M)", 1, 300, 1, False),
+            ("GDP ($B)", 20, 3000, 0, True),
+            ("Life expectancy", 55, 85, 1, False),
+            ("Area (k km2)", 10, 3000, 0, True),
+            ("Exports ($B)", 1, 600, 0, False),
+        ],
+    ),
+    (
+        "Employee",
+        _NAMES,
+        [
+            ("Age", 21, 65, 0, False),
+            ("Salary ($)", 28000, 150000, 0, True),
+            ("Years", 0, 35, 0, False),
+            ("Rating", 1, 5, 1, False),
+            ("Projects", 0, 40, 0, False),
+        ],
+    ),
+    (
+        "Product",
+        _PRODUCTS,
+        [
+            ("Price ($)", 5, 900, 2, False),
+            ("Stock", 0, 400, 0, False),
+            ("Sold", 10, 5000, 0, True),
+            ("Rating", 1, 5, 1, False),
+            ("Returns", 0, 60, 0, False),
+        ],
+    ),
+    (
+        "Student",
+        _NAMES,
+        [
+            ("Math", 30, 100, 0, False),
+            ("Physics", 30, 100, 0, False),
+            ("History", 30, 100, 0, False),
+            ("Art", 30, 100, 0, False),
+            ("Music", 30, 100, 0, False),
+        ],
+    ),
+    (
+        "City",
+        _CITIES,
+        [
+            ("Temp (C)", -5, 35, 1, False),
+            ("Rain (mm)", 100, 2500, 0, True),
+            ("Sunny days", 40, 330, 0, False),
+            ("Pop. (k)", 50, 9000, 0, True),
+            ("Parks", 2, 150, 0, False),
+        ],
+    ),
+]
+
+
+@register_generator("table")
+class TableGenerator(Generator):
+    """Rendered tables. Difficulty: 1 = 3-5 rows x 2-3 value columns, 2 = 5-8 x 3-4,
+    3 = 8-12 x 4-5 with a caption and denser styles."""
+
+    def __init__(self, tasks: list[str] | None = None, styles: list[str] | None = None) -> None:
+        self.tasks = _check("task", tasks, TASKS)
+        self.styles = _check("style", styles, STYLES)
+
+    def make(self, rng: random.Random, difficulty: int) -> SynthItem:
+        table = _make_table(rng, difficulty)
+        task = rng.choice(self.tasks)
+        question = _make_question(rng, task, table)
+        style = _make_style(rng, rng.choice(self.styles), difficulty)
+        gt = {"table": table, "style": style, "question": question}
+        answer, rationale = derive_answer(gt)
+        image, cells = render_table(table, style)
+        return SynthItem(
+            images=[image],
+            task=task,
+            ground_truth=gt,
+            question=question["text"],
+            answer=answer,
+            rationale=rationale,
+            extra={"cells": cells},
+        )
+
+    def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
+        expected, _ = derive_answer(ground_truth)
+        if ground_truth["question"]["task"] in ("to_markdown", "to_html"):
+            return compare_tables(parse_table(expected) or [], parse_table(answer))
+        return match_answer(expected, answer)
+
+
+def _check(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[str]:
+    if chosen is None:
+        return list(known)
+    bad = [c for c in chosen if c not in known]
+    if bad or not chosen:
+        raise ConfigError(f"unknown {what} {bad or chosen}; known: {', '.join(known)}")
+    return list(chosen)
+
+
+def _make_table(rng: random.Random, difficulty: int) -> dict[str, Any]:
+    entity, pool, columns = rng.choice(_THEMES)
+    n_rows = rng.randint(*{1: (3, 5), 2: (5, 8), 3: (8, 12)}[difficulty])
+    n_cols = rng.randint(*{1: (2, 3), 2: (3, 4), 3: (4, 5)}[difficulty])
+    cols = rng.sample(columns, n_cols)
+    names = rng.sample(pool, min(n_rows, len(pool)))
+    rows = []
+    for name in names:
+        row = [name]
+        for _col, lo, hi, dec, sep in cols:
+            value = round(rng.uniform(lo, hi), dec)
+            row.append(f"{value:,.{dec}f}" if sep else fmt_num(value, dec))
+        rows.append(row)
+    return {
+        "header": [entity] + [c[0] for c in cols],
+        "rows": rows,
+        "decimals": [0] + [c[3] for c in cols],
+        "numeric": [False] + [True] * n_cols,
+        "caption": f"Table {rng.randint(1, 9)}: {entity} statistics" if difficulty > 1 else "",
+    }
+
+
+def _column(table: dict[str, Any], col: int) -> list[float]:
+    return [float(parse_number(r[col]) or 0.0) for r in table["rows"]]
+
+
+def _make_question(rng: random.Random, task: str, table: dict[str, Any]) -> dict[str, Any]:
+    header, rows = table["header"], table["rows"]
+    col = rng.randrange(1, len(header))
+    q: dict[str, Any] = {"task": task, "column": col}
+    entity = header[0].lower()
+    if task == "lookup":
+        r = rng.randrange(len(rows))
+        q.update(row=r, text=f"What is the {header[col]} of {rows[r][0]}?")
+    elif task == "sum":
+        q["text"] = f"What is the total of the {header[col]} column?"
+    elif task == "mean":
+        q["text"] = f"What is the average {header[col]}? Round to two decimals."
+    elif task in ("argmax", "argmin"):
+        vals = _column(table, col)
+        target = max(vals) if task == "argmax" else min(vals)
+        if vals.count(target) > 1:  # another column, or nudge the first tied cell
+            k = vals.index(target)
+            dec = table["decimals"][col]
+            nudged = target + (10**-dec if task == "argmax" else -(10**-dec))
+            rows[k][col] = fmt_num(nudged, dec)
+        word = "highest" if task == "argmax" else "lowest"
+        q["text"] = f"Which {entity} has the {word} {header[col]}?"
+    elif task == "count_above":
+        vals = sorted(_column(table, col))
+        threshold = vals[rng.randrange(len(vals))]
+        dec = table["decimals"][col]
+        q.update(
+            threshold=threshold,
+            text=f"How many rows have a {header[col]} greater than {fmt_num(threshold, dec)}?",
+        )
+    elif task == "to_markdown":
+        q["text"] = "Transcribe the table in the image as a markdown table."
+    elif task == "to_html":
+        q["text"] = "Convert the table in the image to HTML."
+    return q
+
+
+def derive_answer(gt: dict[str, Any]) -> tuple[str, str | None]:
+    """The answer (with a short computation where needed) from the stored table."""
+    table, q = gt["table"], gt["question"]
+    task, col = q["task"], q["column"]
+    header, rows = table["header"], table["rows"]
+    if task == "lookup":
+        return rows[q["row"]][col], None
+    vals = _column(table, col)
+    dec = table["decimals"][col]
+    if task == "sum":
+        total = round(sum(vals), dec)
+        why = f"Adding the {header[col]} column: {' + '.join(r[col] for r in rows)} = "
+        return fmt_num(total, dec), why + f"{fmt_num(total, dec)}."
+    if task == "mean":
+        total = round(sum(vals), dec)
+        mean = sum(vals) / len(vals)
+        why = (
+            f"The {len(vals)} values sum to {fmt_num(total, dec)}; "
+            f"{fmt_num(total, dec)} / {len(vals)} = {mean:.2f}."
+        )
+        return f"{mean:.2f}", why
+    if task in ("argmax", "argmin"):
+        pick = max if task == "argmax" else min
+        return rows[vals.index(pick(vals))][0], None
+    if task == "count_above":
+        above = [r[0] for r, v in zip(rows, vals, strict=True) if v > q["threshold"]]
+        why = f"Rows above the threshold: {', '.join(above) if above else 'none'}."
+        return str(len(above)), why
+    if task == "to_markdown":
+        return markdown_table(header, rows), None
+    if task == "to_html":
+        return html_table(header, rows), None
+    raise ValueError(f"unknown table task {task!r}")
+
+
+def _make_style(rng: random.Random, kind: str, difficulty: int) -> dict[str, Any]:
+    accent = rng.choice(["#dbe9f6", "#e8e8e8", "#fde9d9", "#e2f0d9", "#2f4f7f", "#444444"])
+    return {
+        "kind": kind,
+        "font": rng.choice(["sans", "serif", "mono", "stix"]),
+        "header_font": rng.choice(BOLD_FONTS),
+        "font_size": rng.choice([13, 14, 15, 16] if difficulty < 3 else [12, 13, 14]),
+        "pad_x": rng.randint(8, 16),
+        "pad_y": rng.randint(4, 9),
+        "margin": rng.randint(10, 30),
+        "header_fill": accent,
+        "header_text": "#ffffff" if accent in ("#2f4f7f", "#444444") else "#000000",
+        "zebra_fill": rng.choice(["#f2f2f2", "#eef4fb", "#fbf5ea"]),
+        "line": rng.choice(["#000000", "#555555", "#999999"]),
+        "background": rng.choice(["#ffffff", "#ffffff", "#fcfbf7"]),
+    }
+
+
+def render_table(
+    table: dict[str, Any], style: dict[str, Any]
+) -> tuple[Image.Image, list[dict[str, Any]]]:
+    """Draw the table; returns the image and each cell's text and pixel box."""
+    body = pil_font(style["font"], style["font_size"])
+    head = pil_font(style["header_font"], style["font_size"])
+    cap = pil_font(style["font"], style["font_size"] + 1)
+    header, rows = table["header"], table["rows"]
+    px, py, m = style["pad_x"], style["pad_y"], style["margin"]
+    widths = [
+        max(
+            int(head.getlength(header[c])),
+            *(int(body.getlength(r[c])) for r in rows),
+        )
+        + 2 * px
+        for c in range(len(header))
+    ]
+    line_h = style["font_size"] + 6
+    row_h = line_h + 2 * py
+    cap_h = line_h + 8 if table["caption"] else 0
+    width = sum(widths) + 2 * m
+    height = row_h * (len(rows) + 1) + 2 * m + cap_h
+    image = Image.new("RGB", (width, height), style["background"])
+    draw = ImageDraw.Draw(image)
+    if table["caption"]:
+        draw.text((m, m), table["caption"], font=cap, fill="#000000")
+    top = m + cap_h
+    xs = [m]
+    for w in widths:
+        xs.append(xs[-1] + w)
+    kind, line = style["kind"], style["line"]
+    cells: list[dict[str, Any]] = []
+    for r in range(len(rows) + 1):
+        y0 = top + r * row_h
+        if r == 0 and kind != "minimal":
+            draw.rectangle([xs[0], y0, xs[-1], y0 + row_h], fill=style["header_fill"])
+        elif r > 0 and kind == "zebra" and r % 2 == 0:
+            draw.rectangle([xs[0], y0, xs[-1], y0 + row_h], fill=style["zebra_fill"])
+        values = header if r == 0 else rows[r - 1]
+        font = head if r == 0 else body
+        color = style["header_text"] if r == 0 and kind != "minimal" else "#000000"
+        for c, text in enumerate(values):
+            tw = font.getlength(text)
+            right = table["numeric"][c] and r > 0
+            x = xs[c + 1] - px - tw if right else xs[c] + px
+            draw.text((x, y0 + py + 2), text, font=font, fill=color)
+            box = draw.textbbox((x, y0 + py + 2), text, font=font)
+            cells.append({"row": r, "col": c, "text": text, "bbox": [int(v) for v in box]})
+    bottom = top + row_h * (len(rows) + 1)
+    if kind in ("grid", "rows", "zebra"):
+        for r in range(len(rows) + 2):
+            if kind == "zebra" and 0 < r < len(rows) + 1 and r != 1:
+                continue
+            y = top + r * row_h
+            draw.line([xs[0], y, xs[-1], y], fill=line, width=1)
+    if kind == "grid":
+        for x in xs:
+            draw.line([x, top, x, bottom], fill=line, width=1)
+    if kind == "minimal":
+        draw.line([xs[0], top, xs[-1], top], fill=line, width=2)
+        draw.line([xs[0], top + row_h, xs[-1], top + row_h], fill=line, width=1)
+        draw.line([xs[0], bottom, xs[-1], bottom], fill=line, width=2)
+    return image, cells
