@@ -107,6 +107,7 @@ class OpenAIBackend:
         backoff_s: first retry delay; doubles each attempt, with full jitter
         max_backoff_s: longest delay between attempts (``Retry-After`` may ask for up to 120 s)
         image_cache_size: encoded images kept for reuse across requests
+        vision: False for a text-only model (ops that send images then fail at setup)
     """
 
     #: this backend records its own usage (requests, tokens, errors, retries) into the step
@@ -128,6 +129,7 @@ class OpenAIBackend:
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
         image_cache_size: int = 256,
+        vision: bool = True,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
             raise BackendError(
@@ -159,7 +161,7 @@ class OpenAIBackend:
         self.server: Literal["openai", "vllm", "sglang"] = (
             self._probe() if server == "auto" else server
         )
-        caps = {"vision", "logprobs", "json_schema"}
+        caps = {"logprobs", "json_schema"} | ({"vision"} if vision else set())
         if self.server in ("vllm", "sglang"):
             caps.add("hook")
         self.capabilities: frozenset[str] = frozenset(caps)
