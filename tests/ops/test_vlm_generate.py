@@ -73,8 +73,10 @@ def write_recipe(path: Path) -> Path:
 def run_cli(recipe: Path, images: Path, run_dir: Path, url: str, *extra: str):
     result = CliRunner().invoke(
         main,
-        ["run", str(recipe), "--input", str(images), "-o", str(run_dir), "--quiet"]
-        + ["--set", f"backends.mllm.base_url={url}", *extra],
+        [
+            *("run", str(recipe), "--input", str(images), "-o", str(run_dir), "--quiet"),
+            *("--set", f"backends.mllm.base_url={url}", *extra),
+        ],
         env={"MMRECIPE_E2E_KEY": SECRET},
         catch_exceptions=False,
     )
@@ -183,7 +185,7 @@ def test_setup_requires_vision(tmp_path):
     srv = FakeOpenAIServer("plain")
     url = srv.start()
     try:
-        with pytest.raises(BackendError, match="step 'gen': .* lacks vision"):
+        with pytest.raises(BackendError, match=r"step 'gen': .* lacks vision"):
             make_op(tmp_path, url, prompt="hi", vision=False)
         make_op(tmp_path, url, prompt="hi", use_images=False, vision=False)
     finally:
