@@ -190,3 +190,52 @@ def test_setup_requires_vision(tmp_path):
         make_op(tmp_path, url, prompt="hi", use_images=False, vision=False)
     finally:
         srv.stop()
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_without_paying_twice(tmp_path):
+    """SIGKILL mid-run, rerun into the same dir: all samples once in the output, and the server
+    answered at most the request in flight at the kill twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    srv = FakeOpenAIServer("plain", api_key=SECRET, delay_s=0.15)
+    url = srv.start()
+    try:
+        images, run_dir = tmp_path / "imgs", tmp_path / "run"
+        make_images(images, 8)
+        recipe = write_recipe(tmp_path / "recipe.yaml")
+        overrides = ["executor.shard_size=1", "executor.shards_in_flight=1"]
+        cmd = [sys.executable, "-m", "mmrecipe", "run", str(recipe), "--input", str(images)]
+        cmd += ["-o", str(run_dir), "--quiet", "--set", f"backends.mllm.base_url={url}"]
+        for o in overrides:
+            cmd += ["--set", o]
+        env = {**os.environ, "MMRECIPE_E2E_KEY": SECRET}
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        db = run_dir / "state" / "state.sqlite"
+        deadline = time.time() + 60
+        done = 0
+        while time.time() < deadline and proc.poll() is None:
+            if db.exists():
+                try:
+                    with sqlite3.connect(db) as conn:
+                        done = conn.execute("SELECT COUNT(*) FROM shards").fetchone()[0]
+                except sqlite3.Error:
+                    done = 0
+            if done >= 3:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert 3 <= done < 8
+        stats = run_cli(recipe, images, run_dir, url, *(x for o in overrides for x in ("--set", o)))
+    finally:
+        srv.stop()
+    assert stats["totals"]["kept"] == 8
+    ids = [json.loads(line)["id"] for f in (run_dir / "data").glob("*.jsonl") for line in f.open()]
+    assert len(ids) == len(set(ids)) == 8
+    assert len(srv.answered) == 8 and len(srv.repeated()) <= 1
