@@ -72,6 +72,8 @@ _SGLANG_PREFIXES = (
     ),
 )
 _IMAGE_SEGMENTS = ("<|vision_start|><|image_pad|><|vision_end|>", "<image>")
+#: images up to this size are encoded on the event loop, larger ones in a thread
+_INLINE_ENCODE_BYTES = 512 * 1024
 #: HTTP statuses worth retrying
 _RETRY_STATUSES = {408, 409, 425, 429}
 
@@ -107,6 +109,7 @@ class OpenAIBackend:
         backoff_s: first retry delay; doubles each attempt, with full jitter
         max_backoff_s: longest delay between attempts (``Retry-After`` may ask for up to 120 s)
         image_cache_size: encoded images kept for reuse across requests
+        vision: False for a text-only model (ops that send images then fail at setup)
     """
 
     #: this backend records its own usage (requests, tokens, errors, retries) into the step
@@ -128,6 +131,7 @@ class OpenAIBackend:
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
         image_cache_size: int = 256,
+        vision: bool = True,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
             raise BackendError(
@@ -159,7 +163,7 @@ class OpenAIBackend:
         self.server: Literal["openai", "vllm", "sglang"] = (
             self._probe() if server == "auto" else server
         )
-        caps = {"vision", "logprobs", "json_schema"}
+        caps = {"logprobs", "json_schema"} | ({"vision"} if vision else set())
         if self.server in ("vllm", "sglang"):
             caps.add("hook")
         self.capabilities: frozenset[str] = frozenset(caps)
@@ -566,20 +570,25 @@ class _ImageCache:
         if url is not None:
             self._urls.move_to_end(key)
             return url
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
-        try:
-            url = await asyncio.to_thread(_encode, path, ref.format)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it
-            raise
-        finally:
-            self._pending.pop(key, None)
-        future.set_result(url)
+        size = ref.size_bytes if ref.size_bytes is not None else os.path.getsize(path)
+        if size <= _INLINE_ENCODE_BYTES:
+            # small files: encoding inline (well under a millisecond) beats a thread hop
+            url = _encode(path, ref.format)
+        else:
+            pending = self._pending.get(key)
+            if pending is not None:
+                return await asyncio.shield(pending)
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._pending[key] = future
+            try:
+                url = await asyncio.to_thread(_encode, path, ref.format)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: waiters re-raise it
+                raise
+            finally:
+                self._pending.pop(key, None)
+            future.set_result(url)
         self.encoded += 1
         self._urls[key] = url
         while len(self._urls) > self.size:

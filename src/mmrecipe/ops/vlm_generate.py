@@ -19,10 +19,11 @@ _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @register_op("vlm_generate")
 class VlmGenerate(MapOp):
-    """Send ``prompt`` (with ``{field}`` placeholders filled from ``sample.fields``) and the
-    sample's images to a backend; store the answer in ``fields[output_field]``.
+    """Ask a VLM one question per sample (its images plus a prompt filled from its fields) and
+    store the answer in a field.
 
-    Images go where the prompt has ``<image>`` placeholders, or before the prompt when it has
+    ``{name}`` placeholders in ``prompt`` are filled from ``sample.fields``. Images go where
+    the prompt has ``<image>`` placeholders, or before the prompt when it has
     none. Raw request and answer are kept in ``sample.trace[<step name>]``. A request that fails
     for good rejects the sample (``model_error``, with the error), an empty answer too
     (``empty_output``), a missing placeholder field as ``missing_field``.
@@ -32,8 +33,7 @@ class VlmGenerate(MapOp):
         prompt: the user prompt; ``{name}`` is replaced by ``sample.fields["name"]``
         system: an optional system prompt
         output_field: where the answer goes (a list of answers when n > 1)
-        as_assistant_turn: also append the prompt as a user turn and the answer as the assistant
-            turn of ``sample.messages``
+        as_assistant_turn: append prompt and answer to ``sample.messages`` as a user/assistant turn
         use_images: send the sample's images (the backend must have ``vision``)
         temperature: sampling temperature
         top_p: nucleus sampling
