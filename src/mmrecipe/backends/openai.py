@@ -37,7 +37,6 @@ import logging
 import mimetypes
 import os
 import random
-import re
 import time
 import urllib.error
 import urllib.request
@@ -59,18 +58,6 @@ ServerKind = Literal["openai", "vllm", "sglang", "auto"]
 IMAGE_PLACEHOLDER = "<image>"
 #: tokens that end a turn: a continued user turn must not end with one
 _END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_utterance>", "[/INST]")
-#: pre-query prefixes SGLang takes for hooking when the hooking module is not available
-_SGLANG_PREFIXES = (
-    (
-        re.compile(r"qwen2(\.5)?-vl", re.I),
-        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
-        "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
-    ),
-    (
-        re.compile(r"qwen3-vl", re.I),
-        "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
-    ),
-)
 _IMAGE_SEGMENTS = ("<|vision_start|><|image_pad|><|vision_end|>", "<image>")
 #: images up to this size are encoded on the event loop, larger ones in a thread
 _INLINE_ENCODE_BYTES = 512 * 1024
@@ -707,22 +694,8 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 
 def _known_prefix(model_path: str) -> str | None:
-    """The hook prefix of a known model family, from the hooking module when it is there."""
-    try:
-        from mmrecipe.backends import hooking  # type: ignore[attr-defined]
-    except ImportError:
-        hooking = None
-    if hooking is not None:
-        for fn_name in ("known_prefix", "prefix_for_model", "lookup_prefix"):
-            fn = getattr(hooking, fn_name, None)
-            if callable(fn):
-                try:
-                    result = fn(model_path)
-                except Exception:
-                    continue
-                if isinstance(result, str) and result:
-                    return result
-    for pattern, prefix in _SGLANG_PREFIXES:
-        if pattern.search(model_path):
-            return prefix
-    return None
+    """The whole hook prefix of a known model family (only families known exactly)."""
+    from mmrecipe.backends.hooking import known_family
+
+    family = known_family(model_path)
+    return family.tail if family is not None and family.exact else None
