@@ -147,13 +147,14 @@ def _scores(analysis: dict[str, Any]) -> Figure:
         _empty(flat[0], "no scores in this run")
         return fig
     for ax, (key, entry) in zip(flat, scores.items(), strict=False):
-        labels = list(dict.fromkeys([*entry["kept"], *entry["rejected"]]))
+        labels = list(entry["kept"])  # kept and rejected share their labels, ascending
         kept = [entry["kept"].get(lb, 0) for lb in labels]
         rejected = [entry["rejected"].get(lb, 0) for lb in labels]
         xs = range(len(labels))
         ax.bar(xs, kept, color="#4c72b0", label="kept")
         ax.bar(xs, rejected, bottom=kept, color="#dd8452", label="rejected")
-        ax.set_xticks(list(xs), labels, rotation=45 if entry["binned"] else 0, fontsize=8)
+        ticks = [lb.split("–")[0] for lb in labels]  # a bin shows its lower edge
+        ax.set_xticks(list(xs), ticks, rotation=45 if entry["binned"] else 0, fontsize=8)
         ax.set_title(key)
         ax.set_ylabel("samples")
         ax.legend(fontsize=8)

@@ -13,15 +13,24 @@ from collections import Counter
 from typing import Any
 
 MAX_DISTINCT = 20
+MAX_TRACKED = 20_000
 BINS = 20
 SIDES = ("kept", "rejected")
 
 
 class ScoreDistributions:
-    """Per score key and side, a counter of (rounded) values."""
+    """Per score key and side, a counter of values.
+
+    Values are kept to 6 significant digits; should a key collect more than
+    ``MAX_TRACKED`` distinct values (a continuous score over millions of samples), its values
+    are rounded one digit coarser, so memory stays bounded. In the result, integer-like scores
+    map each value seen on either side (ascending) to its count on each side; continuous ones
+    map ``"lo–hi"`` bin labels (ascending) to counts.
+    """
 
     def __init__(self) -> None:
         self.values: dict[str, dict[str, Counter[float]]] = {}
+        self.digits: dict[str, int] = {}
 
     def add(self, scores: Any, side: str) -> None:
         if not isinstance(scores, dict):
@@ -31,9 +40,22 @@ class ScoreDistributions:
                 continue
             if not math.isfinite(value):
                 continue
-            rounded = float(value) if float(value).is_integer() else float(f"{value:.3g}")
-            sides = self.values.setdefault(str(key), {s: Counter() for s in SIDES})
-            sides[side][rounded] += 1
+            key = str(key)
+            if key not in self.values:
+                self.values[key] = {s: Counter() for s in SIDES}
+                self.digits[key] = 6
+            sides = self.values[key]
+            sides[side][_round(value, self.digits[key])] += 1
+            if len(sides[side]) > MAX_TRACKED:
+                self._coarsen(key)
+
+    def _coarsen(self, key: str) -> None:
+        self.digits[key] -= 1
+        for side, counts in self.values[key].items():
+            coarse: Counter[float] = Counter()
+            for v, c in counts.items():
+                coarse[_round(v, self.digits[key])] += c
+            self.values[key][side] = coarse
 
     def result(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -45,7 +67,7 @@ class ScoreDistributions:
             edges = _edges(min(distinct), max(distinct)) if binned else None
             for side in SIDES:
                 counts = sides[side]
-                entry[side] = _binned(counts, edges) if edges else _per_value(counts)
+                entry[side] = _binned(counts, edges) if edges else _per_value(counts, distinct)
                 n = sum(counts.values())
                 entry[f"{side}_count"] = n
                 entry[f"{side}_mean"] = (
@@ -57,23 +79,36 @@ class ScoreDistributions:
         return out
 
 
-def _label(value: float) -> str:
-    return str(int(value)) if value.is_integer() else f"{value:g}"
+def _round(value: float, digits: int) -> float:
+    value = float(value)
+    return value if value.is_integer() else float(f"{value:.{max(digits, 1)}g}")
 
 
-def _per_value(counts: Counter[float]) -> dict[str, int]:
-    return {_label(v): counts[v] for v in sorted(counts)}
+def _label(value: float, digits: int = 3) -> str:
+    return str(int(value)) if value.is_integer() else f"{value:.{digits}g}"
+
+
+def _per_value(counts: Counter[float], values: set[float]) -> dict[str, int]:
+    """Every value seen on either side, ascending, so kept and rejected line up."""
+    return {_label(v): counts.get(v, 0) for v in sorted(values)}
 
 
 def _edges(lo: float, hi: float) -> list[float]:
     step = (hi - lo) / BINS
-    return [float(f"{lo + i * step:.4g}") for i in range(BINS)] + [hi]
+    return [lo + i * step for i in range(BINS)] + [hi]
 
 
 def _binned(counts: Counter[float], edges: list[float]) -> dict[str, int]:
-    """Bin label ``"lo–hi"`` -> count; the last bin includes its upper edge."""
-    out = {f"{_label(edges[i])}–{_label(edges[i + 1])}": 0 for i in range(len(edges) - 1)}
-    labels = list(out)
+    """Bin label ``"lo–hi"`` -> count; the last bin includes its upper edge. Labels get as many
+    significant digits as it takes to tell the bins apart."""
+    for digits in range(3, 18):
+        labels = [
+            f"{_label(edges[i], digits)}–{_label(edges[i + 1], digits)}"
+            for i in range(len(edges) - 1)
+        ]
+        if len(set(labels)) == len(labels):
+            break
+    out = dict.fromkeys(labels, 0)
     for value, c in counts.items():
         i = next((j for j in range(len(edges) - 2) if value < edges[j + 1]), len(edges) - 2)
         out[labels[i]] += c

@@ -55,8 +55,8 @@ def command(
     click.echo(f"wrote {', '.join(files)} to {out}")
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None, digits: int = 1, style: str = "f") -> str:
+    return "–" if value is None else f"{value:.{digits}{style}}"
 
 
 def print_summary(analysis: dict[str, Any]) -> None:
@@ -93,7 +93,7 @@ def print_summary(analysis: dict[str, Any]) -> None:
     table.add_column("words", justify="right")
     for kind in ("instruction", "response"):
         t = ttr[kind]
-        row = (_fmt(t["ttr"], 4), _fmt(t["mattr"], 4), str(t["types"]), str(t["tokens"]))
+        row = (_fmt(t["ttr"], 4, "g"), _fmt(t["mattr"], 4, "g"), str(t["types"]), str(t["tokens"]))
         table.add_row(kind, *row)
     console.print(table)
 
