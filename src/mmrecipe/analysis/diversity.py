@@ -9,7 +9,7 @@ window, the corpus TTR keeps the set of distinct words.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from typing import Any
 
 DEFAULT_WINDOW = 1000
@@ -23,30 +23,40 @@ class TypeTokenRatio:
         self.types: set[str] = set()
         self.tokens = 0
         self._win: deque[str] = deque()
-        self._win_counts: Counter[str] = Counter()
-        self._ratio_sum = 0.0
+        self._win_counts: dict[str, int] = {}
+        self._distinct_sum = 0  # sum over full windows of their distinct words
         self._windows = 0
 
     def add(self, words: list[str]) -> None:
+        # the hot loop of the analysis: locals and a plain dict, no Counter
+        win, counts, size, types = self._win, self._win_counts, self.window, self.types
+        distinct, total, windows = len(counts), self._distinct_sum, self._windows
         for word in words:
             w = word.lower()
-            self.tokens += 1
-            self.types.add(w)
-            self._win.append(w)
-            self._win_counts[w] += 1
-            if len(self._win) > self.window:
-                old = self._win.popleft()
-                self._win_counts[old] -= 1
-                if not self._win_counts[old]:
-                    del self._win_counts[old]
-            if len(self._win) == self.window:
-                self._ratio_sum += len(self._win_counts) / self.window
-                self._windows += 1
+            types.add(w)
+            win.append(w)
+            c = counts.get(w, 0)
+            counts[w] = c + 1
+            if not c:
+                distinct += 1
+            if len(win) > size:
+                old = win.popleft()
+                c = counts[old] - 1
+                if c:
+                    counts[old] = c
+                else:
+                    del counts[old]
+                    distinct -= 1
+            if len(win) == size:
+                total += distinct
+                windows += 1
+        self.tokens += len(words)
+        self._distinct_sum, self._windows = total, windows
 
     def result(self) -> dict[str, Any]:
         ttr = len(self.types) / self.tokens if self.tokens else None
         if self._windows:
-            mattr = self._ratio_sum / self._windows
+            mattr = self._distinct_sum / (self._windows * self.window)
             note = f"mean TTR over {self._windows} windows of {self.window} words"
         else:
             mattr = ttr
