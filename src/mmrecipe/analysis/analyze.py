@@ -1,0 +1,192 @@
+"""``analyze_run``: the Oasis paper's data-attribute analysis of a finished run dir.
+
+One streaming pass over ``samples/`` (kept) and one over ``rejects/``: lengths, type-token
+ratios and score distributions are exact counters; language detection and POS tagging, the
+slow measures, run on a deterministic bounded sample of instructions (the ones whose id
+hashes lowest), so a run of millions of samples needs bounded memory and time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mmrecipe.analysis.diversity import DEFAULT_WINDOW, TypeTokenRatio
+from mmrecipe.analysis.funnel import stage_summary, step_funnel
+from mmrecipe.analysis.language import detect_each
+from mmrecipe.analysis.lengths import TextLengths
+from mmrecipe.analysis.plots import write_plots
+from mmrecipe.analysis.sampling import HashSample
+from mmrecipe.analysis.scores import ScoreDistributions
+from mmrecipe.analysis.text import instruction_and_response, words
+from mmrecipe.analysis.verbs import top_pairs, verb_noun_counts
+from mmrecipe.errors import ConfigError
+from mmrecipe.rundir import RunDir
+
+ANALYSIS_DIR = "analysis"
+ANALYSIS_FILE = "analysis.json"
+#: Instructions sent to langdetect (~2 ms each) and, of those in English, to the POS tagger.
+DEFAULT_LANGUAGE_SAMPLE = 50_000
+DEFAULT_POS_SAMPLE = 20_000
+_STORED_CHARS = 2000  # of each sampled instruction: plenty for langdetect and the first sentences
+
+
+def analyze_run(
+    run_dir: Path | str,
+    *,
+    language_sample: int = DEFAULT_LANGUAGE_SAMPLE,
+    pos_sample: int = DEFAULT_POS_SAMPLE,
+    mattr_window: int = DEFAULT_WINDOW,
+    plots: bool = True,
+) -> dict[str, Any]:
+    """Analyse RUN_DIR and write ``RUN_DIR/analysis/analysis.json`` (and the PNG plots).
+
+    ``language_sample``/``pos_sample`` bound how many instructions get language detection and
+    POS tagging (0 = all). Instruction measures skip recycled caption samples
+    (``fields.kind == "caption"``), whose "instruction" is a fixed captioning prompt;
+    response lengths cover every kept sample.
+    """
+    layout = RunDir(Path(run_dir))
+    if not layout.root.is_dir() or not layout.stats_file.exists():
+        raise ConfigError(
+            f"{run_dir} is not a finished mmrecipe run dir (no stats.json): "
+            "give the -o folder of a completed `mmrecipe run`"
+        )
+    try:
+        stats = layout.read_stats()
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{layout.stats_file} is unreadable ({exc}): rerun the recipe") from exc
+
+    instr_lengths, resp_lengths = TextLengths(), TextLengths()
+    instr_ttr, resp_ttr = TypeTokenRatio(mattr_window), TypeTokenRatio(mattr_window)
+    scores = ScoreDistributions()
+    sample: HashSample[str] = HashSample(language_sample if language_sample > 0 else 1 << 62)
+    counts: Counter[str] = Counter()
+    domains: Counter[str] = Counter()
+
+    for record in _records(layout, layout.samples):
+        counts["kept"] += 1
+        fields = record.get("fields") or {}
+        if isinstance(fields.get("domain"), str):
+            domains[fields["domain"]] += 1
+        scores.add(record.get("scores"), "kept")
+        instruction, response = instruction_and_response(record)
+        if response:
+            tokens = words(response)
+            resp_lengths.add(response, tokens)
+            resp_ttr.add(tokens)
+        if fields.get("kind") == "caption":
+            counts["caption"] += 1
+            continue
+        if not instruction:
+            counts["without_instruction"] += 1
+            continue
+        counts["instructions"] += 1
+        tokens = words(instruction)
+        instr_lengths.add(instruction, tokens)
+        instr_ttr.add(tokens)
+        sample.add(f"{record.get('id', '')}\x1f{instruction}", instruction[:_STORED_CHARS])
+
+    for record in _records(layout, layout.rejects):
+        counts["rejected"] += 1
+        scores.add(record.get("scores"), "rejected")
+
+    texts = sample.items()
+    codes = detect_each(texts)
+    languages = Counter(codes)
+    english = [t for t, code in zip(texts, codes, strict=True) if code == "en"]
+    if pos_sample > 0:
+        english = english[:pos_sample]
+    verb_noun = _verb_noun(english)
+    funnel = step_funnel(stats, _step_ops(layout))
+
+    analysis: dict[str, Any] = {
+        "run_dir": str(layout.root),
+        "counts": {k: counts.get(k, 0) for k in _COUNT_KEYS},
+        "instruction_length": instr_lengths.result(),
+        "response_length": resp_lengths.result(),
+        "type_token_ratio": {
+            "instruction": instr_ttr.result(),
+            "response": resp_ttr.result(),
+            "note": (
+                "ttr = distinct words / words over the whole corpus (Oasis Tab. 7; falls as "
+                "the corpus grows); mattr = moving-average TTR over windows of "
+                f"{mattr_window} words (independent of corpus size: compare runs with this)"
+            ),
+        },
+        "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "languages_meta": {
+            "method": "langdetect, DetectorFactory.seed = 0",
+            "detected": len(texts),
+            "instructions": sample.seen,
+            "sampled": not sample.complete,
+        },
+        "verb_noun": verb_noun["table"],
+        "verb_counts": verb_noun["verb_counts"],
+        "scores": scores.result(),
+        "funnel": funnel,
+        "funnel_stages": stage_summary(funnel, stats),
+        "domains": dict(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+    out_dir = layout.root / ANALYSIS_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if plots:
+        analysis["plots"] = [p.name for p in write_plots(analysis, out_dir)]
+    target = out_dir / ANALYSIS_FILE
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(target)
+    return analysis
+
+
+_COUNT_KEYS = ("kept", "rejected", "instructions", "caption", "without_instruction")
+
+
+def _records(layout: RunDir, folder: Path) -> Any:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"{path}:{n} is not valid JSON ({exc.msg}): the run dir is damaged; "
+                        "rerun the recipe into it to rewrite the shard"
+                    ) from exc
+                if isinstance(record, dict):
+                    yield record
+
+
+def _verb_noun(english: list[str]) -> dict[str, Any]:
+    result = verb_noun_counts(english)
+    table: dict[str, Any] = {
+        "available": result.available,
+        "backend": result.backend,
+        "note": result.note,
+        "instructions_tagged": result.tagged,
+        "instructions_with_pair": sum(result.pairs.values()),
+    }
+    pairs = top_pairs(result) if result.available else {}
+    table.update(pairs)
+    return {"table": table, "verb_counts": {v: result.verbs[v] for v in pairs}}
+
+
+def _step_ops(layout: RunDir) -> dict[str, str]:
+    """Step name -> op registry name, from the run's resolved recipe (empty if unreadable)."""
+    try:
+        data = yaml.safe_load(layout.recipe_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    out: dict[str, str] = {}
+    for step in data.get("ops") or []:
+        if isinstance(step, dict) and isinstance(step.get("op"), str):
+            out[str(step.get("name") or step["op"])] = step["op"]
+    return out

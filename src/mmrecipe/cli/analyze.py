@@ -1,0 +1,145 @@
+"""``mmrecipe analyze``: the Oasis data-attribute analysis of a finished run dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mmrecipe.analysis import ANALYSIS_DIR, ANALYSIS_FILE, analyze_run
+from mmrecipe.analysis.analyze import DEFAULT_LANGUAGE_SAMPLE, DEFAULT_POS_SAMPLE
+from mmrecipe.analysis.diversity import DEFAULT_WINDOW
+
+
+@click.command("analyze")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--language-sample",
+    type=click.IntRange(min=0),
+    default=DEFAULT_LANGUAGE_SAMPLE,
+    show_default=True,
+    help="instructions given to langdetect, picked deterministically (0 = all)",
+)
+@click.option(
+    "--pos-sample",
+    type=click.IntRange(min=0),
+    default=DEFAULT_POS_SAMPLE,
+    show_default=True,
+    help="English instructions POS-tagged for the verb–noun breakdown (0 = all sampled)",
+)
+@click.option(
+    "--mattr-window",
+    type=click.IntRange(min=1),
+    default=DEFAULT_WINDOW,
+    show_default=True,
+    help="window (words) of the moving-average type-token ratio",
+)
+@click.option("--no-plots", is_flag=True, help="write analysis.json only")
+def command(
+    run_dir: Path, language_sample: int, pos_sample: int, mattr_window: int, no_plots: bool
+) -> None:
+    """Analyse RUN_DIR: lengths, languages, verb–noun, TTR, scores, funnel (-> RUN_DIR/analysis)."""
+    analysis = analyze_run(
+        run_dir,
+        language_sample=language_sample,
+        pos_sample=pos_sample,
+        mattr_window=mattr_window,
+        plots=not no_plots,
+    )
+    print_summary(analysis)
+    out = run_dir / ANALYSIS_DIR
+    files = [ANALYSIS_FILE, *analysis.get("plots", [])]
+    click.echo(f"wrote {', '.join(files)} to {out}")
+
+
+def _fmt(value: float | None, digits: int = 1, style: str = "f") -> str:
+    return "–" if value is None else f"{value:.{digits}{style}}"
+
+
+def print_summary(analysis: dict[str, Any]) -> None:
+    """Readable tables of the main numbers of an analysis."""
+    console = Console()
+    c = analysis["counts"]
+    console.print(
+        f"kept {c['kept']} · rejected {c['rejected']} · instructions analysed "
+        f"{c['instructions']} · caption samples {c['caption']}",
+        highlight=False,
+    )
+
+    table = Table(title="lengths")
+    for col in ("text", "unit", "mean", "std", "median", "p99", "count"):
+        table.add_column(col, justify="left" if col in ("text", "unit") else "right")
+    for kind in ("instruction", "response"):
+        for unit in ("words", "chars"):
+            d = analysis[f"{kind}_length"][unit]
+            table.add_row(
+                kind,
+                unit,
+                _fmt(d["mean"]),
+                _fmt(d["std"]),
+                str(d.get("median", "–")),
+                str(d.get("p99", "–")),
+                str(d["count"]),
+            )
+    console.print(table)
+
+    ttr = analysis["type_token_ratio"]
+    table = Table(title="type-token ratio")
+    for col in ("text", "ttr", f"mattr ({ttr['instruction']['mattr_window']} words)", "types"):
+        table.add_column(col, justify="left" if col == "text" else "right")
+    table.add_column("words", justify="right")
+    for kind in ("instruction", "response"):
+        t = ttr[kind]
+        row = (_fmt(t["ttr"], 4, "g"), _fmt(t["mattr"], 4, "g"), str(t["types"]), str(t["tokens"]))
+        table.add_row(kind, *row)
+    console.print(table)
+
+    langs = analysis["languages"]
+    meta = analysis["languages_meta"]
+    if langs:
+        total = sum(langs.values())
+        top = ", ".join(f"{k} {v / total:.1%}" for k, v in list(langs.items())[:8])
+        sampled = f" (sample of {meta['detected']})" if meta["sampled"] else ""
+        console.print(f"languages: {len(langs)} codes{sampled}: {top}", highlight=False)
+
+    vn = analysis["verb_noun"]
+    if not vn["available"]:
+        console.print(vn["note"], highlight=False)
+    else:
+        table = Table(title=f"root verb -> object nouns ({vn['backend']})")
+        table.add_column("verb")
+        table.add_column("count", justify="right")
+        table.add_column("top nouns")
+        for verb, nouns in vn.items():
+            if isinstance(nouns, dict):
+                n = analysis["verb_counts"].get(verb, sum(nouns.values()))
+                table.add_row(verb, str(n), ", ".join(f"{k} {v}" for k, v in nouns.items()))
+        console.print(table)
+
+    if analysis["scores"]:
+        table = Table(title="scores")
+        for col in ("score", "kept", "kept mean", "rejected", "rejected mean"):
+            table.add_column(col, justify="left" if col == "score" else "right")
+        for key, e in analysis["scores"].items():
+            table.add_row(
+                key,
+                str(e["kept_count"]),
+                _fmt(e["kept_mean"], 2),
+                str(e["rejected_count"]),
+                _fmt(e["rejected_mean"], 2),
+            )
+        console.print(table)
+
+    table = Table(title="funnel")
+    for col in ("step", "stage", "in", "out", "pass rate"):
+        table.add_column(col, justify="left" if col in ("step", "stage") else "right")
+    for row in analysis["funnel"]:
+        rate = "–" if row["pass_rate"] is None else f"{row['pass_rate']:.1%}"
+        table.add_row(row["step"], row["stage"] or "", str(row["in"]), str(row["out"]), rate)
+    console.print(table)
+    for stage, s in analysis["funnel_stages"].items():
+        rate = "–" if s["pass_rate"] is None else f"{s['pass_rate']:.1%}"
+        console.print(f"{stage}: {s['out']}/{s['in']} passed ({rate})", highlight=False)

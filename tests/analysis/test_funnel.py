@@ -1,0 +1,68 @@
+"""The funnel from a hand-written stats.json; stages found by step name or op name."""
+
+from __future__ import annotations
+
+from mmrecipe.analysis.funnel import stage_summary, step_funnel
+
+STATS = {
+    "totals": {"input": 1000, "kept": 255, "rejected": 700},
+    "steps": {
+        "read": {"in": 1000, "out": 1000, "rejected": {}},
+        "hook": {"in": 1000, "out": 980, "rejected": {"op_error": 20}, "rejected_total": 20},
+        "classify": {
+            "in": 980,
+            "out": 490,
+            "rejected": {"no_instruction": 200},
+            "routed": {"caption": 290},
+        },
+        "judge": {"in": 490, "out": 250, "rejected": {"low_quality": 240}},
+        "respond": {"in": 250, "out": 250},
+        "never_ran": {"in": 0, "out": 0},
+    },
+}
+
+
+def test_pass_rates_per_step_and_stage() -> None:
+    ops = {"classify": "oasis_categorize", "judge": "instruction_quality"}
+    rows = step_funnel(STATS, ops)
+    assert [r["step"] for r in rows] == [
+        "read",
+        "hook",
+        "classify",
+        "judge",
+        "respond",
+        "never_ran",
+    ]
+    by = {r["step"]: r for r in rows}
+    assert by["hook"]["pass_rate"] == 0.98 and by["hook"]["rejected"] == 20
+    assert by["classify"] | {} == {
+        "step": "classify",
+        "op": "oasis_categorize",
+        "stage": "categorization",
+        "in": 980,
+        "out": 490,
+        "pass_rate": 0.5,
+        "rejected": 200,
+        "routed": 290,
+    }
+    assert by["judge"]["stage"] == "quality_control"
+    assert by["judge"]["pass_rate"] == round(250 / 490, 6)
+    assert by["never_ran"]["pass_rate"] is None
+
+    stages = stage_summary(rows, STATS)
+    assert stages["categorization"]["pass_rate"] == 0.5
+    assert stages["quality_control"]["pass_rate"] == round(250 / 490, 6)
+    assert stages["categorization_and_quality_control"] == {
+        "in": 980,
+        "out": 250,
+        "pass_rate": round(250 / 980, 6),
+    }
+    assert stages["run"]["pass_rate"] == 0.255
+
+
+def test_without_recipe_names_only_steps_named_like_stages_count() -> None:
+    rows = step_funnel(STATS)  # no recipe.yaml: "classify"/"judge" say nothing
+    assert all(r["stage"] is None for r in rows)
+    assert set(stage_summary(rows, STATS)) == {"run"}
+    qc_named = {"steps": {"qc_solvability": {"in": 10, "out": 6}, "aqcb": {"in": 1, "out": 1}}}
+    assert [r["stage"] for r in step_funnel(qc_named)] == ["quality_control", None]
