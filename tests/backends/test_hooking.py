@@ -115,7 +115,7 @@ def test_template_ignoring_images_is_refused() -> None:
 
 
 def test_template_that_rewrites_text_is_refused() -> None:
-    upper = "{% for m in messages %}{% for c in m['content'] %}{{ c.get('text', '<image>') | lower }}{% endfor %}{% endfor %}"  # noqa: E501
+    upper = "{% for m in messages %}{% for c in m['content'] %}{{ c.get('text', '<image>') | lower }}{% endfor %}{% endfor %}"
     with pytest.raises(BackendError, match="verbatim"):
         derive_hook_prefix(upper)
 
