@@ -131,6 +131,41 @@ def rejected_record(path: Path, index: int, reason: str, detail: str) -> Sample:
     return sample.reject("read", reason, detail)
 
 
+class JsonRecordReader:
+    """Base of JSON/JSONL readers: one sample per record; a malformed record is rejected with
+    its line and reason, and reading goes on. Subclasses implement ``_sample``."""
+
+    format_name = "json"
+
+    def __init__(self, path: Path, image_root: Path | None = None) -> None:
+        self.path = path
+        self.image_root = image_root or path.parent
+
+    def count(self) -> int | None:
+        return count_json_records(self.path)
+
+    def __iter__(self) -> Iterator[Sample]:
+        for index, record in iter_json_records(self.path, self.format_name):
+            if isinstance(record, str):
+                yield rejected_record(self.path, index, "malformed_record", record)
+                continue
+            try:
+                yield self._sample(index, record)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                detail = f"record {index} of {self.path.name}: {type(exc).__name__}: {exc}"
+                yield rejected_record(self.path, index, "malformed_record", detail)
+
+    def _sample(self, index: int, record: dict[str, Any]) -> Sample:
+        raise NotImplementedError
+
+    def record_id(self, index: int, record: dict[str, Any]) -> str:
+        """The record's own ``id``, else a stable hash of file and position."""
+        from mmrecipe.sample import stable_id
+
+        rid = record.get("id")
+        return str(rid) if rid is not None else stable_id(str(self.path), str(index))
+
+
 def count_json_records(path: Path) -> int | None:
     if path.suffix == ".jsonl":
         with open(path, "rb") as fh:

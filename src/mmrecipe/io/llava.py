@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import (
     JsonlWriter,
-    count_json_records,
-    iter_json_records,
-    rejected_record,
+    JsonRecordReader,
     resolve_image,
 )
 from mmrecipe.io.conversation import from_llava, to_llava
-from mmrecipe.sample import ImageRef, Sample, stable_id
+from mmrecipe.sample import ImageRef, Sample
 
 
-class LlavaReader:
-    def __init__(self, path: Path, image_root: Path | None = None) -> None:
-        self.path = path
-        self.image_root = image_root or path.parent
-
-    def count(self) -> int | None:
-        return count_json_records(self.path)
-
-    def __iter__(self) -> Iterator[Sample]:
-        for index, record in iter_json_records(self.path, "llava"):
-            if isinstance(record, str):
-                yield rejected_record(self.path, index, "malformed_record", record)
-                continue
-            try:
-                yield self._sample(index, record)
-            except (KeyError, TypeError, ValueError) as exc:
-                yield rejected_record(
-                    self.path,
-                    index,
-                    "malformed_record",
-                    f"record {index} of {self.path.name}: {exc}",
-                )
+class LlavaReader(JsonRecordReader):
+    format_name = "llava"
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         images = record.get("image", record.get("images"))
@@ -47,12 +23,11 @@ class LlavaReader:
         elif isinstance(images, str):
             images = [images]
         refs = [ImageRef(path=resolve_image(str(p), self.image_root)) for p in images]
-        rid = record.get("id")
         extra = {
             k: v for k, v in record.items() if k not in ("id", "image", "images", "conversations")
         }
         return Sample(
-            id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
+            id=self.record_id(index, record),
             images=refs,
             messages=from_llava(record.get("conversations") or []),
             fields=extra,

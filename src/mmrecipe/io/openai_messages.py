@@ -4,49 +4,27 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import (
     IMAGE_TOKEN,
     JsonlWriter,
-    count_json_records,
-    iter_json_records,
+    JsonRecordReader,
     materialize_bytes,
-    rejected_record,
     resolve_image,
 )
-from mmrecipe.sample import ImageRef, Sample, stable_id
+from mmrecipe.sample import ImageRef, Sample
 
 
-class OpenAIReader:
-    """Image parts become ``<image>`` placeholders in the text, in order."""
+class OpenAIReader(JsonRecordReader):
+    format_name = "openai"
 
     def __init__(
         self, path: Path, image_root: Path | None = None, materialize_dir: Path | None = None
     ) -> None:
-        self.path = path
-        self.image_root = image_root or path.parent
+        super().__init__(path, image_root)
         self.materialize_dir = materialize_dir or path.parent / "images"
-
-    def count(self) -> int | None:
-        return count_json_records(self.path)
-
-    def __iter__(self) -> Iterator[Sample]:
-        for index, record in iter_json_records(self.path, "openai"):
-            if isinstance(record, str):
-                yield rejected_record(self.path, index, "malformed_record", record)
-                continue
-            try:
-                yield self._sample(index, record)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield rejected_record(
-                    self.path,
-                    index,
-                    "malformed_record",
-                    f"record {index} of {self.path.name}: {exc}",
-                )
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         images: list[ImageRef] = []
@@ -66,10 +44,9 @@ class OpenAIReader:
                         pieces.append(IMAGE_TOKEN)
                 content = "\n".join(pieces)
             messages.append({"role": m["role"], "content": content})
-        rid = record.get("id")
         extra = {k: v for k, v in record.items() if k not in ("id", "messages")}
         return Sample(
-            id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
+            id=self.record_id(index, record),
             images=images,
             messages=messages,
             fields=extra,

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import (
     JsonlWriter,
-    count_json_records,
-    iter_json_records,
-    rejected_record,
+    JsonRecordReader,
     resolve_image,
 )
 from mmrecipe.io.conversation import LLAVA_TO_ROLE, text_of
-from mmrecipe.sample import ImageRef, Sample, stable_id
+from mmrecipe.sample import ImageRef, Sample
 
 
-class ShareGPTReader:
-    def __init__(self, path: Path, image_root: Path | None = None) -> None:
-        self.path = path
-        self.image_root = image_root or path.parent
-
-    def count(self) -> int | None:
-        return count_json_records(self.path)
-
-    def __iter__(self) -> Iterator[Sample]:
-        for index, record in iter_json_records(self.path, "sharegpt"):
-            if isinstance(record, str):
-                yield rejected_record(self.path, index, "malformed_record", record)
-                continue
-            try:
-                yield self._sample(index, record)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield rejected_record(
-                    self.path,
-                    index,
-                    "malformed_record",
-                    f"record {index} of {self.path.name}: {exc}",
-                )
+class ShareGPTReader(JsonRecordReader):
+    format_name = "sharegpt"
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         raw_messages = record.get("messages")
@@ -56,14 +32,13 @@ class ShareGPTReader:
         images = record.get("images") or []
         if isinstance(images, str):
             images = [images]
-        rid = record.get("id")
         extra = {
             k: v
             for k, v in record.items()
             if k not in ("id", "messages", "images", "conversations")
         }
         return Sample(
-            id=str(rid) if rid is not None else stable_id(str(self.path), str(index)),
+            id=self.record_id(index, record),
             images=[ImageRef(path=resolve_image(str(p), self.image_root)) for p in images],
             messages=messages,
             fields=extra,
