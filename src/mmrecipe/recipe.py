@@ -28,7 +28,7 @@ import yaml
 from mmrecipe.errors import ConfigError
 from mmrecipe.sample import MAIN_BRANCH
 
-STEP_KEYS = {"op", "name", "branch", "route"}
+STEP_KEYS = {"op", "name", "branch", "route", "enabled"}
 #: backend keys that change how a model is reached, not what it answers: a resume may change them
 _OPERATIONAL_BACKEND_KEYS = {
     "base_url",
@@ -51,6 +51,8 @@ class StepSpec(pydantic.BaseModel):
     branch: str = MAIN_BRANCH
     #: reject reason (or "*") -> branch: such samples continue on that branch instead of rejects/
     route: dict[str, str] = pydantic.Field(default_factory=dict)
+    #: false: the step is validated but skipped (ablations a recipe ships switched off)
+    enabled: bool = True
     params: dict[str, Any] = pydantic.Field(default_factory=dict)
 
 
@@ -114,6 +116,10 @@ class Recipe(pydantic.BaseModel):
             seen.add(step.name)
         return self
 
+    def active_steps(self) -> list[StepSpec]:
+        """The steps that run (``enabled: false`` ones are left out)."""
+        return [s for s in self.ops if s.enabled]
+
     def to_yaml_dict(self) -> dict[str, Any]:
         """The recipe in its YAML shape (params inline in each step)."""
         data = self.model_dump(mode="json")
@@ -140,10 +146,13 @@ def step(
     *,
     branch: str = MAIN_BRANCH,
     route: dict[str, str] | None = None,
+    enabled: bool = True,
     **params: Any,
 ) -> StepSpec:
     """Build a step in Python: ``step("image_intake", max_pixels=50_000_000)``."""
-    return StepSpec(op=op, name=name or op, branch=branch, route=route or {}, params=params)
+    return StepSpec(
+        op=op, name=name or op, branch=branch, route=route or {}, enabled=enabled, params=params
+    )
 
 
 def _flatten_step(step_data: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +161,8 @@ def _flatten_step(step_data: dict[str, Any]) -> dict[str, Any]:
         out["branch"] = step_data["branch"]
     if step_data.get("route"):
         out["route"] = step_data["route"]
+    if step_data.get("enabled") is False:
+        out["enabled"] = False
     out.update(step_data.get("params", {}))
     return out
 
@@ -264,6 +275,8 @@ def check_recipe(recipe: Recipe) -> None:
         provided = {"images", "messages"}
     for index, spec in enumerate(recipe.ops):
         op = build_op(spec.op, spec.name, spec.params)
+        if not spec.enabled:
+            continue
         if op.kind == OpKind.SOURCE and index != 0:
             raise ConfigError(f"step {spec.name!r}: a source op must be the first step")
         for read in op.reads:
@@ -278,7 +291,7 @@ def check_recipe(recipe: Recipe) -> None:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
     declared = set(recipe.backends)
-    for spec in recipe.ops:
+    for spec in recipe.active_steps():
         backend = spec.params.get("backend")
         if isinstance(backend, str) and backend not in declared:
             raise ConfigError(

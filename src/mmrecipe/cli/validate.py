@@ -15,6 +15,5 @@ from mmrecipe.recipe import load_recipe
 def command(recipe: Path, overrides: tuple[str, ...]) -> None:
     """Validate RECIPE: every op exists, its parameters type-check, reads follow writes."""
     spec = load_recipe(recipe, list(overrides))
-    click.echo(
-        f"ok: {spec.name}: {len(spec.ops)} step(s): " + " -> ".join(s.name for s in spec.ops)
-    )
+    names = [s.name if s.enabled else f"({s.name}: off)" for s in spec.ops]
+    click.echo(f"ok: {spec.name}: {len(spec.active_steps())} step(s): " + " -> ".join(names))

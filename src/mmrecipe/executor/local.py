@@ -94,7 +94,10 @@ class LocalExecutor:
     # planning ---------------------------------------------------------------------------
     def _plan(self) -> list[Phase]:
         load_plugins(self.recipe.plugins)
-        steps = [Step(spec, build_op(spec.op, spec.name, spec.params)) for spec in self.recipe.ops]
+        steps = [
+            Step(spec, build_op(spec.op, spec.name, spec.params))
+            for spec in self.recipe.active_steps()
+        ]
         if steps and steps[0].op.kind == OpKind.SOURCE:
             self.source = steps.pop(0).op  # type: ignore[assignment]
         elif self.recipe.input.path is None:

@@ -1,20 +1,18 @@
 """Ask a vision-language model one question per sample and store its answer (recaptioning,
-descriptions, any single-turn generation)."""
+descriptions, Oasis responses, any single-turn generation)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Literal
 
-from mmrecipe.backends.base import Backend, ChatRequest, SamplingParams, require
+from mmrecipe.backends.base import SamplingParams
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
+from mmrecipe.oasis.parsing import mean_nll
 from mmrecipe.ops.base import MapOp
+from mmrecipe.prompted import IMAGE, PromptCaller, template_fields
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
-
-IMAGE = "<image>"
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @register_op("vlm_generate")
@@ -28,17 +26,22 @@ class VlmGenerate(MapOp):
     for good rejects the sample (``model_error``, with the error), an empty answer too
     (``empty_output``), a missing placeholder field as ``missing_field``.
 
+    With ``n > 1``, ``select: lowest_nll`` is NLL reject sampling (Oasis' response-QC ablation):
+    the answer with the lowest mean token negative log-likelihood is kept, its value stored in
+    ``scores.<output_field>_nll``; the backend must return logprobs.
+
     Args:
         backend: name of a backend declared in the recipe's ``backends:``
         prompt: the user prompt; ``{name}`` is replaced by ``sample.fields["name"]``
         system: an optional system prompt
-        output_field: where the answer goes (a list of answers when n > 1)
+        output_field: where the answer goes (a list of answers when n > 1 and select: all)
         as_assistant_turn: append prompt and answer to ``sample.messages`` as a user/assistant turn
         use_images: send the sample's images (the backend must have ``vision``)
         temperature: sampling temperature
         top_p: nucleus sampling
         max_tokens: longest answer, in tokens
         n: answers per sample
+        select: with n > 1, keep all answers (a list) or the one with the lowest mean NLL
         seed: sampling seed, where the server supports it
     """
 
@@ -58,115 +61,97 @@ class VlmGenerate(MapOp):
         top_p: float = 1.0,
         max_tokens: int = 1024,
         n: int = 1,
+        select: Literal["all", "lowest_nll"] = "all",
         seed: int | None = None,
     ) -> None:
         if n < 1:
             raise ConfigError("vlm_generate: n must be >= 1")
-        if as_assistant_turn and n != 1:
-            raise ConfigError("vlm_generate: as_assistant_turn needs n = 1 (one answer per turn)")
+        if select == "lowest_nll" and (n < 2 or temperature <= 0):
+            raise ConfigError(
+                "vlm_generate: select: lowest_nll needs n >= 2 and temperature > 0 "
+                "(the paper samples 5 answers and keeps the most confident)"
+            )
+        one_answer = n == 1 or select == "lowest_nll"
+        if as_assistant_turn and not one_answer:
+            raise ConfigError(
+                "vlm_generate: as_assistant_turn needs one answer: n = 1 or select: lowest_nll"
+            )
         if not prompt.strip():
             raise ConfigError("vlm_generate: prompt is empty")
-        self.backend_name = backend
         self.prompt = prompt
-        self.system = system
         self.output_field = output_field
         self.as_assistant_turn = as_assistant_turn
-        self.use_images = use_images
+        self.select = select
+        self.one_answer = one_answer
         self.params = SamplingParams(
-            temperature=temperature, top_p=top_p, max_tokens=max_tokens, n=n, seed=seed
+            temperature=temperature,
+            top_p=top_p,
+            max_tokens=max_tokens,
+            n=n,
+            seed=seed,
+            logprobs=select == "lowest_nll",
         )
-        self.backend: Backend | None = None
+        self.caller = PromptCaller(
+            backend,
+            {"prompt": prompt},
+            self.params,
+            use_images=use_images,
+            system=system,
+            keep_messages=True,
+            capabilities=("logprobs",) if select == "lowest_nll" else (),
+        )
         # the contract of this instance: the fields its prompt names, the field it fills
-        self.reads = ("images", *(f"fields.{f}" for f in dict.fromkeys(_FIELD.findall(prompt))))
+        self.reads = ("images", *(f"fields.{f}" for f in template_fields(prompt)))
         writes = [f"fields.{output_field}", "trace"]
         if as_assistant_turn:
             writes.append("messages")
+        if select == "lowest_nll":
+            writes.append(f"scores.{output_field}_nll")
         self.writes = tuple(writes)
 
     def setup(self, ctx: OpContext) -> None:
         super().setup(ctx)
-        self.backend = ctx.backend(self.backend_name)
-        if self.use_images:
-            require(self.backend, "vision", step=self.name)
+        self.caller.setup(ctx, self.name)
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         raise TypeError("vlm_generate is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
-        assert self.backend is not None, "setup() was not called"
-        todo: list[tuple[Sample, ChatRequest, str]] = []
-        for sample in samples:
-            if sample.rejected:
-                continue
-            try:
-                text = fill_template(self.prompt, sample.fields)
-            except KeyError as exc:
-                sample.reject(
-                    self.name, "missing_field", f"prompt needs fields.{exc.args[0]}, not set"
-                )
-                continue
-            images = list(sample.images) if self.use_images else []
-            user = text if not images or IMAGE in text else IMAGE * len(images) + "\n" + text
-            messages: list[dict[str, Any]] = []
-            if self.system:
-                messages.append({"role": "system", "content": self.system})
-            messages.append({"role": "user", "content": user})
-            request = ChatRequest(
-                messages=messages, images=images, request_id=f"{sample.id}/{self.name}"
-            )
-            todo.append((sample, request, text))
-        if not todo:
-            return samples
-        gens = await self.backend.generate([r for _, r, _ in todo], self.params)
-        for (sample, request, text), gen in zip(todo, gens, strict=True):
-            sample.trace[self.name] = {
-                "request": {
-                    "backend": self.backend_name,
-                    "model": self.backend.model,
-                    "messages": request.messages,
-                    "images": [ref.path for ref in request.images],
-                    "params": {
-                        k: v for k, v in self.params.to_dict().items() if v not in ((), None)
-                    },
-                },
-                "response": {
-                    "texts": gen.texts,
-                    "finish_reasons": gen.finish_reasons,
-                    "prompt_tokens": gen.prompt_tokens,
-                    "completion_tokens": gen.completion_tokens,
-                    "cached": gen.cached,
-                    **({"error": gen.error} if gen.error else {}),
-                },
-            }
-            if gen.error:
-                sample.reject(self.name, "model_error", gen.error)
-                continue
-            answers = [t.strip() for t in gen.texts]
-            if not any(answers):
-                sample.reject(self.name, "empty_output", "the model answered with empty text")
-                continue
-            sample.fields[self.output_field] = answers[0] if self.params.n == 1 else answers
+        for answer in await self.caller.ask(samples, self.name):
+            sample, gen = answer.sample, answer.generations["prompt"]
+            texts = [t.strip() for t in gen.texts]
+            if self.select == "lowest_nll":
+                picked = self._lowest_nll(sample, texts, gen.token_logprobs)
+                if picked is None:
+                    continue
+                sample.fields[self.output_field] = picked
+            else:
+                sample.fields[self.output_field] = texts[0] if self.one_answer else texts
             if self.as_assistant_turn:
-                has_image = any(IMAGE in str(m.get("content", "")) for m in sample.messages)
-                user = text
-                if request.images and not has_image and IMAGE not in text:
-                    user = IMAGE * len(request.images) + "\n" + text
-                elif has_image:
-                    user = text.replace(IMAGE, "").strip()
-                sample.messages.append({"role": "user", "content": user})
-                sample.messages.append({"role": "assistant", "content": answers[0]})
+                self._append_turn(
+                    sample, answer.prompts["prompt"], sample.fields[self.output_field]
+                )
         return samples
 
+    def _lowest_nll(
+        self, sample: Sample, texts: list[str], logprobs: list[list[float]] | None
+    ) -> str | None:
+        nlls = [mean_nll(lp) for lp in (logprobs or [])]
+        scored = [(v, t) for v, t in zip(nlls, texts, strict=False) if v is not None and t]
+        if not scored:
+            sample.reject(self.name, "no_logprobs", "the backend returned no token logprobs")
+            return None
+        best, text = min(scored, key=lambda pair: pair[0])
+        sample.scores[f"{self.output_field}_nll"] = round(best, 6)
+        sample.trace[self.name]["response"]["mean_nll"] = nlls
+        return text
 
-def fill_template(template: str, fields: dict[str, Any]) -> str:
-    """Replace ``{name}`` by ``fields[name]`` (KeyError names a missing field); other braces,
-    like JSON examples in a prompt, stay as they are."""
-
-    def sub(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key not in fields or fields[key] is None:
-            raise KeyError(key)
-        value = fields[key]
-        return value if isinstance(value, str) else str(value)
-
-    return _FIELD.sub(sub, template)
+    def _append_turn(self, sample: Sample, text: str, answer: str) -> None:
+        has_image = any(IMAGE in str(m.get("content", "")) for m in sample.messages)
+        user = text
+        if self.caller.use_images and sample.images and not has_image and IMAGE not in text:
+            user = IMAGE * len(sample.images) + "\n" + text
+        elif has_image:
+            user = text.replace(IMAGE, "").strip()
+        sample.messages.append({"role": "user", "content": user})
+        sample.messages.append({"role": "assistant", "content": answer})

@@ -14,6 +14,7 @@ successive attempts get (a list; later attempts succeed) or to one fault every a
 string). Faults: ``timeout`` (hang), ``429`` (with ``Retry-After``), ``500``, ``503``, ``reset``
 (drop the connection), ``malformed`` (HTTP 200 with broken JSON), ``empty`` (an answer of
 blanks), ``400``, ``422``. Counters are keyed by the last user text plus a digest of its images.
+A ``responder`` (body -> text, or None for the default) scripts the answers of a test.
 
 Run standalone (the HTTP benchmark does): ``python -m mmrecipe.testing.openai_server --delay 0.1``
 prints ``PORT <n>`` and serves until killed.
@@ -27,6 +28,7 @@ import hashlib
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -69,6 +71,7 @@ class FakeOpenAIServer:
         hang_s: float = 5.0,
         old_transformers: bool = False,
         keep_bodies: bool = True,
+        responder: Callable[[dict[str, Any]], str | None] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -81,6 +84,7 @@ class FakeOpenAIServer:
         self.hang_s = hang_s
         self.old_transformers = old_transformers
         self.keep_bodies = keep_bodies
+        self.responder = responder
         self.host = host
         self.port = port
         #: attempts per prompt key (every request that reached a handler)
@@ -268,6 +272,9 @@ class FakeOpenAIServer:
             base += f" in this picture? [images={n_images}]"
         else:
             base = f"answer to: {_prompt_key(messages)} [images={n_images}]"
+        scripted = self.responder(body) if self.responder is not None else None
+        if scripted is not None:
+            base = scripted
         n = int(body.get("n") or 1)
         texts = [base if i == 0 else f"{base} #{i}" for i in range(n)]
         if fault == "empty":
