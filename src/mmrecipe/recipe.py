@@ -232,12 +232,20 @@ def _find_step(steps: list[Any], key: str, where: list[str]) -> dict[str, Any]:
     raise ConfigError(f"no step named {key!r} for --set {'.'.join(where)}; steps: {names}")
 
 
-def recipe_from_dict(raw: dict[str, Any], overrides: list[str] | None = None) -> Recipe:
-    """Validate a raw recipe mapping, after applying ``--set`` overrides."""
+def recipe_from_dict(
+    raw: dict[str, Any],
+    overrides: list[str] | None = None,
+    *,
+    base_overrides: list[tuple[list[str], Any]] | None = None,
+) -> Recipe:
+    """Validate a raw recipe mapping, after applying a child recipe's ``overrides:``
+    (``base_overrides``) and then the command line's ``--set`` overrides."""
     if not isinstance(raw, dict):
         raise ConfigError("a recipe must be a YAML mapping with at least an 'ops' list")
     data = copy.deepcopy(raw)
     data["ops"] = [_normalize_step(s, i) for i, s in enumerate(data.get("ops") or [])]
+    for path, value in base_overrides or []:
+        apply_override(data, path, value)
     for text in overrides or []:
         path, value = parse_override(text)
         apply_override(data, path, value)
@@ -251,17 +259,42 @@ def recipe_from_dict(raw: dict[str, Any], overrides: list[str] | None = None) ->
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe YAML file and validate it (ops included)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"recipe file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-    recipe = recipe_from_dict(raw or {}, overrides)
+    """Read a recipe YAML file and validate it (ops included).
+
+    A recipe may start from another: ``extends: other.yaml`` (relative to this file) takes
+    that recipe whole, this file's top-level keys replace the other's, and ``overrides:`` maps
+    dotted keys to values exactly as ``--set`` does (``ops.domain.values: {domain: ocr}``).
+    """
+    raw, base_overrides = _read_extended(Path(path), [])
+    recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides)
     check_recipe(recipe)
     return recipe
+
+
+def _read_extended(
+    path: Path, chain: list[Path]
+) -> tuple[dict[str, Any], list[tuple[list[str], Any]]]:
+    if not path.is_file():
+        raise ConfigError(f"recipe file not found: {path}")
+    if path.resolve() in chain:
+        raise ConfigError(f"recipe {path} extends itself (through {chain[-1].name})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a recipe must be a YAML mapping")
+    own = raw.pop("overrides", None) or {}
+    if not isinstance(own, dict):
+        raise ConfigError(f"{path}: overrides: must map dotted keys to values")
+    base = raw.pop("extends", None)
+    if base is None:
+        if own:
+            raise ConfigError(f"{path}: overrides: needs extends: (the recipe it changes)")
+        return raw, []
+    parent, parent_overrides = _read_extended(path.parent / str(base), [*chain, path.resolve()])
+    parent.update(raw)
+    return parent, parent_overrides + [(k.split("."), v) for k, v in own.items()]
 
 
 def check_recipe(recipe: Recipe) -> None:

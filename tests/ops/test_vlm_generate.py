@@ -239,3 +239,31 @@ def test_killed_run_resumes_without_paying_twice(tmp_path):
     ids = [json.loads(line)["id"] for f in (run_dir / "data").glob("*.jsonl") for line in f.open()]
     assert len(ids) == len(set(ids)) == 8
     assert len(srv.answered) == 8 and len(srv.repeated()) <= 1
+
+
+def test_lowest_nll_keeps_the_most_confident_answer(tmp_path, tiny_llava_dir):
+    """NLL reject sampling with real token logprobs (the tiny model in process)."""
+    path = tmp_path / "a.png"
+    Image.new("RGB", (20, 20), (10, 200, 30)).save(path)
+    spec = {"type": "transformers", "model": str(tiny_llava_dir), "device": "cpu"}
+    ctx = OpContext(run_dir=tmp_path / "run", backend_specs={"mllm": spec})
+    params = {"backend": "mllm", "prompt": "Say something.", "n": 4, "temperature": 1.0}
+    op = build_op(
+        "vlm_generate",
+        "respond",
+        {**params, "select": "lowest_nll", "max_tokens": 8, "as_assistant_turn": True},
+    )
+    op.setup(ctx)
+    (sample,) = run_op(op, [Sample(id="0", images=[ImageRef(path=str(path))])])
+    assert sample.rejection is None
+    response = sample.trace["respond"]["response"]
+    nlls = response["mean_nll"]
+    assert len(nlls) == 4 and sample.scores["response_nll"] == pytest.approx(min(nlls), abs=1e-5)
+    best = response["texts"][nlls.index(min(nlls))].strip()
+    assert sample.fields["response"] == best
+    assert sample.messages[-1] == {"role": "assistant", "content": best}
+
+
+def test_lowest_nll_needs_several_sampled_answers():
+    with pytest.raises(Exception, match="lowest_nll needs n >= 2 and temperature > 0"):
+        build_op("vlm_generate", "g", {"backend": "b", "prompt": "x", "select": "lowest_nll"})

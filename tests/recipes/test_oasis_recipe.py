@@ -223,3 +223,49 @@ def test_hook_n_expands_each_image(tmp_path: Path, servers) -> None:
     ids = sorted(r["id"] for r in records(tmp_path / "run", "samples"))
     assert len(ids) == 2 and ids[0].endswith("-h0") and ids[1].endswith("-h1")
     assert sum(1 for b in mllm.bodies if b.get("continue_final_message")) == 1  # one call, n=2
+
+
+@pytest.mark.slow
+def test_oasis_with_tiny_random_models(
+    tmp_path: Path, tiny_llava_dir: Path, tiny_llava_server: str
+) -> None:
+    """The real engines: the MLLM in process (it hooks), the LLM behind ``transformers serve``.
+    Random text makes most samples die early; every image must still be accounted for."""
+    images = tmp_path / "images"
+    make_images(images)
+    (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    args = [
+        *("run", str(RECIPE), "--input", str(images), "-o", str(tmp_path / "run"), "--quiet"),
+        *(
+            "--set",
+            "backends.mllm={type: transformers, model: " + str(tiny_llava_dir) + ", device: cpu}",
+        ),
+        *(
+            "--set",
+            f"backends.llm.base_url={tiny_llava_server}",
+            "--set",
+            f"backends.llm.model={tiny_llava_dir}",
+        ),
+        *(
+            "--set",
+            "ops.hook.max_tokens=24",
+            "--set",
+            "ops.hook.min_tokens=4",
+            "--set",
+            "ops.hook.n=2",
+        ),
+        *("--set", "ops.categorize.max_tokens=16", "--set", "ops.respond.max_tokens=16"),
+    ]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    run_dir = tmp_path / "run"
+    stats = json.loads((run_dir / "stats.json").read_text())
+    kept, rejected = records(run_dir, "samples"), records(run_dir, "rejects")
+    assert stats["totals"]["input"] == 8
+    assert stats["steps"]["intake"]["rejected"] and stats["steps"]["hook"]["out"] == 14
+    # 1 unreadable file + 7 images x 2 hooked texts, each kept or rejected with a reason
+    assert len(kept) + len(rejected) == 1 + 14
+    assert all(r["op"] and r["reason"] for r in rejected)
+    hooked = [r for r in kept + rejected if "hook" in r.get("trace", {})]
+    assert len(hooked) == 14 and all(r["trace"]["hook"]["response"]["texts"][0] for r in hooked)
+    assert stats["usage"]["llm"]["requests"] >= 14 and stats["usage"]["mllm"]["requests"] >= 7

@@ -1,0 +1,67 @@
+"""The hooking op against servers that can and cannot hook."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PIL import Image
+
+from mmrecipe.context import OpContext
+from mmrecipe.errors import BackendError
+from mmrecipe.registry import build_op
+from mmrecipe.sample import ImageRef, Sample
+from mmrecipe.testing.openai_server import FakeOpenAIServer
+
+
+def hook_op(tmp_path, url: str, server: str, **params):
+    spec = {"type": "openai", "model": "m", "base_url": url, "server": server, "max_retries": 0}
+    ctx = OpContext(run_dir=tmp_path / "run", backend_specs={"mllm": spec})
+    op = build_op("oasis_hook", "hook", {"backend": "mllm", **params})
+    op.setup(ctx)
+    return op
+
+
+def test_a_server_that_cannot_hook_fails_at_setup(tmp_path):
+    with FakeOpenAIServer("plain") as srv, pytest.raises(BackendError) as err:
+        hook_op(tmp_path, srv.base_url, "openai")
+    assert "step 'hook'" in str(err.value) and "server: vllm" in str(err.value)
+
+
+def test_hooked_text_children_and_rejects(tmp_path):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (16, 16)).save(path)
+    with FakeOpenAIServer("vllm", faults={"hook:": "500"}) as srv:
+        op = hook_op(tmp_path, srv.base_url, "vllm", n=3)
+        samples = [Sample(id="a", images=[ImageRef(path=str(path))]), Sample(id="empty")]
+
+        async def go():
+            try:
+                return await op.aprocess_batch(samples)
+            finally:
+                await op.ctx.aclose()
+
+        out = asyncio.run(go())
+    assert [(s.id, s.rejection.reason) for s in out] == [
+        ("a", "model_error"),
+        ("empty", "no_image"),
+    ]
+
+
+def test_n_children_keep_their_own_text(tmp_path):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (16, 16)).save(path)
+    with FakeOpenAIServer("vllm") as srv:
+        op = hook_op(tmp_path, srv.base_url, "vllm", n=3)
+
+        async def go():
+            try:
+                return await op.aprocess_batch([Sample(id="a", images=[ImageRef(path=str(path))])])
+            finally:
+                await op.ctx.aclose()
+
+        out = asyncio.run(go())
+    assert [s.id for s in out] == ["a-h0", "a-h1", "a-h2"]
+    texts = [s.fields["hooked_text"] for s in out]
+    assert len(set(texts)) == 3 and all(s.fields["parent_id"] == "a" for s in out)
+    assert [s.trace["hook"]["response"]["texts"] for s in out] == [[t] for t in texts]
