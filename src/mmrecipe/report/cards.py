@@ -23,7 +23,7 @@ MAX_FIELD_TEXT = 400
 #: fields shown first on a card when present
 KEY_FIELDS = ("instruction", "caption", "kind", "task", "answer", "generator", "source_file")
 
-_DATA_URL = re.compile(r"data:[\w.+/-]*;base64,[A-Za-z0-9+/=\s]{16,}")
+_DATA_URL = re.compile(r"data:[\w.+/-]*;base64,[A-Za-z0-9+/=]{16,}")
 _SECRET_KEY = re.compile(r"api[_-]?key|token(?!s)|secret|password|authorization|cookie", re.I)
 
 
