@@ -44,6 +44,6 @@ def test_card_of_a_reject(tmp_path: Path) -> None:
     assert (card["op"], card["reason"], card["detail"]) == ("qc", "low", "score 2 < 3")
     assert card["domain"] == "ocr" and card["scores"] == [["s", 2.0]]
     assert len(card["images"]) == 4 and card["more_images"] == 2
-    assert card["images"][0] == [None, "a.png"]  # missing file: placeholder, no crash
+    assert card["images"][0] == [None, "a.png", "no preview"]  # missing file: no crash
     assert card["outputs"] == [["respond", "no"]]
     assert card["fields"][0] == ["instruction", "why?"]

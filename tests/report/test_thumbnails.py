@@ -46,4 +46,4 @@ def test_budget_stops_new_thumbnails(tmp_path: Path) -> None:
         Image.new("RGB", (64, 64), (i * 80, 0, 0)).save(tmp_path / f"{i}.png")
     thumbs = Thumbnails(tmp_path, budget_bytes=1)
     assert thumbs.get("0.png") == 0
-    assert thumbs.get("1.png") is None and thumbs.over_budget == 1
+    assert thumbs.get("1.png") is None and thumbs.skipped == {"1.png"}

@@ -23,6 +23,7 @@ from mmrecipe.report.html import (
     charts_section,
     funnel_section,
     gallery_section,
+    json_for_script,
     reasons_section,
     render_page,
     totals_section,
@@ -38,10 +39,11 @@ log = logging.getLogger(__name__)
 REPORT_FILE = "report.html"
 #: samples put into the gallery (about half kept, half rejected)
 DEFAULT_MAX_SAMPLES = 1200
-#: byte budgets that keep the page well under 20 MB whatever the run holds
+#: byte budgets that keep the page under 20 MB whatever the run holds (6 + 8 + 3 MB, plus
+#: the static tables and the script)
 THUMB_BUDGET = 6 * 1024 * 1024
 CARD_BUDGET = 8 * 1024 * 1024
-PLOT_BUDGET = 3 * 1024 * 1024
+PLOT_BUDGET = 3 * 1024 * 1024  # all analysis PNGs together
 
 
 def _analysis(layout: RunDir) -> tuple[bool, dict[str, Any], list[tuple[str, str]]]:
@@ -55,13 +57,15 @@ def _analysis(layout: RunDir) -> tuple[bool, dict[str, Any], list[tuple[str, str
     except (OSError, ValueError):
         pass
     plots = []
+    used = 0
     for name in PLOTS:
         path = folder / name
         try:
             data = path.read_bytes()
         except OSError:
             continue
-        if data.startswith(b"\x89PNG") and len(data) <= PLOT_BUDGET:
+        if data.startswith(b"\x89PNG") and used + len(data) <= PLOT_BUDGET:
+            used += len(data)
             plots.append((name, "data:image/png;base64," + base64.b64encode(data).decode()))
     return True, analysis, plots
 
@@ -109,14 +113,14 @@ def build_report(run_dir: Path | str, *, max_samples: int = DEFAULT_MAX_SAMPLES)
             dropped += 1
             continue
         card = make_card(record, status, thumbs)
-        used += len(json.dumps(card, ensure_ascii=False))
+        used += len(json_for_script(card).encode("utf-8"))
         cards.append(card)
 
     notes = []
     if dropped:
         notes.append(f"{dropped} sampled cards left out to keep the page small.")
-    if thumbs.over_budget:
-        notes.append(f"{thumbs.over_budget} thumbnails left out to keep the page small.")
+    if thumbs.skipped:
+        notes.append(f"{len(thumbs.skipped)} image previews left out to keep the page small.")
     if sel.bad_lines:
         notes.append(f"{sel.bad_lines} unreadable JSONL lines skipped.")
     has_analysis, analysis, plots = _analysis(layout)

@@ -84,6 +84,13 @@ def _fields(fields: Any) -> list[list[str]]:
     return out
 
 
+def _image(path: str, thumbs: Thumbnails) -> list[Any]:
+    """``[thumbnail index or None, path, placeholder text]``."""
+    index = thumbs.get(path)
+    note = "preview left out (page size)" if path in thumbs.skipped else "no preview"
+    return [index, clean_text(path, 300), note]
+
+
 def make_card(record: dict[str, Any], status: str, thumbs: Thumbnails) -> dict[str, Any]:
     """The gallery card of one record; ``status`` is ``"kept"`` or ``"rejected"``."""
     images = record.get("images") if isinstance(record.get("images"), list) else []
@@ -93,7 +100,7 @@ def make_card(record: dict[str, Any], status: str, thumbs: Thumbnails) -> dict[s
         "id": str(record.get("id", "")),
         "status": status,
         "domain": domain_of(record),
-        "images": [[thumbs.get(p), clean_text(p, 300)] for p in paths[:MAX_IMAGES]],
+        "images": [_image(p, thumbs) for p in paths[:MAX_IMAGES]],
         "more_images": max(0, len(paths) - MAX_IMAGES),
         "messages": [
             [clean_text(m.get("role", "?"), 40), clean_text(m.get("content", ""))]

@@ -16,12 +16,13 @@ def _fmt(x: float) -> str:
 
 
 def bins_for(values: list[float], max_bins: int = 20) -> list[tuple[float, float, str]]:
-    """``(low, high, label)`` bins: one per value when there are few distinct integers (the
-    1–5 judge scores), else ``max_bins`` equal bins from min to max."""
+    """``(low, high, label)`` bins: one per value for integers in a narrow range (the 1–5
+    judge scores), else ``max_bins`` equal bins from min to max."""
     if not values:
         return []
     distinct = sorted(set(values))
-    if len(distinct) <= max_bins and all(float(v).is_integer() for v in distinct):
+    integers = all(float(v).is_integer() for v in distinct)
+    if integers and distinct[-1] - distinct[0] < max_bins:
         return [(v, v, _fmt(v)) for v in distinct]
     lo, hi = distinct[0], distinct[-1]
     if lo == hi:

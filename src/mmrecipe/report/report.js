@@ -68,7 +68,7 @@
         img.src = thumbs[im[0]];
         pics.appendChild(img);
       } else {
-        var ph = el("div", "ph", "no preview");
+        var ph = el("div", "ph", im[2] || "no preview");
         ph.title = im[1];
         pics.appendChild(ph);
       }

@@ -65,14 +65,15 @@ class Thumbnails:
         self.used = 0
         self.uris: list[str] = []
         self._index: dict[str, int | None] = {}
-        self.over_budget = 0
+        #: paths given no thumbnail only because the budget was spent
+        self.skipped: set[str] = set()
 
     def get(self, path: str) -> int | None:
         """Index into :attr:`uris` of the thumbnail of ``path`` (None: show a placeholder)."""
         if path in self._index:
             return self._index[path]
         if self.used >= self.budget:
-            self.over_budget += 1
+            self.skipped.add(path)
             return None  # not cached: the budget is a page-size guard, not a verdict
         data = thumbnail_bytes(resolve_image(path, self.run_dir))
         index: int | None = None
