@@ -70,15 +70,15 @@ def _analysis(layout: RunDir) -> tuple[bool, dict[str, Any], list[tuple[str, str
     return True, analysis, plots
 
 
-def _analysis_charts(analysis: dict[str, Any]) -> str:
-    """Language and verb bars from analysis.json (drawn even when its PNGs are missing)."""
+def _analysis_charts(analysis: dict[str, Any], embedded: set[str]) -> str:
+    """Language and verb bars from analysis.json, where its PNGs are not in the page."""
     svgs = []
     langs = analysis.get("languages")
-    if isinstance(langs, dict) and langs:
+    if isinstance(langs, dict) and langs and "languages.png" not in embedded:
         items = [(str(k), int(v)) for k, v in langs.items() if isinstance(v, int | float)]
         svgs.append(charts.hbars("languages (instructions)", items))
     verbs = analysis.get("verb_counts")
-    if isinstance(verbs, dict) and verbs:
+    if isinstance(verbs, dict) and verbs and "verb_noun.png" not in embedded:
         items = [(str(k), int(v)) for k, v in verbs.items() if isinstance(v, int | float)]
         svgs.append(charts.hbars("root verbs (instructions)", items))
     svgs = [s for s in svgs if s]
@@ -131,7 +131,7 @@ def build_report(run_dir: Path | str, *, max_samples: int = DEFAULT_MAX_SAMPLES)
         reasons_section(stats),
         usage_section(stats),
         charts_section(sel.plot_items, sel.plot_complete, sel.domains, plots, has_analysis),
-        _analysis_charts(analysis),
+        _analysis_charts(analysis, {name for name, _ in plots}),
         gallery_section(
             len(cards), sel.kept_total + sel.rejected_total, sel.sampled or bool(dropped), notes
         ),
