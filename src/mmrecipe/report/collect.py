@@ -116,6 +116,7 @@ def rejection_of(record: dict[str, Any]) -> tuple[str, str, str | None]:
 
 
 def domain_of(record: dict[str, Any]) -> str:
+    """``fields.domain`` as text ("" when unset): the stratum of kept samples."""
     fields = record.get("fields")
     value = fields.get("domain") if isinstance(fields, dict) else None
     return "" if value is None else str(value)
@@ -134,6 +135,7 @@ def response_words(record: dict[str, Any]) -> int | None:
 
 
 def numeric_scores(record: dict[str, Any]) -> dict[str, float]:
+    """The plottable scores (numbers, not bools or NaN); other values are ignored."""
     scores = record.get("scores")
     if not isinstance(scores, dict):
         return {}
