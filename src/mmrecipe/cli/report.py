@@ -1,0 +1,31 @@
+"""``mmrecipe report``: one self-contained HTML page about a finished run dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mmrecipe.report import DEFAULT_MAX_SAMPLES, write_report
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write (default: RUN_DIR/report.html)",
+)
+@click.option(
+    "--max-samples",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_SAMPLES,
+    show_default=True,
+    help="samples put into the gallery, picked deterministically (about half rejected)",
+)
+def command(run_dir: Path, output: Path | None, max_samples: int) -> None:
+    """Write an HTML report of RUN_DIR: funnel, usage, plots and a sample gallery."""
+    path = write_report(run_dir, output, max_samples=max_samples)
+    size = path.stat().st_size / 1e6
+    click.echo(f"report: {path} ({size:.1f} MB)")
