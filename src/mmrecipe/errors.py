@@ -15,3 +15,11 @@ class InputError(MMRecipeError):
 
 class BackendError(MMRecipeError):
     """A model backend cannot be built or cannot serve what the recipe asks of it."""
+
+
+class BackendUnavailable(BackendError):
+    """A model server cannot be reached at all: a run-level failure, not a sample's.
+
+    The executor stops the run instead of rejecting every sample; shards already finished are
+    kept, so rerunning the same command once the server is up resumes the job.
+    """

@@ -37,6 +37,9 @@ _OPERATIONAL_BACKEND_KEYS = {
     "api_key_env",
     "max_retries",
     "server",
+    "backoff_s",
+    "max_backoff_s",
+    "connect_timeout_s",
 }
 
 

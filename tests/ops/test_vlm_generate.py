@@ -267,3 +267,43 @@ def test_lowest_nll_keeps_the_most_confident_answer(tmp_path, tiny_llava_dir):
 def test_lowest_nll_needs_several_sampled_answers():
     with pytest.raises(Exception, match="lowest_nll needs n >= 2 and temperature > 0"):
         build_op("vlm_generate", "g", {"backend": "b", "prompt": "x", "select": "lowest_nll"})
+
+
+def test_a_server_gone_mid_run_stops_the_run_and_a_rerun_finishes(tmp_path):
+    """A dead server is no sample's fault: the run stops (no shard of rejects is marked
+    finished), and once the server is back the same command finishes every sample once."""
+    import threading
+
+    from mmrecipe.errors import BackendUnavailable
+
+    answered = []
+    srv = FakeOpenAIServer("plain", api_key=SECRET)
+
+    def die_after_two(body):
+        answered.append(body)
+        if len(answered) == 2:
+            threading.Timer(0.0, srv.stop).start()
+        return None
+
+    srv.responder = die_after_two
+    url = srv.start()
+    images, run_dir = tmp_path / "imgs", tmp_path / "run"
+    make_images(images, 6)
+    recipe = write_recipe(tmp_path / "recipe.yaml")
+    args = ["run", str(recipe), "--input", str(images), "-o", str(run_dir), "--quiet"]
+    args += ["--set", f"backends.mllm.base_url={url}", "--set", "executor.shard_size=1"]
+    args += ["--set", "executor.shards_in_flight=1", "--set", "backends.mllm.backoff_s=0.01"]
+    result = CliRunner().invoke(main, args, env={"MMRECIPE_E2E_KEY": SECRET})
+    assert isinstance(result.exception, BackendUnavailable), result.output
+    assert "rerun the same command to resume" in str(result.exception)
+    assert not list((run_dir / "rejects").glob("*.jsonl"))  # nothing rejected for the outage
+
+    back = FakeOpenAIServer("plain", api_key=SECRET, port=srv.port)
+    back.start()
+    try:
+        stats = run_cli(recipe, images, run_dir, back.base_url, "--set", "executor.shard_size=1")
+    finally:
+        back.stop()
+    assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0}
+    ids = [json.loads(x)["id"] for f in (run_dir / "data").glob("*.jsonl") for x in f.open()]
+    assert len(ids) == len(set(ids)) == 6

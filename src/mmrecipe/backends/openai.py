@@ -4,6 +4,9 @@ Many requests in flight over one pooled aiohttp session (``concurrency`` at most
 timeouts, retries with exponential backoff and jitter on 429/5xx/connection errors/time-outs/
 malformed answers (``Retry-After`` honoured), none on other 4xx. A request that keeps failing
 comes back as ``Generation(error=...)``: the op rejects that one sample and the run goes on.
+A server that cannot be reached at all (connection refused, unknown host: checked at
+construction, and again when a request gives up on a connection error) is not a sample's fault:
+``BackendUnavailable`` stops the run with one line, finished shards kept for the rerun.
 
 Hooking (an image plus the chat template's pre-query prefix, no query; Oasis) needs a server
 that can continue a user turn:
@@ -47,7 +50,7 @@ from typing import Any, Literal
 import aiohttp
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
-from mmrecipe.errors import BackendError
+from mmrecipe.errors import BackendError, BackendUnavailable
 from mmrecipe.sample import ImageRef
 from mmrecipe.stats import record_usage
 
@@ -147,6 +150,8 @@ class OpenAIBackend:
                     f"backend {name!r}: environment variable {api_key_env} (api_key_env) is not set"
                 )
             self._api_key = key
+        if server != "auto":
+            self._check_reachable()
         self.server: Literal["openai", "vllm", "sglang"] = (
             self._probe() if server == "auto" else server
         )
@@ -193,6 +198,31 @@ class OpenAIBackend:
             return status, json.loads(raw)
         except ValueError:
             return status, None
+
+    def _unreachable(self, why: str) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"backend {self.name!r}: cannot reach {self.base_url} ({why}). Start the server or "
+            "fix base_url (--set backends.NAME.base_url=...); rerun the same command to resume."
+        )
+
+    def _check_reachable(self) -> None:
+        """Fail at start, not with every sample rejected, when nothing answers at base_url."""
+        status, _ = self._get_json_sync("/v1/models", min(self.connect_timeout_s, 5.0))
+        if status is None:
+            raise self._unreachable("no answer to GET /v1/models")
+
+    async def _reachable(self) -> bool:
+        """Does anything answer HTTP at the server's address now (any status counts)?"""
+        assert self._session is not None
+        timeout = aiohttp.ClientTimeout(total=min(self.connect_timeout_s, 5.0))
+        try:
+            async with self._session.get(
+                self.base_url + "/models", headers=self._headers(), timeout=timeout
+            ) as resp:
+                await resp.read()
+            return True
+        except (TimeoutError, aiohttp.ClientError):
+            return False
 
     def _probe(self) -> Literal["openai", "vllm", "sglang"]:
         timeout = min(self.connect_timeout_s, 5.0)
@@ -371,6 +401,7 @@ class OpenAIBackend:
         attempts = self.max_retries + 1
         for attempt in range(attempts):
             retry_after: float | None = None
+            refused = False
             try:
                 async with (
                     self._sem,
@@ -401,7 +432,10 @@ class OpenAIBackend:
                 reason = f"timed out after {self.timeout_s:g} s"
             except aiohttp.ClientError as exc:
                 reason = self._redact(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+                refused = isinstance(exc, aiohttp.ClientConnectorError)
             if attempt + 1 >= attempts:
+                if refused and not await self._reachable():
+                    raise self._unreachable(reason)
                 return Generation(error=f"gave up after {attempts} attempt(s): {reason}"), attempt
             if retry_after is not None:
                 delay = min(retry_after, 120.0)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.context import OpContext
-from mmrecipe.errors import ConfigError
+from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
@@ -346,9 +346,12 @@ class LocalExecutor:
 
     async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:
         """Run one batch; if the op raises, retry sample by sample so one bad sample only
-        rejects itself (with the error as its reason) and the run goes on."""
+        rejects itself (with the error as its reason) and the run goes on. An unreachable
+        backend stops the run instead: it is no sample's fault, and a rerun resumes."""
         try:
             return await op.aprocess_batch(batch)
+        except BackendUnavailable:
+            raise
         except Exception:
             if len(batch) == 1:
                 return [self._error_reject(op, batch[0])]
@@ -356,6 +359,8 @@ class LocalExecutor:
         for sample in batch:
             try:
                 out.extend(await op.aprocess_batch([sample]))
+            except BackendUnavailable:
+                raise
             except Exception:
                 out.append(self._error_reject(op, sample))
         return out
