@@ -32,10 +32,19 @@ def write_input(path: Path, n: int) -> None:
     with open(path, "w") as fh:
         for i in range(n):
             words = " ".join(f"w{(i * 7 + k) % 997}" for k in range(i % 40))
-            fh.write(json.dumps({"id": f"s{i}", "image": f"images/{i % 5000}.jpg",
-                                 "conversations": [
-                                     {"from": "human", "value": f"<image>\nQuestion {i}?"},
-                                     {"from": "gpt", "value": words}]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"s{i}",
+                        "image": f"images/{i % 5000}.jpg",
+                        "conversations": [
+                            {"from": "human", "value": f"<image>\nQuestion {i}?"},
+                            {"from": "gpt", "value": words},
+                        ],
+                    }
+                )
+                + "\n"
+            )
 
 
 def measure(n: int, work: Path) -> tuple[float, float, int]:
@@ -45,9 +54,22 @@ def measure(n: int, work: Path) -> tuple[float, float, int]:
     recipe.write_text(RECIPE)
     run = work / f"run-{n}"
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "mmrecipe", "run", str(recipe), "--input",
-                             str(data), "-o", str(run), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mmrecipe",
+            "run",
+            str(recipe),
+            "--input",
+            str(data),
+            "-o",
+            str(run),
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:

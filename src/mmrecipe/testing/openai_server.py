@@ -388,15 +388,39 @@ def _count_images(content: Any) -> int:
     return 0
 
 
+def oasis_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through the Oasis recipe (benchmarks, smoke runs): the
+    categorizer finds an instruction, every judge gives full marks, captions are kept."""
+    if body.get("continue_final_message"):  # a hook: a different instruction per image
+        return f"What stands out most in this picture{_image_tag(body['messages'])}?"
+    text = _text_of(body.get("messages", [{}])[-1].get("content"))
+    if text.startswith("You sort texts"):
+        return "Instruction: " + text.rsplit("\nText: ", 1)[-1]
+    if "[[k]]" in text:
+        return "Nothing is wrong with it. [[5]]"
+    if text.startswith("You check texts"):
+        return "Caption: " + text.rsplit("\nText: ", 1)[-1]
+    return None
+
+
+SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {"oasis": oasis_script}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--kind", choices=["plain", "vllm", "sglang"], default="plain")
+    parser.add_argument("--script", choices=sorted(SCRIPTS), help="scripted answers")
     args = parser.parse_args()
     server = FakeOpenAIServer(
-        args.kind, delay_s=args.delay, host=args.host, port=args.port, keep_bodies=False
+        args.kind,
+        delay_s=args.delay,
+        host=args.host,
+        port=args.port,
+        keep_bodies=False,
+        responder=SCRIPTS[args.script] if args.script else None,
     )
 
     async def serve() -> None:
