@@ -66,3 +66,29 @@ def test_without_recipe_names_only_steps_named_like_stages_count() -> None:
     assert set(stage_summary(rows, STATS)) == {"run"}
     qc_named = {"steps": {"qc_solvability": {"in": 10, "out": 6}, "aqcb": {"in": 1, "out": 1}}}
     assert [r["stage"] for r in step_funnel(qc_named)] == ["quality_control", None]
+
+
+def test_response_qc_and_caption_recycling_are_stages_of_their_own() -> None:
+    """The shipped Oasis recipe's step names: response QC must not stretch the instruction-QC
+    span, and the caption branch gets its own pass rate."""
+    stats = {
+        "totals": {"input": 10, "kept": 5, "rejected": 5},
+        "steps": {
+            "categorize": {"in": 10, "out": 6, "routed": {"caption": 3}},
+            "qc_solvability": {"in": 6, "out": 6},
+            "qc_gate": {"in": 6, "out": 4},
+            "respond": {"in": 4, "out": 4},
+            "response_qc": {"in": 4, "out": 3},
+            "caption_screen": {"in": 3, "out": 2},
+            "caption_pair": {"in": 2, "out": 2},
+        },
+    }
+    summary = stage_summary(step_funnel(stats), stats)
+    assert summary["quality_control"] == {
+        "steps": ["qc_solvability", "qc_gate"],
+        "in": 6,
+        "out": 4,
+        "pass_rate": round(4 / 6, 6),
+    }
+    assert summary["response_quality_control"]["pass_rate"] == 0.75
+    assert summary["caption_recycling"]["in"] == 3 and summary["caption_recycling"]["out"] == 2

@@ -1,6 +1,7 @@
 """The per-step funnel of a run (from ``stats.json``) and the pass rates of the Oasis filter
-stages: data categorization (about 50% of hooked texts pass in the paper) and instruction
-quality control (about 51%)."""
+stages: data categorization (about 50% of hooked texts pass in the paper), instruction
+quality control (about 51%), and, where the run has them, caption recycling and the response
+quality-control ablation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Any
 #: stage -> pattern matched against a step's name and its op's registry name
 STAGES = {
     "categorization": re.compile(r"categor", re.I),
+    # before quality_control: "response_qc" must not count as instruction quality control
+    "response_quality_control": re.compile(r"response_(qc|score|quality)", re.I),
     "quality_control": re.compile(r"quality|(^|_)qc($|_)", re.I),
+    "caption_recycling": re.compile(r"^caption_(screen|refine|pair)$|recycl", re.I),
 }
 
 
@@ -65,7 +69,7 @@ def stage_summary(rows: list[dict], stats: dict[str, Any]) -> dict[str, Any]:
                 "out": last["out"],
                 "pass_rate": _rate(last["out"], first["in"]),
             }
-    if len(spans) == len(STAGES):
+    if "categorization" in spans and "quality_control" in spans:
         first = spans["categorization"][0]
         last = spans["quality_control"][1]
         out["categorization_and_quality_control"] = {
