@@ -139,3 +139,12 @@ def test_tiny_llava_prefix_matches_llava_family(tiny_llava_dir: Path) -> None:
     # the same template style as LLaVA-1.5 (vicuna): the known family accepts it
     check = check_against_known("llava-hf/llava-1.5-7b-hf", from_processor)
     assert check is not None and check.ok
+
+
+def test_user_turn_ends_at_the_first_end_of_turn() -> None:
+    from mmrecipe.backends.hooking import user_turn
+
+    assert user_turn("What is this?<|im_end|>\n<|im_start|>assistant\nA cat.") == "What is this?"
+    assert user_turn("Count the cups. <|eot_id|>There are 3.") == "Count the cups. "
+    assert user_turn("No marker here.") == "No marker here."
+    assert user_turn("<|im_end|>") == ""

@@ -65,3 +65,21 @@ def test_n_children_keep_their_own_text(tmp_path):
     texts = [s.fields["hooked_text"] for s in out]
     assert len(set(texts)) == 3 and all(s.fields["parent_id"] == "a" for s in out)
     assert [s.trace["hook"]["response"]["texts"] for s in out] == [[t] for t in texts]
+
+
+def test_text_past_the_end_of_the_user_turn_is_cut(tmp_path):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (16, 16)).save(path)
+    raw = "What is on the table?<|im_end|>\n<|im_start|>assistant\nA red cup."
+    with FakeOpenAIServer("vllm", responder=lambda body: raw) as srv:
+        op = hook_op(tmp_path, srv.base_url, "vllm")
+
+        async def go():
+            try:
+                return await op.aprocess_batch([Sample(id="a", images=[ImageRef(path=str(path))])])
+            finally:
+                await op.ctx.aclose()
+
+        (sample,) = asyncio.run(go())
+    assert sample.fields["hooked_text"] == "What is on the table?"
+    assert sample.trace["hook"]["response"]["texts"] == [raw]

@@ -36,7 +36,7 @@ HOOKED = {
     10: f"{GOOD} It looks like a beagle, judging by its ears.",
     20: UNSOLVABLE,
     30: BEACH,
-    40: "a photo <|im_end|> of a cat sitting on a red sofa in a living room",
+    40: "a photo <image> of a cat sitting on a red sofa in a living room",
     50: "Who painted this?",
     60: HALLUCINATED,
     70: BORDERLINE,

@@ -18,6 +18,10 @@ from mmrecipe.errors import BackendError
 
 #: a word no template rewrites (no spaces, no markup) and no real prompt contains
 SENTINEL = "MMRECIPEHOOKSENTINEL7F3A"
+#: strings that end a chat turn in the known families' templates
+END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_utterance>", "[/INST]")
+#: where a hooked user turn is over: an end of turn, or the start of the next turn
+_TURN_OVER = (*END_OF_TURN, "<|im_start|>", "<|start_header_id|>", "<end_of_turn>")
 
 
 @dataclass(frozen=True)
@@ -211,3 +215,14 @@ def strip_bos(prefix: str, bos_token: str | None) -> tuple[str, bool]:
     if bos_token and prefix.startswith(bos_token):
         return prefix[len(bos_token) :], True
     return prefix, False
+
+
+def user_turn(hooked_text: str) -> str:
+    """The hooked text up to the first end-of-turn marker.
+
+    An engine that does not stop at the end of the user turn (special tokens not treated as
+    EOS, or printed as text) goes on to answer its own instruction; that answer is not part
+    of the instruction, so it is cut here, before the categorizer sees the text.
+    """
+    cut = min((i for m in _TURN_OVER if (i := hooked_text.find(m)) >= 0), default=None)
+    return hooked_text if cut is None else hooked_text[:cut]

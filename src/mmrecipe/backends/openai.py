@@ -50,6 +50,7 @@ from typing import Any, Literal
 import aiohttp
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
+from mmrecipe.backends.hooking import END_OF_TURN, known_family
 from mmrecipe.errors import BackendError, BackendUnavailable
 from mmrecipe.sample import ImageRef
 from mmrecipe.stats import record_usage
@@ -60,7 +61,6 @@ ServerKind = Literal["openai", "vllm", "sglang", "auto"]
 
 IMAGE_PLACEHOLDER = "<image>"
 #: tokens that end a turn: a continued user turn must not end with one
-_END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_utterance>", "[/INST]")
 _IMAGE_SEGMENTS = ("<|vision_start|><|image_pad|><|vision_end|>", "<image>")
 #: images up to this size are encoded on the event loop, larger ones in a thread
 _INLINE_ENCODE_BYTES = 512 * 1024
@@ -473,7 +473,7 @@ class OpenAIBackend:
                 )
                 return
             tail = rendered.rstrip()
-            if tail.endswith(_END_OF_TURN):
+            if tail.endswith(END_OF_TURN):
                 self._hook_error = (
                     f"backend {self.name!r} ({self.model}): the vLLM server ends the hooked user "
                     f"turn with {tail[-12:]!r} instead of leaving it open (its transformers is "
@@ -729,7 +729,5 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 def _known_prefix(model_path: str) -> str | None:
     """The whole hook prefix of a known model family (only families known exactly)."""
-    from mmrecipe.backends.hooking import known_family
-
     family = known_family(model_path)
     return family.tail if family is not None and family.exact else None

@@ -4,6 +4,7 @@ and let it write the user's turn by itself."""
 from __future__ import annotations
 
 from mmrecipe.backends.base import Backend, ChatRequest, SamplingParams, require
+from mmrecipe.backends.hooking import user_turn
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import ExpandOp
@@ -17,8 +18,9 @@ class OasisHook(ExpandOp):
     """Hook an MLLM with an image: it writes text (often an instruction) with no prompt at all.
 
     The request holds the sample's first image and no query; the backend renders the model's
-    own hook prefix (chat template cut after the image, default system prompt included). The raw
-    text goes to ``fields.<output_field>`` and the trace. With ``n > 1`` each image yields ``n``
+    own hook prefix (chat template cut after the image, default system prompt included). The
+    text up to the end of the user turn goes to ``fields.<output_field>`` (an engine that
+    writes on past it answers its own instruction), the raw text to the trace. With ``n > 1`` each image yields ``n``
     samples, ids ``<id>-h0`` .. ``<id>-h<n-1>``. Defaults are the official Oasis sampling.
 
     Rejects: ``no_image``, ``model_error`` (the backend gave up, or cannot render the hook for
@@ -143,11 +145,12 @@ class OasisHook(ExpandOp):
                     }
                     child.trace[self.name] = {**trace, "response": response, "index": index}
                     child.fields["parent_id"] = sample.id
-                if not text.strip():
+                turn = user_turn(text).strip()
+                if not turn:
                     child.reject(
                         self.name, "empty_output", "the model wrote nothing after the hook"
                     )
                 else:
-                    child.fields[self.output_field] = text.strip()
+                    child.fields[self.output_field] = turn
                 out.append(child)
         return out
