@@ -91,6 +91,9 @@ class ExecutorSpec(pydantic.BaseModel):
     shards_in_flight: int = pydantic.Field(default=2, ge=1)
     #: default samples per op call (I/O-bound ops get a whole shard so requests overlap)
     batch_size: int = pydantic.Field(default=64, ge=1)
+    #: samples that flow together through consecutive I/O-bound steps (model calls): a chunk
+    #: goes on to the next step as soon as its own answers are in
+    io_chunk_size: int = pydantic.Field(default=64, ge=1)
     #: threads for CPU-bound ops (default: number of cores)
     cpu_threads: int | None = None
 

@@ -140,10 +140,14 @@ def calls(server: FakeOpenAIServer) -> int:
     return sum(server.answered.values())
 
 
-def test_oasis_funnel_output_and_rethresholding(tmp_path: Path, servers) -> None:
+@pytest.mark.parametrize("chunk", [64, 1], ids=["step-by-step", "pipelined"])
+def test_oasis_funnel_output_and_rethresholding(tmp_path: Path, servers, chunk: int) -> None:
+    """The same outcome whether a shard goes through the model steps one step at a time or
+    in chunks of one sample that each flow through them on their own (io_chunk_size)."""
     mllm, llm = servers
     make_images(tmp_path / "images")
-    stats = run(tmp_path, mllm, llm)
+    chunked = ("--set", f"executor.io_chunk_size={chunk}")
+    stats = run(tmp_path, mllm, llm, *chunked)
     run_dir = tmp_path / "run"
 
     # every image is accounted for: kept, or rejected by the step that dropped it and why
@@ -204,13 +208,13 @@ def test_oasis_funnel_output_and_rethresholding(tmp_path: Path, servers) -> None
     assert (mllm_calls, llm_calls) == (7 + 12 + 1, 7 + 3 + 1)
 
     # tightening a threshold: the same kept set, and not one model call
-    stats = run(tmp_path, mllm, llm, "--set", "ops.qc_gate.solvability_min=4")
+    stats = run(tmp_path, mllm, llm, *chunked, "--set", "ops.qc_gate.solvability_min=4")
     assert (calls(mllm), calls(llm)) == (mllm_calls, llm_calls)
     assert stats["totals"]["kept"] == 2
     assert stats["steps"]["qc_solvability"]["usage"]["mllm"]["cache_hits"] == 4
 
     # loosening the sum rule admits the borderline instruction: only its answer is paid for
-    stats = run(tmp_path, mllm, llm, "--set", "ops.qc_gate.solvability_clarity_sum_min=6")
+    stats = run(tmp_path, mllm, llm, *chunked, "--set", "ops.qc_gate.solvability_clarity_sum_min=6")
     assert stats["totals"]["kept"] == 3
     assert (calls(mllm), calls(llm)) == (mllm_calls + 1, llm_calls)
 

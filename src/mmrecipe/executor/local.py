@@ -5,7 +5,8 @@ Data flow (datatrove's shape, with NeMo Curator's per-stage lifecycle):
 * the input (a reader, or a source op) is cut into shards of ``shard_size`` samples in a
   deterministic order; at most ``shards_in_flight`` shards are in memory at once;
 * each shard goes through the steps in order; CPU ops run in a thread pool, I/O-bound ops as
-  coroutines with a whole shard's requests in flight;
+  coroutines with many requests in flight; a run of consecutive I/O-bound steps (model calls)
+  is pipelined in chunks of ``io_chunk_size``, so no server idles at a step boundary;
 * a barrier op (dedup, fit-then-apply) splits the recipe into phases: the phase before it writes
   its shards to ``state/stage-K/``, the barrier ``fit``s on all of them, and the next phase streams
   them on;
@@ -297,18 +298,79 @@ class LocalExecutor:
             samples = [s for s in samples if not s.rejected]
             read.n_out = len(samples)
         n_in = len(samples)
-        for step in phase.steps:
-            samples = await self._run_step(
-                step, samples, stats.setdefault(step.name, StepStats()), rejects
-            )
+        samples = await self._run_steps(phase.steps, samples, stats, rejects)
         await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
         state.mark_finished(
             phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
         )
         self.progress.shard_done(phase.index, n_in, stats)
 
+    async def _run_steps(
+        self,
+        steps: list[Step],
+        samples: list[Sample],
+        stats: dict[str, StepStats],
+        rejects: list[Sample],
+    ) -> list[Sample]:
+        """Run a shard through the steps: one step after another, except that consecutive
+        I/O-bound steps are pipelined in chunks (see ``_run_pipelined``)."""
+        chunk = self.recipe.executor.io_chunk_size
+        i = 0
+        while i < len(steps):
+            j = i + 1
+            while steps[i].op.io_bound and j < len(steps) and steps[j].op.io_bound:
+                j += 1
+            if j - i > 1 and len(samples) > chunk:
+                samples = await self._run_pipelined(steps[i:j], samples, stats, rejects)
+            else:
+                for step in steps[i:j]:
+                    st = stats.setdefault(step.name, StepStats())
+                    samples = await self._run_step(step, samples, st, rejects)
+            i = j
+        return samples
+
+    async def _run_pipelined(
+        self,
+        steps: list[Step],
+        samples: list[Sample],
+        stats: dict[str, StepStats],
+        rejects: list[Sample],
+    ) -> list[Sample]:
+        """Consecutive I/O-bound steps (model calls): chunks of the shard flow through them on
+        their own, so a chunk goes on to the next step as soon as its own answers are in and no
+        server idles while a step waits for its slowest request. The backends' concurrency
+        limits still bound the requests in flight; outputs and rejects keep the chunk order,
+        so the shard's files do not depend on timing. A step's seconds are the span from its
+        first chunk's start to its last chunk's end."""
+        size = self.recipe.executor.io_chunk_size
+        chunks = [samples[k : k + size] for k in range(0, len(samples), size)]
+        chunk_rejects: list[list[Sample]] = [[] for _ in chunks]
+        spans: dict[str, tuple[float, float]] = {}
+
+        async def flow(index: int, chunk: list[Sample]) -> list[Sample]:
+            for step in steps:
+                t0 = time.perf_counter()
+                st = stats.setdefault(step.name, StepStats())
+                chunk = await self._run_step(step, chunk, st, chunk_rejects[index], timed=False)
+                start, end = spans.get(step.name, (t0, t0))
+                spans[step.name] = (min(start, t0), max(end, time.perf_counter()))
+            return chunk
+
+        outputs = await asyncio.gather(*(flow(i, c) for i, c in enumerate(chunks)))
+        for name, (start, end) in spans.items():
+            stats[name].seconds += end - start
+        for chunk_rejected in chunk_rejects:
+            rejects.extend(chunk_rejected)
+        return [s for out in outputs for s in out]
+
     async def _run_step(
-        self, step: Step, samples: list[Sample], st: StepStats, rejects: list[Sample]
+        self,
+        step: Step,
+        samples: list[Sample],
+        st: StepStats,
+        rejects: list[Sample],
+        *,
+        timed: bool = True,
     ) -> list[Sample]:
         selected = [s for s in samples if s.branch == step.spec.branch]
         others = [s for s in samples if s.branch != step.spec.branch]
@@ -324,7 +386,8 @@ class LocalExecutor:
             for i in range(0, len(selected), size):
                 outputs.extend(await self._call_op(op, selected[i : i + size]))
         finally:
-            st.seconds += time.perf_counter() - t0
+            if timed:
+                st.seconds += time.perf_counter() - t0
             current_step_stats.reset(token)
         kept: list[Sample] = []
         for s in outputs:
