@@ -119,7 +119,7 @@ def test_not_a_run_dir_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "not a finished mmrecipe run dir" in lines[0]
+    assert "neither a finished mmrecipe run dir" in lines[0]
 
 
 def test_damaged_shard_names_the_file(oasis_run: Path) -> None:
@@ -141,3 +141,30 @@ def test_run_without_conversations_or_scores(tmp_path: Path) -> None:
     assert data["languages"] == {} and data["scores"] == {}
     assert data["funnel_stages"] == {"run": {"in": 100, "out": 3, "pass_rate": 0.03}}
     assert all((run / "analysis" / name).exists() for name in PLOTS)
+
+
+def test_a_dataset_file_is_analysed_like_a_run(tmp_path: Path) -> None:
+    """A baseline to compare with (the paper: LLaVA-NeXT) needs no run dir."""
+    from click.testing import CliRunner
+
+    from mmrecipe.cli import main
+
+    rows = [
+        {
+            "id": str(i),
+            "image": "x.png",
+            "conversations": [
+                {"from": "human", "value": f"<image>\nWhat color is object {i}?"},
+                {"from": "gpt", "value": "It is red and round."},
+            ],
+        }
+        for i in range(3)
+    ]
+    data = tmp_path / "baseline.json"
+    data.write_text(json.dumps(rows))
+    result = CliRunner().invoke(main, ["analyze", str(data), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    analysis = json.loads((tmp_path / "baseline.analysis" / "analysis.json").read_text())
+    assert analysis["counts"]["kept"] == 3 and analysis["counts"]["instructions"] == 3
+    assert analysis["instruction_length"]["words"]["mean"] == 5
+    assert analysis["funnel"] == []

@@ -9,7 +9,9 @@ hashes lowest), so a run of millions of samples needs bounded memory and time.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from mmrecipe.analysis.scores import ScoreDistributions
 from mmrecipe.analysis.text import instruction_and_response, words
 from mmrecipe.analysis.verbs import top_pairs, verb_noun_counts
 from mmrecipe.errors import ConfigError
+from mmrecipe.io import open_reader
 from mmrecipe.rundir import RunDir
 
 ANALYSIS_DIR = "analysis"
@@ -42,24 +45,45 @@ def analyze_run(
     pos_sample: int = DEFAULT_POS_SAMPLE,
     mattr_window: int = DEFAULT_WINDOW,
     plots: bool = True,
+    output_dir: Path | str | None = None,
 ) -> dict[str, Any]:
     """Analyse RUN_DIR and write ``RUN_DIR/analysis/analysis.json`` (and the PNG plots).
+
+    RUN_DIR may also be a dataset file in any format mmrecipe reads (LLaVA JSON, ShareGPT,
+    OpenAI messages, Parquet, samples): the paper compares Oasis with LLaVA-NeXT this way. Its
+    records count as kept, there is no funnel, and the output goes to ``output_dir`` (default
+    ``<file stem>.analysis/`` beside the file).
 
     ``language_sample``/``pos_sample`` bound how many instructions get language detection and
     POS tagging (0 = all). Instruction measures skip recycled caption samples
     (``fields.kind == "caption"``), whose "instruction" is a fixed captioning prompt;
     response lengths cover every kept sample.
     """
-    layout = RunDir(Path(run_dir))
-    if not layout.root.is_dir() or not layout.stats_file.exists():
-        raise ConfigError(
-            f"{run_dir} is not a finished mmrecipe run dir (no stats.json): "
-            "give the -o folder of a completed `mmrecipe run`"
-        )
-    try:
-        stats = layout.read_stats()
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{layout.stats_file} is unreadable ({exc}): rerun the recipe") from exc
+    source = Path(run_dir)
+    layout = RunDir(source)
+    if source.is_file():
+        stats: dict[str, Any] = {}
+        step_ops: dict[str, str] = {}
+        kept_records: Iterator[dict[str, Any]] = _dataset_records(source)
+        rejected_records: Iterator[dict[str, Any]] = iter(())
+        out_dir = Path(output_dir) if output_dir else source.with_name(source.stem + ".analysis")
+    else:
+        if not layout.root.is_dir() or not layout.stats_file.exists():
+            raise ConfigError(
+                f"{run_dir} is neither a finished mmrecipe run dir (no stats.json) nor a dataset "
+                "file: give the -o folder of a completed `mmrecipe run`, or a LLaVA/ShareGPT/"
+                "Parquet file"
+            )
+        try:
+            stats = layout.read_stats()
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(
+                f"{layout.stats_file} is unreadable ({exc}): rerun the recipe"
+            ) from exc
+        step_ops = _step_ops(layout)
+        kept_records = _records(layout, layout.samples)
+        rejected_records = _records(layout, layout.rejects)
+        out_dir = Path(output_dir) if output_dir else layout.root / ANALYSIS_DIR
 
     instr_lengths, resp_lengths = TextLengths(), TextLengths()
     instr_ttr, resp_ttr = TypeTokenRatio(mattr_window), TypeTokenRatio(mattr_window)
@@ -68,7 +92,7 @@ def analyze_run(
     counts: Counter[str] = Counter()
     domains: Counter[str] = Counter()
 
-    for record in _records(layout, layout.samples):
+    for record in kept_records:
         counts["kept"] += 1
         fields = record.get("fields") or {}
         if isinstance(fields.get("domain"), str):
@@ -91,7 +115,7 @@ def analyze_run(
         instr_ttr.add(tokens)
         sample.add(f"{record.get('id', '')}\x1f{instruction}", instruction[:_STORED_CHARS])
 
-    for record in _records(layout, layout.rejects):
+    for record in rejected_records:
         counts["rejected"] += 1
         scores.add(record.get("scores"), "rejected")
 
@@ -102,10 +126,10 @@ def analyze_run(
     if pos_sample > 0:
         english = english[:pos_sample]
     verb_noun = _verb_noun(english)
-    funnel = step_funnel(stats, _step_ops(layout))
+    funnel = step_funnel(stats, step_ops)
 
     analysis: dict[str, Any] = {
-        "run_dir": str(layout.root),
+        "run_dir": str(source),
         "counts": {k: counts.get(k, 0) for k in _COUNT_KEYS},
         "instruction_length": instr_lengths.result(),
         "response_length": resp_lengths.result(),
@@ -132,7 +156,6 @@ def analyze_run(
         "funnel_stages": stage_summary(funnel, stats),
         "domains": dict(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
-    out_dir = layout.root / ANALYSIS_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     if plots:
         analysis["plots"] = [p.name for p in write_plots(analysis, out_dir)]
@@ -140,6 +163,7 @@ def analyze_run(
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(target)
+    analysis["output_dir"] = str(out_dir)
     return analysis
 
 
@@ -163,6 +187,15 @@ def _records(layout: RunDir, folder: Path) -> Any:
                     ) from exc
                 if isinstance(record, dict):
                     yield record
+
+
+def _dataset_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a dataset file as sample dicts; unreadable records are skipped (the
+    reader reports them as rejected samples)."""
+    with tempfile.TemporaryDirectory(prefix="mmrecipe-analyze-") as tmp:
+        for sample in open_reader("auto", path, materialize_dir=Path(tmp)):
+            if not sample.rejected:
+                yield sample.to_dict()
 
 
 def _verb_noun(english: list[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``mmrecipe analyze``: the Oasis data-attribute analysis of a finished run dir."""
+"""``mmrecipe analyze``: the Oasis data-attribute analysis of a finished run dir or a dataset."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from mmrecipe.analysis import ANALYSIS_DIR, ANALYSIS_FILE, analyze_run
+from mmrecipe.analysis import ANALYSIS_FILE, analyze_run
 from mmrecipe.analysis.analyze import DEFAULT_LANGUAGE_SAMPLE, DEFAULT_POS_SAMPLE
 from mmrecipe.analysis.diversity import DEFAULT_WINDOW
 
@@ -38,19 +38,33 @@ from mmrecipe.analysis.diversity import DEFAULT_WINDOW
     help="window (words) of the moving-average type-token ratio",
 )
 @click.option("--no-plots", is_flag=True, help="write analysis.json only")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where analysis.json and the plots go (default: RUN_DIR/analysis, or FILE.analysis/)",
+)
 def command(
-    run_dir: Path, language_sample: int, pos_sample: int, mattr_window: int, no_plots: bool
+    run_dir: Path,
+    language_sample: int,
+    pos_sample: int,
+    mattr_window: int,
+    no_plots: bool,
+    output_dir: Path | None,
 ) -> None:
-    """Analyse RUN_DIR: lengths, languages, verb–noun, TTR, scores, funnel (-> RUN_DIR/analysis)."""
+    """Analyse RUN_DIR (or a dataset file, e.g. a baseline to compare with): lengths,
+    languages, verb–noun, TTR, scores, funnel (-> RUN_DIR/analysis)."""
     analysis = analyze_run(
         run_dir,
         language_sample=language_sample,
         pos_sample=pos_sample,
         mattr_window=mattr_window,
         plots=not no_plots,
+        output_dir=output_dir,
     )
     print_summary(analysis)
-    out = run_dir / ANALYSIS_DIR
+    out = analysis["output_dir"]
     files = [ANALYSIS_FILE, *analysis.get("plots", [])]
     click.echo(f"wrote {', '.join(files)} to {out}")
 
