@@ -45,6 +45,11 @@ class OpContext:
                 self._backends[name] = build_backend(name, self.backend_specs[name], self)
             return self._backends[name]
 
+    def has_in_process_backend(self) -> bool:
+        """Whether a backend built so far runs its model in this process (vLLM, transformers)."""
+        with self._lock:
+            return any(getattr(b, "in_process", False) for b in self._backends.values())
+
     async def aclose(self) -> None:
         """Close the backends built during the run (inside the run's event loop)."""
         for backend in self._backends.values():

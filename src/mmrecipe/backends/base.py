@@ -91,6 +91,10 @@ class Generation:
 
 @runtime_checkable
 class Backend(Protocol):
+    """A model behind ``generate``. An engine running in this process also sets the class
+    attribute ``in_process = True``: the executor then hands it whole shards instead of
+    pipelining small chunks, since one engine batches a big request list best."""
+
     name: str
     model: str
     capabilities: frozenset[str]

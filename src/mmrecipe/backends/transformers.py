@@ -51,6 +51,9 @@ class TransformersBackend:
         local_files_only: never reach the hub (the default; this is a batch tool).
     """
 
+    #: the model runs in this process: it batches best when given a whole shard at once
+    in_process = True
+
     def __init__(
         self,
         name: str,

@@ -126,6 +126,9 @@ class VLLMBackend:
         engine_kwargs: any other ``vllm.LLM`` argument (e.g. ``enforce_eager``).
     """
 
+    #: the model runs in this process: it batches best when given a whole shard at once
+    in_process = True
+
     def __init__(
         self,
         name: str,

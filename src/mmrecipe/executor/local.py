@@ -90,6 +90,8 @@ class LocalExecutor:
         self.use_cache = use_cache
         self.progress = progress or ProgressView(quiet=quiet)
         self.source: SourceOp | None = None
+        #: pipeline consecutive I/O-bound steps in chunks (off with an in-process engine)
+        self.pipeline_io = True
         self.phases = self._plan()
 
     # planning ---------------------------------------------------------------------------
@@ -139,6 +141,9 @@ class LocalExecutor:
             ops = ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
             for op in ops:
                 op.setup(ctx)
+            # chunked pipelining keeps remote servers busy; an in-process engine is one
+            # resource that batches a whole shard best
+            self.pipeline_io = not ctx.has_in_process_backend()
             try:
                 asyncio.run(self._run_phases(state, ctx, result))
             finally:
@@ -313,14 +318,15 @@ class LocalExecutor:
         rejects: list[Sample],
     ) -> list[Sample]:
         """Run a shard through the steps: one step after another, except that consecutive
-        I/O-bound steps are pipelined in chunks (see ``_run_pipelined``)."""
+        I/O-bound steps are pipelined in chunks (see ``_run_pipelined``) when every model is
+        behind a server."""
         chunk = self.recipe.executor.io_chunk_size
         i = 0
         while i < len(steps):
             j = i + 1
             while steps[i].op.io_bound and j < len(steps) and steps[j].op.io_bound:
                 j += 1
-            if j - i > 1 and len(samples) > chunk:
+            if self.pipeline_io and j - i > 1 and len(samples) > chunk:
                 samples = await self._run_pipelined(steps[i:j], samples, stats, rejects)
             else:
                 for step in steps[i:j]:
