@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import base64
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,20 +26,7 @@ from PIL import Image
 from mmrecipe.backends.base import ChatRequest, SamplingParams
 from mmrecipe.backends.openai import OpenAIBackend
 from mmrecipe.sample import ImageRef
-
-
-def start_server(delay: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mmrecipe.testing.openai_server", "--delay", str(delay)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("PORT "):
-        proc.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}/v1"
+from mmrecipe.testing.openai_server import spawn
 
 
 def make_image(folder: Path) -> Path:
@@ -115,7 +100,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per client; best is kept")
     args = parser.parse_args()
 
-    proc, url = start_server(args.delay)
+    proc, url = spawn("--delay", str(args.delay))
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

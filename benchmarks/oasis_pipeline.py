@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,21 +24,10 @@ from PIL import Image
 
 from mmrecipe.executor.local import LocalExecutor
 from mmrecipe.recipe import load_recipe
+from mmrecipe.testing.openai_server import spawn
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "oasis.yaml"
 MLLM_REQUESTS, LLM_REQUESTS = 5, 2
-
-
-def start_server(kind: str, delay: float) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "mmrecipe.testing.openai_server", "--kind", kind]
-    cmd += ["--delay", str(delay), "--script", "oasis"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("PORT "):
-        proc.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}/v1"
 
 
 def make_images(folder: Path, n: int) -> None:
@@ -67,7 +54,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
-    servers = [start_server("vllm", args.delay), start_server("plain", args.delay)]
+    delay = ("--delay", str(args.delay), "--script", "oasis")
+    servers = [spawn("--kind", "vllm", *delay), spawn("--kind", "plain", *delay)]
     urls = {"mllm": servers[0][1], "llm": servers[1][1]}
     # (shard_size, shards_in_flight, io_chunk_size); a chunk of a whole shard = step by step
     settings = [(100, 1, 100), (100, 1, 64), (100, 2, 100), (100, 2, 64), (100, 4, 64)]

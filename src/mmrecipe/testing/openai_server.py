@@ -26,6 +26,8 @@ import argparse
 import asyncio
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -404,6 +406,20 @@ def oasis_script(body: dict[str, Any]) -> str | None:
 
 
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {"oasis": oasis_script}
+
+
+def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start this server in its own process (``args``: its command-line flags, e.g.
+    ``"--delay", "0.1"``), so it does not share a core with the client being measured.
+    Returns the process and its ``/v1`` base URL; kill the process when done."""
+    cmd = [sys.executable, "-m", "mmrecipe.testing.openai_server", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("PORT "):
+        proc.kill()
+        raise RuntimeError(f"the fake OpenAI server did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{line.split()[1]}/v1"
 
 
 def main() -> None:
