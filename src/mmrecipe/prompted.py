@@ -172,8 +172,13 @@ class PromptCaller:
             req["prompt_digest"] = prompt_digest(self.templates[key])
         if request.images:
             req["images"] = [ref.path for ref in request.images]
-        req["params"] = {k: v for k, v in self.params.to_dict().items() if v not in ((), None)}
+        req["params"] = params_trace(self.params)
         return {"request": req, "response": generation_trace(gen)}
+
+
+def params_trace(params: SamplingParams) -> dict[str, Any]:
+    """Sampling parameters as kept in a trace: the ones that are set."""
+    return {k: v for k, v in params.to_dict().items() if v not in ((), None)}
 
 
 def generation_trace(gen: Generation) -> dict[str, Any]:

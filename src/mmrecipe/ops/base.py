@@ -98,17 +98,19 @@ class FilterOp(Op):
     async def ascore(self, samples: list[Sample]) -> None:
         await asyncio.to_thread(self.score, samples)
 
-    def keep(self, sample: Sample) -> str | None:
-        """Return None to keep the sample, or the reason it is dropped."""
+    def keep(self, sample: Sample) -> str | tuple[str, str] | None:
+        """Return None to keep the sample, or why it is dropped: a reason, or (reason, detail)."""
         raise NotImplementedError
 
     def _apply_keep(self, samples: list[Sample]) -> list[Sample]:
         for sample in samples:
             if sample.rejected:
                 continue
-            reason = self.keep(sample)
-            if reason is not None:
-                sample.reject(self.name, reason)
+            verdict = self.keep(sample)
+            if isinstance(verdict, tuple):
+                sample.reject(self.name, *verdict)
+            elif verdict is not None:
+                sample.reject(self.name, verdict)
         return samples
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:

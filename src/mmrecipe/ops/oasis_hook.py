@@ -8,7 +8,7 @@ from mmrecipe.backends.hooking import user_turn
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import ExpandOp
-from mmrecipe.prompted import generation_trace
+from mmrecipe.prompted import generation_trace, params_trace
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -20,8 +20,9 @@ class OasisHook(ExpandOp):
     The request holds the sample's first image and no query; the backend renders the model's
     own hook prefix (chat template cut after the image, default system prompt included). The
     text up to the end of the user turn goes to ``fields.<output_field>`` (an engine that
-    writes on past it answers its own instruction), the raw text to the trace. With ``n > 1`` each image yields ``n``
-    samples, ids ``<id>-h0`` .. ``<id>-h<n-1>``. Defaults are the official Oasis sampling.
+    writes on past it answers its own instruction), the raw text to the trace. With ``n > 1``
+    each image yields ``n`` samples, ids ``<id>-h0`` .. ``<id>-h<n-1>``. Defaults are the
+    official Oasis sampling.
 
     Rejects: ``no_image``, ``model_error`` (the backend gave up, or cannot render the hook for
     this image), ``empty_output``.
@@ -122,9 +123,7 @@ class OasisHook(ExpandOp):
                     "model": self.backend.model,
                     "hook": True,
                     "images": [sample.images[0].path],
-                    "params": {
-                        k: v for k, v in self.params.to_dict().items() if v not in ((), None)
-                    },
+                    "params": params_trace(self.params),
                 },
                 "response": generation_trace(gen),
             }

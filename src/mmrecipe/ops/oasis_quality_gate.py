@@ -54,14 +54,11 @@ class OasisQualityGate(FilterOp):
     def score(self, samples: list[Sample]) -> None:
         """Nothing to measure: the judges stored the scores."""
 
-    def keep(self, sample: Sample) -> str | None:
+    def keep(self, sample: Sample) -> tuple[str, str] | None:
         needed = [r.removeprefix("scores.") for r in self.reads]
         missing = [n for n in needed if not isinstance(sample.scores.get(n), int | float)]
         if missing:
-            sample.reject(
-                self.name, "missing_score", f"no {', '.join(missing)} score: add its judge step"
-            )
-            return None
+            return ("missing_score", f"no {', '.join(missing)} score: add its judge step")
         failed: list[tuple[str, str]] = []
         for name, minimum in self.minimums.items():
             if minimum is not None and sample.scores[name] < minimum:
@@ -78,5 +75,4 @@ class OasisQualityGate(FilterOp):
                 )
         if not failed:
             return None
-        sample.reject(self.name, failed[0][0], "; ".join(detail for _, detail in failed))
-        return None
+        return (failed[0][0], "; ".join(detail for _, detail in failed))
