@@ -78,6 +78,15 @@ class OutputSpec(pydantic.BaseModel):
     formats: list[str] = pydantic.Field(default_factory=lambda: ["llava"])
     #: sample fields copied into each output record when present
     keep_fields: list[str] = pydantic.Field(default_factory=lambda: ["domain", "source"])
+    #: images in assistant turns, for formats whose trainers take none: skip (the sample is
+    #: left out of that format, counted in stats.json) | move_to_user (before the answer)
+    assistant_images: str = "skip"
+    #: per-format writer options, e.g. {openai: {embed_images: true}, llava: {system: fold}}
+    options: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
+
+    def writer_options(self, fmt: str) -> dict[str, Any]:
+        """What the writer of ``fmt`` gets: its own options over the shared ones."""
+        return {"assistant_images": self.assistant_images, **self.options.get(fmt, {})}
 
 
 class ExecutorSpec(pydantic.BaseModel):
@@ -329,6 +338,15 @@ def check_recipe(recipe: Recipe) -> None:
     for fmt in recipe.output.formats:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+        if not FORMATS[fmt]["write"]:
+            raise ConfigError(f"format {fmt!r} can be read, not written")
+    from mmrecipe.io import check_writer_options
+
+    for fmt in recipe.output.options:
+        if fmt not in recipe.output.formats:
+            raise ConfigError(f"output.options.{fmt} is set but {fmt!r} is not in output.formats")
+    for fmt in recipe.output.formats:
+        check_writer_options(fmt, recipe.output.writer_options(fmt))
     declared = set(recipe.backends)
     for spec in recipe.active_steps():
         backend = spec.params.get("backend")

@@ -32,7 +32,9 @@ from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
+from mmrecipe.io.base import portable_path
 from mmrecipe.io.samples import SamplesReader
+from mmrecipe.io.snippets import write_snippets
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec
 from mmrecipe.registry import build_op, load_plugins
@@ -42,6 +44,8 @@ from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
 
 READ_STEP = "read"
+#: per-shard stats of writers (samples left out of a format) are kept under this prefix
+OUTPUT_PREFIX = "output:"
 
 
 @dataclass
@@ -150,6 +154,8 @@ class LocalExecutor:
                 for op in ops:
                     op.teardown()
             result.stats = self._write_stats(state, time.time() - started)
+            # the registrations trainers need, next to the data (RUN_DIR/trainers/)
+            write_snippets(layout.root, self.recipe.name, self.recipe.output.formats)
         finally:
             self.progress.stop()
             state.close()
@@ -304,7 +310,7 @@ class LocalExecutor:
             read.n_out = len(samples)
         n_in = len(samples)
         samples = await self._run_steps(phase.steps, samples, stats, rejects)
-        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects, stats)
         state.mark_finished(
             phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
         )
@@ -441,7 +447,12 @@ class LocalExecutor:
         return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
 
     def _write_shard(
-        self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
+        self,
+        phase: Phase,
+        shard: int,
+        kept: list[Sample],
+        rejects: list[Sample],
+        stats: dict[str, StepStats] | None = None,
     ) -> None:
         layout = self.layout
         written: list[tuple[Path, Path]] = []
@@ -449,7 +460,7 @@ class LocalExecutor:
             formats = self.recipe.output.formats
             for index, fmt in enumerate(formats):
                 final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
-                written.append((self._write_file(fmt, final, kept), final))
+                written.append((self._write_file(fmt, final, kept, stats), final))
             final = layout.samples_file(shard)
             written.append((self._write_file("samples", final, kept), final))
         else:
@@ -460,7 +471,12 @@ class LocalExecutor:
             tmp = rejects_final.with_name(rejects_final.name + ".tmp")
             with open(tmp, "w", encoding="utf-8") as fh:
                 for s in rejects:
-                    fh.write(json.dumps(reject_record(s), ensure_ascii=False) + "\n")
+                    record = reject_record(s)
+                    record["images"] = [
+                        {**i, "path": portable_path(i["path"], layout.root)}
+                        for i in record.get("images", [])
+                    ]
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             written.append((tmp, rejects_final))
@@ -469,16 +485,31 @@ class LocalExecutor:
         for tmp_path, final_path in written:
             os.replace(tmp_path, final_path)
 
-    def _write_file(self, fmt: str, final: Path, samples: list[Sample]) -> Path:
+    def _write_file(
+        self,
+        fmt: str,
+        final: Path,
+        samples: list[Sample],
+        stats: dict[str, StepStats] | None = None,
+    ) -> Path:
         tmp = final.with_name(final.name + ".tmp")
+        output = self.recipe.output
+        options = output.writer_options(fmt) if fmt != "samples" else None
         writer = open_writer(
-            fmt, tmp, base_dir=self.layout.root, keep_fields=self.recipe.output.keep_fields
+            fmt, tmp, base_dir=self.layout.root, keep_fields=output.keep_fields, options=options
         )
         try:
             for s in samples:
                 writer.write(s)
         finally:
             writer.close()
+        if stats is not None and fmt != "samples":
+            # samples a format cannot hold: counted per reason (stats.json "outputs")
+            st = stats.setdefault(f"{OUTPUT_PREFIX}{fmt}", StepStats())
+            st.n_in += len(samples)
+            st.n_out += getattr(writer, "written", len(samples))
+            st.rejected.update(getattr(writer, "left_out", {}))
+            st.routed.update({f"lost:{k}": v for k, v in getattr(writer, "lost", {}).items()})
         return tmp
 
     def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
@@ -516,9 +547,12 @@ def reject_record(sample: Sample) -> dict[str, Any]:
 def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
     """Merge per-shard stats of every finished shard into the ``stats.json`` shape."""
     merged: dict[str, StepStats] = {}
+    outputs: dict[str, StepStats] = {}
     for _phase, _shard, shard_stats in state.shard_stats():
         for name, data in shard_stats.items():
-            merged.setdefault(name, StepStats()).merge(StepStats.from_dict(data))
+            bucket = outputs if name.startswith(OUTPUT_PREFIX) else merged
+            key = name.removeprefix(OUTPUT_PREFIX)
+            bucket.setdefault(key, StepStats()).merge(StepStats.from_dict(data))
     names = [n for n in step_order if n in merged] + [n for n in merged if n not in step_order]
     steps = {n: merged[n].to_dict() for n in names}
     reasons: dict[str, int] = {}
@@ -540,4 +574,13 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,
         "barriers": {str(k): v for k, v in state.barrier_stats().items()},
+        "outputs": {
+            fmt: {
+                "in": st.n_in,
+                "written": st.n_out,
+                "left_out": dict(sorted(st.rejected.items())),
+                "lost": {k[5:]: v for k, v in sorted(st.routed.items()) if k.startswith("lost:")},
+            }
+            for fmt, st in outputs.items()
+        },
     }

@@ -3,12 +3,19 @@
 | format | read | write |
 | --- | --- | --- |
 | image_folder | a folder of images, recursive | - |
-| llava | LLaVA JSON / JSONL | JSONL |
-| sharegpt | LLaMA-Factory ShareGPT (messages + images) | JSONL |
-| openai | OpenAI chat messages JSONL | JSONL |
-| parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
-| coco | COCO captions / instances JSON | COCO JSON |
+| llava | LLaVA JSON array / JSONL | one JSON array per shard (LLaVA-1.5 train.py) |
+| llava_onevision | the same, image lists | JSONL, image lists (LLaVA-NeXT/OneVision, InternVL) |
+| internvl_meta | InternVL meta JSON -> its annotations | - (written as a snippet) |
+| sharegpt | LLaMA-Factory ShareGPT (messages + images) | JSONL with a system column |
+| hf_messages | typed-part messages + images (TRL) | JSONL |
+| openai | OpenAI chat messages JSONL | JSONL, data: or https image URLs |
+| parquet | Parquet (bytes or paths; LLaVA, messages, the_cauldron) | Parquet, images embedded |
+| webdataset | tar shards (key.json + key.<ext>) | tar shards |
+| coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
+
+Writers are checked against the loaders they are named after (see each module); a sample a
+format cannot hold is left out and counted (``stats.json`` ``outputs``), never written broken.
 """
 
 from __future__ import annotations
@@ -17,26 +24,37 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mmrecipe.errors import InputError
+from mmrecipe.errors import ConfigError, InputError
 from mmrecipe.io.base import Reader, Writer
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
     "llava": {"read": True, "write": True},
+    "llava_onevision": {"read": True, "write": True},
+    "internvl_meta": {"read": True, "write": False},
     "sharegpt": {"read": True, "write": True},
+    "hf_messages": {"read": True, "write": True},
     "openai": {"read": True, "write": True},
     "parquet": {"read": True, "write": True},
+    "webdataset": {"read": True, "write": True},
     "coco": {"read": True, "write": True},
+    "coco_captions": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
 }
 WRITE_SUFFIX = {
-    "llava": ".jsonl",
+    "llava": ".json",
+    "llava_onevision": ".jsonl",
     "sharegpt": ".jsonl",
+    "hf_messages": ".jsonl",
     "openai": ".jsonl",
     "parquet": ".parquet",
+    "webdataset": ".tar",
     "coco": ".json",
+    "coco_captions": ".json",
     "samples": ".jsonl",
 }
+#: reader options every annotation reader takes: ``remote_images: keep | reject``
+REMOTE_IMAGE_POLICIES = ("keep", "reject")
 
 
 def detect_format(path: Path) -> str:
@@ -44,14 +62,22 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         if any(path.rglob("*.parquet")):
             return "parquet"
+        if any(path.rglob("*.tar")):
+            return "webdataset"
         return "image_folder"
     if path.suffix == ".parquet":
         return "parquet"
+    if path.suffix == ".tar":
+        return "webdataset"
     if path.suffix not in (".json", ".jsonl"):
         raise InputError(f"cannot tell the format of {path}; set input.format")
     first = _first_record(path)
     if first is None:
         raise InputError(f"{path} holds no JSON record; set input.format")
+    from mmrecipe.io.internvl import is_internvl_meta
+
+    if is_internvl_meta(first):
+        return "internvl_meta"
     if "conversations" in first and ("image" in first or "from" in str(first["conversations"])):
         return "llava"
     if ("images" in first and "annotations" in first) or "categories" in first:
@@ -59,8 +85,16 @@ def detect_format(path: Path) -> str:
     if "fields" in first and "scores" in first:
         return "samples"
     if "messages" in first:
-        content = [m.get("content") for m in first["messages"] if isinstance(m, dict)]
-        return "openai" if any(isinstance(c, list) for c in content) else "sharegpt"
+        parts = [
+            p
+            for m in first["messages"]
+            if isinstance(m, dict) and isinstance(m.get("content"), list)
+            for p in m["content"]
+            if isinstance(p, dict)
+        ]
+        if any(p.get("type") == "image_url" for p in parts):
+            return "openai"
+        return "hf_messages" if parts else "sharegpt"
     if "conversations" in first:
         return "llava"
     raise InputError(f"cannot tell the format of {path} from its first record; set input.format")
@@ -98,34 +132,58 @@ def open_reader(
     materialize_dir: Path | None = None,
     **options: Any,
 ) -> Reader:
-    """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes."""
+    """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes.
+
+    Relative image paths resolve against ``image_root``, else the run dir that holds ``path``,
+    else its folder. ``options.remote_images`` (keep | reject) says what an image URL becomes.
+    """
+    from mmrecipe.io.paths import default_image_root
+
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if fmt == "auto":
         fmt = detect_format(path)
+    remote = str(options.pop("remote_images", "keep"))
+    if remote not in REMOTE_IMAGE_POLICIES:
+        raise ConfigError(f"remote_images must be keep or reject, not {remote!r}")
+    if fmt != "image_folder":
+        image_root = image_root or default_image_root(path)
     if fmt == "image_folder":
         from mmrecipe.io.image_folder import ImageFolderReader
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
         return ImageFolderReader(path, **options)
-    if fmt == "llava":
+    _no_options(fmt, options, allowed=("instances",) if fmt == "coco" else ())
+    if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
 
-        return LlavaReader(path, image_root)
+        return LlavaReader(path, image_root, remote)
+    if fmt == "internvl_meta":
+        from mmrecipe.io.internvl import InternVLMetaReader
+
+        return InternVLMetaReader(path, remote)
     if fmt == "sharegpt":
         from mmrecipe.io.sharegpt import ShareGPTReader
 
-        return ShareGPTReader(path, image_root)
+        return ShareGPTReader(path, image_root, remote)
+    if fmt == "hf_messages":
+        from mmrecipe.io.hf_messages import HFMessagesReader
+
+        return HFMessagesReader(path, image_root, remote)
     if fmt == "openai":
         from mmrecipe.io.openai_messages import OpenAIReader
 
-        return OpenAIReader(path, image_root, materialize_dir)
+        return OpenAIReader(path, image_root, materialize_dir, remote)
     if fmt == "parquet":
         from mmrecipe.io.parquet import ParquetReader
 
-        return ParquetReader(path, image_root, materialize_dir)
-    if fmt == "coco":
+        return ParquetReader(path, image_root, materialize_dir, remote_images=remote)
+    if fmt == "webdataset":
+        from mmrecipe.io.webdataset import WebDatasetReader
+
+        return WebDatasetReader(path, materialize_dir)
+    if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
@@ -137,35 +195,61 @@ def open_reader(
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
+def _no_options(fmt: str, options: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(f"the {fmt} reader has no option {', '.join(unknown)}")
+
+
+_WRITERS = {
+    "llava": ("mmrecipe.io.llava", "LlavaWriter"),
+    "llava_onevision": ("mmrecipe.io.llava", "LlavaOneVisionWriter"),
+    "sharegpt": ("mmrecipe.io.sharegpt", "ShareGPTWriter"),
+    "hf_messages": ("mmrecipe.io.hf_messages", "HFMessagesWriter"),
+    "openai": ("mmrecipe.io.openai_messages", "OpenAIWriter"),
+    "parquet": ("mmrecipe.io.parquet", "ParquetWriter"),
+    "webdataset": ("mmrecipe.io.webdataset", "WebDatasetWriter"),
+    "coco": ("mmrecipe.io.coco", "CocoWriter"),
+    "coco_captions": ("mmrecipe.io.coco", "CocoCaptionsWriter"),
+}
+
+
 def open_writer(
-    fmt: str, path: Path, base_dir: Path | None = None, keep_fields: list[str] | None = None
+    fmt: str,
+    path: Path,
+    base_dir: Path | None = None,
+    keep_fields: list[str] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Writer:
-    """A writer of ``fmt`` into ``path``; image paths under ``base_dir`` are written relative."""
-    if fmt == "llava":
-        from mmrecipe.io.llava import LlavaWriter
+    """A writer of ``fmt`` into ``path``; image paths under ``base_dir`` are written relative.
 
-        return LlavaWriter(path, base_dir, keep_fields)
-    if fmt == "sharegpt":
-        from mmrecipe.io.sharegpt import ShareGPTWriter
-
-        return ShareGPTWriter(path, base_dir, keep_fields)
-    if fmt == "openai":
-        from mmrecipe.io.openai_messages import OpenAIWriter
-
-        return OpenAIWriter(path, base_dir, keep_fields)
-    if fmt == "parquet":
-        from mmrecipe.io.parquet import ParquetWriter
-
-        return ParquetWriter(path, base_dir, keep_fields)
-    if fmt == "coco":
-        from mmrecipe.io.coco import CocoWriter
-
-        return CocoWriter(path, base_dir, keep_fields)
+    ``options`` are the format's writer options (``output.options.<fmt>`` plus
+    ``assistant_images``); an unknown one is a configuration error.
+    """
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesWriter
 
         return SamplesWriter(path, base_dir, keep_fields)
-    raise InputError(
-        f"cannot write format {fmt!r}; writable: "
-        f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
-    )
+    if fmt not in _WRITERS:
+        raise InputError(
+            f"cannot write format {fmt!r}; writable: "
+            f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
+        )
+    import importlib
+
+    module, name = _WRITERS[fmt]
+    cls = getattr(importlib.import_module(module), name)
+    return cls(path, base_dir, keep_fields, options)  # type: ignore[no-any-return]
+
+
+def check_writer_options(fmt: str, options: dict[str, Any]) -> None:
+    """Validate a format's writer options before anything runs (``mmrecipe validate``)."""
+    if fmt == "samples" or fmt not in _WRITERS:
+        return
+    import importlib
+
+    from mmrecipe.io.writing import check_options
+
+    module, name = _WRITERS[fmt]
+    cls = getattr(importlib.import_module(module), name)
+    check_options(fmt, cls.OPTIONS, options)

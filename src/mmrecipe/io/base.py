@@ -67,12 +67,12 @@ class JsonlWriter:
 
 def portable_path(path: str, base_dir: Path | None) -> str:
     """Relative to ``base_dir`` when the image lives under it (a portable run dir), else as is."""
-    if base_dir is None:
+    if base_dir is None or path.startswith(("http://", "https://")):
         return path
     try:
         return str(Path(path).resolve().relative_to(base_dir.resolve()))
     except ValueError:
-        return path
+        return str(Path(path).absolute())  # never relative to whatever the cwd was
 
 
 def resolve_image(path: str, root: Path) -> str:
@@ -120,6 +120,15 @@ def iter_json_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any
             yield index, record
 
 
+class RecordRejected(ValueError):
+    """A record a reader refuses for a named reason (e.g. ``remote_image``)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
 def rejected_record(path: Path, index: int, reason: str, detail: str) -> Sample:
     """A placeholder sample for an unreadable record, so it is counted and kept in rejects/."""
     from mmrecipe.sample import stable_id
@@ -151,6 +160,9 @@ class JsonRecordReader:
                 continue
             try:
                 yield self._sample(index, record)
+            except RecordRejected as exc:
+                detail = f"record {index} of {self.path.name}: {exc.detail}"
+                yield rejected_record(self.path, index, exc.reason, detail)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 detail = f"record {index} of {self.path.name}: {type(exc).__name__}: {exc}"
                 yield rejected_record(self.path, index, "malformed_record", detail)

@@ -1,10 +1,14 @@
 """Parquet with embedded image bytes, readable by ``datasets.load_dataset("parquet")``.
 
-Columns: ``id``, ``messages`` (list of {role, content}), ``images`` (list of {bytes, path}:
-the layout of the ``datasets`` Image feature, declared in the schema's ``huggingface``
-metadata), ``fields`` and ``scores`` as JSON text. The reader also takes common foreign
-layouts: an ``image``/``images`` column of bytes, paths or {bytes, path} structs, and
-``conversations`` (LLaVA) or ``messages`` (ShareGPT) columns.
+Columns: ``id``, ``messages`` (list of {role, content}, ``<image>`` placeholders in the text,
+assistant images included: this is a container, not a trainer's layout), ``images`` (list of
+{bytes, path}: the layout of the ``datasets`` Image feature, declared in the schema's
+``huggingface`` metadata), ``fields`` (JSON text of the kept fields: ``keep_fields`` plus the
+source's own keys, never everything) and ``scores`` (JSON text). The reader also takes common
+foreign layouts: an ``image``/``images`` column of bytes, paths or {bytes, path} structs;
+``conversations`` (LLaVA), ``messages`` with string or typed-part content (ShareGPT,
+llava-instruct-mix-vsft with ``text: null`` parts) or ``texts`` (the_cauldron:
+``[{user, assistant, source}]``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from mmrecipe.io.base import materialize_bytes, portable_path, resolve_image
-from mmrecipe.io.conversation import LLAVA_TO_ROLE, text_of
+from mmrecipe.io.base import IMAGE_TOKEN, RecordRejected, materialize_bytes, portable_path
+from mmrecipe.io.hf_messages import messages_from_parts
+from mmrecipe.io.layout import LeftOut, content_text, join_pieces, kept_fields_raw, split_pieces
+from mmrecipe.io.llava import source_fields
+from mmrecipe.io.paths import image_ref, is_remote
+from mmrecipe.io.writing import FormatWriter
 from mmrecipe.sample import ImageRef, Sample, stable_id
 
 _HF_FEATURES = {
@@ -48,48 +56,47 @@ def _schema() -> Any:
     return schema.with_metadata(meta)
 
 
-class ParquetWriter:
+class ParquetWriter(FormatWriter):
     """Buffers rows and writes row groups; image bytes are read from disk when written."""
 
     suffix = ".parquet"
+    OPTIONS: ClassVar[dict[str, Any]] = {"row_group_size": 256}
 
-    def __init__(
-        self,
-        path: Path,
-        base_dir: Path | None = None,
-        keep_fields: list[str] | None = None,
-        row_group_size: int = 256,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         import pyarrow.parquet as pq
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.base_dir = base_dir
-        self.keep_fields = keep_fields
-        self.row_group_size = row_group_size
+        super().__init__(*args, **kwargs)
+        self.row_group_size = int(self.options["row_group_size"])
         self._schema = _schema()
-        self._writer = pq.ParquetWriter(str(path), self._schema, compression="zstd")
+        self._writer = pq.ParquetWriter(str(self.path), self._schema, compression="zstd")
         self._rows: list[dict[str, Any]] = []
 
-    def write(self, sample: Sample) -> None:
+    def record(self, sample: Sample) -> dict[str, Any]:
         images = []
         for ref in sample.images:
+            if is_remote(ref.path):
+                raise LeftOut("remote_image", "Parquet embeds image bytes: fetch it first")
             images.append(
                 {
                     "bytes": Path(ref.path).read_bytes(),
                     "path": Path(portable_path(ref.path, self.base_dir)).name,
                 }
             )
-        fields = sample.fields  # all fields: Parquet is the lossless trainer-side format
-        self._rows.append(
-            {
-                "id": sample.id,
-                "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
-                "images": images,
-                "fields": json.dumps(fields, ensure_ascii=False, default=str),
-                "scores": json.dumps(sample.scores),
-            }
-        )
+        return {
+            "id": sample.id,
+            "messages": [
+                {"role": str(m["role"]), "content": content_text(m.get("content"))}
+                for m in sample.messages
+            ],
+            "images": images,
+            "fields": json.dumps(
+                kept_fields_raw(sample, self.keep_fields), ensure_ascii=False, default=str
+            ),
+            "scores": json.dumps(sample.scores),
+        }
+
+    def emit(self, record: Any) -> None:
+        self._rows.append(record)
         if len(self._rows) >= self.row_group_size:
             self._flush()
 
@@ -112,7 +119,9 @@ class ParquetReader:
         image_root: Path | None = None,
         materialize_dir: Path | None = None,
         batch_size: int = 256,
+        remote_images: str = "keep",
     ) -> None:
+        self.remote_images = remote_images
         self.path = path
         self.image_root = image_root or path.parent
         self.materialize_dir = materialize_dir or path.parent / "images"
@@ -136,8 +145,20 @@ class ParquetReader:
             index = 0
             for batch in pf.iter_batches(batch_size=self.batch_size):
                 for row in batch.to_pylist():
-                    yield self._sample(file, index, row)
+                    yield self._guarded(file, index, row)
                     index += 1
+
+    def _guarded(self, file: Path, index: int, row: dict[str, Any]) -> Sample:
+        """One row's sample; a row that cannot be read is one reject, never a dead run."""
+        from mmrecipe.io.base import rejected_record
+
+        try:
+            return self._sample(file, index, row)
+        except RecordRejected as exc:
+            return rejected_record(file, index, exc.reason, f"row {index}: {exc.detail}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f"row {index} of {file.name}: {type(exc).__name__}: {exc}"
+            return rejected_record(file, index, "malformed_record", detail)
 
     def _sample(self, file: Path, index: int, row: dict[str, Any]) -> Sample:
         raw_images = row.get("images", row.get("image"))
@@ -147,17 +168,29 @@ class ParquetReader:
             raw_images = [raw_images]
         images = [self._image(x) for x in raw_images if x is not None]
         if row.get("messages") is not None:
-            messages = [{"role": m["role"], "content": text_of(m)} for m in row["messages"]]
+            messages = messages_from_parts(row["messages"])
         elif row.get("conversations") is not None:
-            messages = [
-                {"role": LLAVA_TO_ROLE.get(t.get("from"), "user"), "content": t.get("value", "")}
-                for t in row["conversations"]
-            ]
+            from mmrecipe.io.conversation import from_llava
+
+            messages = from_llava(row["conversations"])
+        elif row.get("texts") is not None:
+            messages = _cauldron_messages(row["texts"], len(images))
         else:
-            messages = []
+            raise ValueError("no messages, conversations or texts column")
         fields: dict[str, Any] = {}
         if isinstance(row.get("fields"), str):
             fields = json.loads(row["fields"])
+        else:
+            own = ("id", "images", "image", "messages", "conversations", "texts", "scores")
+            fields = source_fields(
+                {k: v for k, v in row.items() if not isinstance(v, bytes | bytearray)}, own
+            )
+            if (
+                row.get("texts")
+                and isinstance(row["texts"][0], dict)
+                and row["texts"][0].get("source")
+            ):
+                fields.setdefault("source", row["texts"][0]["source"])
         scores = json.loads(row["scores"]) if isinstance(row.get("scores"), str) else {}
         rid = row.get("id")
         return Sample(
@@ -175,4 +208,24 @@ class ParquetReader:
             value = value.get("path")
         if isinstance(value, bytes | bytearray):
             return materialize_bytes(bytes(value), self.materialize_dir)
-        return ImageRef(path=resolve_image(str(value), self.image_root))
+        if not isinstance(value, str) or not value:
+            raise ValueError("an image entry with neither bytes nor a path")
+        return image_ref(value, self.image_root, self.remote_images)
+
+
+def _cauldron_messages(texts: Any, n_images: int) -> list[dict[str, Any]]:
+    """the_cauldron's ``texts: [{user, assistant, source}]``: one user and one assistant turn
+    per entry; its images (no placeholders there) open the first user turn."""
+    if not isinstance(texts, list) or not texts:
+        raise ValueError("empty texts")
+    messages: list[dict[str, Any]] = []
+    for t in texts:
+        if not isinstance(t, dict) or t.get("user") is None or t.get("assistant") is None:
+            raise ValueError("a texts entry without user and assistant")
+        messages.append({"role": "user", "content": str(t["user"])})
+        messages.append({"role": "assistant", "content": str(t["assistant"])})
+    if n_images and IMAGE_TOKEN not in messages[0]["content"]:
+        messages[0]["content"] = join_pieces(
+            [None] * n_images + split_pieces(messages[0]["content"])
+        )
+    return messages

@@ -1,56 +1,80 @@
-"""ShareGPT as LLaMA-Factory reads it: ``{"messages": [{"role", "content"}], "images": [...]}``."""
+"""ShareGPT as LLaMA-Factory reads it (``src/llamafactory/data/converter.py``,
+``SharegptDatasetConverter``): ``{"messages": [{"role", "content"}], "images": [...],
+"system": "..."}``.
+
+The writer keeps what that converter and the multimodal plugin check: user/assistant turns
+alternating from a user turn and ending with an answer (an odd count is "abnormal" and
+skipped there), exactly one ``<image>`` per entry of ``images`` (``_validate_messages``), the
+system prompt in its own ``system`` column (always a string: ``""`` when there is none, one JSON
+type per column), image paths relative to the run dir (``media_dir``). Samples with images in
+assistant turns are left out (``assistant_image``) or moved (``assistant_images: move_to_user``):
+LLaMA-Factory would train on image tokens as labels. The dataset_info.json entry that goes with
+it is written by every run (``trainers/``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from mmrecipe.io.base import (
-    JsonlWriter,
-    JsonRecordReader,
-    resolve_image,
-)
-from mmrecipe.io.conversation import LLAVA_TO_ROLE, text_of
-from mmrecipe.sample import ImageRef, Sample
+from mmrecipe.io.base import JsonRecordReader
+from mmrecipe.io.conversation import LLAVA_TO_ROLE
+from mmrecipe.io.layout import content_text, merge_same_role, prepare
+from mmrecipe.io.llava import image_list, source_fields
+from mmrecipe.io.paths import image_ref
+from mmrecipe.io.writing import JsonLinesOut
+from mmrecipe.sample import Sample
+
+_OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system")
 
 
 class ShareGPTReader(JsonRecordReader):
     format_name = "sharegpt"
 
+    def __init__(
+        self, path: Path, image_root: Path | None = None, remote_images: str = "keep"
+    ) -> None:
+        super().__init__(path, image_root)
+        self.remote_images = remote_images
+
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
-        raw_messages = record.get("messages")
-        if raw_messages is None and "conversations" in record:
-            raw_messages = record["conversations"]
-        if not isinstance(raw_messages, list):
+        raw = record.get("messages")
+        if raw is None:
+            raw = record.get("conversations")
+        if not isinstance(raw, list):
             raise ValueError("no 'messages' list")
         messages = []
-        for m in raw_messages:
-            role = m.get("role") or LLAVA_TO_ROLE.get(str(m.get("from")), None)
+        system = record.get("system")
+        if isinstance(system, str) and system:
+            messages.append({"role": "system", "content": system})
+        for m in raw:
+            if not isinstance(m, dict):
+                raise ValueError(f"message is {type(m).__name__}, not an object")
+            role = m.get("role") or LLAVA_TO_ROLE.get(str(m.get("from")))
             if role is None:
-                raise ValueError(f"message without role: {m!r}")
-            content = m.get("content", m.get("value", ""))
-            messages.append({"role": role, "content": text_of({"content": content})})
-        images = record.get("images") or []
-        if isinstance(images, str):
-            images = [images]
-        extra = {
-            k: v
-            for k, v in record.items()
-            if k not in ("id", "messages", "images", "conversations")
-        }
+                raise ValueError(f"message without a known role: {str(m)[:200]}")
+            role = LLAVA_TO_ROLE.get(role, role)
+            content = m["content"] if "content" in m else m.get("value")
+            messages.append({"role": role, "content": content_text(content)})
+        paths = image_list(record.get("images", record.get("image")))
         return Sample(
             id=self.record_id(index, record),
-            images=[ImageRef(path=resolve_image(str(p), self.image_root)) for p in images],
-            messages=messages,
-            fields=extra,
+            images=[image_ref(p, self.image_root, self.remote_images) for p in paths],
+            messages=merge_same_role(messages),
+            fields=source_fields(record, _OWN_KEYS),
         )
 
 
-class ShareGPTWriter(JsonlWriter):
+class ShareGPTWriter(JsonLinesOut):
+    """LLaMA-Factory ShareGPT JSONL (see the module docstring)."""
+
     def record(self, sample: Sample) -> dict[str, Any]:
+        conv = prepare(sample, self.assistant_images)
         out: dict[str, Any] = {
             "id": sample.id,
-            "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
-            "images": [self.image_path(i) for i in sample.images],
+            "messages": conv.messages,
+            "images": [self.image_path(i) for i in conv.images],
+            "system": conv.system,
         }
         out.update(self.extra_fields(sample))
         return out

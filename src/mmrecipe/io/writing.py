@@ -1,0 +1,135 @@
+"""Base of the trainer-facing writers: options, ``keep_fields``, and samples left out, counted.
+
+A writer turns a sample into a record of its format or raises :class:`LeftOut`; the reasons
+are counted in ``left_out`` (the executor puts them in ``stats.json`` under ``outputs``), so a
+sample a format cannot hold is never written in a form its trainer crashes on, and never lost
+silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.io.base import portable_path
+from mmrecipe.io.layout import ASSISTANT_IMAGE_POLICIES, LeftOut, kept_fields
+from mmrecipe.sample import ImageRef, Sample
+
+#: options every writer takes (``output.assistant_images`` or ``output.options.<fmt>``)
+COMMON_OPTIONS: dict[str, Any] = {"assistant_images": "skip"}
+
+
+class FormatWriter:
+    """Writes samples of one format into one file; subclasses implement ``record``/``emit``."""
+
+    suffix = ".jsonl"
+    #: format-specific options and their defaults
+    OPTIONS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        path: Path,
+        base_dir: Path | None = None,
+        keep_fields: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.base_dir = base_dir
+        self.keep_fields = list(keep_fields or [])
+        self.options = check_options(type(self).__name__, self.OPTIONS, options or {})
+        self.assistant_images = self.options["assistant_images"]
+        #: samples not written, by reason
+        self.left_out: Counter[str] = Counter()
+        #: parts of written samples this format cannot hold (a dropped system turn, ...)
+        self.lost: Counter[str] = Counter()
+        self.written = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def record(self, sample: Sample) -> Any:
+        raise NotImplementedError
+
+    def emit(self, record: Any) -> None:
+        raise NotImplementedError
+
+    def write(self, sample: Sample) -> None:
+        try:
+            record = self.record(sample)
+        except LeftOut as exc:
+            self.left_out[exc.reason] += 1
+            return
+        self.emit(record)
+        self.written += 1
+
+    def close(self) -> None:
+        pass
+
+    def image_path(self, ref: ImageRef) -> str:
+        """Relative to the run dir when the image is in it; URLs as they are."""
+        return portable_path(ref.path, self.base_dir)
+
+    def extra_fields(self, sample: Sample) -> dict[str, Any]:
+        return kept_fields(sample, self.keep_fields)
+
+
+def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Defaults overlaid with ``given``; an unknown option or policy is a configuration error."""
+    defaults = {**COMMON_OPTIONS, **known}
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ConfigError(
+            f"{owner} has no option {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
+        )
+    options = {**defaults, **given}
+    if options["assistant_images"] not in ASSISTANT_IMAGE_POLICIES:
+        raise ConfigError(
+            f"assistant_images must be one of {', '.join(ASSISTANT_IMAGE_POLICIES)}, "
+            f"not {options['assistant_images']!r}"
+        )
+    for key, default in known.items():
+        if isinstance(default, bool) and not isinstance(options[key], bool):
+            raise ConfigError(f"{owner} option {key} must be true or false")
+    return options
+
+
+class JsonLinesOut(FormatWriter):
+    """One JSON object per line."""
+
+    suffix = ".jsonl"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fh: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+
+    def emit(self, record: Any) -> None:
+        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+
+
+class JsonArrayOut(FormatWriter):
+    """One JSON array (what ``json.load`` in LLaVA's ``LazySupervisedDataset`` reads)."""
+
+    suffix = ".json"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fh: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        self._fh.write("[")
+
+    def emit(self, record: Any) -> None:
+        self._fh.write(
+            ("\n" if not self.written else ",\n") + json.dumps(record, ensure_ascii=False)
+        )
+
+    def close(self) -> None:
+        self._fh.write("\n]\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()

@@ -1,0 +1,171 @@
+"""Published layouts read without loss: the_cauldron, llava-instruct-mix-vsft, OpenAI with
+https images, ShareGPT with a top-level system, OneVision's data_source, text-only records."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from trainer_samples import jsonl, make_image, sha, write
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.io import open_reader
+
+
+def _png(tmp_path: Path, seed: int) -> bytes:
+    return make_image(tmp_path / f"src{seed}.png", seed).read_bytes()
+
+
+def test_the_cauldron_parquet(tmp_path: Path) -> None:
+    table = pa.Table.from_pylist(
+        [
+            {
+                "images": [{"bytes": _png(tmp_path, 1), "path": None}],
+                "texts": [
+                    {"user": "Question: what colour?", "assistant": "Red.", "source": "ai2d"},
+                    {"user": "And the shape?", "assistant": "Round.", "source": "ai2d"},
+                ],
+            }
+        ]
+    )
+    pq.write_table(table, tmp_path / "cauldron.parquet")
+    (sample,) = list(
+        open_reader("auto", tmp_path / "cauldron.parquet", materialize_dir=tmp_path / "m")
+    )
+    assert not sample.rejected
+    assert [m["role"] for m in sample.messages] == ["user", "assistant", "user", "assistant"]
+    assert sample.messages[0]["content"] == "<image>\nQuestion: what colour?"
+    assert sample.fields["source"] == "ai2d"
+    assert sha(sample.images[0].path) == sha(tmp_path / "src1.png")
+
+
+def test_llava_instruct_mix_typed_parts_with_null_text(tmp_path: Path) -> None:
+    part = pa.struct([("index", pa.int64()), ("text", pa.string()), ("type", pa.string())])
+    schema = pa.schema(
+        [
+            ("messages", pa.list_(pa.struct([("content", pa.list_(part)), ("role", pa.string())]))),
+            ("images", pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))),
+        ]
+    )
+    row = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"index": 0, "text": None, "type": "image"},
+                    {"index": None, "text": "What is in the picture?", "type": "text"},
+                ],
+            },
+            {"role": "assistant", "content": [{"index": None, "text": "A cat.", "type": "text"}]},
+        ],
+        "images": [{"bytes": _png(tmp_path, 2), "path": None}],
+    }
+    pq.write_table(pa.Table.from_pylist([row], schema=schema), tmp_path / "mix.parquet")
+    (sample,) = list(open_reader("auto", tmp_path / "mix.parquet", materialize_dir=tmp_path / "m"))
+    assert sample.messages == [
+        {"role": "user", "content": "<image>\nWhat is in the picture?"},
+        {"role": "assistant", "content": "A cat."},
+    ]
+    # and the same layout as JSONL (hf_messages)
+    (tmp_path / "mix.jsonl").write_text(
+        json.dumps({"messages": row["messages"], "images": ["src2.png"]}) + "\n"
+    )
+    (again,) = list(open_reader("auto", tmp_path / "mix.jsonl"))
+    assert again.messages == sample.messages and sha(again.images[0].path) == sha(
+        sample.images[0].path
+    )
+
+
+def test_openai_https_images_stay_remote_or_are_rejected(tmp_path: Path) -> None:
+    record = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "https://example.org/cat.jpg"}},
+                    {"type": "text", "text": "What is it?"},
+                ],
+            },
+            {"role": "assistant", "content": "A cat."},
+        ]
+    }
+    (tmp_path / "o.jsonl").write_text(json.dumps(record) + "\n")
+    (kept,) = list(open_reader("openai", tmp_path / "o.jsonl"))
+    assert kept.images[0].path == "https://example.org/cat.jpg"  # not a bogus local path
+    write("openai", [kept], tmp_path / "out.jsonl", tmp_path)
+    assert "https://example.org/cat.jpg" in (tmp_path / "out.jsonl").read_text()
+    (rejected,) = list(open_reader("openai", tmp_path / "o.jsonl", remote_images="reject"))
+    assert rejected.rejection is not None and rejected.rejection.reason == "remote_image"
+    with pytest.raises(ConfigError):
+        open_reader("openai", tmp_path / "o.jsonl", remote_images="fetch")
+
+
+def test_source_keys_survive_and_turns_merge(tmp_path: Path) -> None:
+    make_image(tmp_path / "a.png", 3)
+    (tmp_path / "ov.json").write_text(
+        json.dumps(
+            [
+                {
+                    "id": "x",
+                    "image": "a.png",
+                    "data_source": "chartqa",
+                    "conversations": [
+                        {"from": "human", "value": "<image>"},
+                        {"from": "human", "value": "Read the chart."},
+                        {"from": "gpt", "value": "12"},
+                    ],
+                },
+                {
+                    "id": "t",
+                    "conversations": [
+                        {"from": "human", "value": "Hi"},
+                        {"from": "gpt", "value": "Hello"},
+                    ],
+                },
+            ]
+        )
+    )
+    samples = list(open_reader("auto", tmp_path / "ov.json"))
+    assert samples[0].messages[0] == {"role": "user", "content": "<image>\nRead the chart."}
+    assert samples[0].fields["data_source"] == "chartqa"
+    assert samples[1].images == []  # text-only records are kept by readers
+    write("llava_onevision", samples, tmp_path / "back.jsonl", tmp_path)
+    back = jsonl(tmp_path / "back.jsonl")
+    assert back[0]["data_source"] == "chartqa" and back[0]["image"] == ["a.png"]
+    assert "image" not in back[1]
+
+    (tmp_path / "sg.jsonl").write_text(
+        json.dumps(
+            {
+                "system": "Be brief.",
+                "messages": [
+                    {"role": "user", "content": "<image>Q"},
+                    {"role": "assistant", "content": "A"},
+                ],
+                "images": ["a.png"],
+            }
+        )
+        + "\n"
+    )
+    (sg,) = list(open_reader("sharegpt", tmp_path / "sg.jsonl"))
+    assert sg.messages[0] == {"role": "system", "content": "Be brief."}
+    write("sharegpt", [sg], tmp_path / "sg2.jsonl", tmp_path)
+    assert jsonl(tmp_path / "sg2.jsonl")[0]["system"] == "Be brief."
+
+
+def test_webdataset_reader(tmp_path: Path) -> None:
+    import tarfile
+
+    with tarfile.open(tmp_path / "clip.tar", "w") as tar:
+        for key, seed in (("k0", 4), ("k1", 5)):
+            for name, data in ((f"{key}.jpg", _png(tmp_path, seed)), (f"{key}.txt", b"a photo")):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    samples = list(open_reader("auto", tmp_path / "clip.tar", materialize_dir=tmp_path / "m"))
+    assert [s.fields["caption"] for s in samples] == ["a photo", "a photo"]
+    assert sha(samples[1].images[0].path) == sha(tmp_path / "src5.png")
