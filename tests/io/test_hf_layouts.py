@@ -12,12 +12,12 @@ by turn index, an even count, else "Skipping this abnormal example") and
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from trainer_samples import assert_one_type_per_field, jsonl, sha, write
 
 from mmrecipe.sample import Sample
@@ -56,7 +56,7 @@ def llamafactory_sharegpt(example: dict[str, Any], media_dir: Path) -> dict[str,
 
 
 def test_sharegpt_in_llamafactory_and_datasets(tmp_path: Path, samples: list[Sample]) -> None:
-    datasets = pytest.importorskip("datasets")
+    datasets = importlib.import_module("datasets")
     out = tmp_path / "data" / "sharegpt" / "shard-00000.jsonl"
     writer = write("sharegpt", samples, out, tmp_path, keep_fields=["domain", "year"])
     assert dict(writer.left_out) == {"assistant_image": 1, "empty_conversation": 1}
@@ -80,8 +80,8 @@ def test_sharegpt_in_llamafactory_and_datasets(tmp_path: Path, samples: list[Sam
 def test_hf_messages_through_trl_collator_and_model(
     tmp_path: Path, samples: list[Sample], tiny_llava_dir: Path
 ) -> None:
-    datasets = pytest.importorskip("datasets")
-    trl_sft = pytest.importorskip("trl.trainer.sft_trainer")
+    datasets = importlib.import_module("datasets")
+    trl_sft = importlib.import_module("trl.trainer.sft_trainer")
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -116,7 +116,7 @@ def test_hf_messages_through_trl_collator_and_model(
 
 
 def test_parquet_keep_fields_and_datasets(tmp_path: Path, samples: list[Sample]) -> None:
-    datasets = pytest.importorskip("datasets")
+    datasets = importlib.import_module("datasets")
     out = tmp_path / "p.parquet"
     writer = write("parquet", samples, out, tmp_path, keep_fields=["domain"])
     assert writer.written == len(samples) and not writer.left_out
@@ -130,7 +130,7 @@ def test_parquet_keep_fields_and_datasets(tmp_path: Path, samples: list[Sample])
 
 
 def test_webdataset_shards_read_by_webdataset(tmp_path: Path, samples: list[Sample]) -> None:
-    wds = pytest.importorskip("webdataset")
+    wds = importlib.import_module("webdataset")
     out = tmp_path / "shard-00000.tar"
     write("webdataset", samples, out, tmp_path, keep_fields=["domain"])
     rows = list(wds.WebDataset(str(out), shardshuffle=False))

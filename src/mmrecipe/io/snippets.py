@@ -11,8 +11,9 @@ their own working directory):
 * ``llava_onevision`` -> ``llava_onevision.yaml`` (LLaVA-NeXT's ``--data_path`` YAML:
   ``datasets: [{json_path, sampling_strategy}]``) and ``internvl_meta.json`` (InternVL's
   ``--meta_path``: ``root``, ``annotation``, ``data_augment``, ``repeat_time``, ``length``);
-* ``parquet``, ``hf_messages``, ``sharegpt``, ``webdataset`` -> ``hf_datasets.py`` (the
-  ``datasets`` loading lines, images cast to the Image feature).
+* ``parquet``, ``hf_messages``, ``sharegpt`` -> ``hf_datasets.py`` (the ``datasets`` loading
+  lines, images cast to the Image feature). Not ``webdataset``: HF's loader wants the same
+  members in every sample, and samples differ in image count; Parquet is the HF layout.
 """
 
 from __future__ import annotations
@@ -158,12 +159,6 @@ def _hf_lines(run_dir: Path, files: dict[str, list[Path]]) -> str:
                 f'{fmt} = {fmt}.map(lambda r: {{"images": [os.path.join(RUN, p) for p in '
                 f'r["images"]]}}).cast_column("images", Sequence(Image()))'
             )
-    if files.get("webdataset"):
-        blocks.append(
-            "# WebDataset tar shards (key.json + key.<ext>)\n"
-            f'webdataset = load_dataset("webdataset", data_files={_globs(files["webdataset"])}, '
-            'split="train")'
-        )
     if not blocks:
         return ""
     head = (
