@@ -248,8 +248,5 @@ def check_writer_options(fmt: str, options: dict[str, Any]) -> None:
         return
     import importlib
 
-    from mmrecipe.io.writing import check_options
-
     module, name = _WRITERS[fmt]
-    cls = getattr(importlib.import_module(module), name)
-    check_options(fmt, cls.OPTIONS, options)
+    getattr(importlib.import_module(module), name).check_config(options)

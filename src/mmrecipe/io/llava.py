@@ -75,6 +75,7 @@ class _LlavaRecords:
 
     max_images: int | None = 1
     OPTIONS: ClassVar[dict[str, Any]] = {"system": "fold"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"system": ("fold", "drop")}
 
     def record(self, sample: Sample) -> dict[str, Any]:
         if self.max_images is not None and len(sample.images) > self.max_images:

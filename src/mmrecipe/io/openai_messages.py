@@ -95,16 +95,22 @@ class OpenAIWriter(JsonLinesOut):
 
     OPTIONS: ClassVar[dict[str, Any]] = {"embed_images": True, "image_url_base": ""}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        base = str(self.options["image_url_base"] or "")
+    @classmethod
+    def check_config(cls, options: dict[str, Any]) -> dict[str, Any]:
+        options = super().check_config(options)
+        base = str(options["image_url_base"] or "")
         if base and not base.startswith("https://"):
             raise ConfigError(f"openai image_url_base must be an https:// URL, not {base!r}")
-        if not self.options["embed_images"] and not base:
+        if not options["embed_images"] and not base:
             raise ConfigError(
                 "openai needs images as data: or https URLs: keep embed_images on, or set "
                 "image_url_base (e.g. --set output.options.openai.image_url_base=https://host/run/)"
             )
+        return options
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        base = str(self.options["image_url_base"] or "")
         self.url_base = base if base.endswith("/") or not base else base + "/"
 
     def _url(self, ref: ImageRef) -> str:

@@ -29,6 +29,8 @@ class FormatWriter:
     suffix = ".jsonl"
     #: format-specific options and their defaults
     OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: options whose value is one of a few words
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -40,7 +42,7 @@ class FormatWriter:
         self.path = path
         self.base_dir = base_dir
         self.keep_fields = list(keep_fields or [])
-        self.options = check_options(type(self).__name__, self.OPTIONS, options or {})
+        self.options = self.check_config(options or {})
         self.assistant_images = self.options["assistant_images"]
         #: samples not written, by reason
         self.left_out: Counter[str] = Counter()
@@ -48,6 +50,19 @@ class FormatWriter:
         self.lost: Counter[str] = Counter()
         self.written = 0
         path.parent.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def check_config(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The options with defaults filled in; a bad one is a ConfigError (checked by
+        ``mmrecipe validate`` before anything runs, and again when a writer opens)."""
+        options = check_options(cls.__name__, cls.OPTIONS, options)
+        for key, allowed in cls.CHOICES.items():
+            if options[key] not in allowed:
+                raise ConfigError(
+                    f"{cls.__name__} option {key} must be one of {', '.join(allowed)}, "
+                    f"not {options[key]!r}"
+                )
+        return options
 
     def record(self, sample: Sample) -> Any:
         raise NotImplementedError
