@@ -98,6 +98,9 @@ def test_openai_https_images_stay_remote_or_are_rejected(tmp_path: Path) -> None
     assert kept.images[0].path == "https://example.org/cat.jpg"  # not a bogus local path
     write("openai", [kept], tmp_path / "out.jsonl", tmp_path)
     assert "https://example.org/cat.jpg" in (tmp_path / "out.jsonl").read_text()
+    # trainers that open local files leave it out until it is fetched, counted
+    local = write("sharegpt", [kept], tmp_path / "sg.jsonl", tmp_path)
+    assert local.left_out == {"remote_image": 1}
     (rejected,) = list(open_reader("openai", tmp_path / "o.jsonl", remote_images="reject"))
     assert rejected.rejection is not None and rejected.rejection.reason == "remote_image"
     with pytest.raises(ConfigError):
@@ -169,3 +172,47 @@ def test_webdataset_reader(tmp_path: Path) -> None:
     samples = list(open_reader("auto", tmp_path / "clip.tar", materialize_dir=tmp_path / "m"))
     assert [s.fields["caption"] for s in samples] == ["a photo", "a photo"]
     assert sha(samples[1].images[0].path) == sha(tmp_path / "src5.png")
+
+
+def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
+    make_image(tmp_path / "cat.png", 6)
+    objects = {"ref": ["sheep", "dog"], "bbox": [[90.9, 160.8, 135, 212.8], [1, 2, 11, 22]]}
+    record = {
+        "messages": [
+            {"role": "user", "content": "<image>Locate the <ref-object>"},
+            {"role": "assistant", "content": "<bbox>"},
+        ],
+        "images": ["cat.png"],
+        "objects": objects,
+    }
+    (tmp_path / "swift.jsonl").write_text(json.dumps(record) + "\n")
+    (sample,) = list(open_reader("sharegpt", tmp_path / "swift.jsonl"))
+    assert sample.fields["boxes"][1] == {"bbox": [1.0, 2.0, 10.0, 20.0], "category": "dog"}
+    write("sharegpt", [sample], tmp_path / "back.jsonl", tmp_path, objects=True)
+    assert jsonl(tmp_path / "back.jsonl")[0]["objects"] == objects  # as it came
+    # COCO boxes become objects; a row without boxes gets an empty one (one column type)
+    src = tmp_path / "coco.json"
+    src.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "cat.png", "width": 30, "height": 24}],
+                "annotations": [{"id": 2, "image_id": 1, "category_id": 3, "bbox": [1, 2, 10, 20]}],
+                "categories": [{"id": 3, "name": "dog"}],
+            }
+        )
+    )
+    (coco,) = list(open_reader("coco", src))
+    coco.messages = [
+        {"role": "user", "content": "<image>Find the <ref-object>"},
+        {"role": "assistant", "content": "<bbox>"},
+    ]
+    plain = sample.child("plain")
+    plain.fields = {}
+    write("sharegpt", [coco, plain], tmp_path / "c.jsonl", tmp_path, objects=True)
+    rows = jsonl(tmp_path / "c.jsonl")
+    assert rows[0]["objects"] == {
+        "ref": ["dog"],
+        "bbox": [[1.0, 2.0, 11.0, 22.0]],
+        "bbox_type": "real",
+    }
+    assert rows[1]["objects"] == {"ref": [], "bbox": [], "bbox_type": "real"}

@@ -195,8 +195,14 @@ def kept_names(sample: Sample, keep_fields: list[str]) -> list[str]:
 
 
 def kept_fields(sample: Sample, keep_fields: list[str]) -> dict[str, Any]:
-    """The fields a JSON record carries, each as one JSON type across rows."""
-    return {k: uniform_value(sample.fields[k]) for k in kept_names(sample, keep_fields)}
+    """The fields a JSON record carries: the source's own keys as they came (a dataset's
+    column keeps its own type: MS-Swift's ``objects`` stays an object), the recipe's
+    ``keep_fields`` as one JSON type across rows (:func:`uniform_value`)."""
+    source = set(sample.fields.get("source_keys") or [])
+    return {
+        k: sample.fields[k] if k in source else uniform_value(sample.fields[k])
+        for k in kept_names(sample, keep_fields)
+    }
 
 
 def kept_fields_raw(sample: Sample, keep_fields: list[str]) -> dict[str, Any]:

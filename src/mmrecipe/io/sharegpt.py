@@ -10,12 +10,19 @@ type per column), image paths relative to the run dir (``media_dir``). Samples w
 assistant turns are left out (``assistant_image``) or moved (``assistant_images: move_to_user``):
 LLaMA-Factory would train on image tokens as labels. The dataset_info.json entry that goes with
 it is written by every run (``trainers/``).
+
+MS-Swift reads the same layout; its grounding records add ``objects: {ref, bbox, bbox_type}``
+(boxes ``[x1, y1, x2, y2]``; ``<ref-object>``/``<bbox>`` in the text are filled at training
+time). The reader keeps ``objects`` as it came (written back unchanged) and, for pixel boxes
+(``bbox_type`` real), also gives them as ``fields.boxes`` (COCO's ``[x, y, w, h]``); the writer
+with ``objects: true`` writes ``fields.boxes`` of other sources as ``objects`` (an empty one on
+rows without boxes, so the column keeps one type).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mmrecipe.io.base import JsonRecordReader
 from mmrecipe.io.conversation import LLAVA_TO_ROLE
@@ -57,16 +64,47 @@ class ShareGPTReader(JsonRecordReader):
             content = m["content"] if "content" in m else m.get("value")
             messages.append({"role": role, "content": content_text(content)})
         paths = image_list(record.get("images", record.get("image")))
+        fields = source_fields(record, _OWN_KEYS)
+        boxes = swift_boxes(record.get("objects"))
+        if boxes:
+            fields.setdefault("boxes", boxes)
         return Sample(
             id=self.record_id(index, record),
             images=[image_ref(p, self.image_root, self.remote_images) for p in paths],
             messages=merge_same_role(messages),
-            fields=source_fields(record, _OWN_KEYS),
+            fields=fields,
         )
 
 
+def swift_boxes(objects: Any) -> list[dict[str, Any]]:
+    """MS-Swift ``objects`` with pixel boxes as ``fields.boxes`` (``[x, y, w, h]``)."""
+    if not isinstance(objects, dict) or objects.get("bbox_type", "real") != "real":
+        return []
+    refs = objects.get("ref") or []
+    boxes = []
+    for i, box in enumerate(objects.get("bbox") or []):
+        if not isinstance(box, list) or len(box) != 4:
+            return []
+        x1, y1, x2, y2 = (float(v) for v in box)
+        name = refs[i] if i < len(refs) and isinstance(refs[i], str) else "object"
+        boxes.append({"bbox": [x1, y1, x2 - x1, y2 - y1], "category": name})
+    return boxes
+
+
+def swift_objects(boxes: list[dict[str, Any]]) -> dict[str, Any]:
+    """``fields.boxes`` as MS-Swift ``objects`` (pixel ``[x1, y1, x2, y2]``)."""
+    refs, out = [], []
+    for box in boxes:
+        x, y, w, h = (float(v) for v in box["bbox"])
+        refs.append(str(box.get("category", "object")))
+        out.append([x, y, x + w, y + h])
+    return {"ref": refs, "bbox": out, "bbox_type": "real"}
+
+
 class ShareGPTWriter(JsonLinesOut):
-    """LLaMA-Factory ShareGPT JSONL (see the module docstring)."""
+    """LLaMA-Factory / MS-Swift ShareGPT JSONL (see the module docstring)."""
+
+    OPTIONS: ClassVar[dict[str, Any]] = {"objects": False}
 
     def record(self, sample: Sample) -> dict[str, Any]:
         conv = prepare(sample, self.assistant_images)
@@ -77,4 +115,6 @@ class ShareGPTWriter(JsonLinesOut):
             "system": conv.system,
         }
         out.update(self.extra_fields(sample))
+        if self.options["objects"] and not isinstance(out.get("objects"), dict):
+            out["objects"] = swift_objects(list(sample.fields.get("boxes") or []))
         return out

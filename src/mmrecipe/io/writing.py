@@ -17,6 +17,7 @@ from typing import IO, Any, ClassVar
 from mmrecipe.errors import ConfigError
 from mmrecipe.io.base import portable_path
 from mmrecipe.io.layout import ASSISTANT_IMAGE_POLICIES, LeftOut, kept_fields
+from mmrecipe.io.paths import is_remote
 from mmrecipe.sample import ImageRef, Sample
 
 #: options every writer takes (``output.assistant_images`` or ``output.options.<fmt>``)
@@ -83,7 +84,11 @@ class FormatWriter:
         pass
 
     def image_path(self, ref: ImageRef) -> str:
-        """Relative to the run dir when the image is in it; URLs as they are."""
+        """Relative to the run dir when the image is in it. The trainers of these formats
+        open local files (``os.path.join(image_folder, image)``): an image still at a URL
+        leaves its sample out (``remote_image``) until it is fetched."""
+        if is_remote(ref.path):
+            raise LeftOut("remote_image", f"{ref.path[:200]} is not fetched")
         return portable_path(ref.path, self.base_dir)
 
     def extra_fields(self, sample: Sample) -> dict[str, Any]:
