@@ -89,6 +89,14 @@ def test_relative_run_dir_outputs_snippets_report_convert(tmp_path: Path) -> Non
         "shard-00001.jsonl",
     ]
     meta = json.loads((trainers / "internvl_meta.json").read_text())
+    # OpenGVLab/InternVL internvl_chat/internvl/train/internvl_chat_finetune.py build_datasets:
+    # ds_collections[name]["repeat_time"], ["data_augment"], and the dataset's ["root"],
+    # ["annotation"] (read line by line: json.loads(self.raw_data[i])), ["length"] in newer ones
+    for entry in meta.values():
+        assert {"root", "annotation", "data_augment", "repeat_time", "length"} <= set(entry)
+        for line in Path(entry["annotation"]).read_text().splitlines():
+            for image in json.loads(line).get("image", []):
+                assert (Path(entry["root"]) / image).is_file()
     assert sum(m["length"] for m in meta.values()) == share["written"]
     assert all(Path(m["root"]) == run.resolve() for m in meta.values())
 
@@ -119,8 +127,11 @@ def test_relative_run_dir_outputs_snippets_report_convert(tmp_path: Path) -> Non
     assert conv.returncode == 0, conv.stderr
     for record in json.loads(out.read_text()):
         Image.open(out.parent / record["image"]).verify()
-    refused = _mmrecipe("convert", str(shard), str(out) + "l", "--to", "llava", cwd=elsewhere)
-    assert refused.returncode == 2 and "JSON array" in refused.stderr
+    # the target's suffix says the layout: a .jsonl target gets lines (LLaVA-NeXT reads both)
+    lines = _mmrecipe("convert", str(shard), str(out) + "l", "--to", "llava", cwd=elsewhere)
+    assert lines.returncode == 0, lines.stderr
+    as_lines = [json.loads(x) for x in Path(str(out) + "l").read_text().splitlines()]
+    assert as_lines == json.loads(out.read_text())
 
 
 def _mmrecipe_python(code: str, cwd: Path, **env: str) -> str:

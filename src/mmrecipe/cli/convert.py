@@ -71,8 +71,6 @@ def command(
     """Convert SOURCE into TARGET in another format; unreadable records and samples the
     target format cannot hold are reported by reason."""
     options = {"assistant_images": assistant_images, **_parse_options(writer_options)}
-    if to_format == "llava" and target.suffix == ".jsonl":
-        raise ConfigError("llava is one JSON array (LLaVA's json.load): name the target .json")
     reader = open_reader(
         from_format, source, image_root=image_root, materialize_dir=target.parent / "images"
     )

@@ -237,9 +237,14 @@ def open_writer(
         )
     import importlib
 
+    from mmrecipe.io.writing import JsonOut
+
     module, name = _WRITERS[fmt]
     cls = getattr(importlib.import_module(module), name)
-    return cls(path, base_dir, keep_fields, options)  # type: ignore[no-any-return]
+    extra: dict[str, Any] = {}
+    if issubclass(cls, JsonOut) and path.suffix in (".json", ".jsonl"):
+        extra["array"] = path.suffix == ".json"  # the file's name says its layout
+    return cls(path, base_dir, keep_fields, options, **extra)  # type: ignore[no-any-return]
 
 
 def check_writer_options(fmt: str, options: dict[str, Any]) -> None:

@@ -129,6 +129,7 @@ class CocoWriter(FormatWriter):
         if len(sample.images) > 1:
             self.lost["extra_images"] += len(sample.images) - 1
         ref = sample.images[0]
+        file_name = self.image_path(ref)  # before any id is taken: it may leave the sample out
         image_id = sample.fields.get("coco_id")
         if not isinstance(image_id, int) or image_id in self._image_ids:
             image_id = derived_id("image", sample.id)
@@ -138,7 +139,7 @@ class CocoWriter(FormatWriter):
             width, height = _size(ref.path)
         image = {
             "id": image_id,
-            "file_name": self.image_path(ref),
+            "file_name": file_name,
             "width": width,
             "height": height,
             **(sample.fields.get("coco_image") or {}),

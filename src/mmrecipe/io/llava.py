@@ -87,7 +87,12 @@ class _LlavaRecords:
         if paths:
             out["image"] = paths[0] if self.max_images == 1 else paths
             if self.max_images == 1:
-                turns = _image_opens_first_turn(turns)
+                moved = _image_opens_first_turn(turns)
+                if [m["content"].count(IMAGE_TOKEN) for m in moved] != [
+                    m["content"].count(IMAGE_TOKEN) for m in turns
+                ]:
+                    self.lost["image_moved_to_first_turn"] += 1  # type: ignore[attr-defined]
+                turns = moved
         out["conversations"] = [
             {"from": ROLE_TO_LLAVA[m["role"]], "value": m["content"]} for m in turns
         ]

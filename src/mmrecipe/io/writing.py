@@ -115,41 +115,43 @@ def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> d
     return options
 
 
-class JsonLinesOut(FormatWriter):
-    """One JSON object per line."""
+class JsonOut(FormatWriter):
+    """JSON records: one per line, or one JSON array (what ``json.load`` in LLaVA's
+    ``LazySupervisedDataset`` reads). ``array`` overrides the format's default (``convert``
+    sets it from the target's suffix: ``.json`` an array, ``.jsonl`` lines)."""
 
     suffix = ".jsonl"
+    array = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, array: bool | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if array is not None:
+            self.array = array
         self._fh: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        if self.array:
+            self._fh.write("[")
 
     def emit(self, record: Any) -> None:
-        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        text = json.dumps(record, ensure_ascii=False)
+        if self.array:
+            self._fh.write(("\n" if not self.written else ",\n") + text)
+        else:
+            self._fh.write(text + "\n")
 
     def close(self) -> None:
+        if self.array:
+            self._fh.write("\n]\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
 
 
-class JsonArrayOut(FormatWriter):
-    """One JSON array (what ``json.load`` in LLaVA's ``LazySupervisedDataset`` reads)."""
+class JsonLinesOut(JsonOut):
+    """One JSON object per line."""
+
+
+class JsonArrayOut(JsonOut):
+    """One JSON array."""
 
     suffix = ".json"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._fh: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        self._fh.write("[")
-
-    def emit(self, record: Any) -> None:
-        self._fh.write(
-            ("\n" if not self.written else ",\n") + json.dumps(record, ensure_ascii=False)
-        )
-
-    def close(self) -> None:
-        self._fh.write("\n]\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
+    array = True
