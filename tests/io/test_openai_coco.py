@@ -1,9 +1,10 @@
 """``openai`` against OpenAI's vision fine-tuning rules; ``coco`` in pycocotools.
 
-OpenAI's rules, from its fine-tuning guide ("Vision fine-tuning", platform.openai.com/docs/
-guides/vision-fine-tuning): images are ``image_url`` parts with an https URL or a base64 data
-URL, JPEG/PNG/WEBP, at most 10 MB each and 10 per example, only in user messages; each
-example ends in an assistant answer.
+OpenAI's rules, from its fine-tuning guide ("Vision fine-tuning",
+developers.openai.com/api/docs/guides/vision-fine-tuning, "Data format" and "Image data
+requirements"): images are ``image_url`` parts with an https URL or a base64 data URL,
+JPEG/PNG/WEBP in RGB or RGBA, at most 10 MB each and 10 per example, never in assistant
+messages; each example ends in an assistant answer.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 from trainer_samples import jsonl, make_image, sha, write
 
 from mmrecipe.cli import main
@@ -45,8 +48,12 @@ def openai_violations(example: dict[str, Any]) -> list[str]:
                         mime = url[5:].split(";")[0]
                         if mime not in ("image/jpeg", "image/png", "image/webp"):
                             problems.append(mime)
-                        if len(base64.b64decode(url.split(",", 1)[1])) > 10 * 1024 * 1024:
+                        data = base64.b64decode(url.split(",", 1)[1])
+                        if len(data) > 10 * 1024 * 1024:
                             problems.append("image over 10 MB")
+                        with Image.open(io.BytesIO(data)) as im:
+                            if im.mode not in ("RGB", "RGBA"):
+                                problems.append(im.mode)
                     elif not url.startswith("https://"):
                         problems.append(f"url {url[:40]}")
                 elif part["type"] != "text":
@@ -196,3 +203,21 @@ def test_coco_captions_never_break_pycocotools(tmp_path: Path) -> None:
     instances = json.loads((tmp_path / "i0.json").read_text())
     assert "categories" in instances and instances["images"][0]["width"] == 30
     coco_api.COCO(str(tmp_path / "i0.json"))
+
+
+def test_openai_leaves_out_what_it_cannot_take(tmp_path: Path) -> None:
+    gray = tmp_path / "gray.png"
+    Image.new("I;16", (8, 8)).save(gray)
+    gif = tmp_path / "a.gif"
+    Image.new("RGB", (8, 8)).save(gif)
+    ok = make_image(tmp_path / "ok.png", 9)
+    turns = [{"role": "user", "content": "What?"}, {"role": "assistant", "content": "That."}]
+    made = [
+        Sample(id="gray", images=[ImageRef(path=str(gray))], messages=turns),
+        Sample(id="gif", images=[ImageRef(path=str(gif))], messages=turns),
+        Sample(id="many", images=[ImageRef(path=str(ok))] * 11, messages=turns),
+        Sample(id="ok", images=[ImageRef(path=str(ok))], messages=turns),
+    ]
+    writer = write("openai", made, tmp_path / "o.jsonl", tmp_path)
+    assert dict(writer.left_out) == {"image_mode": 1, "image_format": 1, "too_many_images": 1}
+    assert [r["id"] for r in jsonl(tmp_path / "o.jsonl")] == ["ok"]

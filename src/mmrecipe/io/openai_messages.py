@@ -2,7 +2,8 @@
 
 The rules the writer keeps (OpenAI's fine-tuning guide, "Vision fine-tuning"): images are
 ``image_url`` parts whose ``url`` is an ``https://`` URL or a ``data:image/...;base64`` URL
-(JPEG, PNG or WEBP, at most 10 MB each, at most 10 per example); images only in user messages
+(JPEG, PNG or WEBP in RGB or RGBA, at most 10 MB each, at most 10 per example); images only
+in user messages
 (samples with an image in an assistant turn are left out, ``assistant_image``, or moved with
 ``assistant_images: move_to_user``); every example has an assistant answer; text is written
 unchanged (the newline beside ``<image>`` is the placeholder's separator, not text).
@@ -127,9 +128,11 @@ class OpenAIWriter(JsonLinesOut):
         size = path.stat().st_size
         if size > MAX_IMAGE_BYTES:
             raise LeftOut("image_too_large", f"{size} bytes > 10 MB")
-        mime = _mime(path)
+        mime, mode = _mime_and_mode(path)
         if mime not in MIME_TYPES:
             raise LeftOut("image_format", f"{mime}: OpenAI takes JPEG, PNG or WEBP")
+        if mode not in (None, "RGB", "RGBA"):
+            raise LeftOut("image_mode", f"{mode}: OpenAI takes RGB or RGBA images")
         return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
     def record(self, sample: Sample) -> dict[str, Any]:
@@ -156,14 +159,13 @@ class OpenAIWriter(JsonLinesOut):
         return out
 
 
-def _mime(path: Path) -> str:
-    mime = mimetypes.guess_type(path.name)[0]
-    if mime in MIME_TYPES:
-        return mime
+def _mime_and_mode(path: Path) -> tuple[str, str | None]:
+    """The image's MIME type (from its bytes, else its name) and PIL mode (header only)."""
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     try:
         from PIL import Image
 
         with Image.open(path) as im:
-            return Image.MIME.get(im.format or "", mime or "application/octet-stream")
+            return Image.MIME.get(im.format or "", mime), im.mode
     except Exception:
-        return mime or "application/octet-stream"
+        return mime, None
