@@ -16,9 +16,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from PIL import Image
 from trainer_samples import assert_one_type_per_field, jsonl, sha, write
 
+from mmrecipe.cli import main
 from mmrecipe.io import open_reader
 from mmrecipe.sample import Sample
 
@@ -115,6 +117,22 @@ def test_assistant_images_moved_to_user_when_asked(tmp_path: Path, samples: list
     assert [sha(tmp_path / p) for p in record["image"]] == [
         sha(i.path) for i in interleaved[0].images
     ]
+    # the same from the command line
+    src = tmp_path / "in.jsonl"
+    write("samples", interleaved, src, tmp_path)
+    for flag, n in (("skip", 0), ("move_to_user", 1)):
+        out = tmp_path / f"cli-{flag}.jsonl"
+        done = CliRunner().invoke(
+            main, ["convert", str(src), str(out), "--to", "sharegpt", "--assistant-images", flag]
+        )
+        assert done.exit_code == 0, done.output
+        assert len(jsonl(out)) == n
+    assert (
+        "1 assistant_image"
+        in CliRunner()
+        .invoke(main, ["convert", str(src), str(tmp_path / "x.jsonl"), "--to", "openai"])
+        .output
+    )
 
 
 def test_onevision_lists_and_internvl_meta(tmp_path: Path, samples: list[Sample]) -> None:
