@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mmrecipe.cli import main
 from mmrecipe.synth.base import get_generator
+from mmrecipe.testing.records import data_records
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,15 +22,14 @@ def test_recipe_runs_with_limit(kind: str, tmp_path: Path) -> None:
     recipe = REPO / "recipes" / f"synth-{kind}.yaml"
     result = CliRunner().invoke(main, ["run", str(recipe), "-o", str(out), "--limit", "5"])
     assert result.exit_code == 0, result.output
-    records = [
-        json.loads(x) for f in sorted(out.glob("data/*.jsonl")) for x in f.read_text().splitlines()
-    ]
+    records = data_records(out / "data")
     assert len(records) == 5
     generator = get_generator(kind)()
     for rec in records:
         assert (out / rec["image"]).is_file()
         assert rec["conversations"][0]["value"].startswith("<image>")
-        assert generator.verify(rec["ground_truth"], rec["answer"]) is None
+        # kept fields that are not text are JSON text (one type per column across rows)
+        assert generator.verify(json.loads(rec["ground_truth"]), rec["answer"]) is None
     table = pq.read_table(sorted(out.glob("data/parquet/*.parquet"))[0])
     assert table.num_rows == 5
 

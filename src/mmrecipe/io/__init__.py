@@ -191,7 +191,7 @@ def open_reader(
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 
-        return SamplesReader(path)
+        return SamplesReader(path, image_root)
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
