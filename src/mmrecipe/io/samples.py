@@ -17,6 +17,7 @@ from mmrecipe.io.base import (
     iter_json_records,
     portable_path,
     rejected_record,
+    resolve_image,
 )
 from mmrecipe.io.paths import default_image_root, is_remote
 from mmrecipe.sample import Sample
@@ -42,7 +43,7 @@ class SamplesReader:
                 continue
             for ref in sample.images:
                 if not is_remote(ref.path) and not Path(ref.path).is_absolute():
-                    ref.path = str(self.root / ref.path)
+                    ref.path = resolve_image(ref.path, self.root)
             sample.rejection = None
             yield sample
 
