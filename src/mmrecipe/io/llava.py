@@ -23,7 +23,7 @@ from mmrecipe.io.base import IMAGE_TOKEN, JsonRecordReader
 from mmrecipe.io.conversation import ROLE_TO_LLAVA, from_llava
 from mmrecipe.io.layout import Conversation, LeftOut, join_pieces, prepare, split_pieces
 from mmrecipe.io.paths import image_ref
-from mmrecipe.io.writing import JsonArrayOut, JsonLinesOut
+from mmrecipe.io.writing import FormatWriter, JsonArrayOut, JsonLinesOut
 from mmrecipe.sample import Sample
 
 _OWN_KEYS = ("id", "image", "images", "conversations")
@@ -70,7 +70,7 @@ class LlavaReader(JsonRecordReader):
         )
 
 
-class _LlavaRecords:
+class _LlavaRecords(FormatWriter):
     """The record logic both LLaVA writers share; ``max_images`` and the image layout differ."""
 
     max_images: int | None = 1
@@ -80,10 +80,10 @@ class _LlavaRecords:
     def record(self, sample: Sample) -> dict[str, Any]:
         if self.max_images is not None and len(sample.images) > self.max_images:
             raise LeftOut("multi_image", "LLaVA-1.5 takes one image; write llava_onevision")
-        conv = prepare(sample, self.assistant_images)  # type: ignore[attr-defined]
+        conv = prepare(sample, self.assistant_images)
         turns = self._fold_system(conv)
         out: dict[str, Any] = {"id": sample.id}
-        paths = [self.image_path(i) for i in conv.images]  # type: ignore[attr-defined]
+        paths = [self.image_path(i) for i in conv.images]
         if paths:
             out["image"] = paths[0] if self.max_images == 1 else paths
             if self.max_images == 1:
@@ -91,12 +91,12 @@ class _LlavaRecords:
                 if [m["content"].count(IMAGE_TOKEN) for m in moved] != [
                     m["content"].count(IMAGE_TOKEN) for m in turns
                 ]:
-                    self.lost["image_moved_to_first_turn"] += 1  # type: ignore[attr-defined]
+                    self.lost["image_moved_to_first_turn"] += 1
                 turns = moved
         out["conversations"] = [
             {"from": ROLE_TO_LLAVA[m["role"]], "value": m["content"]} for m in turns
         ]
-        out.update(self.extra_fields(sample))  # type: ignore[attr-defined]
+        out.update(self.extra_fields(sample))
         return out
 
     def _fold_system(self, conv: Conversation) -> list[dict[str, str]]:
@@ -105,8 +105,8 @@ class _LlavaRecords:
         turns = [dict(m) for m in conv.messages]
         if not conv.system:
             return turns
-        if self.options["system"] == "drop":  # type: ignore[attr-defined]
-            self.lost["system_turn"] += 1  # type: ignore[attr-defined]
+        if self.options["system"] == "drop":
+            self.lost["system_turn"] += 1
             return turns
         pieces = split_pieces(turns[0]["content"])
         lead = 0
@@ -118,7 +118,7 @@ class _LlavaRecords:
         else:
             rest.insert(0, conv.system)
         turns[0]["content"] = join_pieces(pieces[:lead] + rest)
-        self.lost["system_folded"] += 1  # type: ignore[attr-defined]
+        self.lost["system_folded"] += 1
         return turns
 
 
