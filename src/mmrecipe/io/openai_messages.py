@@ -17,7 +17,9 @@ assistant content always a string, so each keeps one JSON type across rows.
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
+import secrets
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -113,6 +115,18 @@ class OpenAIWriter(JsonLinesOut):
         super().__init__(*args, **kwargs)
         base = str(self.options["image_url_base"] or "")
         self.url_base = base if base.endswith("/") or not base else base + "/"
+        self._nonce = secrets.token_hex(8)
+        self._payloads: list[tuple[str, str]] = []
+
+    def write(self, sample: Sample) -> None:
+        self._payloads = []
+        super().write(sample)
+
+    def emit(self, record: Any) -> None:
+        text = json.dumps(record, ensure_ascii=False)
+        for token, url in self._payloads:
+            text = text.replace(token, url, 1)
+        self._fh.write(text + "\n")
 
     def _url(self, ref: ImageRef) -> str:
         if is_remote(ref.path):
@@ -133,7 +147,13 @@ class OpenAIWriter(JsonLinesOut):
             raise LeftOut("image_format", f"{mime}: OpenAI takes JPEG, PNG or WEBP")
         if mode not in (None, "RGB", "RGBA"):
             raise LeftOut("image_mode", f"{mode}: OpenAI takes RGB or RGBA images")
-        return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+        # a short token stands in for the data URL while the record is JSON-encoded (encoding
+        # megabytes of base64 character by character costs more than the rest of the write)
+        token = f"@@{self._nonce}-{len(self._payloads)}@@"
+        self._payloads.append(
+            (token, f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}")
+        )
+        return token
 
     def record(self, sample: Sample) -> dict[str, Any]:
         conv = prepare(sample, self.assistant_images)
