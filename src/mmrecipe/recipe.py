@@ -26,7 +26,9 @@ import pydantic
 import yaml
 
 from mmrecipe.errors import ConfigError
+from mmrecipe.safe_yaml import read_yaml_file
 from mmrecipe.sample import MAIN_BRANCH
+from mmrecipe.suggest import did_you_mean, explain_validation
 
 STEP_KEYS = {"op", "name", "branch", "route", "enabled"}
 #: backend keys that change how a model is reached, not what it answers: a resume may change them
@@ -146,6 +148,10 @@ class Recipe(pydantic.BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+#: top-level keys a recipe file may hold (a file with none of them is not a recipe)
+_FILE_KEYS = {*Recipe.model_fields, "extends", "overrides"}
+
+
 def step(
     op: str,
     name: str | None = None,
@@ -177,7 +183,8 @@ def _normalize_step(raw: Any, index: int) -> dict[str, Any]:
     if isinstance(raw, str):
         raw = {"op": raw}
     if not isinstance(raw, dict) or "op" not in raw:
-        raise ConfigError(f"ops[{index}] must be a mapping with an 'op' key, got {raw!r}")
+        got = "a mapping without 'op'" if isinstance(raw, dict) else type(raw).__name__
+        raise ConfigError(f"ops[{index}] must be a mapping with an 'op' key, got {got}")
     raw = dict(raw)
     params = dict(raw.pop("params", {}) or {})
     for key in list(raw):
@@ -234,8 +241,11 @@ def _find_step(steps: list[Any], key: str, where: list[str]) -> dict[str, Any]:
             return s
     if key.isdigit() and int(key) < len(steps):
         return steps[int(key)]
-    names = ", ".join(str(s.get("name")) for s in steps if isinstance(s, dict))
-    raise ConfigError(f"no step named {key!r} for --set {'.'.join(where)}; steps: {names}")
+    names = [str(s.get("name")) for s in steps if isinstance(s, dict)]
+    raise ConfigError(
+        f"no step named {key!r} for --set {'.'.join(where)}{did_you_mean(key, names)}"
+        f" (steps: {', '.join(names)})"
+    )
 
 
 def recipe_from_dict(
@@ -243,36 +253,46 @@ def recipe_from_dict(
     overrides: list[str] | None = None,
     *,
     base_overrides: list[tuple[list[str], Any]] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Recipe:
     """Validate a raw recipe mapping, after applying a child recipe's ``overrides:``
-    (``base_overrides``) and then the command line's ``--set`` overrides."""
+    (``base_overrides``), then the command line's ``--set`` overrides, then ``values``
+    (dotted key -> value, set as given: paths from options are never parsed as YAML)."""
     if not isinstance(raw, dict):
         raise ConfigError("a recipe must be a YAML mapping with at least an 'ops' list")
     data = copy.deepcopy(raw)
-    data["ops"] = [_normalize_step(s, i) for i, s in enumerate(data.get("ops") or [])]
+    steps = data.get("ops") or []
+    if not isinstance(steps, list):
+        raise ConfigError(f"ops: must be a list of steps, not {type(steps).__name__}")
+    data["ops"] = [_normalize_step(s, i) for i, s in enumerate(steps)]
     for path, value in base_overrides or []:
         apply_override(data, path, value)
     for text in overrides or []:
         path, value = parse_override(text)
         apply_override(data, path, value)
+    for key, value in (values or {}).items():
+        apply_override(data, key.split("."), value)
     try:
         recipe = Recipe.model_validate(data)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"recipe is invalid at {loc or '(top)'}: {first['msg']}") from None
+        raise ConfigError(explain_validation(exc, Recipe)) from None
     return recipe
 
 
-def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe YAML file and validate it (ops included).
+def load_recipe(
+    path: str | Path, overrides: list[str] | None = None, values: dict[str, Any] | None = None
+) -> Recipe:
+    """Read a recipe YAML file and validate it (ops and backends included).
+
+    ``overrides`` are ``--set KEY=VALUE`` texts (values parsed as YAML); ``values`` maps dotted
+    keys to values set as given (``{"input.path": "dir/my #1"}``).
 
     A recipe may start from another: ``extends: other.yaml`` (relative to this file) takes
     that recipe whole, this file's top-level keys replace the other's, and ``overrides:`` maps
     dotted keys to values exactly as ``--set`` does (``ops.domain.values: {domain: ocr}``).
     """
     raw, base_overrides = _read_extended(Path(path), [])
-    recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides)
+    recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides, values=values)
     check_recipe(recipe)
     return recipe
 
@@ -284,12 +304,11 @@ def _read_extended(
         raise ConfigError(f"recipe file not found: {path}")
     if path.resolve() in chain:
         raise ConfigError(f"recipe {path} extends itself (through {chain[-1].name})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    raw = read_yaml_file(path) or {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a recipe must be a YAML mapping")
+        raise ConfigError(f"{path} is not a valid recipe: not a YAML mapping")
+    if raw and not any(isinstance(k, str) and k in _FILE_KEYS for k in raw):
+        raise ConfigError(f"{path} is not a valid recipe: none of its keys is a recipe key")
     own = raw.pop("overrides", None) or {}
     if not isinstance(own, dict):
         raise ConfigError(f"{path}: overrides: must map dotted keys to values")
@@ -305,10 +324,12 @@ def _read_extended(
 
 def check_recipe(recipe: Recipe) -> None:
     """Build every op once (validating its parameters) and check the read/write contracts."""
+    from mmrecipe.backends.settings import check_backends
     from mmrecipe.ops.base import OpKind
     from mmrecipe.registry import build_op, load_plugins
 
     load_plugins(recipe.plugins)
+    check_backends(recipe.backends)
     provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
         provided = {"images", "messages"}
@@ -326,9 +347,18 @@ def check_recipe(recipe: Recipe) -> None:
         provided.update(op.writes)
     from mmrecipe.io import FORMATS
 
+    writable = sorted(k for k, v in FORMATS.items() if v["write"])
     for fmt in recipe.output.formats:
         if fmt not in FORMATS:
-            raise ConfigError(f"unknown output format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+            raise ConfigError(
+                f"output.formats: unknown output format {fmt!r}{did_you_mean(fmt, writable)}"
+                f" (writable: {', '.join(writable)})"
+            )
+        if not FORMATS[fmt]["write"]:
+            raise ConfigError(
+                f"output.formats: {fmt!r} can be read but not written (writable: "
+                f"{', '.join(writable)})"
+            )
     declared = set(recipe.backends)
     for spec in recipe.active_steps():
         backend = spec.params.get("backend")

@@ -18,6 +18,7 @@ import pydantic
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import Op
+from mmrecipe.suggest import did_you_mean
 
 _OPS: dict[str, type[Op]] = {}
 _DISCOVERED = False
@@ -58,8 +59,14 @@ def load_plugins(modules: list[str]) -> None:
     for name in names:
         try:
             importlib.import_module(name.strip())
-        except ImportError as exc:
-            raise ConfigError(f"cannot import plugin module {name!r}: {exc}") from None
+        except ConfigError:
+            raise
+        except Exception as exc:  # any failure of user code on import is the plugin's, one line
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise ConfigError(
+                f"plugins: cannot import plugin module {name.strip()!r}: "
+                f"{type(exc).__name__}: {first}"
+            ) from None
 
 
 def get_op(name: str) -> type[Op]:
@@ -68,7 +75,9 @@ def get_op(name: str) -> type[Op]:
         return _OPS[name]
     except KeyError:
         known = ", ".join(sorted(_OPS))
-        raise ConfigError(f"unknown op {name!r}; known ops: {known}") from None
+        hint = did_you_mean(name, _OPS)
+        listing = " (`mmrecipe ops` lists them)" if hint else f"; known ops: {known}"
+        raise ConfigError(f"unknown op {name!r}{hint}{listing}") from None
 
 
 def all_ops() -> dict[str, type[Op]]:
@@ -131,14 +140,23 @@ def build_op(op_name: str, step_name: str, params: dict[str, Any]) -> Op:
     try:
         validated = model(**params)
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc']) or '(params)'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_param_problem(e, model) for e in exc.errors())
         raise ConfigError(f"step {step_name!r} (op {op_name}): {problems}") from None
     kwargs = {k: getattr(validated, k) for k in model.model_fields}
     op = cls(**kwargs)
     op.step_name = step_name
     return op
+
+
+def _param_problem(error: Any, model: type[pydantic.BaseModel]) -> str:
+    key = ".".join(str(x) for x in error["loc"]) or "(params)"
+    if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+        hint = did_you_mean(key, model.model_fields)
+        known = ", ".join(model.model_fields) or "none"
+        return f"unknown parameter {key!r}{hint}" + ("" if hint else f" (parameters: {known})")
+    if error["type"] == "missing":
+        return f"{key} is required"
+    return f"{key}: {error['msg']}"
 
 
 def _type_name(ann: Any) -> str:

@@ -58,11 +58,13 @@ def command(
 ) -> None:
     """Run RECIPE (a YAML file) and write its outputs into RUN_DIR."""
     extra = list(overrides)
+    #: path options are set as given, never parsed as YAML ("dir/my #1" is a path, not a comment)
+    values: dict[str, str] = {}
     if input_path is not None:
         if not input_path.exists():
             raise ConfigError(f"--input {input_path} does not exist")
-        extra.append(f"input.path={input_path.absolute()}")
-    spec = load_recipe(recipe, extra)
+        values["input.path"] = str(input_path.absolute())
+    spec = load_recipe(recipe, extra, values)
     runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
     print_stats(result.stats, run_dir)

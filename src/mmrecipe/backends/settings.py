@@ -1,0 +1,142 @@
+"""What a recipe's ``backends.NAME`` entry may hold: one settings schema per backend type.
+
+``mmrecipe validate`` and ``mmrecipe run`` check every backend entry against the schema of its
+``type`` before anything runs (names, types, ranges; unknown keys are refused with a "did you
+mean"), and :func:`mmrecipe.backends.build_backend` builds backends from the checked values.
+
+How a backend type declares its settings (no registration of the schema itself is needed):
+
+1. Register the type: ``register_backend_type("tesseract", "pkg.module:TesseractBackend")`` in
+   a plugin module (recipe ``plugins:``), or a line in :data:`mmrecipe.backends.BACKEND_TYPES`.
+   The module must import cheaply (import torch, vLLM, ... inside ``__init__``): validation
+   imports it to read the schema.
+2. Either give the class a ``Settings`` attribute, a pydantic model of the accepted keys
+   (``type`` and ``name`` excluded; extra keys are refused), or let its constructor be the
+   declaration: every keyword argument after ``name`` is a setting, its type hint the check,
+   its default the default. Ranges go in the hint: ``timeout_s: PositiveFloat``,
+   ``batch_size: Annotated[int, pydantic.Field(ge=1)]``.
+
+Secrets never live in a recipe: keys named like :data:`SECRET_KEYS` are refused in favour of
+``api_key_env`` (the name of an environment variable), without echoing the value.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import typing
+from typing import Any
+
+import pydantic
+
+from mmrecipe.errors import ConfigError
+from mmrecipe.suggest import did_you_mean, explain_validation
+
+#: recipe keys that would hold a secret: refused everywhere in a backend entry
+SECRET_KEYS = frozenset(
+    {"api_key", "apikey", "key", "token", "api_token", "secret", "password", "authorization"}
+)
+
+
+def backend_class(kind: str) -> type[Any]:
+    """The class registered for backend ``type: kind`` (imported lazily)."""
+    from mmrecipe.backends import BACKEND_TYPES
+
+    module_name, _, cls_name = BACKEND_TYPES[kind].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # a broken backend module is a configuration problem
+        first = (str(exc).splitlines() or [""])[0]
+        raise ConfigError(
+            f"backend type {kind!r}: cannot import {module_name}: {type(exc).__name__}: {first}"
+        ) from None
+    return typing.cast(type[Any], getattr(module, cls_name))
+
+
+@functools.cache
+def settings_model(cls: type[Any]) -> type[pydantic.BaseModel]:
+    """The class's ``Settings`` model, or one made from its constructor's signature."""
+    declared = getattr(cls, "Settings", None)
+    if isinstance(declared, type) and issubclass(declared, pydantic.BaseModel):
+        return declared
+    sig = inspect.signature(cls.__init__)
+    hints = typing.get_type_hints(cls.__init__, include_extras=True)
+    fields: dict[str, Any] = {}
+    for pname, p in sig.parameters.items():
+        if pname in ("self", "name") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default = ... if p.default is p.empty else p.default
+        fields[pname] = (hints.get(pname, Any), default)
+    return pydantic.create_model(
+        f"{cls.__name__}Settings",
+        __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+        **fields,
+    )
+
+
+def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]:
+    """Check one ``backends.NAME`` entry; return the class and its checked keyword arguments
+    (only the keys the recipe gave, so the class's own defaults apply to the rest)."""
+    from mmrecipe.backends import BACKEND_TYPES
+
+    where = f"backends.{name}"
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where} must be a mapping with a 'type' key")
+    settings = dict(spec)
+    for key in settings:
+        if str(key).lower() in SECRET_KEYS:
+            raise ConfigError(
+                f"{where}.{key}: secrets are never written in a recipe; put the key in an "
+                "environment variable and give its name as api_key_env"
+            )
+    kind = settings.pop("type", None)
+    if kind is None:
+        raise ConfigError(f"{where}.type is required: one of {', '.join(sorted(BACKEND_TYPES))}")
+    if not isinstance(kind, str) or kind not in BACKEND_TYPES:
+        shown = kind if isinstance(kind, str) else type(kind).__name__
+        raise ConfigError(
+            f"{where}.type: unknown backend type {shown!r}{did_you_mean(str(kind), BACKEND_TYPES)}"
+            f" (types: {', '.join(sorted(BACKEND_TYPES))})"
+        )
+    cls = backend_class(kind)
+    model = settings_model(cls)
+    unknown = [str(k) for k in settings if k not in model.model_fields]
+    if unknown and not did_you_mean(unknown[0], model.model_fields):
+        other = _owning_type(unknown[0], kind)
+        if other is not None:
+            verb = "is not a setting" if len(unknown) == 1 else "are not settings"
+            raise ConfigError(
+                f"{where}: {', '.join(unknown)} {verb} of backend type {kind!r} (but of "
+                f"{other!r}); to change a backend's type, replace the whole entry: "
+                f"--set '{where}={{type: {kind}, model: ...}}'"
+            )
+    try:
+        checked = model.model_validate(settings)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(
+            f"{explain_validation(exc, model, where)} (backend type {kind})"
+        ) from None
+    return cls, {k: getattr(checked, k) for k in settings if k in model.model_fields}
+
+
+def _owning_type(key: str, kind: str) -> str | None:
+    """Another backend type that accepts ``key`` (the entry's type was probably switched)."""
+    from mmrecipe.backends import BACKEND_TYPES
+
+    for other in sorted(BACKEND_TYPES):
+        if other == kind:
+            continue
+        try:
+            fields = settings_model(backend_class(other)).model_fields
+        except ConfigError:
+            continue
+        if key in fields:
+            return other
+    return None
+
+
+def check_backends(backends: dict[str, Any]) -> None:
+    """Check every entry of a recipe's ``backends:`` section (raises ConfigError)."""
+    for name, spec in backends.items():
+        check_backend_spec(name, spec)
