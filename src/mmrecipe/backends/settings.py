@@ -39,6 +39,39 @@ SECRET_KEYS = frozenset(
 )
 
 
+def is_secret_key(key: Any) -> bool:
+    """Whether a recipe key would hold a secret (``api_key``, ``hf_token``, ``X-Api-Key``)."""
+    name = str(key).lower().replace("-", "_")
+    return name in SECRET_KEYS or name.endswith(
+        ("_api_key", "_apikey", "_token", "_secret", "_password")
+    )
+
+
+def redact_secrets(data: Any) -> Any:
+    """A copy of ``data`` with the value of every secret-named key replaced (for recipe.yaml)."""
+    if isinstance(data, dict):
+        return {k: "<redacted>" if is_secret_key(k) else redact_secrets(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact_secrets(v) for v in data]
+    return data
+
+
+def _secret_path(data: Any, where: str) -> str | None:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if is_secret_key(k):
+                return f"{where}.{k}"
+            found = _secret_path(v, f"{where}.{k}")
+            if found:
+                return found
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            found = _secret_path(v, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def backend_class(kind: str) -> type[Any]:
     """The class registered for backend ``type: kind`` (imported lazily)."""
     from mmrecipe.backends import BACKEND_TYPES
@@ -84,12 +117,12 @@ def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]
     if not isinstance(spec, dict):
         raise ConfigError(f"{where} must be a mapping with a 'type' key")
     settings = dict(spec)
-    for key in settings:
-        if str(key).lower() in SECRET_KEYS:
-            raise ConfigError(
-                f"{where}.{key}: secrets are never written in a recipe; put the key in an "
-                "environment variable and give its name as api_key_env"
-            )
+    secret = _secret_path(settings, where)
+    if secret:
+        raise ConfigError(
+            f"{secret}: secrets are never written in a recipe; put the key in an "
+            "environment variable and give its name as api_key_env"
+        )
     kind = settings.pop("type", None)
     if kind is None:
         raise ConfigError(f"{where}.type is required: one of {', '.join(sorted(BACKEND_TYPES))}")

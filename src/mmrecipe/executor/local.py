@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmrecipe.backends.settings import check_backends
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
@@ -97,6 +98,7 @@ class LocalExecutor:
     # planning ---------------------------------------------------------------------------
     def _plan(self) -> list[Phase]:
         load_plugins(self.recipe.plugins)
+        check_backends(self.recipe.backends)
         steps = [
             Step(spec, build_op(spec.op, spec.name, spec.params))
             for spec in self.recipe.active_steps()
