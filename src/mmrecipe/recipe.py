@@ -324,12 +324,10 @@ def _read_extended(
 
 def check_recipe(recipe: Recipe) -> None:
     """Build every op once (validating its parameters) and check the read/write contracts."""
-    from mmrecipe.backends.settings import check_backends
     from mmrecipe.ops.base import OpKind
     from mmrecipe.registry import build_op, load_plugins
 
     load_plugins(recipe.plugins)
-    check_backends(recipe.backends)
     provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
         provided = {"images", "messages"}
@@ -345,8 +343,25 @@ def check_recipe(recipe: Recipe) -> None:
                     f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step writes it"
                 )
         provided.update(op.writes)
+    check_settings(recipe)
+    declared = set(recipe.backends)
+    for spec in recipe.active_steps():
+        backend = spec.params.get("backend")
+        if isinstance(backend, str) and backend not in declared:
+            raise ConfigError(
+                f"step {spec.name!r} uses backend {backend!r}, which the recipe's backends: "
+                f"section does not declare{did_you_mean(backend, declared)} (declared: "
+                f"{', '.join(sorted(declared)) or 'none'})"
+            )
+
+
+def check_settings(recipe: Recipe) -> None:
+    """The checks a Python-built recipe gets too (the executor runs them): each backend entry
+    against its type's settings, and output formats that can be written."""
+    from mmrecipe.backends.settings import check_backends
     from mmrecipe.io import FORMATS
 
+    check_backends(recipe.backends)
     writable = sorted(k for k, v in FORMATS.items() if v["write"])
     for fmt in recipe.output.formats:
         if fmt not in FORMATS:
@@ -358,14 +373,6 @@ def check_recipe(recipe: Recipe) -> None:
             raise ConfigError(
                 f"output.formats: {fmt!r} can be read but not written (writable: "
                 f"{', '.join(writable)})"
-            )
-    declared = set(recipe.backends)
-    for spec in recipe.active_steps():
-        backend = spec.params.get("backend")
-        if isinstance(backend, str) and backend not in declared:
-            raise ConfigError(
-                f"step {spec.name!r} uses backend {backend!r}, which the recipe's backends: "
-                f"section does not declare (declared: {', '.join(sorted(declared)) or 'none'})"
             )
 
 

@@ -55,8 +55,9 @@ def discover() -> None:
 
 def load_plugins(modules: list[str]) -> None:
     """Import user modules that register ops (recipe ``plugins:`` and ``MMRECIPE_PLUGINS``)."""
-    names = list(modules) + [m for m in os.environ.get("MMRECIPE_PLUGINS", "").split(",") if m]
-    for name in names:
+    env = [m for m in os.environ.get("MMRECIPE_PLUGINS", "").split(",") if m.strip()]
+    for name in [*modules, *env]:
+        where = "plugins" if name in modules else "MMRECIPE_PLUGINS"
         try:
             importlib.import_module(name.strip())
         except ConfigError:
@@ -64,7 +65,7 @@ def load_plugins(modules: list[str]) -> None:
         except Exception as exc:  # any failure of user code on import is the plugin's, one line
             first = (str(exc).splitlines() or [""])[0][:200]
             raise ConfigError(
-                f"plugins: cannot import plugin module {name.strip()!r}: "
+                f"{where}: cannot import plugin module {name.strip()!r}: "
                 f"{type(exc).__name__}: {first}"
             ) from None
 
@@ -151,7 +152,8 @@ def build_op(op_name: str, step_name: str, params: dict[str, Any]) -> Op:
 def _param_problem(error: Any, model: type[pydantic.BaseModel]) -> str:
     key = ".".join(str(x) for x in error["loc"]) or "(params)"
     if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
-        hint = did_you_mean(key, model.model_fields)
+        # a misspelt step key (nmae, brnach) lands among the params: suggest those too
+        hint = did_you_mean(key, [*model.model_fields, "name", "branch", "route", "enabled"])
         known = ", ".join(model.model_fields) or "none"
         return f"unknown parameter {key!r}{hint}" + ("" if hint else f" (parameters: {known})")
     if error["type"] == "missing":

@@ -63,8 +63,10 @@ def test_core_types_check_ranges_without_importing_engines() -> None:
         check_backend_spec("local", {"type": "transformers", "model": "m", "batch_size": 0})
     with pytest.raises(ConfigError, match="gpu_memory_utilization"):
         check_backend_spec("gpu", {"type": "vllm", "model": "m", "gpu_memory_utilization": 1.5})
-    _, kwargs = check_backend_spec("mllm", {**spec, "timeout_s": "30"})
-    assert kwargs == {"model": "m", "base_url": "http://x", "timeout_s": 30.0}
+    with pytest.raises(ConfigError, match="concurrency"):
+        check_backend_spec("mllm", {**spec, "timeout_s": 5, "concurrency": True})
+    _, kwargs = check_backend_spec("mllm", {**spec, "timeout_s": 30})
+    assert kwargs == {"model": "m", "base_url": "http://x", "timeout_s": 30}
 
 
 def test_secrets_are_refused_and_redacted() -> None:

@@ -13,7 +13,8 @@ How a backend type declares its settings (no registration of the schema itself i
 2. Either give the class a ``Settings`` attribute, a pydantic model of the accepted keys
    (``type`` and ``name`` excluded; extra keys are refused), or let its constructor be the
    declaration: every keyword argument after ``name`` is a setting, its type hint the check,
-   its default the default. Ranges go in the hint: ``timeout_s: PositiveFloat``,
+   its default the default (checked strictly: no ``"30"`` for a number, no ``true`` for
+   an int). Ranges go in the hint: ``timeout_s: PositiveFloat``,
    ``batch_size: Annotated[int, pydantic.Field(ge=1)]``.
 
 Secrets never live in a recipe: keys named like :data:`SECRET_KEYS` are refused in favour of
@@ -103,7 +104,8 @@ def settings_model(cls: type[Any]) -> type[pydantic.BaseModel]:
         fields[pname] = (hints.get(pname, Any), default)
     return pydantic.create_model(
         f"{cls.__name__}Settings",
-        __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+        # strict: ``concurrency: true`` or ``timeout_s: "30"`` is a mistake, not a number
+        __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True, strict=True),
         **fields,
     )
 
