@@ -186,7 +186,10 @@ def _normalize_step(raw: Any, index: int) -> dict[str, Any]:
         got = "a mapping without 'op'" if isinstance(raw, dict) else type(raw).__name__
         raise ConfigError(f"ops[{index}] must be a mapping with an 'op' key, got {got}")
     raw = dict(raw)
-    params = dict(raw.pop("params", {}) or {})
+    params = raw.pop("params", {}) or {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"ops[{index}].params must be a mapping, not {type(params).__name__}")
+    params = dict(params)
     for key in list(raw):
         if key not in STEP_KEYS:
             params[key] = raw.pop(key)
@@ -313,6 +316,8 @@ def _read_extended(
     if not isinstance(own, dict):
         raise ConfigError(f"{path}: overrides: must map dotted keys to values")
     base = raw.pop("extends", None)
+    if base is not None and not isinstance(base, str):
+        raise ConfigError(f"{path}: extends: must name one recipe file")
     if base is None:
         if own:
             raise ConfigError(f"{path}: overrides: needs extends: (the recipe it changes)")
@@ -362,6 +367,13 @@ def check_settings(recipe: Recipe) -> None:
     from mmrecipe.io import FORMATS
 
     check_backends(recipe.backends)
+    readable = sorted(k for k, v in FORMATS.items() if v["read"])
+    fmt = recipe.input.format
+    if fmt != "auto" and fmt not in readable:
+        raise ConfigError(
+            f"input.format: unknown input format {fmt!r}{did_you_mean(fmt, readable)}"
+            f" (readable: auto, {', '.join(readable)})"
+        )
     writable = sorted(k for k, v in FORMATS.items() if v["write"])
     for fmt in recipe.output.formats:
         if fmt not in FORMATS:

@@ -122,6 +122,18 @@ CASES: list[tuple[str, str | bytes, list[str], list[str]]] = [
         [],
         ["input.pth", "did you mean 'path'"],
     ),
+    (
+        "input-format-typo",
+        STEPS.replace("format: image_folder", "format: image_foldr"),
+        [],
+        ["input.format", "did you mean 'image_folder'"],
+    ),
+    (
+        "params-not-a-mapping",
+        "name: t\nops: [{op: image_intake, params: 5}]\n",
+        [],
+        ["ops[0].params"],
+    ),
     ("executor-range", STEPS + "executor: {shard_size: 0}\n", [], ["executor.shard_size"]),
     (
         "step-typo-by-set",
