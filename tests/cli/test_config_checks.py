@@ -238,3 +238,12 @@ def test_input_is_a_literal_path(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "kept 3" in done.stdout
     assert str(folder) in (run / "recipe.yaml").read_text()
+
+
+def test_ops_with_an_unknown_name(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, err = _cli(["ops", "exact_dedupe"], capsys, monkeypatch)
+    assert code == 2 and err.strip() == (
+        "error: unknown op 'exact_dedupe'; did you mean 'exact_dedup'? (`mmrecipe ops` lists them)"
+    )
