@@ -75,6 +75,12 @@ CASES: list[tuple[str, str | bytes, list[str], list[str]]] = [
         ["backends.mllm.api_key"],
     ),
     (
+        "key-pasted-as-env-name",
+        BACKEND.format(extra="api_key_env: sk-VERYSECRET"),
+        [],
+        ["backends.mllm.api_key_env", "name of an environment variable"],
+    ),
+    (
         "type-switch-by-set",
         OASIS.read_text(),
         ["--set", "backends.mllm.type=transformers"],

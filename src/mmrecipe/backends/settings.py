@@ -18,7 +18,8 @@ How a backend type declares its settings (no registration of the schema itself i
    ``batch_size: Annotated[int, pydantic.Field(ge=1)]``.
 
 Secrets never live in a recipe: keys named like :data:`SECRET_KEYS` are refused in favour of
-``api_key_env`` (the name of an environment variable), without echoing the value.
+``api_key_env`` (the name of an environment variable), without echoing the value; a ``*_env``
+setting that is not a variable name (a key pasted in its place) is refused the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import re
 import typing
 from typing import Any
 
@@ -38,6 +40,9 @@ from mmrecipe.suggest import did_you_mean, explain_validation
 SECRET_KEYS = frozenset(
     {"api_key", "apikey", "key", "token", "api_token", "secret", "password", "authorization"}
 )
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_secret_key(key: Any) -> bool:
@@ -125,6 +130,12 @@ def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]
             f"{secret}: secrets are never written in a recipe; put the key in an "
             "environment variable and give its name as api_key_env"
         )
+    for key, value in settings.items():
+        if str(key).endswith("_env") and value is not None and not _ENV_NAME.fullmatch(str(value)):
+            raise ConfigError(
+                f"{where}.{key} must be the name of an environment variable (letters, digits, "
+                "_), not the secret itself; the value is not shown"
+            )
     kind = settings.pop("type", None)
     if kind is None:
         raise ConfigError(f"{where}.type is required: one of {', '.join(sorted(BACKEND_TYPES))}")
