@@ -56,3 +56,12 @@ def test_errors_never_quote_the_file(tmp_path: Path) -> None:
         read_yaml_file(path)
     assert "SECRET" not in str(err.value) and "not a valid recipe" in str(err.value)
     assert "line" in str(err.value)
+
+
+def test_key_line_finds_the_deepest_part_of_a_key() -> None:
+    from mmrecipe.safe_yaml import key_line
+
+    text = "name: t\nops:\n  - op: a\n  - op: b\n    x: 1\nbackends:\n  m: {type: openai}\n"
+    assert key_line(text, ("ops", 1, "x")) == 5
+    assert key_line(text, ("backends", "m", "nope")) == 7
+    assert key_line(text, ("input", "path")) is None

@@ -26,7 +26,7 @@ import pydantic
 import yaml
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.safe_yaml import read_yaml_file
+from mmrecipe.safe_yaml import key_line, load_yaml, read_yaml_file
 from mmrecipe.sample import MAIN_BRANCH
 from mmrecipe.suggest import did_you_mean, explain_validation
 
@@ -184,11 +184,16 @@ def _normalize_step(raw: Any, index: int) -> dict[str, Any]:
         raw = {"op": raw}
     if not isinstance(raw, dict) or "op" not in raw:
         got = "a mapping without 'op'" if isinstance(raw, dict) else type(raw).__name__
-        raise ConfigError(f"ops[{index}] must be a mapping with an 'op' key, got {got}")
+        raise ConfigError(
+            f"ops[{index}] must be a mapping with an 'op' key, got {got}", key=("ops", index)
+        )
     raw = dict(raw)
     params = raw.pop("params", {}) or {}
     if not isinstance(params, dict):
-        raise ConfigError(f"ops[{index}].params must be a mapping, not {type(params).__name__}")
+        raise ConfigError(
+            f"ops[{index}].params must be a mapping, not {type(params).__name__}",
+            key=("ops", index, "params"),
+        )
     params = dict(params)
     for key in list(raw):
         if key not in STEP_KEYS:
@@ -266,7 +271,7 @@ def recipe_from_dict(
     data = copy.deepcopy(raw)
     steps = data.get("ops") or []
     if not isinstance(steps, list):
-        raise ConfigError(f"ops: must be a list of steps, not {type(steps).__name__}")
+        raise ConfigError(f"ops: must be a list of steps, not {type(steps).__name__}", key=("ops",))
     data["ops"] = [_normalize_step(s, i) for i, s in enumerate(steps)]
     for path, value in base_overrides or []:
         apply_override(data, path, value)
@@ -278,7 +283,8 @@ def recipe_from_dict(
     try:
         recipe = Recipe.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ConfigError(explain_validation(exc, Recipe)) from None
+        loc = tuple(exc.errors()[0]["loc"])
+        raise ConfigError(explain_validation(exc, Recipe), key=loc) from None
     return recipe
 
 
@@ -294,10 +300,36 @@ def load_recipe(
     that recipe whole, this file's top-level keys replace the other's, and ``overrides:`` maps
     dotted keys to values exactly as ``--set`` does (``ops.domain.values: {domain: ocr}``).
     """
-    raw, base_overrides = _read_extended(Path(path), [])
-    recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides, values=values)
-    check_recipe(recipe)
+    try:
+        raw, base_overrides = _read_extended(Path(path), [])
+        recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides, values=values)
+        check_recipe(recipe)
+    except ConfigError as exc:
+        touched = {
+            p.split(".")[0].split("=")[0].strip() for p in [*(overrides or []), *(values or {})]
+        }
+        where = None if exc.key is None or exc.key[0] in touched else _locate(Path(path), exc.key)
+        if where is None:
+            raise
+        raise ConfigError(f"{exc} [{where}]", key=exc.key) from None
     return recipe
+
+
+def _locate(path: Path, key: tuple[str | int, ...]) -> str | None:
+    """``"recipe.yaml, line 12"``: where the file (or the one it extends) sets ``key``."""
+    for _ in range(16):
+        try:
+            text = path.read_text(encoding="utf-8")
+            line = key_line(text, key)
+            if line is not None:
+                return f"{path}, line {line}"
+            base = load_yaml(text)
+        except (OSError, UnicodeDecodeError, ConfigError):
+            return None
+        if not isinstance(base, dict) or not isinstance(base.get("extends"), str):
+            return None
+        path = path.parent / base["extends"]
+    return None
 
 
 def _read_extended(
@@ -337,26 +369,34 @@ def check_recipe(recipe: Recipe) -> None:
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
         provided = {"images", "messages"}
     for index, spec in enumerate(recipe.ops):
-        op = build_op(spec.op, spec.name, spec.params)
+        try:
+            op = build_op(spec.op, spec.name, spec.params)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), key=exc.key or ("ops", index)) from None
         if not spec.enabled:
             continue
         if op.kind == OpKind.SOURCE and index != 0:
-            raise ConfigError(f"step {spec.name!r}: a source op must be the first step")
+            raise ConfigError(
+                f"step {spec.name!r}: a source op must be the first step", key=("ops", index)
+            )
         for read in op.reads:
             if not _provided(read, provided):
                 raise ConfigError(
-                    f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step writes it"
+                    f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step "
+                    "writes it",
+                    key=("ops", index),
                 )
         provided.update(op.writes)
     check_settings(recipe)
     declared = set(recipe.backends)
-    for spec in recipe.active_steps():
+    for index, spec in enumerate(recipe.ops):
         backend = spec.params.get("backend")
-        if isinstance(backend, str) and backend not in declared:
+        if spec.enabled and isinstance(backend, str) and backend not in declared:
             raise ConfigError(
                 f"step {spec.name!r} uses backend {backend!r}, which the recipe's backends: "
                 f"section does not declare{did_you_mean(backend, declared)} (declared: "
-                f"{', '.join(sorted(declared)) or 'none'})"
+                f"{', '.join(sorted(declared)) or 'none'})",
+                key=("ops", index, "backend"),
             )
 
 
@@ -372,19 +412,22 @@ def check_settings(recipe: Recipe) -> None:
     if fmt != "auto" and fmt not in readable:
         raise ConfigError(
             f"input.format: unknown input format {fmt!r}{did_you_mean(fmt, readable)}"
-            f" (readable: auto, {', '.join(readable)})"
+            f" (readable: auto, {', '.join(readable)})",
+            key=("input", "format"),
         )
     writable = sorted(k for k, v in FORMATS.items() if v["write"])
     for fmt in recipe.output.formats:
         if fmt not in FORMATS:
             raise ConfigError(
                 f"output.formats: unknown output format {fmt!r}{did_you_mean(fmt, writable)}"
-                f" (writable: {', '.join(writable)})"
+                f" (writable: {', '.join(writable)})",
+                key=("output", "formats"),
             )
         if not FORMATS[fmt]["write"]:
             raise ConfigError(
                 f"output.formats: {fmt!r} can be read but not written (writable: "
-                f"{', '.join(writable)})"
+                f"{', '.join(writable)})",
+                key=("output", "formats"),
             )
 
 

@@ -66,7 +66,8 @@ def load_plugins(modules: list[str]) -> None:
             first = (str(exc).splitlines() or [""])[0][:200]
             raise ConfigError(
                 f"{where}: cannot import plugin module {name.strip()!r}: "
-                f"{type(exc).__name__}: {first}"
+                f"{type(exc).__name__}: {first}",
+                key=("plugins",) if where == "plugins" else None,
             ) from None
 
 

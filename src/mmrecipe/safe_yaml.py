@@ -123,3 +123,28 @@ def _check_tree(root: yaml.Node, context: str) -> None:
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1 if node.start_mark is not None else 0
+
+
+def key_line(text: str, key: tuple[str | int, ...]) -> int | None:
+    """The line (1-based) of the deepest part of ``key`` that ``text`` holds, else None.
+    Ints index sequences; call only on text :func:`load_yaml` accepted."""
+    try:
+        node: yaml.Node | None = yaml.SafeLoader(text).get_single_node()
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in key:
+        if isinstance(node, yaml.MappingNode):
+            found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part]
+            if not found:
+                break
+            key_node = next(k for k, v in node.value if v is found[0])
+            line, node = key_node.start_mark.line + 1, found[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

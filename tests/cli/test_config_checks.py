@@ -40,7 +40,7 @@ CASES: list[tuple[str, str | bytes, list[str], list[str]]] = [
         "backend-typo-key",
         BACKEND.format(extra="concurency: 4"),
         [],
-        ["backends.mllm.concurency", "did you mean 'concurrency'"],
+        ["backends.mllm.concurency", "did you mean 'concurrency'", "recipe.yaml, line 4]"],
     ),
     (
         "concurrency-abc",
@@ -92,7 +92,13 @@ CASES: list[tuple[str, str | bytes, list[str], list[str]]] = [
         ["--set", "backends.mllm={type: transformers, model: m, batch_size: 0}"],
         ["backends.mllm.batch_size"],
     ),
-    ("ops-not-a-list", "name: t\nops: 5\n", [], ["ops"]),
+    ("ops-not-a-list", "name: t\nops: 5\n", [], ["ops", "line 2"]),
+    (
+        "error-in-extended-file",
+        "extends: base.yaml\nname: child\n",
+        [],
+        ["ops[0].params", "base.yaml, line 3"],
+    ),
     ("step-not-a-mapping", "name: t\nops: [5]\n", [], ["ops[0]"]),
     ("not-utf8", b"name: t\xff\xfe\nops: []\n", [], ["not a valid recipe", "UTF-8"]),
     (
@@ -181,6 +187,7 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.syspath_prepend(str(tmp_path))
     (tmp_path / "shadow").write_text("root:$6$SECRETHASH$abcdef:19000:0:99999:7:::\n")
     (tmp_path / "secrets.ini").write_text("[db]\npassword = SECRETHASH: {oops\n")
+    (tmp_path / "base.yaml").write_text("name: base\nops:\n  - {op: image_intake, params: 5}\n")
     (tmp_path / "images").mkdir()
     Image.new("RGB", (16, 16)).save(tmp_path / "images" / "a.png")
     return tmp_path

@@ -128,22 +128,28 @@ def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]
     if secret:
         raise ConfigError(
             f"{secret}: secrets are never written in a recipe; put the key in an "
-            "environment variable and give its name as api_key_env"
+            "environment variable and give its name as api_key_env",
+            key=("backends", name, secret.split(".")[2]),
         )
     for key, value in settings.items():
         if str(key).endswith("_env") and value is not None and not _ENV_NAME.fullmatch(str(value)):
             raise ConfigError(
                 f"{where}.{key} must be the name of an environment variable (letters, digits, "
-                "_), not the secret itself; the value is not shown"
+                "_), not the secret itself; the value is not shown",
+                key=("backends", name, key),
             )
     kind = settings.pop("type", None)
     if kind is None:
-        raise ConfigError(f"{where}.type is required: one of {', '.join(sorted(BACKEND_TYPES))}")
+        raise ConfigError(
+            f"{where}.type is required: one of {', '.join(sorted(BACKEND_TYPES))}",
+            key=("backends", name),
+        )
     if not isinstance(kind, str) or kind not in BACKEND_TYPES:
         shown = kind if isinstance(kind, str) else type(kind).__name__
         raise ConfigError(
             f"{where}.type: unknown backend type {shown!r}{did_you_mean(str(kind), BACKEND_TYPES)}"
-            f" (types: {', '.join(sorted(BACKEND_TYPES))})"
+            f" (types: {', '.join(sorted(BACKEND_TYPES))})",
+            key=("backends", name, "type"),
         )
     cls = backend_class(kind)
     model = settings_model(cls)
@@ -155,13 +161,16 @@ def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]
             raise ConfigError(
                 f"{where}: {', '.join(unknown)} {verb} of backend type {kind!r} (but of "
                 f"{other!r}); to change a backend's type, replace the whole entry: "
-                f"--set '{where}={{type: {kind}, model: ...}}'"
+                f"--set '{where}={{type: {kind}, model: ...}}'",
+                key=("backends", name, unknown[0]),
             )
     try:
         checked = model.model_validate(settings)
     except pydantic.ValidationError as exc:
+        loc = tuple(str(x) for x in exc.errors()[0]["loc"][:1])
         raise ConfigError(
-            f"{explain_validation(exc, model, where)} (backend type {kind})"
+            f"{explain_validation(exc, model, where)} (backend type {kind})",
+            key=("backends", name, *loc),
         ) from None
     return cls, {k: getattr(checked, k) for k in settings if k in model.model_fields}
 
@@ -185,4 +194,9 @@ def _owning_type(key: str, kind: str) -> str | None:
 def check_backends(backends: dict[str, Any]) -> None:
     """Check every entry of a recipe's ``backends:`` section (raises ConfigError)."""
     for name, spec in backends.items():
-        check_backend_spec(name, spec)
+        try:
+            check_backend_spec(name, spec)
+        except ConfigError as exc:
+            if exc.key is None:
+                raise ConfigError(str(exc), key=("backends", name)) from None
+            raise
