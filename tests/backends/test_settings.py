@@ -32,13 +32,21 @@ class PlainBackend:
         self.name, self.model, self.workers = name, model, workers
 
 
+class LooseBackend:
+    """A hint that only resolves for type checkers, and ``**kwargs``."""
+
+    def __init__(self, name: str, dtype: NotImportedHere = None, **engine: Any) -> None:  # type: ignore[name-defined]  # noqa: F821
+        self.name, self.dtype, self.engine = name, dtype, engine
+
+
 @pytest.fixture
 def extra_types() -> Any:
     register_backend_type("echo", f"{__name__}:EchoBackend")
     register_backend_type("plain", f"{__name__}:PlainBackend")
+    register_backend_type("loose", f"{__name__}:LooseBackend")
     yield
-    BACKEND_TYPES.pop("echo")
-    BACKEND_TYPES.pop("plain")
+    for kind in ("echo", "plain", "loose"):
+        BACKEND_TYPES.pop(kind)
 
 
 def test_new_types_plug_in_with_their_schema(extra_types: Any) -> None:
@@ -53,6 +61,8 @@ def test_new_types_plug_in_with_their_schema(extra_types: Any) -> None:
         check_backend_spec("p", {"type": "plain"})
     with pytest.raises(ConfigError, match=r"backends\.p\.workers"):
         check_backend_spec("p", {"type": "plain", "model": "m", "workers": 0})
+    loose = build_backend("l", {"type": "loose", "dtype": "bf16", "steps": 4})
+    assert loose.dtype == "bf16" and loose.engine == {"steps": 4}
 
 
 def test_core_types_check_ranges_without_importing_engines() -> None:

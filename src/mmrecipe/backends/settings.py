@@ -14,7 +14,8 @@ How a backend type declares its settings (no registration of the schema itself i
    (``type`` and ``name`` excluded; extra keys are refused), or let its constructor be the
    declaration: every keyword argument after ``name`` is a setting, its type hint the check,
    its default the default (checked strictly: no ``"30"`` for a number, no ``true`` for
-   an int). Ranges go in the hint: ``timeout_s: PositiveFloat``,
+   an int; a hint that cannot be resolved at run time is not checked; a constructor with
+   ``**kwargs`` accepts further keys unchecked). Ranges go in the hint: ``timeout_s: PositiveFloat``,
    ``batch_size: Annotated[int, pydantic.Field(ge=1)]``.
 
 Secrets never live in a recipe: keys named like :data:`SECRET_KEYS` are refused in favour of
@@ -100,19 +101,43 @@ def settings_model(cls: type[Any]) -> type[pydantic.BaseModel]:
     if isinstance(declared, type) and issubclass(declared, pydantic.BaseModel):
         return declared
     sig = inspect.signature(cls.__init__)
-    hints = typing.get_type_hints(cls.__init__, include_extras=True)
+    hints = _hints(cls.__init__)
     fields: dict[str, Any] = {}
     for pname, p in sig.parameters.items():
         if pname in ("self", "name") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         default = ... if p.default is p.empty else p.default
         fields[pname] = (hints.get(pname, Any), default)
+    open_ended = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
     return pydantic.create_model(
         f"{cls.__name__}Settings",
         # strict: ``concurrency: true`` or ``timeout_s: "30"`` is a mistake, not a number
-        __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True, strict=True),
+        __config__=pydantic.ConfigDict(
+            extra="allow" if open_ended else "forbid", arbitrary_types_allowed=True, strict=True
+        ),
         **fields,
     )
+
+
+def _hints(func: Any) -> dict[str, Any]:
+    """Type hints of ``func``; one that cannot be resolved here (a name imported only for type
+    checking, e.g. ``torch.dtype``) is left unchecked rather than breaking validation."""
+    try:
+        return typing.get_type_hints(func, include_extras=True)
+    except Exception:
+        pass
+    hints: dict[str, Any] = {}
+    namespace = getattr(func, "__globals__", {})
+    for pname, ann in getattr(func, "__annotations__", {}).items():
+        try:
+            hints[pname] = (
+                typing._eval_type(typing.ForwardRef(ann), namespace, None)  # type: ignore[attr-defined]
+                if isinstance(ann, str)
+                else ann
+            )
+        except Exception:
+            hints[pname] = Any
+    return hints
 
 
 def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]:
@@ -172,7 +197,12 @@ def check_backend_spec(name: str, spec: Any) -> tuple[type[Any], dict[str, Any]]
             f"{explain_validation(exc, model, where)} (backend type {kind})",
             key=("backends", name, *loc),
         ) from None
-    return cls, {k: getattr(checked, k) for k in settings if k in model.model_fields}
+    extra = checked.model_extra or {}
+    return cls, {
+        k: getattr(checked, k) if k in model.model_fields else extra[k]
+        for k in settings
+        if k in model.model_fields or k in extra
+    }
 
 
 def _owning_type(key: str, kind: str) -> str | None:
