@@ -6,16 +6,22 @@ request cache unless ``--no-cache`` was given.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
-from mmrecipe.errors import ConfigError
 
 if TYPE_CHECKING:
     from mmrecipe.context import OpContext
 
-__all__ = ["Backend", "ChatRequest", "Generation", "SamplingParams", "build_backend", "require"]
+__all__ = [
+    "Backend",
+    "ChatRequest",
+    "Generation",
+    "SamplingParams",
+    "build_backend",
+    "register_backend_type",
+    "require",
+]
 
 #: backend type -> "module:Class", imported lazily so the core never imports torch or vllm
 BACKEND_TYPES: dict[str, str] = {
@@ -25,17 +31,19 @@ BACKEND_TYPES: dict[str, str] = {
 }
 
 
+def register_backend_type(kind: str, target: str) -> None:
+    """Make ``type: kind`` build ``target`` ("module:Class"); see ``backends/settings.py``
+    for how the class declares the settings it accepts."""
+    BACKEND_TYPES[kind] = target
+
+
 def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None) -> Backend:
-    """Build the backend ``name`` from its recipe spec (``type`` picks the engine)."""
-    spec = dict(spec)
-    kind = spec.pop("type", None)
-    if kind not in BACKEND_TYPES:
-        raise ConfigError(
-            f"backend {name!r}: type must be one of {', '.join(BACKEND_TYPES)}, got {kind!r}"
-        )
-    module_name, _, cls_name = BACKEND_TYPES[kind].partition(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    backend: Backend = cls(name=name, **spec)
+    """Build the backend ``name`` from its recipe spec (``type`` picks the engine), after
+    checking the spec against that type's settings schema."""
+    from mmrecipe.backends.settings import check_backend_spec
+
+    cls, settings = check_backend_spec(name, spec)
+    backend: Backend = cls(name=name, **settings)
     if ctx is not None and ctx.use_cache and ctx.state is not None:
         from mmrecipe.backends.cache import CachedBackend
 

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
+from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.hooking import END_OF_TURN, known_family
@@ -112,15 +113,15 @@ class OpenAIBackend:
         base_url: str,
         server: ServerKind = "auto",
         api_key_env: str | None = None,
-        concurrency: int = 64,
-        timeout_s: float = 120.0,
-        max_retries: int = 5,
-        connect_timeout_s: float = 10.0,
+        concurrency: PositiveInt = 64,
+        timeout_s: PositiveFloat = 120.0,
+        max_retries: NonNegativeInt = 5,
+        connect_timeout_s: PositiveFloat = 10.0,
         extra_body: dict[str, Any] | None = None,
         hook_prefix: str | None = None,
-        backoff_s: float = 1.0,
-        max_backoff_s: float = 30.0,
-        image_cache_size: int = 256,
+        backoff_s: NonNegativeFloat = 1.0,
+        max_backoff_s: NonNegativeFloat = 30.0,
+        image_cache_size: PositiveInt = 256,
         vision: bool = True,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
@@ -129,6 +130,8 @@ class OpenAIBackend:
             )
         if concurrency < 1:
             raise BackendError(f"backend {name!r}: concurrency must be >= 1")
+        if not timeout_s > 0 or not connect_timeout_s > 0:
+            raise BackendError(f"backend {name!r}: timeout_s and connect_timeout_s must be > 0")
         self.name = name
         self.model = model
         base = base_url.rstrip("/")

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from mmrecipe.registry import all_ops, op_params
+from mmrecipe.registry import all_ops, get_op, op_params
 
 
 @click.command("ops")
@@ -14,6 +14,8 @@ from mmrecipe.registry import all_ops, op_params
 def command(name: str | None) -> None:
     """List ops (or show one) with their parameters and defaults."""
     console = Console()
+    if name:
+        get_op(name)  # an unknown name: one line with a "did you mean"
     for op_name, cls in all_ops().items():
         if name and op_name != name:
             continue

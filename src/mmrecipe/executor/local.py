@@ -34,7 +34,7 @@ from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
-from mmrecipe.recipe import Recipe, StepSpec
+from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
 from mmrecipe.rundir import RunDir
 from mmrecipe.sample import Sample
@@ -97,6 +97,7 @@ class LocalExecutor:
     # planning ---------------------------------------------------------------------------
     def _plan(self) -> list[Phase]:
         load_plugins(self.recipe.plugins)
+        check_settings(self.recipe)
         steps = [
             Step(spec, build_op(spec.op, spec.name, spec.params))
             for spec in self.recipe.active_steps()
