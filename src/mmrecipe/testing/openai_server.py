@@ -405,6 +405,23 @@ def oasis_script(body: dict[str, Any]) -> str | None:
     return None
 
 
+def by_marker(
+    rules: dict[str, str | Callable[[dict[str, Any]], str | None]],
+) -> Callable[[dict[str, Any]], str | None]:
+    """A responder that answers by the first marker (a substring) found in the request's text,
+    system prompt included; a rule is a fixed answer or ``body -> answer``. Requests no rule
+    matches get the default ``answer to: ...``."""
+
+    def respond(body: dict[str, Any]) -> str | None:
+        text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
+        for marker, rule in rules.items():
+            if marker in text:
+                return rule(body) if callable(rule) else rule
+        return None
+
+    return respond
+
+
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {"oasis": oasis_script}
 
 
