@@ -22,6 +22,7 @@ BACKEND_TYPES: dict[str, str] = {
     "openai": "mmrecipe.backends.openai:OpenAIBackend",
     "transformers": "mmrecipe.backends.transformers:TransformersBackend",
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
+    "tesseract": "mmrecipe.backends.tesseract:TesseractBackend",
 }
 
 
@@ -36,7 +37,8 @@ def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None)
     module_name, _, cls_name = BACKEND_TYPES[kind].partition(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
     backend: Backend = cls(name=name, **spec)
-    if ctx is not None and ctx.use_cache and ctx.state is not None:
+    chat = hasattr(backend, "generate")  # experts (OCR, ...) have their own interface, no cache
+    if chat and ctx is not None and ctx.use_cache and ctx.state is not None:
         from mmrecipe.backends.cache import CachedBackend
 
         backend = CachedBackend(backend, ctx.state)
