@@ -174,6 +174,7 @@ def test_llava_instruct_end_to_end(tmp_path: Path, llm: FakeOpenAIServer) -> Non
     assert garbage["trace"]["conversation"]["response"]["texts"] == [CONVERSATION["junk food"]]
     assert rejects[(4, "context")]["reason"] == "missing_annotation"
     assert stats["steps"]["conversation"]["rejected"] == {"unparseable_qa": 1}
+    assert stats["steps"]["kinds"]["out"] == 9  # three kinds of the three captioned images
 
     # a rerun resumes: nothing is asked again
     paid = sum(llm.answered.values())

@@ -117,8 +117,8 @@ class GroundingQa(MapOp):
             target = smart_resize(width, height, 28, self.min_pixels, self.max_pixels)
         out = []
         for box in boxes:
-            if not isinstance(box, dict) or "bbox" not in box:
-                continue
+            if not isinstance(box, dict) or "bbox" not in box or box.get("iscrowd"):
+                continue  # a crowd region is no single instance to ground
             category = clean(box.get("category") or "")
             if not category:
                 continue
