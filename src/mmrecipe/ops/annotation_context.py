@@ -103,7 +103,9 @@ class AnnotationContext(MapOp):
         return samples
 
     def _source_name(self, part: str) -> str:
-        return "sources" if part == "sources" else f"fields.{self.fields[part]}"
+        if part == "sources":
+            return "source caption in " + ", ".join(f"fields.{n}" for n in self.sources)
+        return f"fields.{self.fields[part]}"
 
     def render(self, sample: Sample) -> tuple[str, set[str]]:
         """The context text and which parts it holds."""
