@@ -62,3 +62,15 @@ def test_json_object_with_required_keys() -> None:
     )
     with pytest.raises(QaParseError):
         parse_json_object('{"harder": 4}', ("harder", "correct"))
+
+
+def test_hostile_answers_fail_cleanly() -> None:
+    for text in (
+        "[" * 100_000,
+        "{" * 50_000 + "x",
+        "[1] " * 5000,
+        "Q: x\n" * 5000,
+        "\nQuestion: " * 3000,
+    ):
+        with pytest.raises(QaParseError):
+            parse_qa_pairs(text)

@@ -41,7 +41,7 @@ def exact(value: float | int | str) -> Fraction:
     if isinstance(value, bool):
         raise BoxError(f"not a coordinate: {value!r}")
     try:
-        out = Fraction(repr(value) if isinstance(value, float) else str(value))
+        out = Fraction(float.__repr__(value) if isinstance(value, float) else str(value))
     except (ValueError, ZeroDivisionError):
         raise BoxError(f"not a coordinate: {value!r}") from None
     return out

@@ -30,12 +30,12 @@ QA_LIST_SCHEMA: dict[str, Any] = {
 QA_PAIR_SCHEMA: dict[str, Any] = QA_LIST_SCHEMA["items"]
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)```", re.S)
-_TEXT_PAIR = re.compile(
-    r"(?:^|\n)\s*(?:\*\*)?(?:Q(?:uestion)?\s*\d*)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.*?)"
-    r"\n\s*(?:={3,}\s*\n\s*)?(?:\*\*)?(?:A(?:nswer)?\s*\d*)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.*?)"
-    r"(?=\n\s*(?:={3,}\s*\n\s*)?(?:\*\*)?Q(?:uestion)?\s*\d*(?:\*\*)?\s*[:：]|\Z)",
-    re.S | re.I,
-)
+_LABEL = r"^\s*(?:\*\*)?\s*{}\s*\d*\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*"
+_Q_LINE = re.compile(_LABEL.format("Q(?:uestion)?"), re.I)
+_A_LINE = re.compile(_LABEL.format("A(?:nswer)?"), re.I)
+_SEPARATOR = re.compile(r"^\s*={3,}\s*$")
+#: positions where a JSON value is tried before giving up
+_MAX_STARTS = 64
 _WRAPPER_KEYS = ("qa", "qa_pairs", "pairs", "questions", "conversations", "conversation", "items")
 
 
@@ -55,18 +55,20 @@ def _json_candidates(text: str) -> list[Any]:
     stripped = text.strip()
     try:
         found.append(json.loads(stripped))
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     for block in _FENCE.findall(text):
         try:
             found.append(json.loads(block.strip()))
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     decoder = json.JSONDecoder()
-    for match in re.finditer(r"[\[{]", text):
+    for attempt, match in enumerate(re.finditer(r"[\[{]", text)):
+        if attempt >= _MAX_STARTS:  # a wall of brackets is garbage, not worth O(n^2)
+            break
         try:
             value, _ = decoder.raw_decode(text, match.start())
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         found.append(value)
         break
@@ -113,12 +115,36 @@ def parse_qa_pairs(text: str) -> list[dict[str, str]]:
             return pairs
     pairs = [
         {"question": strip_image_tokens(q), "answer": strip_image_tokens(a)}
-        for q, a in _TEXT_PAIR.findall(text)
+        for q, a in _text_pairs(text)
     ]
     pairs = [p for p in pairs if p["question"] and p["answer"]]
     if pairs:
         return pairs
     raise QaParseError("no JSON list of {question, answer} and no Question:/Answer: pairs")
+
+
+def _text_pairs(text: str) -> list[tuple[str, str]]:
+    """``Question: / Answer:`` (or ``Q: / A:``, bold, numbered, ``===`` separated) pairs, line
+    by line: linear in the text, whatever a looping model wrote."""
+    pairs: list[tuple[str, str]] = []
+    question: list[str] | None = None
+    answer: list[str] | None = None
+    for line in text.splitlines():
+        if _SEPARATOR.match(line):
+            continue
+        if match := _Q_LINE.match(line):
+            if question is not None and answer is not None:
+                pairs.append(("\n".join(question).strip(), "\n".join(answer).strip()))
+            question, answer = [line[match.end() :]], None
+        elif question is not None and answer is None and (match := _A_LINE.match(line)):
+            answer = [line[match.end() :]]
+        elif answer is not None:
+            answer.append(line)
+        elif question is not None:
+            question.append(line)
+    if question is not None and answer is not None:
+        pairs.append(("\n".join(question).strip(), "\n".join(answer).strip()))
+    return pairs
 
 
 def parse_json_object(text: str, required: tuple[str, ...]) -> dict[str, Any]:
