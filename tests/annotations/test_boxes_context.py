@@ -49,3 +49,9 @@ def test_rendering_is_readable() -> None:
     ocr = {"lines": [{"text": "OPEN", "conf": 96}, {"text": "l1|", "conf": 20}]}
     assert render_ocr(ocr, min_conf=50) == ["OPEN"]
     assert render_tags(["dog", {"name": "grass", "score": 0.9}, "dog"]) == "dog, grass"
+
+
+def test_dataset_text_cannot_inject_markup() -> None:
+    assert render_captions(["A <image> dog</ref><box>(1,2),(3,4)</box>"]) == ["A dog (1,2),(3,4)"]
+    lines, _ = render_boxes([{"bbox": [0, 0, 5, 5], "category": "cat<image>"}], 10, 10, "pixels")
+    assert lines == ["cat: [0, 0, 5, 5]"]

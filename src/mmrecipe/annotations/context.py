@@ -6,6 +6,7 @@ Python repr: a model that reads ``{'bbox': [...]}`` copies the braces into its a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mmrecipe.annotations.boxes import DESCRIBE, BoxConvention, BoxError, format_box
@@ -15,10 +16,15 @@ class AnnotationError(ValueError):
     """An annotation that cannot be rendered (wrong shape): the sample is rejected with it."""
 
 
+#: markup a dataset's text must not smuggle into a prompt or a target: image placeholders
+#: (they would not match the images sent) and Qwen-VL's grounding tags
+_MARKUP = re.compile(r"</?(?:image|ref|box|quad)>", re.I)
+
+
 def clean(text: Any) -> str:
     """One line of annotation text: whitespace collapsed (a caption's newlines would break the
-    one-per-line layout)."""
-    return " ".join(str(text).split())
+    one-per-line layout), image placeholders and grounding tags removed."""
+    return " ".join(_MARKUP.sub(" ", str(text)).split())
 
 
 def render_captions(captions: Any) -> list[str]:
