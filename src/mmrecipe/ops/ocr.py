@@ -79,5 +79,5 @@ class Ocr(FilterOp):
         if words < self.min_words:
             return "too_little_text", f"{words:g} words (min_words {self.min_words})"
         if conf < self.min_mean_conf:
-            return "low_ocr_confidence", f"mean confidence {conf} < {self.min_mean_conf}"
+            return "low_ocr_confidence", f"mean confidence {conf:g} < {self.min_mean_conf:g}"
         return None
