@@ -368,6 +368,8 @@ def check_recipe(recipe: Recipe) -> None:
     provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
         provided = {"images", "messages"}
+        if recipe.input.format not in ("image_folder", "auto"):  # annotation files carry fields
+            provided.add("fields.*")
     for index, spec in enumerate(recipe.ops):
         try:
             op = build_op(spec.op, spec.name, spec.params)

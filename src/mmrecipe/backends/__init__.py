@@ -28,6 +28,7 @@ BACKEND_TYPES: dict[str, str] = {
     "openai": "mmrecipe.backends.openai:OpenAIBackend",
     "transformers": "mmrecipe.backends.transformers:TransformersBackend",
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
+    "tesseract": "mmrecipe.backends.tesseract:TesseractBackend",
 }
 
 
@@ -44,7 +45,8 @@ def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None)
 
     cls, settings = check_backend_spec(name, spec)
     backend: Backend = cls(name=name, **settings)
-    if ctx is not None and ctx.use_cache and ctx.state is not None:
+    chat = hasattr(backend, "generate")  # experts (OCR, ...) have their own interface, no cache
+    if chat and ctx is not None and ctx.use_cache and ctx.state is not None:
         from mmrecipe.backends.cache import CachedBackend
 
         backend = CachedBackend(backend, ctx.state)

@@ -397,6 +397,7 @@ class LocalExecutor:
                 st.seconds += time.perf_counter() - t0
             current_step_stats.reset(token)
         kept: list[Sample] = []
+        routed = 0
         for s in outputs:
             if s.rejection is None:
                 kept.append(s)
@@ -407,11 +408,12 @@ class LocalExecutor:
                 s.branch = route
                 s.rejection = None
                 st.routed[route] += 1
+                routed += 1
                 kept.append(s)
             else:
                 st.rejected[s.rejection.reason] += 1
                 rejects.append(s)
-        st.n_out += sum(1 for s in kept if s.branch == step.spec.branch)
+        st.n_out += len(kept) - routed  # an op may put its outputs on branches (fan_out)
         return kept + others
 
     async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:
