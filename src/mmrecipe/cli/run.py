@@ -29,6 +29,11 @@ from mmrecipe.recipe import load_recipe
     help="input path (image folder, JSON/JSONL, Parquet), overrides input.path",
 )
 @click.option(
+    "--image-root",
+    type=click.Path(path_type=Path),
+    help="the dataset root (input.image_root): no image may lie outside it",
+)
+@click.option(
     "--set",
     "overrides",
     multiple=True,
@@ -49,6 +54,7 @@ def command(
     recipe: Path,
     run_dir: Path,
     input_path: Path | None,
+    image_root: Path | None,
     overrides: tuple[str, ...],
     limit: int | None,
     quiet: bool,
@@ -62,6 +68,10 @@ def command(
         if not input_path.exists():
             raise ConfigError(f"--input {input_path} does not exist")
         extra.append(f"input.path={input_path.absolute()}")
+    if image_root is not None:
+        if not image_root.expanduser().is_dir():
+            raise ConfigError(f"--image-root {image_root} is not a folder")
+        extra.append(f"input.image_root={image_root.expanduser().absolute()}")
     spec = load_recipe(recipe, extra)
     runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()

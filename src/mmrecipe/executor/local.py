@@ -31,7 +31,8 @@ from typing import Any
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
-from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
+from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec
@@ -42,6 +43,7 @@ from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
 
 READ_STEP = "read"
+WRITE_STEP = "write"
 
 
 @dataclass
@@ -247,13 +249,23 @@ class LocalExecutor:
     def _reader(self) -> Any:
         spec = self.recipe.input
         assert spec.path is not None
-        return open_reader(
+        path = Path(spec.path).expanduser()
+        root = ImageRoot(
+            Path(spec.image_root).expanduser() if spec.image_root else default_image_root(path),
+            allow_outside_root=spec.allow_outside_root,
+            allow_remote=spec.allow_remote,
+            remote_dir=self.layout.images / "remote",
+            remote_max_bytes=spec.remote_max_bytes,
+            remote_timeout_s=spec.remote_timeout_s,
+        )
+        reader = open_reader(
             spec.format,
-            Path(spec.path).expanduser(),
-            image_root=Path(spec.image_root).expanduser() if spec.image_root else None,
+            path,
+            image_root=root,
             materialize_dir=self.layout.images / "input",
             **spec.options,
         )
+        return GuardedReader(reader, path)
 
     def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
         size = self.recipe.executor.shard_size
@@ -304,6 +316,8 @@ class LocalExecutor:
             read.n_out = len(samples)
         n_in = len(samples)
         samples = await self._run_steps(phase.steps, samples, stats, rejects)
+        if phase.final:
+            samples = self._check_writable(samples, stats, rejects)
         await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
         state.mark_finished(
             phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
@@ -440,6 +454,27 @@ class LocalExecutor:
         last = exc_text[-1] if exc_text else "unknown error"
         return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
 
+    def _check_writable(
+        self, samples: list[Sample], stats: dict[str, StepStats], rejects: list[Sample]
+    ) -> list[Sample]:
+        """A format that embeds image bytes (Parquet) needs the files: a sample whose image is
+        gone is rejected at a ``write`` step (``missing_image``) instead of failing the shard."""
+        if not any(fmt in EMBEDS_IMAGES for fmt in self.recipe.output.formats):
+            return samples
+        st = stats.setdefault(WRITE_STEP, StepStats())
+        st.n_in += len(samples)
+        kept: list[Sample] = []
+        for s in samples:
+            problem = missing_image(s)
+            if problem is None:
+                kept.append(s)
+                continue
+            s.reject(WRITE_STEP, "missing_image", problem)
+            st.rejected["missing_image"] += 1
+            rejects.append(s)
+        st.n_out += len(kept)
+        return kept
+
     def _write_shard(
         self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
     ) -> None:
@@ -482,7 +517,8 @@ class LocalExecutor:
         return tmp
 
     def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
-        stats = collect_stats(state, [READ_STEP] + [s.name for s in self.all_steps()])
+        steps = [READ_STEP] + [s.name for s in self.all_steps()] + [WRITE_STEP]
+        stats = collect_stats(state, steps)
         stats["recipe"] = self.recipe.name
         stats["wall_seconds"] = round(wall, 3)
         stats["cache_entries"] = state.cache_size()
