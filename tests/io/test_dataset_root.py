@@ -36,6 +36,7 @@ def tree(tmp_path: Path) -> Path:
     os.symlink(tmp_path / "outside.png", root / "out-link.png")
     os.symlink(root / "loop-b", root / "loop-a")
     os.symlink(root / "loop-a", root / "loop-b")
+    os.mkfifo(root / "pipe.png")  # reading it would block the run forever
     return root
 
 
@@ -68,6 +69,8 @@ def test_names_inside_the_root_resolve_to_real_paths(tree: Path) -> None:
         ("s3://bucket/a.png", "unsupported_url"),
         ("out-link.png", "image_outside_root"),
         ("loop-a", "unresolvable_path"),
+        ("pipe.png", "not_a_file"),
+        ("sub", "not_a_file"),
         ("http://127.0.0.1:9/a.png", "remote_image_not_allowed"),
         ("", "bad_image_path"),
         ("a\x00.png", "bad_image_path"),
@@ -154,6 +157,33 @@ def test_convert_image_root_and_allow_outside_root(tmp_path: Path) -> None:
     assert "skipped 1 image_outside_root" in convert()
     assert "wrote 1 record(s)" in convert("--image-root", str(tmp_path))
     assert "wrote 1 record(s)" in convert("--allow-outside-root")
+
+
+def test_run_image_root_and_allow_outside_root(tmp_path: Path) -> None:
+    Image.new("RGB", (8, 8)).save(tmp_path / "pic.png")
+    (tmp_path / "ds").mkdir()
+    src = tmp_path / "ds" / "in.jsonl"
+    record = {
+        "id": "a",
+        "image": str(tmp_path / "pic.png"),
+        "conversations": [{"from": "human", "value": "x"}],
+    }
+    src.write_text(json.dumps(record) + "\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: r\ninput: {format: llava}\noutput: {formats: [parquet]}\n")
+
+    def kept(name: str, *extra: str) -> int:
+        args = ["run", str(recipe), "--input", str(src), "-o", str(tmp_path / name), "--quiet"]
+        out = CliRunner().invoke(main, [*args, *extra])
+        assert out.exit_code == 0, out.output
+        return json.loads((tmp_path / name / "stats.json").read_text())["totals"]["kept"]
+
+    assert kept("default") == 0
+    assert kept("root", "--image-root", str(tmp_path)) == 1
+    assert kept("allowed", "--set", "input.allow_outside_root=true") == 1
+    args = ["run", str(recipe), "--input", str(src), "-o", str(tmp_path / "x")]
+    missing = CliRunner().invoke(main, [*args, "--image-root", str(tmp_path / "nope")])
+    assert missing.exit_code != 0 and "not a folder" in str(missing.exception)
 
 
 # remote images --------------------------------------------------------------------------

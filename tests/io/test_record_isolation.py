@@ -182,15 +182,16 @@ def test_parquet_bad_rows_and_a_truncated_file(tmp_path: Path) -> None:
     assert out.reasons == {"read:malformed_record": 2, "read:unreadable_file": 1}
 
 
-def test_symlink_loop_in_an_image_folder(tmp_path: Path) -> None:
+def test_symlink_loop_and_fifo_in_an_image_folder(tmp_path: Path) -> None:
     folder = tmp_path / "imgs"
     _image(folder / "ok.png")
     os.symlink(folder / "loop2.png", folder / "loop1.png")
     os.symlink(folder / "loop1.png", folder / "loop2.png")
     os.symlink(folder, folder / "sub")  # a directory loop: not followed
+    os.mkfifo(folder / "pipe.png")  # reading it would hang the run
     out = run(tmp_path, "image_folder", folder)
     assert [Path(r["image"]).name for r in out.kept] == ["ok.png"]
-    assert out.reasons == {"read:unresolvable_path": 2}
+    assert out.reasons == {"read:unresolvable_path": 2, "read:not_a_file": 1}
 
 
 def test_missing_image_with_parquet_output_is_a_reject_at_write(tmp_path: Path) -> None:

@@ -68,11 +68,11 @@ def command(
         if not input_path.exists():
             raise ConfigError(f"--input {input_path} does not exist")
         extra.append(f"input.path={input_path.absolute()}")
-    if image_root is not None:
+    spec = load_recipe(recipe, extra)
+    if image_root is not None:  # a literal path, not parsed as a --set value
         if not image_root.expanduser().is_dir():
             raise ConfigError(f"--image-root {image_root} is not a folder")
-        extra.append(f"input.image_root={image_root.expanduser().absolute()}")
-    spec = load_recipe(recipe, extra)
+        spec.input.image_root = str(image_root.expanduser().absolute())
     runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
     print_stats(result.stats, run_dir)

@@ -250,6 +250,8 @@ class LocalExecutor:
         spec = self.recipe.input
         assert spec.path is not None
         path = Path(spec.path).expanduser()
+        if spec.image_root and not Path(spec.image_root).expanduser().is_dir():
+            raise ConfigError(f"input.image_root {spec.image_root} is not a folder")
         root = ImageRoot(
             Path(spec.image_root).expanduser() if spec.image_root else default_image_root(path),
             allow_outside_root=spec.allow_outside_root,

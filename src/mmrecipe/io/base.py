@@ -154,6 +154,9 @@ class ImageRoot:
                 "unresolvable_path", f"{name!r}: {type(exc).__name__} (symlink loop?)"
             ) from None
         if self.allow_outside_root or real.is_relative_to(self.real):
+            if real.exists() and not real.is_file():
+                # a FIFO or a device would block or never end whoever reads it
+                raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
             return str(real)
         raise ImageRefused(
             "image_outside_root",

@@ -101,4 +101,6 @@ class ImageFolderReader:
                         sample.reject(
                             "read", "missing_file", f"{rel}: symlink target does not exist"
                         )
+            elif not path.is_file():  # a FIFO or a device would block whoever reads it
+                sample.reject("read", "not_a_file", f"{rel} is not a regular file")
             yield sample
