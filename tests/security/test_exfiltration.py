@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from mmrecipe.cli import main
+from mmrecipe.report.thumbnails import thumbnail_bytes
 from mmrecipe.testing.openai_server import FakeOpenAIServer
 
 #: a text secret (think /etc/passwd) and an image secret (a private photo) outside the root
@@ -108,11 +109,15 @@ class Planted:
         distinctive parts: every PNG of one size starts alike)."""
         encoded = base64.b64encode(self.secret_bytes)
         middle = len(encoded) // 2
+        thumb = thumbnail_bytes(self.image)  # what a report would embed
+        assert thumb is not None
+        thumb64 = base64.b64encode(thumb)
         return [
             MARKER,
             self.secret_bytes[100:160],
             encoded[middle : middle + 40],
             base64.b64encode(self.text.read_bytes())[:24],
+            thumb64[-60:-20],  # its scan data (the headers look alike in any thumbnail)
         ]
 
 
@@ -277,9 +282,11 @@ def test_run_never_reads_outside_the_root(
         "-o",
         str(run),
         "--quiet",
+        "--report",  # the report's thumbnails open images too
         "--set",
         f"backends.mllm.base_url={model_server.base_url}",
     )
+    assert (run / "report.html").is_file()
     assert_no_secret(p, _blob(run), f"the run dir ({fmt})")
     bodies = json.dumps(model_server.bodies).encode()
     assert_no_secret(p, bodies, "a request body")

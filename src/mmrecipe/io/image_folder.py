@@ -95,6 +95,7 @@ class ImageFolderReader:
                 try:
                     target = Path(resolve_image(str(path.absolute()), self.image_root))
                 except ImageRefused as exc:
+                    sample.images = []  # nothing downstream (a report thumbnail) may open it
                     sample.reject("read", exc.reason, f"{rel}: {exc.detail}")
                 else:
                     if not target.exists():
