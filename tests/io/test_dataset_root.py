@@ -34,6 +34,7 @@ def tree(tmp_path: Path) -> Path:
     (tmp_path / "outside.png").write_bytes(b"secret")
     os.symlink(root / "sub" / "a.png", root / "inside-link.png")
     os.symlink(tmp_path / "outside.png", root / "out-link.png")
+    os.symlink(tmp_path, root / "out-dir")  # a folder symlink out of the root
     os.symlink(root / "loop-b", root / "loop-a")
     os.symlink(root / "loop-a", root / "loop-b")
     os.mkfifo(root / "pipe.png")  # reading it would block the run forever
@@ -52,6 +53,7 @@ def test_names_inside_the_root_resolve_to_real_paths(tree: Path) -> None:
     assert resolve_image("sub/../sub/a.png", tree) == a
     assert resolve_image(str(tree / "sub" / "a.png"), tree) == a
     assert resolve_image("inside-link.png", tree) == a
+    assert resolve_image("out-dir/ds/sub/a.png", tree) == a  # out and back in: the file is in
     assert resolve_image("file://" + a, tree) == a
     assert resolve_image("sub/missing.png", tree).endswith("missing.png")  # intake says missing
 
@@ -68,6 +70,7 @@ def test_names_inside_the_root_resolve_to_real_paths(tree: Path) -> None:
         ("ftp://example.com/a.png", "unsupported_url"),
         ("s3://bucket/a.png", "unsupported_url"),
         ("out-link.png", "image_outside_root"),
+        ("out-dir/outside.png", "image_outside_root"),
         ("loop-a", "unresolvable_path"),
         ("pipe.png", "not_a_file"),
         ("sub", "not_a_file"),

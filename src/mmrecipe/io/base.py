@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -120,6 +121,10 @@ class ImageRoot:
             self.real = self.path.resolve()
         except (RuntimeError, OSError):
             self.real = self.path
+        self._root_str = str(self.path)
+        self._real_str = str(self.real)
+        self._real_sep = self._real_str.rstrip(os.sep) + os.sep
+        self._dirs: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"ImageRoot({str(self.path)!r}, allow_outside_root={self.allow_outside_root})"
@@ -138,32 +143,55 @@ class ImageRoot:
             parts = urlsplit(name)
             if parts.netloc not in ("", "localhost"):
                 raise ImageRefused("unsupported_url", f"{name!r}: a file URL on another host")
-            candidate = Path(unquote(parts.path))
+            candidate = unquote(parts.path)
         elif _URL_SCHEME.match(name):
             raise ImageRefused(
                 "unsupported_url", f"{name[:200]!r}: only paths and http(s) URLs name images"
             )
         else:
-            candidate = Path(os.path.expanduser(name)) if name.startswith("~") else Path(name)
-        if not candidate.is_absolute():
-            candidate = self.path / candidate
-        try:
-            real = candidate.resolve()
-        except (RuntimeError, OSError) as exc:
+            candidate = os.path.expanduser(name) if name.startswith("~") else name
+        if not os.path.isabs(candidate):
+            candidate = os.path.join(self._root_str, candidate)
+        real, st = self._realpath(candidate, name)
+        if not (
+            self.allow_outside_root or real == self._real_str or real.startswith(self._real_sep)
+        ):
             raise ImageRefused(
-                "unresolvable_path", f"{name!r}: {type(exc).__name__} (symlink loop?)"
+                "image_outside_root",
+                f"{name!r} leads outside the dataset root {self.path}; not opened "
+                "(set the root with input.image_root / --image-root, or allow it with "
+                "input.allow_outside_root: true)",
+            )
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            # a FIFO or a device would block or never end whoever reads it
+            raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
+        return real
+
+    def _realpath(self, candidate: str, name: str) -> tuple[str, os.stat_result | None]:
+        """``os.path.realpath`` with the folders' real paths cached (datasets name many files
+        in few folders), and the file's stat (None: it does not exist)."""
+        head, tail = os.path.split(candidate)
+        if tail in ("", ".", ".."):
+            head, tail = candidate, ""
+        real_head = self._dirs.get(head)
+        if real_head is None:
+            real_head = os.path.realpath(head)
+            if len(self._dirs) >= 4096:
+                self._dirs.clear()
+            self._dirs[head] = real_head
+        full = os.path.join(real_head, tail) if tail else real_head
+        try:
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                full = os.path.realpath(full)
+                st = os.stat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return full, None
+        except OSError as exc:  # ELOOP: a symlink loop; EACCES: a folder we may not enter
+            raise ImageRefused(
+                "unresolvable_path", f"{name!r}: {exc.strerror or type(exc).__name__}"
             ) from None
-        if self.allow_outside_root or real.is_relative_to(self.real):
-            if real.exists() and not real.is_file():
-                # a FIFO or a device would block or never end whoever reads it
-                raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
-            return str(real)
-        raise ImageRefused(
-            "image_outside_root",
-            f"{name!r} leads outside the dataset root {self.path}; not opened "
-            "(set the root with input.image_root / --image-root, or allow it with "
-            "input.allow_outside_root: true)",
-        )
+        return full, st
 
     def _remote(self, url: str) -> str:
         if not self.allow_remote:
