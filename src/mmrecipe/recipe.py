@@ -75,6 +75,8 @@ class InputSpec(pydantic.BaseModel):
     #: size cap and time-out of each download
     remote_max_bytes: int = pydantic.Field(default=50 * 1024 * 1024, ge=1)
     remote_timeout_s: float = pydantic.Field(default=30.0, gt=0)
+    #: downloads in flight at once (JSON/JSONL readers)
+    remote_concurrency: int = pydantic.Field(default=16, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
 

@@ -21,6 +21,7 @@ from PIL import Image
 from mmrecipe.backends.base import ChatRequest, SamplingParams
 from mmrecipe.backends.openai import OpenAIBackend
 from mmrecipe.cli import main
+from mmrecipe.io import open_reader
 from mmrecipe.io.base import ImageRefused, ImageRoot, default_image_root, resolve_image
 from mmrecipe.sample import ImageRef
 from mmrecipe.testing.openai_server import FakeOpenAIServer
@@ -196,11 +197,22 @@ Image.new("RGB", (9, 9), (1, 2, 3)).save(PNG, format="PNG")
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []  # noqa: RUF012 - reset per server
+    lock = threading.Lock()
+    inflight = 0
+    max_inflight = 0
 
     def do_GET(self) -> None:
-        type(self).hits.append(self.path)
+        cls = type(self)
+        cls.hits.append(self.path)
         if self.path == "/slow.png":
             time.sleep(1.0)
+        if self.path.startswith("/par/"):  # records how many downloads overlap
+            with cls.lock:
+                cls.inflight += 1
+                cls.max_inflight = max(cls.max_inflight, cls.inflight)
+            time.sleep(0.2)
+            with cls.lock:
+                cls.inflight -= 1
         if self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "file:///etc/passwd")
@@ -229,7 +241,11 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 @pytest.fixture
 def site() -> Iterator[tuple[str, type[_Handler]]]:
-    handler = type("H", (_Handler,), {"hits": []})
+    handler = type(
+        "H",
+        (_Handler,),
+        {"hits": [], "lock": threading.Lock(), "inflight": 0, "max_inflight": 0},
+    )
     server = _QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", handler
@@ -246,6 +262,21 @@ def test_remote_images_are_fetched_once_into_the_given_folder(
     assert first == again and Path(first).parent == tmp_path / "remote"
     assert Path(first).read_bytes() == PNG.getvalue() and first.endswith(".png")
     assert handler.hits == ["/a.png"]
+
+
+def test_remote_downloads_overlap_and_keep_the_record_order(
+    tmp_path: Path, site: tuple[str, type[_Handler]]
+) -> None:
+    url, handler = site
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": f"r{i}", "image": f"{url}/par/{i}.png", "conversations": []} for i in range(12)]
+    rows.insert(5, {"id": "bad", "image": f"{url}/page.png", "conversations": []})
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    root = ImageRoot(tmp_path, allow_remote=True, remote_dir=tmp_path / "r", remote_workers=4)
+    samples = list(open_reader("llava", src, image_root=root))
+    assert [s.id for s in samples if not s.rejected] == [r["id"] for r in rows if r["id"] != "bad"]
+    assert samples[5].rejection is not None and samples[5].rejection.reason == "remote_not_image"
+    assert 1 < handler.max_inflight <= 4
 
 
 @pytest.mark.parametrize(

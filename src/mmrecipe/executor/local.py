@@ -259,6 +259,7 @@ class LocalExecutor:
             remote_dir=self.layout.images / "remote",
             remote_max_bytes=spec.remote_max_bytes,
             remote_timeout_s=spec.remote_timeout_s,
+            remote_workers=spec.remote_concurrency,
         )
         reader = open_reader(
             spec.format,

@@ -110,6 +110,7 @@ class ImageRoot:
         remote_dir: Path | None = None,
         remote_max_bytes: int = 50 * 1024 * 1024,
         remote_timeout_s: float = 30.0,
+        remote_workers: int = 16,
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.allow_outside_root = allow_outside_root
@@ -117,6 +118,8 @@ class ImageRoot:
         self.remote_dir = remote_dir
         self.remote_max_bytes = remote_max_bytes
         self.remote_timeout_s = remote_timeout_s
+        #: downloads in flight at once (readers that can overlap them)
+        self.remote_workers = remote_workers
         try:
             self.real = self.path.resolve()
         except (RuntimeError, OSError):
@@ -359,6 +362,22 @@ class GuardedReader:
         return guarded(self.reader, self.source)
 
 
+def _in_windows(records: Iterator[tuple[int, Any]], make: Any, workers: int) -> Iterator[Sample]:
+    """Samples made ``workers`` at a time in threads (their image downloads overlap), in the
+    records' order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mmrecipe-fetch") as pool:
+        window: list[tuple[int, Any]] = []
+        for item in records:
+            window.append(item)
+            if len(window) >= workers * 4:
+                yield from pool.map(lambda it: make(*it), window)
+                window = []
+        if window:
+            yield from pool.map(lambda it: make(*it), window)
+
+
 class JsonRecordReader:
     """Base of JSON/JSONL readers: one sample per record; a malformed record is rejected with
     its line and reason, and reading goes on. Subclasses implement ``_sample``."""
@@ -373,18 +392,26 @@ class JsonRecordReader:
         return count_json_records(self.path)
 
     def __iter__(self) -> Iterator[Sample]:
-        for index, record in iter_json_records(self.path, self.format_name):
-            if isinstance(record, str):
-                yield rejected_record(self.path, index, "malformed_record", record)
-                continue
-            try:
-                yield self._sample(index, record)
-            except ImageRefused as exc:
-                detail = f"record {index} of {self.path.name}: {exc.detail}"
-                yield rejected_record(self.path, index, exc.reason, detail)
-            except Exception as exc:  # any record the reader cannot make sense of
-                detail = f"record {index} of {self.path.name}: {record_error(exc)}"
-                yield rejected_record(self.path, index, "malformed_record", detail)
+        records = iter_json_records(self.path, self.format_name)
+        root = self.image_root
+        if isinstance(root, ImageRoot) and root.allow_remote and root.remote_workers > 1:
+            yield from _in_windows(records, self._one, root.remote_workers)
+            return
+        for index, record in records:
+            yield self._one(index, record)
+
+    def _one(self, index: int, record: dict[str, Any] | str) -> Sample:
+        """The sample of one record, or its reject; never raises."""
+        if isinstance(record, str):
+            return rejected_record(self.path, index, "malformed_record", record)
+        try:
+            return self._sample(index, record)
+        except ImageRefused as exc:
+            detail = f"record {index} of {self.path.name}: {exc.detail}"
+            return rejected_record(self.path, index, exc.reason, detail)
+        except Exception as exc:  # any record the reader cannot make sense of
+            detail = f"record {index} of {self.path.name}: {record_error(exc)}"
+            return rejected_record(self.path, index, "malformed_record", detail)
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         raise NotImplementedError

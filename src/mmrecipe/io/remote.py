@@ -4,13 +4,14 @@ The recipe opts in with ``input.allow_remote: true``; then each URL is fetched o
 run dir (``images/remote/<sha256 of the URL>.<ext>``, reused by later records and reruns),
 with a size cap, a time-out and a content-type check, and redirects only to other http(s)
 URLs. A model server is only ever sent the bytes mmrecipe fetched itself, never the URL.
-Standard library only (urllib): reading runs in the executor's reader thread.
+Standard library only (urllib); JSON readers overlap downloads in a few threads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -59,10 +60,27 @@ def _opener() -> urllib.request.OpenerDirector:
 _OPENER = _opener()
 
 
+#: one lock per URL being fetched, so records naming the same URL download it once
+_INFLIGHT: dict[str, threading.Lock] = {}
+_GUARD = threading.Lock()
+
+
 def fetch_image(url: str, directory: Path, max_bytes: int, timeout_s: float) -> Path:
     """The local copy of image ``url`` under ``directory``, downloaded on first use; raises
-    ImageRefused (reason ``remote_fetch_failed``, ``remote_too_large`` or ``remote_not_image``)."""
+    ImageRefused (reason ``remote_fetch_failed``, ``remote_too_large`` or ``remote_not_image``).
+    Thread-safe: concurrent calls for one URL download it once."""
     key = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+    with _GUARD:
+        lock = _INFLIGHT.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            return _fetch(url, key, directory, max_bytes, timeout_s)
+    finally:
+        with _GUARD:
+            _INFLIGHT.pop(key, None)
+
+
+def _fetch(url: str, key: str, directory: Path, max_bytes: int, timeout_s: float) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for cached in directory.glob(f"{key}.*"):
         if not cached.name.endswith(".tmp"):
