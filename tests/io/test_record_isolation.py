@@ -241,3 +241,45 @@ def test_a_reader_bug_is_a_reason_in_stats_not_a_traceback(
     assert len(out.kept) == 1
     assert out.reasons == {"read:reader_error": 1}
     assert "RuntimeError: reader blew up" in out.rejects[0]["detail"]
+
+
+def test_a_sample_no_writer_can_convert_is_a_write_error_reject(tmp_path: Path) -> None:
+    _image(tmp_path / "a.png")
+
+    def sample(sid: str, boxes: Any) -> dict[str, Any]:
+        return {
+            "id": sid,
+            "images": [{"path": "a.png"}],
+            "messages": [{"role": "user", "content": "<image>\nHi"}],
+            "fields": {"boxes": boxes},
+            "scores": {},
+        }
+
+    rows = [sample("ok", []), sample("bad", "not a list of boxes"), sample("ok2", [])]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = run(tmp_path, "samples", source, formats=("llava", "coco", "parquet"))
+    assert [r["id"] for r in out.kept] == ["ok", "ok2"]  # not in one format and not in another
+    assert [r["id"] for r in out.parquet_rows] == ["ok", "ok2"]
+    coco = json.loads(next((out.dir / "data" / "coco").glob("*.json")).read_text())
+    assert [im["mmrecipe_id"] for im in coco["images"]] == ["ok", "ok2"]
+    assert out.reasons == {"write:write_error": 1}
+    assert out.rejects[0]["id"] == "bad" and "coco writer" in out.rejects[0]["detail"]
+
+
+def test_convert_skips_a_record_its_writer_cannot_convert(tmp_path: Path) -> None:
+    _image(tmp_path / "a.png")
+    rows = [
+        {"id": i, "images": [{"path": "a.png"}], "messages": [], "fields": {"boxes": b}}
+        for i, b in (("ok", []), ("bad", [{"bbox": "x"}]), ("ok2", []))
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({**r, "scores": {}}) + "\n" for r in rows))
+    result = CliRunner().invoke(
+        main, ["convert", str(source), str(tmp_path / "o.json"), "--to", "coco"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 record(s)" in result.output and "1 write_error" in result.output
+    coco = json.loads((tmp_path / "o.json").read_text())
+    assert [im["mmrecipe_id"] for im in coco["images"]] == ["ok", "ok2"]
+    assert [a["image_id"] for a in coco["annotations"]] == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mmrecipe.io import EMBEDS_IMAGES, FORMATS, missing_image, open_reader, open_writer
-from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
 
 
 @click.command("convert")
@@ -68,7 +68,14 @@ def command(
                 bad[sample.rejection.reason] += 1
                 click.echo(f"skipped {sample.id}: {sample.rejection.detail}", err=True)
                 continue
-            writer.write(sample)
+            try:
+                writer.write(sample)
+            except Exception as exc:  # a record this writer cannot convert: skip just it
+                bad["write_error"] += 1
+                click.echo(
+                    f"skipped {sample.id}: {to_format} writer: {record_error(exc)}", err=True
+                )
+                continue
             written += 1
     finally:
         writer.close()

@@ -32,7 +32,7 @@ from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
-from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec
@@ -321,7 +321,12 @@ class LocalExecutor:
         samples = await self._run_steps(phase.steps, samples, stats, rejects)
         if phase.final:
             samples = self._check_writable(samples, stats, rejects)
-        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        unwritable = await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        if unwritable:
+            st = stats.setdefault(WRITE_STEP, StepStats(n_in=len(samples), n_out=len(samples)))
+            st.rejected["write_error"] += len(unwritable)
+            st.n_out -= len(unwritable)
+            samples = [s for s in samples if not s.rejected]
         state.mark_finished(
             phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
         )
@@ -480,25 +485,39 @@ class LocalExecutor:
 
     def _write_shard(
         self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
-    ) -> None:
+    ) -> list[Sample]:
+        """Write the shard's files; a sample some writer cannot convert is moved to ``rejects``
+        (``write_error``) and the files are written again without it. Returns those samples."""
         layout = self.layout
-        written: list[tuple[Path, Path]] = []
-        if phase.final:
-            formats = self.recipe.output.formats
-            for index, fmt in enumerate(formats):
-                final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
-                written.append((self._write_file(fmt, final, kept), final))
-            final = layout.samples_file(shard)
-            written.append((self._write_file("samples", final, kept), final))
-        else:
-            final = layout.stage_file(phase.index, shard)
-            written.append((self._write_file("samples", final, kept), final))
+
+        def outputs(samples: list[Sample], failed: dict[int, str]) -> list[tuple[Path, Path]]:
+            written: list[tuple[Path, Path]] = []
+            if phase.final:
+                formats = self.recipe.output.formats
+                for index, fmt in enumerate(formats):
+                    final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
+                    written.append((self._write_file(fmt, final, samples, failed), final))
+                final = layout.samples_file(shard)
+                written.append((self._write_file("samples", final, samples, failed), final))
+            else:
+                final = layout.stage_file(phase.index, shard)
+                written.append((self._write_file("samples", final, samples, failed), final))
+            return written
+
+        failed: dict[int, str] = {}
+        written = outputs(kept, failed)
+        unwritable = [s for s in kept if id(s) in failed]
+        if unwritable:
+            for s in unwritable:
+                rejects.append(s.reject(WRITE_STEP, "write_error", failed[id(s)]))
+            written = outputs([s for s in kept if id(s) not in failed], {})
         rejects_final = layout.rejects_file(phase.index, shard)
         if rejects:
             tmp = rejects_final.with_name(rejects_final.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
+            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 for s in rejects:
-                    fh.write(json.dumps(reject_record(s), ensure_ascii=False) + "\n")
+                    line = json.dumps(reject_record(s), ensure_ascii=False, default=str)
+                    fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             written.append((tmp, rejects_final))
@@ -506,15 +525,21 @@ class LocalExecutor:
             rejects_final.unlink(missing_ok=True)
         for tmp_path, final_path in written:
             os.replace(tmp_path, final_path)
+        return unwritable
 
-    def _write_file(self, fmt: str, final: Path, samples: list[Sample]) -> Path:
+    def _write_file(
+        self, fmt: str, final: Path, samples: list[Sample], failed: dict[int, str]
+    ) -> Path:
         tmp = final.with_name(final.name + ".tmp")
         writer = open_writer(
             fmt, tmp, base_dir=self.layout.root, keep_fields=self.recipe.output.keep_fields
         )
         try:
             for s in samples:
-                writer.write(s)
+                try:
+                    writer.write(s)
+                except Exception as exc:  # one sample a writer cannot convert: its reject
+                    failed.setdefault(id(s), f"{fmt} writer: {record_error(exc)}")
         finally:
             writer.close()
         return tmp

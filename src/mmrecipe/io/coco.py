@@ -204,6 +204,18 @@ class CocoWriter:
         self._categories: dict[str, int] = {}
 
     def write(self, sample: Sample) -> None:
+        """Add one sample, or nothing at all when it cannot be converted (then raise)."""
+        n_images, n_annotations = len(self._images), len(self._annotations)
+        categories = dict(self._categories)
+        try:
+            self._add(sample)
+        except Exception:
+            del self._images[n_images:]
+            del self._annotations[n_annotations:]
+            self._categories = categories
+            raise
+
+    def _add(self, sample: Sample) -> None:
         if not sample.images:
             return
         ref = sample.images[0]

@@ -97,8 +97,10 @@ class ParquetWriter:
         fields = sample.fields  # all fields: Parquet is the lossless trainer-side format
         self._rows.append(
             {
-                "id": sample.id,
-                "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
+                "id": str(sample.id),
+                "messages": [
+                    {"role": str(m["role"]), "content": text_of(m)} for m in sample.messages
+                ],
                 "images": images,
                 "fields": json.dumps(fields, ensure_ascii=False, default=str),
                 "scores": json.dumps(sample.scores),
