@@ -85,7 +85,7 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {_message(exc)}") from None
+        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
     except UnidentifiedImageError:
         if looks_like_image(data):
             raise ImageRejected(
@@ -97,7 +97,7 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
             "not_an_image", f"{path} is not an image (wrong extension? {len(data)} bytes)"
         ) from None
     except Exception as exc:
-        raise ImageRejected("corrupt", f"{path}: cannot open: {_message(exc)}") from None
+        raise ImageRejected("corrupt", f"{path}: cannot open: {error_message(exc)}") from None
     fmt = im.format or "UNKNOWN"
     width, height = im.size
     if width * height > limits.max_pixels:
@@ -125,13 +125,13 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     try:
         im.load()
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {_message(exc)}") from None
+        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
     except OSError as exc:
-        text = _message(exc)
+        text = error_message(exc)
         reason = "truncated" if "truncated" in text or "broken data stream" in text else "corrupt"
         raise ImageRejected(reason, f"{path}: {text}") from None
     except Exception as exc:
-        raise ImageRejected("corrupt", f"{path}: cannot decode: {_message(exc)}") from None
+        raise ImageRejected("corrupt", f"{path}: cannot decode: {error_message(exc)}") from None
 
     fixes: list[str] = []
     out = im
@@ -181,7 +181,7 @@ _SIGNATURES = (
 )
 
 
-def _message(exc: BaseException, limit: int = 200) -> str:
+def error_message(exc: BaseException, limit: int = 200) -> str:
     """An exception's message without quoted bytes (a decoder may echo the file's content)."""
     text = _BYTES_REPR.sub("<bytes>", str(exc))
     return text if len(text) <= limit else text[:limit] + "..."
