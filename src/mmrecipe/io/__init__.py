@@ -62,7 +62,10 @@ def detect_format(path: Path) -> str:
         return "parquet"
     if path.suffix not in (".json", ".jsonl"):
         raise InputError(f"cannot tell the format of {path}; set input.format")
-    first = _first_record(path)
+    try:
+        first = _first_record(path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if first is None:
         raise InputError(f"{path} holds no JSON record; set input.format")
     if "conversations" in first and ("image" in first or "from" in str(first["conversations"])):
