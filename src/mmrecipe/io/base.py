@@ -112,6 +112,8 @@ class ImageRoot:
         remote_timeout_s: float = 30.0,
         remote_workers: int = 16,
     ) -> None:
+        if allow_remote and remote_dir is None:
+            raise ValueError("allow_remote needs remote_dir (where downloads are stored)")
         self.path = Path(path).expanduser().absolute()
         self.allow_outside_root = allow_outside_root
         self.allow_remote = allow_remote
@@ -204,10 +206,9 @@ class ImageRoot:
             )
         from mmrecipe.io.remote import fetch_image
 
-        directory = self.remote_dir or self.path / ".mmrecipe-remote"
-        return str(
-            fetch_image(url, directory, self.remote_max_bytes, self.remote_timeout_s).absolute()
-        )
+        assert self.remote_dir is not None
+        path = fetch_image(url, self.remote_dir, self.remote_max_bytes, self.remote_timeout_s)
+        return str(path.absolute())
 
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
