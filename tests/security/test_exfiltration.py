@@ -102,7 +102,7 @@ class Planted:
                 "~/" + target.name,
                 "file://" + str(target),
             ]
-        return [*names, "link.png", "link.jpg", self.url]
+        return [*names, "/etc/passwd", "link.png", "link.jpg", self.url]
 
     def needles(self) -> list[bytes]:
         """What must appear nowhere: the secrets as raw bytes and as base64 (of their
@@ -118,7 +118,17 @@ class Planted:
             encoded[middle : middle + 40],
             base64.b64encode(self.text.read_bytes())[:24],
             thumb64[-60:-20],  # its scan data (the headers look alike in any thumbnail)
+            *_etc_passwd(),
         ]
+
+
+def _etc_passwd() -> list[bytes]:
+    """The machine's own /etc/passwd, first line, raw and base64, when there is one."""
+    try:
+        line = Path("/etc/passwd").read_bytes().splitlines()[0]
+    except (OSError, IndexError):
+        return []
+    return [line, base64.b64encode(line)[:24]] if len(line) > 8 else []
 
 
 def _conv(name: str) -> list[dict[str, str]]:
