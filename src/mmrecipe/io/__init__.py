@@ -9,6 +9,11 @@
 | parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
 | coco | COCO captions / instances JSON | COCO JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
+
+A new reader gets the dataset root for free: take ``image_root: Path | ImageRoot`` and pass every
+image name a record holds to ``resolve_image(name, self.image_root)`` (never join paths
+yourself); turn ``ImageRefused`` into a reject of the record with its ``reason`` (or derive
+from ``JsonRecordReader``, which does), and any other exception of one record into a reject too.
 """
 
 from __future__ import annotations
