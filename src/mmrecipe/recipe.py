@@ -66,8 +66,9 @@ class InputSpec(pydantic.BaseModel):
     format: str = "auto"
     path: str | None = None
     #: the dataset root: relative image paths are resolved against it, and no image may lie
-    #: outside it (default: the dataset file's folder; a run dir for a file inside one)
-    image_root: str | None = None
+    #: outside it (default: the dataset file's folder; a run dir for a file inside one); a
+    #: list allows several folders (relative paths are resolved against the first)
+    image_root: str | list[str] | None = None
     #: let records name images outside the root (absolute paths, ``..``, symlinks out)
     allow_outside_root: bool = False
     #: download ``http(s)://`` images into the run dir (else such records are rejected)

@@ -92,6 +92,17 @@ def test_allow_outside_root_opens_exactly_that(tree: Path) -> None:
     assert _reason("http://127.0.0.1:9/a.png", loose) == "remote_image_not_allowed"
 
 
+def test_several_roots(tree: Path) -> None:
+    other = tree.parent / "other"
+    other.mkdir()
+    (other / "b.png").write_bytes(b"png")
+    both = ImageRoot([tree, other])
+    assert resolve_image("sub/a.png", both) == str((tree / "sub" / "a.png").resolve())
+    assert resolve_image(str(other / "b.png"), both) == str((other / "b.png").resolve())
+    assert resolve_image("../other/b.png", both) == str((other / "b.png").resolve())
+    assert _reason("../outside.png", both) == "image_outside_root"
+
+
 def test_a_refusal_never_opens_the_file(tree: Path) -> None:
     secret = tree.parent / "outside.png"
     secret.chmod(0)  # opening it would fail loudly; resolving must not try
@@ -137,6 +148,20 @@ def test_convert_of_a_run_output_finds_the_run_images(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0 and "wrote 1 record(s)" in result.output, result.output
+
+    # a record whose image lies where the run read it, outside the run dir: name both roots
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", (8, 8)).save(photos / "p.png")
+    record = {**record, "id": "b", "image": str(photos / "p.png")}
+    (run / "data" / "shard-00001.jsonl").write_text(json.dumps(record) + "\n")
+    args = ["convert", str(run / "data" / "shard-00001.jsonl"), str(tmp_path / "p.parquet")]
+    alone = CliRunner().invoke(main, [*args, "--to", "parquet"])
+    assert "skipped 1 image_outside_root" in alone.output, alone.output
+    both = CliRunner().invoke(
+        main, [*args, "--to", "parquet", "--image-root", str(run), "--image-root", str(photos)]
+    )
+    assert "wrote 1 record(s)" in both.output, both.output
 
 
 def test_convert_image_root_and_allow_outside_root(tmp_path: Path) -> None:

@@ -23,9 +23,12 @@ from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, recor
 @click.option("--from", "from_format", default="auto", type=click.Choice(["auto", *FORMATS]))
 @click.option(
     "--image-root",
-    type=click.Path(path_type=Path),
+    "image_roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="the dataset root: relative image paths are resolved against it and no image may lie "
-    "outside it (default: SOURCE's folder, or the run dir when SOURCE is inside one)",
+    "outside it (default: SOURCE's folder, or the run dir when SOURCE is inside one); "
+    "repeatable: several folders, relative paths resolved against the first",
 )
 @click.option(
     "--allow-outside-root",
@@ -42,14 +45,14 @@ def command(
     target: Path,
     to_format: str,
     from_format: str,
-    image_root: Path | None,
+    image_roots: tuple[Path, ...],
     allow_outside_root: bool,
     allow_remote: bool,
 ) -> None:
     """Convert SOURCE into TARGET in another format; unreadable records are reported."""
     images = target.parent / "images"
     root = ImageRoot(
-        image_root.expanduser() if image_root else default_image_root(source),
+        [r.expanduser() for r in image_roots] or default_image_root(source),
         allow_outside_root=allow_outside_root,
         allow_remote=allow_remote,
         remote_dir=images / "remote",

@@ -30,8 +30,11 @@ from mmrecipe.recipe import load_recipe
 )
 @click.option(
     "--image-root",
+    "image_roots",
+    multiple=True,
     type=click.Path(path_type=Path),
-    help="the dataset root (input.image_root): no image may lie outside it",
+    help="the dataset root (input.image_root): no image may lie outside it (repeatable: "
+    "several folders; relative image paths are resolved against the first)",
 )
 @click.option(
     "--set",
@@ -54,7 +57,7 @@ def command(
     recipe: Path,
     run_dir: Path,
     input_path: Path | None,
-    image_root: Path | None,
+    image_roots: tuple[Path, ...],
     overrides: tuple[str, ...],
     limit: int | None,
     quiet: bool,
@@ -69,10 +72,11 @@ def command(
             raise ConfigError(f"--input {input_path} does not exist")
         extra.append(f"input.path={input_path.absolute()}")
     spec = load_recipe(recipe, extra)
-    if image_root is not None:  # a literal path, not parsed as a --set value
-        if not image_root.expanduser().is_dir():
-            raise ConfigError(f"--image-root {image_root} is not a folder")
-        spec.input.image_root = str(image_root.expanduser().absolute())
+    if image_roots:  # literal paths, not parsed as --set values
+        for root in image_roots:
+            if not root.expanduser().is_dir():
+                raise ConfigError(f"--image-root {root} is not a folder")
+        spec.input.image_root = [str(r.expanduser().absolute()) for r in image_roots]
     runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
     print_stats(result.stats, run_dir)

@@ -250,10 +250,13 @@ class LocalExecutor:
         spec = self.recipe.input
         assert spec.path is not None
         path = Path(spec.path).expanduser()
-        if spec.image_root and not Path(spec.image_root).expanduser().is_dir():
-            raise ConfigError(f"input.image_root {spec.image_root} is not a folder")
-        root = ImageRoot(
-            Path(spec.image_root).expanduser() if spec.image_root else default_image_root(path),
+        given = [spec.image_root] if isinstance(spec.image_root, str) else spec.image_root or []
+        roots = [Path(r).expanduser() for r in given]
+        for root in roots:
+            if not root.is_dir():
+                raise ConfigError(f"input.image_root {root} is not a folder")
+        image_root = ImageRoot(
+            roots or default_image_root(path),
             allow_outside_root=spec.allow_outside_root,
             allow_remote=spec.allow_remote,
             remote_dir=self.layout.images / "remote",
@@ -264,7 +267,7 @@ class LocalExecutor:
         reader = open_reader(
             spec.format,
             path,
-            image_root=root,
+            image_root=image_root,
             materialize_dir=self.layout.images / "input",
             **spec.options,
         )

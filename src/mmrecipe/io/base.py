@@ -103,7 +103,7 @@ class ImageRoot:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | list[Path],
         *,
         allow_outside_root: bool = False,
         allow_remote: bool = False,
@@ -114,7 +114,12 @@ class ImageRoot:
     ) -> None:
         if allow_remote and remote_dir is None:
             raise ValueError("allow_remote needs remote_dir (where downloads are stored)")
-        self.path = Path(path).expanduser().absolute()
+        paths = path if isinstance(path, list) else [path]
+        if not paths:
+            raise ValueError("ImageRoot needs at least one folder")
+        #: the folders images may lie in; relative names are relative to the first
+        self.roots = [Path(p).expanduser().absolute() for p in paths]
+        self.path = self.roots[0]
         self.allow_outside_root = allow_outside_root
         self.allow_remote = allow_remote
         self.remote_dir = remote_dir
@@ -122,13 +127,14 @@ class ImageRoot:
         self.remote_timeout_s = remote_timeout_s
         #: downloads in flight at once (readers that can overlap them)
         self.remote_workers = remote_workers
-        try:
-            self.real = self.path.resolve()
-        except (RuntimeError, OSError):
-            self.real = self.path
         self._root_str = str(self.path)
-        self._real_str = str(self.real)
-        self._real_sep = self._real_str.rstrip(os.sep) + os.sep
+        self._reals: list[tuple[str, str]] = []  # (real root, real root + separator)
+        for root in self.roots:
+            try:
+                real = str(root.resolve())
+            except (RuntimeError, OSError):
+                real = str(root)
+            self._reals.append((real, real.rstrip(os.sep) + os.sep))
         self._dirs: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -158,12 +164,11 @@ class ImageRoot:
         if not os.path.isabs(candidate):
             candidate = os.path.join(self._root_str, candidate)
         real, st = self._realpath(candidate, name)
-        if not (
-            self.allow_outside_root or real == self._real_str or real.startswith(self._real_sep)
-        ):
+        if not (self.allow_outside_root or self._inside(real)):
+            where = self._root_str if len(self.roots) == 1 else ", ".join(map(str, self.roots))
             raise ImageRefused(
                 "image_outside_root",
-                f"{name!r} leads outside the dataset root {self.path}; not opened "
+                f"{name!r} leads outside the dataset root {where}; not opened "
                 "(set the root with input.image_root / --image-root, or allow it with "
                 "input.allow_outside_root: true)",
             )
@@ -171,6 +176,9 @@ class ImageRoot:
             # a FIFO or a device would block or never end whoever reads it
             raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
         return real
+
+    def _inside(self, real: str) -> bool:
+        return any(real == root or real.startswith(sep) for root, sep in self._reals)
 
     def _realpath(self, candidate: str, name: str) -> tuple[str, os.stat_result | None]:
         """``os.path.realpath`` with the folders' real paths cached (datasets name many files
