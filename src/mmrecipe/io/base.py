@@ -170,7 +170,7 @@ class ImageRoot:
                 "image_outside_root",
                 f"{name!r} leads outside the dataset root {where}; not opened "
                 "(set the root with input.image_root / --image-root, or allow it with "
-                "input.allow_outside_root: true)",
+                "input.allow_outside_root: true; convert: --allow-outside-root)",
             )
         if st is not None and not stat.S_ISREG(st.st_mode):
             # a FIFO or a device would block or never end whoever reads it
@@ -210,7 +210,8 @@ class ImageRoot:
         if not self.allow_remote:
             raise ImageRefused(
                 "remote_image_not_allowed",
-                f"{url[:200]!r} is a URL; set input.allow_remote: true to download it",
+                f"{url[:200]!r} is a URL; set input.allow_remote: true (convert: "
+                "--allow-remote) to download it",
             )
         from mmrecipe.io.remote import fetch_image
 
