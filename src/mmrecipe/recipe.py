@@ -67,8 +67,19 @@ class InputSpec(pydantic.BaseModel):
     #: image_folder | llava | sharegpt | openai | parquet | coco | samples | auto
     format: str = "auto"
     path: str | None = None
-    #: where relative image paths in annotation files are resolved (default: the file's folder)
-    image_root: str | None = None
+    #: the dataset root: relative image paths are resolved against it, and no image may lie
+    #: outside it (default: the dataset file's folder; a run dir for a file inside one); a
+    #: list allows several folders (relative paths are resolved against the first)
+    image_root: str | list[str] | None = None
+    #: let records name images outside the root (absolute paths, ``..``, symlinks out)
+    allow_outside_root: bool = False
+    #: download ``http(s)://`` images into the run dir (else such records are rejected)
+    allow_remote: bool = False
+    #: size cap and time-out of each download
+    remote_max_bytes: int = pydantic.Field(default=50 * 1024 * 1024, ge=1)
+    remote_timeout_s: float = pydantic.Field(default=30.0, gt=0)
+    #: downloads in flight at once (JSON/JSONL readers)
+    remote_concurrency: int = pydantic.Field(default=16, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
 

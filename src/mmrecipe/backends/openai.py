@@ -583,8 +583,14 @@ class _ImageCache:
 
     async def data_url(self, ref: ImageRef) -> str:
         path = ref.path
-        if path.startswith(("http://", "https://", "data:")):
+        if path.startswith("data:"):
             return path
+        if path[:8].lower().startswith(("http://", "https://")):
+            # a server must never be handed a URL mmrecipe did not fetch itself
+            raise ValueError(
+                f"image {path[:200]!r} is a URL: readers download those into the run dir "
+                "(input.allow_remote: true); it is not forwarded to the server"
+            )
         if ref.sha256:
             key: tuple[Any, ...] = (path, ref.sha256)
         else:

@@ -31,6 +31,14 @@ from mmrecipe.recipe import load_recipe
     help="input path (image folder, JSON/JSONL, Parquet), overrides input.path",
 )
 @click.option(
+    "--image-root",
+    "image_roots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="the dataset root (input.image_root): no image may lie outside it (repeatable: "
+    "several folders; relative image paths are resolved against the first)",
+)
+@click.option(
     "--set",
     "overrides",
     multiple=True,
@@ -51,6 +59,7 @@ def command(
     recipe: Path,
     run_dir: Path,
     input_path: Path | None,
+    image_roots: tuple[Path, ...],
     overrides: tuple[str, ...],
     limit: int | None,
     quiet: bool,
@@ -66,6 +75,11 @@ def command(
         if not input_path.exists():
             raise ConfigError(f"--input {input_path} does not exist")
         values["input.path"] = str(input_path.absolute())
+    if image_roots:  # literal paths, not parsed as --set values
+        for root in image_roots:
+            if not root.expanduser().is_dir():
+                raise ConfigError(f"--image-root {root} is not a folder")
+        values["input.image_root"] = [str(r.expanduser().absolute()) for r in image_roots]
     spec = load_recipe(recipe, extra, values)
     runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()

@@ -22,6 +22,9 @@ class ImageIntake(MapOp):
         min_side: shortest side allowed, in pixels
         max_aspect_ratio: long side / short side allowed
         animated: keep the first frame of animated images, or reject them
+        reencode: "auto" re-encodes (to PNG) any file with bytes after the image's end, so a
+            polyglot (a PNG with a ZIP appended) never travels on byte-identical; "always"
+            re-encodes every image (drops metadata chunks too); "never" keeps plain files as is
     """
 
     reads = ("images",)
@@ -35,6 +38,7 @@ class ImageIntake(MapOp):
         min_side: int = 8,
         max_aspect_ratio: float = 64.0,
         animated: Literal["first_frame", "reject"] = "first_frame",
+        reencode: Literal["auto", "always", "never"] = "auto",
     ) -> None:
         self.limits = Limits(
             max_file_bytes=max_file_bytes,
@@ -43,6 +47,7 @@ class ImageIntake(MapOp):
             min_side=min_side,
             max_aspect_ratio=max_aspect_ratio,
             animated=animated,
+            reencode=reencode,
         )
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
