@@ -38,7 +38,8 @@ def _through(
         path = folder / f"shard-00000{WRITE_SUFFIX[fmt]}"
         writer = write(fmt, current, path, folder, keep_fields=["domain"])
         left_out.append(dict(getattr(writer, "left_out", {})))
-        current = list(open_reader(fmt, path, materialize_dir=folder / "m"))
+        # the images stay in tmp_path/images: the dataset root is tmp_path
+        current = list(open_reader(fmt, path, image_root=tmp_path, materialize_dir=folder / "m"))
         assert not any(s.rejected for s in current)
     return current, left_out
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from trainer_samples import jsonl, make_image, sha, write
 
-from mmrecipe.errors import ConfigError
 from mmrecipe.io import open_reader
+from mmrecipe.sample import ImageRef, Sample
 
 
 def _png(tmp_path: Path, seed: int) -> bytes:
@@ -80,7 +79,7 @@ def test_llava_instruct_mix_typed_parts_with_null_text(tmp_path: Path) -> None:
     )
 
 
-def test_openai_https_images_stay_remote_or_are_rejected(tmp_path: Path) -> None:
+def test_openai_https_images_are_refused_unless_allowed(tmp_path: Path) -> None:
     record = {
         "messages": [
             {
@@ -94,17 +93,23 @@ def test_openai_https_images_stay_remote_or_are_rejected(tmp_path: Path) -> None
         ]
     }
     (tmp_path / "o.jsonl").write_text(json.dumps(record) + "\n")
-    (kept,) = list(open_reader("openai", tmp_path / "o.jsonl"))
-    assert kept.images[0].path == "https://example.org/cat.jpg"  # not a bogus local path
-    write("openai", [kept], tmp_path / "out.jsonl", tmp_path)
+    # not a bogus local path: a URL is downloaded only when the recipe allows it (trust rules)
+    (refused,) = list(open_reader("openai", tmp_path / "o.jsonl"))
+    assert refused.rejection is not None
+    assert refused.rejection.reason == "remote_image_not_allowed"
+    # a sample that still names a URL: OpenAI takes https URLs, local-path trainers do not
+    remote = Sample(
+        id="r",
+        images=[ImageRef(path="https://example.org/cat.jpg")],
+        messages=[
+            {"role": "user", "content": "<image>\nWhat is it?"},
+            {"role": "assistant", "content": "A cat."},
+        ],
+    )
+    write("openai", [remote], tmp_path / "out.jsonl", tmp_path)
     assert "https://example.org/cat.jpg" in (tmp_path / "out.jsonl").read_text()
-    # trainers that open local files leave it out until it is fetched, counted
-    local = write("sharegpt", [kept], tmp_path / "sg.jsonl", tmp_path)
+    local = write("sharegpt", [remote], tmp_path / "sg.jsonl", tmp_path)
     assert local.left_out == {"remote_image": 1}
-    (rejected,) = list(open_reader("openai", tmp_path / "o.jsonl", remote_images="reject"))
-    assert rejected.rejection is not None and rejected.rejection.reason == "remote_image"
-    with pytest.raises(ConfigError):
-        open_reader("openai", tmp_path / "o.jsonl", remote_images="fetch")
 
 
 def test_source_keys_survive_and_turns_merge(tmp_path: Path) -> None:

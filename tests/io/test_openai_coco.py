@@ -183,7 +183,8 @@ def test_coco_round_trip_keeps_ids_and_loads_in_pycocotools(tmp_path: Path) -> N
     assert api.annToMask(ann).sum() > 0
     img = api.imgs[397133]
     assert img["coco_url"].endswith("000000397133.jpg") and img["license"] == 4
-    back = list(open_reader("coco", tmp_path / "run" / "shard-00000.json"))
+    # the images stay where they were (coco/), so the dataset root is their common folder
+    back = list(open_reader("coco", tmp_path / "run" / "shard-00000.json", image_root=tmp_path))
     assert back[0].fields["boxes"] == samples[0].fields["boxes"]
     assert sha(back[0].images[0].path) == sha(samples[0].images[0].path)
 

@@ -10,7 +10,8 @@ import click
 import yaml
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.io import FORMATS, open_reader, open_writer
+from mmrecipe.io import EMBEDS_IMAGES, FORMATS, missing_image, open_reader, open_writer
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -35,15 +36,29 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--from", "from_format", default="auto", type=click.Choice(["auto", *FORMATS]))
 @click.option(
     "--image-root",
-    type=click.Path(path_type=Path),
-    help="folder that relative image paths in SOURCE are relative to (default: the run dir "
-    "that holds SOURCE, else SOURCE's folder)",
+    "image_roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="the dataset root: relative image paths are resolved against it and no image may lie "
+    "outside it (default: SOURCE's folder, or the run dir when SOURCE is inside one); "
+    "repeatable: several folders, relative paths resolved against the first",
+)
+@click.option(
+    "--allow-outside-root",
+    is_flag=True,
+    help="let records name images outside the root (absolute paths, .., symlinks out)",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="download http(s) images next to TARGET (images/remote/) instead of rejecting them",
 )
 @click.option(
     "--assistant-images",
     type=click.Choice(["skip", "move_to_user"]),
     default="skip",
-    help="images in assistant turns, for formats whose trainers take none",
+    help="images in assistant turns, for formats whose trainers take none: leave the sample "
+    "out (counted) or move the image to the user turn before it",
 )
 @click.option(
     "--option",
@@ -63,17 +78,25 @@ def command(
     target: Path,
     to_format: str,
     from_format: str,
-    image_root: Path | None,
+    image_roots: tuple[Path, ...],
+    allow_outside_root: bool,
+    allow_remote: bool,
     assistant_images: str,
     writer_options: tuple[str, ...],
     keep_fields: tuple[str, ...],
 ) -> None:
     """Convert SOURCE into TARGET in another format; unreadable records and samples the
-    target format cannot hold are reported by reason."""
+    target format cannot hold are reported by reason. A .json TARGET of a JSON format is one
+    JSON array, a .jsonl TARGET one record per line."""
     options = {"assistant_images": assistant_images, **_parse_options(writer_options)}
-    reader = open_reader(
-        from_format, source, image_root=image_root, materialize_dir=target.parent / "images"
+    images = target.parent / "images"
+    root = ImageRoot(
+        [r.expanduser() for r in image_roots] or default_image_root(source),
+        allow_outside_root=allow_outside_root,
+        allow_remote=allow_remote,
+        remote_dir=images / "remote",
     )
+    reader = open_reader(from_format, source, image_root=root, materialize_dir=images)
     writer = open_writer(
         to_format,
         target,
@@ -81,30 +104,37 @@ def command(
         keep_fields=list(keep_fields) or ["domain", "source"],
         options=None if to_format == "samples" else options,
     )
+    embeds = to_format in EMBEDS_IMAGES
+    written = 0
     bad: Counter[str] = Counter()
-    count = 0
     try:
-        for sample in reader:
+        for sample in GuardedReader(reader, source):
+            if not sample.rejected and embeds and (problem := missing_image(sample)):
+                sample.reject("write", "missing_image", problem)
             if sample.rejected:
                 assert sample.rejection is not None
                 bad[sample.rejection.reason] += 1
                 click.echo(f"skipped {sample.id}: {sample.rejection.detail}", err=True)
                 continue
-            writer.write(sample)
-            count += 1
+            try:
+                writer.write(sample)
+            except Exception as exc:  # a record this writer cannot convert: skip just it
+                bad["write_error"] += 1
+                click.echo(
+                    f"skipped {sample.id}: {to_format} writer: {record_error(exc)}", err=True
+                )
+                continue
+            written += 1
     finally:
         writer.close()
     left_out: Counter[str] = getattr(writer, "left_out", Counter())
     lost: Counter[str] = getattr(writer, "lost", Counter())
-    msg = f"wrote {getattr(writer, 'written', count)} record(s) to {target}"
+    msg = f"wrote {getattr(writer, 'written', written)} record(s) to {target}"
     if bad:
-        msg += " (unreadable: " + ", ".join(f"{n} {r}" for r, n in bad.items()) + ")"
+        msg += " (skipped " + ", ".join(f"{n} {r}" for r, n in bad.items()) + ")"
     if left_out:
-        msg += (
-            f" (left out of {to_format}: "
-            + ", ".join(f"{n} {r}" for r, n in left_out.items())
-            + ")"
-        )
+        msg += f" (left out of {to_format}: "
+        msg += ", ".join(f"{n} {r}" for r, n in left_out.items()) + ")"
     if lost:
         msg += " (lost: " + ", ".join(f"{n} {r}" for r, n in lost.items()) + ")"
     click.echo(msg)

@@ -16,16 +16,23 @@
 
 Writers are checked against the loaders they are named after (see each module); a sample a
 format cannot hold is left out and counted (``stats.json`` ``outputs``), never written broken.
+
+A new reader gets the dataset root for free: take ``image_root: Path | ImageRoot`` and pass every
+image name a record holds to ``resolve_image(name, self.image_root)`` (never join paths
+yourself); turn ``ImageRefused`` into a reject of the record with its ``reason`` (or derive
+from ``JsonRecordReader``, which does), and any other exception of one record into a reject too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import ConfigError, InputError
-from mmrecipe.io.base import Reader, Writer
+from mmrecipe.io.base import ImageRoot, Reader, Writer, default_image_root
+from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
@@ -53,8 +60,16 @@ WRITE_SUFFIX = {
     "coco_captions": ".json",
     "samples": ".jsonl",
 }
-#: reader options every annotation reader takes: ``remote_images: keep | reject``
-REMOTE_IMAGE_POLICIES = ("keep", "reject")
+#: formats whose files hold the image bytes (the images must be readable when writing)
+EMBEDS_IMAGES = frozenset({"parquet", "webdataset"})
+
+
+def missing_image(sample: Sample) -> str | None:
+    """Why a sample's images cannot be embedded (a file gone or unreadable), or None."""
+    for ref in sample.images:
+        if not os.path.isfile(ref.path) or not os.access(ref.path, os.R_OK):
+            return f"{ref.path} is not a readable file; cannot embed it"
+    return None
 
 
 def detect_format(path: Path) -> str:
@@ -71,7 +86,10 @@ def detect_format(path: Path) -> str:
         return "webdataset"
     if path.suffix not in (".json", ".jsonl"):
         raise InputError(f"cannot tell the format of {path}; set input.format")
-    first = _first_record(path)
+    try:
+        first = _first_record(path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if first is None:
         raise InputError(f"{path} holds no JSON record; set input.format")
     from mmrecipe.io.internvl import is_internvl_meta
@@ -84,7 +102,7 @@ def detect_format(path: Path) -> str:
         return "coco"
     if "fields" in first and "scores" in first:
         return "samples"
-    if "messages" in first:
+    if "messages" in first and isinstance(first["messages"], list):
         parts = [
             p
             for m in first["messages"]
@@ -101,24 +119,24 @@ def detect_format(path: Path) -> str:
 
 
 def _first_record(path: Path) -> dict[str, Any] | None:
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1 << 20)
     stripped = head.lstrip()
     if stripped.startswith("{") and path.suffix == ".json":
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
+            return json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+        except (json.JSONDecodeError, RecursionError):
             pass
     if stripped.startswith("["):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
             return data[0] if data and isinstance(data[0], dict) else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return None
     for line in stripped.splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if isinstance(record, dict):
             return record
@@ -128,57 +146,56 @@ def _first_record(path: Path) -> dict[str, Any] | None:
 def open_reader(
     fmt: str,
     path: Path,
-    image_root: Path | None = None,
+    image_root: Path | ImageRoot | None = None,
     materialize_dir: Path | None = None,
     **options: Any,
 ) -> Reader:
     """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes.
 
-    Relative image paths resolve against ``image_root``, else the run dir that holds ``path``,
-    else its folder. ``options.remote_images`` (keep | reject) says what an image URL becomes.
+    Image names in the dataset are confined to ``image_root`` (default: the file's folder, or
+    the run dir for a file inside one, so ``convert RUN/data/shard.jsonl`` finds the run's
+    images from any working directory; see ImageRoot); pass an ImageRoot to allow more.
     """
-    from mmrecipe.io.paths import default_image_root
-
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if fmt == "auto":
         fmt = detect_format(path)
-    remote = str(options.pop("remote_images", "keep"))
-    if remote not in REMOTE_IMAGE_POLICIES:
-        raise ConfigError(f"remote_images must be keep or reject, not {remote!r}")
-    if fmt != "image_folder":
-        image_root = image_root or default_image_root(path)
+    root = (
+        image_root
+        if isinstance(image_root, ImageRoot)
+        else ImageRoot(image_root or default_image_root(path))
+    )
     if fmt == "image_folder":
         from mmrecipe.io.image_folder import ImageFolderReader
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
-        return ImageFolderReader(path, **options)
-    _no_options(fmt, options, allowed=("instances",) if fmt == "coco" else ())
+        return ImageFolderReader(path, image_root=root, **options)
+    _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
 
-        return LlavaReader(path, image_root, remote)
+        return LlavaReader(path, root)
     if fmt == "internvl_meta":
         from mmrecipe.io.internvl import InternVLMetaReader
 
-        return InternVLMetaReader(path, remote)
+        return InternVLMetaReader(path, root)
     if fmt == "sharegpt":
         from mmrecipe.io.sharegpt import ShareGPTReader
 
-        return ShareGPTReader(path, image_root, remote)
+        return ShareGPTReader(path, root)
     if fmt == "hf_messages":
         from mmrecipe.io.hf_messages import HFMessagesReader
 
-        return HFMessagesReader(path, image_root, remote)
+        return HFMessagesReader(path, root)
     if fmt == "openai":
         from mmrecipe.io.openai_messages import OpenAIReader
 
-        return OpenAIReader(path, image_root, materialize_dir, remote)
+        return OpenAIReader(path, root, materialize_dir)
     if fmt == "parquet":
         from mmrecipe.io.parquet import ParquetReader
 
-        return ParquetReader(path, image_root, materialize_dir, remote_images=remote)
+        return ParquetReader(path, root, materialize_dir)
     if fmt == "webdataset":
         from mmrecipe.io.webdataset import WebDatasetReader
 
@@ -187,11 +204,11 @@ def open_reader(
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
-        return CocoReader(path, image_root, Path(instances) if instances else None)
+        return CocoReader(path, root, Path(instances) if instances else None)
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 
-        return SamplesReader(path, image_root)
+        return SamplesReader(path, root)
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 

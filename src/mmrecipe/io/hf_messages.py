@@ -17,7 +17,6 @@ The reader also takes ``text: null`` parts (llava-instruct-mix-vsft) and a singl
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import JsonRecordReader
@@ -59,17 +58,11 @@ def messages_from_parts(raw: Any) -> list[dict[str, Any]]:
 class HFMessagesReader(JsonRecordReader):
     format_name = "hf_messages"
 
-    def __init__(
-        self, path: Path, image_root: Path | None = None, remote_images: str = "keep"
-    ) -> None:
-        super().__init__(path, image_root)
-        self.remote_images = remote_images
-
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         paths = image_list(record.get("images", record.get("image")))
         return Sample(
             id=self.record_id(index, record),
-            images=[image_ref(p, self.image_root, self.remote_images) for p in paths],
+            images=[image_ref(p, self.image_root) for p in paths],
             messages=messages_from_parts(record.get("messages")),
             fields=source_fields(record, _OWN_KEYS),
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import InputError
+from mmrecipe.io.base import ImageRoot
 from mmrecipe.io.llava import LlavaReader
 from mmrecipe.sample import Sample
 
@@ -26,9 +27,10 @@ def is_internvl_meta(data: Any) -> bool:
 
 
 class InternVLMetaReader:
-    def __init__(self, path: Path, remote_images: str = "keep") -> None:
+    def __init__(self, path: Path, image_root: ImageRoot | None = None) -> None:
         self.path = path
-        self.remote_images = remote_images
+        #: the policy (remote images, outside-root) of the caller, each entry's root its own
+        self.policy = image_root
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -44,7 +46,14 @@ class InternVLMetaReader:
         root = root if root.is_absolute() else self.path.parent / root
         if not ann.exists():
             raise InputError(f"InternVL annotation not found: {ann}")
-        return LlavaReader(ann, root, self.remote_images)
+        policy = self.policy
+        confined = ImageRoot(
+            root,
+            allow_outside_root=bool(policy and policy.allow_outside_root),
+            allow_remote=bool(policy and policy.allow_remote),
+            remote_dir=policy.remote_dir if policy else None,
+        )
+        return LlavaReader(ann, confined)
 
     def count(self) -> int | None:
         counts = [self._reader(e).count() for _, e in self.entries]

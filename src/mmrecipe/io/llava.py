@@ -16,7 +16,6 @@ The reader takes either, as a JSON array or JSONL; unknown top-level keys (OneVi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from mmrecipe.io.base import IMAGE_TOKEN, JsonRecordReader
@@ -51,12 +50,6 @@ def image_list(value: Any) -> list[str]:
 class LlavaReader(JsonRecordReader):
     format_name = "llava"
 
-    def __init__(
-        self, path: Path, image_root: Path | None = None, remote_images: str = "keep"
-    ) -> None:
-        super().__init__(path, image_root)
-        self.remote_images = remote_images
-
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         conversations = record.get("conversations")
         if not isinstance(conversations, list):
@@ -64,7 +57,7 @@ class LlavaReader(JsonRecordReader):
         paths = image_list(record.get("image", record.get("images")))
         return Sample(
             id=self.record_id(index, record),
-            images=[image_ref(p, self.image_root, self.remote_images) for p in paths],
+            images=[image_ref(p, self.image_root) for p in paths],
             messages=from_llava(conversations),
             fields=source_fields(record, _OWN_KEYS),
         )

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.io.base import JsonRecordReader, materialize_bytes
+from mmrecipe.io.base import ImageRoot, JsonRecordReader, materialize_bytes
 from mmrecipe.io.layout import LeftOut, join_pieces, merge_same_role, prepare, split_pieces
 from mmrecipe.io.llava import source_fields
 from mmrecipe.io.paths import image_ref, is_remote
@@ -43,13 +43,11 @@ class OpenAIReader(JsonRecordReader):
     def __init__(
         self,
         path: Path,
-        image_root: Path | None = None,
+        image_root: Path | ImageRoot | None = None,
         materialize_dir: Path | None = None,
-        remote_images: str = "keep",
     ) -> None:
         super().__init__(path, image_root)
         self.materialize_dir = materialize_dir or path.parent / "images"
-        self.remote_images = remote_images
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         raw = record["messages"]
@@ -69,8 +67,6 @@ class OpenAIReader(JsonRecordReader):
                     elif kind in ("image_url", "input_image", "image"):
                         url = part.get("image_url", part.get("image"))
                         url = url.get("url") if isinstance(url, dict) else url
-                        if not isinstance(url, str):
-                            raise ValueError("image part without a url")
                         images.append(self._image(url))
                         pieces.append(None)
                     else:
@@ -86,11 +82,11 @@ class OpenAIReader(JsonRecordReader):
             fields=source_fields(record, _OWN_KEYS),
         )
 
-    def _image(self, url: str) -> ImageRef:
-        if url.startswith("data:"):
+    def _image(self, url: object) -> ImageRef:
+        if isinstance(url, str) and url.startswith("data:"):
             _, _, payload = url.partition(",")
             return materialize_bytes(base64.b64decode(payload, validate=True), self.materialize_dir)
-        return image_ref(url, self.image_root, self.remote_images)
+        return image_ref(url, self.image_root)
 
 
 class OpenAIWriter(JsonLinesOut):

@@ -18,7 +18,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mmrecipe.io.base import IMAGE_TOKEN, RecordRejected, materialize_bytes, portable_path
+from mmrecipe.io.base import (
+    IMAGE_TOKEN,
+    ImageRefused,
+    ImageRoot,
+    lone_surrogates,
+    materialize_bytes,
+    portable_path,
+    record_error,
+    rejected_record,
+)
 from mmrecipe.io.hf_messages import messages_from_parts
 from mmrecipe.io.layout import LeftOut, content_text, join_pieces, kept_fields_raw, split_pieces
 from mmrecipe.io.llava import source_fields
@@ -70,20 +79,25 @@ class ParquetWriter(FormatWriter):
         self._schema = _schema()
         self._writer = pq.ParquetWriter(str(self.path), self._schema, compression="zstd")
         self._rows: list[dict[str, Any]] = []
+        #: images that could not be read when written (stored without bytes)
+        self.missing = 0
 
     def record(self, sample: Sample) -> dict[str, Any]:
         images = []
         for ref in sample.images:
             if is_remote(ref.path):
                 raise LeftOut("remote_image", "Parquet embeds image bytes: fetch it first")
+            try:
+                data: bytes | None = Path(ref.path).read_bytes()
+            except OSError:
+                # callers drop such samples first (missing_image); this is the last guard
+                data = None
+                self.missing += 1
             images.append(
-                {
-                    "bytes": Path(ref.path).read_bytes(),
-                    "path": Path(portable_path(ref.path, self.base_dir)).name,
-                }
+                {"bytes": data, "path": Path(portable_path(ref.path, self.base_dir)).name}
             )
         return {
-            "id": sample.id,
+            "id": str(sample.id),
             "messages": [
                 {"role": str(m["role"]), "content": content_text(m.get("content"))}
                 for m in sample.messages
@@ -116,14 +130,12 @@ class ParquetReader:
     def __init__(
         self,
         path: Path,
-        image_root: Path | None = None,
+        image_root: Path | ImageRoot | None = None,
         materialize_dir: Path | None = None,
         batch_size: int = 256,
-        remote_images: str = "keep",
     ) -> None:
-        self.remote_images = remote_images
         self.path = path
-        self.image_root = image_root or path.parent
+        self.image_root = image_root or (path if path.is_dir() else path.parent)
         self.materialize_dir = materialize_dir or path.parent / "images"
         self.batch_size = batch_size
 
@@ -135,29 +147,37 @@ class ParquetReader:
     def count(self) -> int | None:
         import pyarrow.parquet as pq
 
-        return sum(pq.ParquetFile(str(f)).metadata.num_rows for f in self._files())
+        total = 0
+        for f in self._files():
+            try:
+                total += pq.ParquetFile(str(f)).metadata.num_rows
+            except Exception:
+                total += 1  # an unreadable file is one reject
+        return total
 
     def __iter__(self) -> Iterator[Sample]:
         import pyarrow.parquet as pq
 
         for file in self._files():
-            pf = pq.ParquetFile(str(file))
             index = 0
-            for batch in pf.iter_batches(batch_size=self.batch_size):
-                for row in batch.to_pylist():
-                    yield self._guarded(file, index, row)
-                    index += 1
+            try:
+                pf = pq.ParquetFile(str(file))
+                for batch in pf.iter_batches(batch_size=self.batch_size):
+                    for row in batch.to_pylist():
+                        yield self._safe_sample(file, index, row)
+                        index += 1
+            except Exception as exc:  # truncated or not Parquet: the rest of this file
+                detail = f"{file.name} (after {index} row(s)): {record_error(exc)}"
+                yield rejected_record(file, f"file:{index}", "unreadable_file", detail)
 
-    def _guarded(self, file: Path, index: int, row: dict[str, Any]) -> Sample:
+    def _safe_sample(self, file: Path, index: int, row: dict[str, Any]) -> Sample:
         """One row's sample; a row that cannot be read is one reject, never a dead run."""
-        from mmrecipe.io.base import rejected_record
-
         try:
             return self._sample(file, index, row)
-        except RecordRejected as exc:
+        except ImageRefused as exc:
             return rejected_record(file, index, exc.reason, f"row {index}: {exc.detail}")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            detail = f"row {index} of {file.name}: {type(exc).__name__}: {exc}"
+        except Exception as exc:
+            detail = f"row {index} of {file.name}: {record_error(exc)}"
             return rejected_record(file, index, "malformed_record", detail)
 
     def _sample(self, file: Path, index: int, row: dict[str, Any]) -> Sample:
@@ -180,6 +200,10 @@ class ParquetReader:
         fields: dict[str, Any] = {}
         if isinstance(row.get("fields"), str):
             fields = json.loads(row["fields"])
+            if not isinstance(fields, dict):
+                raise ValueError("'fields' is not a JSON object")
+            if lone_surrogates(row["fields"], fields):
+                raise ValueError("'fields' holds a lone surrogate (invalid Unicode)")
         else:
             own = ("id", "images", "image", "messages", "conversations", "texts", "scores")
             fields = source_fields(
@@ -192,6 +216,8 @@ class ParquetReader:
             ):
                 fields.setdefault("source", row["texts"][0]["source"])
         scores = json.loads(row["scores"]) if isinstance(row.get("scores"), str) else {}
+        if not isinstance(scores, dict):
+            raise ValueError("'scores' is not a JSON object")
         rid = row.get("id")
         return Sample(
             id=str(rid) if rid is not None else stable_id(str(file), str(index)),
@@ -208,9 +234,7 @@ class ParquetReader:
             value = value.get("path")
         if isinstance(value, bytes | bytearray):
             return materialize_bytes(bytes(value), self.materialize_dir)
-        if not isinstance(value, str) or not value:
-            raise ValueError("an image entry with neither bytes nor a path")
-        return image_ref(value, self.image_root, self.remote_images)
+        return image_ref(value, self.image_root)
 
 
 def _cauldron_messages(texts: Any, n_images: int) -> list[dict[str, Any]]:

@@ -7,26 +7,36 @@ that holds the file (whatever the working directory), so a run dir made with a r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import (
+    ImageRefused,
+    ImageRoot,
     JsonlWriter,
     count_json_records,
+    default_image_root,
     iter_json_records,
     portable_path,
+    record_error,
     rejected_record,
     resolve_image,
 )
-from mmrecipe.io.paths import default_image_root, is_remote
+from mmrecipe.io.paths import is_remote
 from mmrecipe.sample import Sample
 
 
 class SamplesReader:
-    def __init__(self, path: Path, root: Path | None = None) -> None:
+    """Samples as mmrecipe wrote them. As a dataset (``image_root`` given) its image paths are
+    confined like any reader's; the executor's own stage files are read unconfined, relative
+    paths against the run dir that holds them."""
+
+    def __init__(self, path: Path, image_root: Path | ImageRoot | None = None) -> None:
         self.path = path
-        self.root = root or default_image_root(path)
+        self.image_root = image_root
+        self.base = default_image_root(path)
 
     def count(self) -> int | None:
         return count_json_records(self.path)
@@ -38,14 +48,32 @@ class SamplesReader:
                 continue
             try:
                 sample = Sample.from_dict(record)
-            except (KeyError, TypeError, ValueError) as exc:
-                yield rejected_record(self.path, index, "malformed_record", str(exc))
+                for ref in sample.images:
+                    # relative paths are relative to the run dir (or folder) of the file
+                    if _plain_relative(ref.path):
+                        ref.path = str(self.base / ref.path)
+                    if self.image_root is not None:
+                        ref.path = resolve_image(ref.path, self.image_root)
+            except ImageRefused as exc:
+                yield rejected_record(self.path, index, exc.reason, f"record {index}: {exc.detail}")
                 continue
-            for ref in sample.images:
-                if not is_remote(ref.path) and not Path(ref.path).is_absolute():
-                    ref.path = resolve_image(ref.path, self.root)
+            except Exception as exc:
+                yield rejected_record(self.path, index, "malformed_record", record_error(exc))
+                continue
             sample.rejection = None
             yield sample
+
+
+def _plain_relative(name: object) -> bool:
+    """A relative file name (not ``~...``, not a URL): what a run dir stores for its images."""
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and not os.path.isabs(name)
+        and not name.startswith("~")
+        and ":" not in name.split("/", 1)[0]
+        and not is_remote(name)
+    )
 
 
 class SamplesWriter(JsonlWriter):

@@ -21,7 +21,6 @@ rows without boxes, so the column keeps one type).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from mmrecipe.io.base import JsonRecordReader
@@ -37,12 +36,6 @@ _OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system")
 
 class ShareGPTReader(JsonRecordReader):
     format_name = "sharegpt"
-
-    def __init__(
-        self, path: Path, image_root: Path | None = None, remote_images: str = "keep"
-    ) -> None:
-        super().__init__(path, image_root)
-        self.remote_images = remote_images
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         raw = record.get("messages")
@@ -70,7 +63,7 @@ class ShareGPTReader(JsonRecordReader):
             fields.setdefault("boxes", boxes)
         return Sample(
             id=self.record_id(index, record),
-            images=[image_ref(p, self.image_root, self.remote_images) for p in paths],
+            images=[image_ref(p, self.image_root) for p in paths],
             messages=merge_same_role(messages),
             fields=fields,
         )

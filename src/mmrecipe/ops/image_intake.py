@@ -26,6 +26,9 @@ class ImageIntake(MapOp):
         text_only: a sample with no image (the text-only part of a mixed dataset such as
             LLaVA's 665k mix) is rejected (``no_image``) or kept, counted in the step's
             ``routed`` stats as ``kept_text_only``
+        reencode: "auto" re-encodes (to PNG) any file with bytes after the image's end, so a
+            polyglot (a PNG with a ZIP appended) never travels on byte-identical; "always"
+            re-encodes every image (drops metadata chunks too); "never" keeps plain files as is
     """
 
     reads = ("images",)
@@ -40,6 +43,7 @@ class ImageIntake(MapOp):
         max_aspect_ratio: float = 64.0,
         animated: Literal["first_frame", "reject"] = "first_frame",
         text_only: Literal["reject", "keep"] = "reject",
+        reencode: Literal["auto", "always", "never"] = "auto",
     ) -> None:
         self.text_only = text_only
         self.limits = Limits(
@@ -49,6 +53,7 @@ class ImageIntake(MapOp):
             min_side=min_side,
             max_aspect_ratio=max_aspect_ratio,
             animated=animated,
+            reencode=reencode,
         )
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
