@@ -69,7 +69,14 @@ def preprocess_v1_roles(source: list[dict[str, str]]) -> str:
 
 def test_llava_loads_in_llava_loader(tmp_path: Path, samples: list[Sample]) -> None:
     out = tmp_path / "data" / "shard-00000.json"
-    writer = write("llava", samples, out, base_dir=tmp_path, keep_fields=["domain", "year"])
+    writer = write(
+        "llava",
+        samples,
+        out,
+        base_dir=tmp_path,
+        keep_fields=["domain", "year"],
+        fields_as_text=True,
+    )
     records = json.loads(out.read_text())
     assert [r["id"] for r in records] == ["single", "text_only", "split_turn"]
     # left out, counted: what LLaVA-1.5 cannot hold
@@ -91,7 +98,7 @@ def test_llava_loads_in_llava_loader(tmp_path: Path, samples: list[Sample]) -> N
     assert single["image"] == "images/i0.png"  # relative to --image_folder (the run dir)
     # the image-only user turn and its question are one turn
     assert records[2]["conversations"][0]["value"] == "<image>\nDescribe it."
-    # kept fields, one JSON type per field; ground_truth not kept
+    # kept fields as text (fields_as_text: one type across shards too); ground_truth not kept
     assert single["year"] == "2006" and "ground_truth" not in single
     assert_one_type_per_field(records)
 

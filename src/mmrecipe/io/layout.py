@@ -194,13 +194,13 @@ def kept_names(sample: Sample, keep_fields: list[str]) -> list[str]:
     return [k for k in names if k in sample.fields]
 
 
-def kept_fields(sample: Sample, keep_fields: list[str]) -> dict[str, Any]:
-    """The fields a JSON record carries: the source's own keys as they came (a dataset's
-    column keeps its own type: MS-Swift's ``objects`` stays an object), the recipe's
-    ``keep_fields`` as one JSON type across rows (:func:`uniform_value`)."""
+def kept_fields(sample: Sample, keep_fields: list[str], as_text: bool = False) -> dict[str, Any]:
+    """The fields a JSON record carries, with their own types (the source's extra keys come
+    back as they were read); ``as_text`` writes the recipe's non-text ``keep_fields`` as JSON
+    text, one type per column whatever the rows hold (:func:`uniform_value`)."""
     source = set(sample.fields.get("source_keys") or [])
     return {
-        k: sample.fields[k] if k in source else uniform_value(sample.fields[k])
+        k: uniform_value(sample.fields[k]) if as_text and k not in source else sample.fields[k]
         for k in kept_names(sample, keep_fields)
     }
 

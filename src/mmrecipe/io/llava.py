@@ -52,8 +52,10 @@ class LlavaReader(JsonRecordReader):
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         conversations = record.get("conversations")
+        if conversations is None:  # images with other keys (alt text, ...) to build on
+            conversations = []
         if not isinstance(conversations, list):
-            raise ValueError("no 'conversations' list")
+            raise ValueError("'conversations' is not a list")
         paths = image_list(record.get("image", record.get("images")))
         return Sample(
             id=self.record_id(index, record),

@@ -17,8 +17,8 @@ assistant content always a string, so each keeps one JSON type across rows.
 from __future__ import annotations
 
 import base64
-import json
 import mimetypes
+import re
 import secrets
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,6 +31,7 @@ from mmrecipe.io.paths import image_ref, is_remote
 from mmrecipe.io.writing import JsonLinesOut
 from mmrecipe.sample import ImageRef, Sample
 
+_TOKEN = re.compile(r"@@mmrecipe-[0-9a-f]{16}-[0-9]+@@")
 MAX_IMAGES = 10
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MIME_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -112,17 +113,19 @@ class OpenAIWriter(JsonLinesOut):
         base = str(self.options["image_url_base"] or "")
         self.url_base = base if base.endswith("/") or not base else base + "/"
         self._nonce = secrets.token_hex(8)
-        self._payloads: list[tuple[str, str]] = []
+        #: token -> (image path, MIME type): data URLs are made only when a record is written
+        self._payloads: dict[str, tuple[str, str]] = {}
+        self._n_tokens = 0
 
-    def write(self, sample: Sample) -> None:
-        self._payloads = []
-        super().write(sample)
-
-    def emit(self, record: Any) -> None:
-        text = json.dumps(record, ensure_ascii=False)
-        for token, url in self._payloads:
-            text = text.replace(token, url, 1)
-        self._fh.write(text + "\n")
+    def encode(self, record: Any) -> str:
+        # a short token stands in for each data URL while the record is JSON-encoded
+        # (encoding megabytes of base64 character by character costs more than the rest)
+        text = super().encode(record)
+        for token in _TOKEN.findall(text):
+            path, mime = self._payloads.pop(token)
+            data = base64.b64encode(Path(path).read_bytes()).decode()
+            text = text.replace(token, f"data:{mime};base64,{data}", 1)
+        return text
 
     def _url(self, ref: ImageRef) -> str:
         if is_remote(ref.path):
@@ -145,10 +148,9 @@ class OpenAIWriter(JsonLinesOut):
             raise LeftOut("image_mode", f"{mode}: OpenAI takes RGB or RGBA images")
         # a short token stands in for the data URL while the record is JSON-encoded (encoding
         # megabytes of base64 character by character costs more than the rest of the write)
-        token = f"@@{self._nonce}-{len(self._payloads)}@@"
-        self._payloads.append(
-            (token, f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}")
-        )
+        self._n_tokens += 1
+        token = f"@@mmrecipe-{self._nonce}-{self._n_tokens}@@"
+        self._payloads[token] = (str(path), mime)
         return token
 
     def record(self, sample: Sample) -> dict[str, Any]:

@@ -49,11 +49,12 @@ class SamplesReader:
             try:
                 sample = Sample.from_dict(record)
                 for ref in sample.images:
-                    # relative paths are relative to the run dir (or folder) of the file
-                    if _plain_relative(ref.path):
-                        ref.path = str(self.base / ref.path)
+                    # relative names: against the root (the run dir that holds the file, by
+                    # default), else against that run dir for the executor's own files
                     if self.image_root is not None:
                         ref.path = resolve_image(ref.path, self.image_root)
+                    elif _plain_relative(ref.path):
+                        ref.path = str(self.base / ref.path)
             except ImageRefused as exc:
                 yield rejected_record(self.path, index, exc.reason, f"record {index}: {exc.detail}")
                 continue

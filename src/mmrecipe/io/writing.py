@@ -16,12 +16,12 @@ from typing import IO, Any, ClassVar
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.io.base import portable_path
-from mmrecipe.io.layout import ASSISTANT_IMAGE_POLICIES, LeftOut, kept_fields
+from mmrecipe.io.layout import ASSISTANT_IMAGE_POLICIES, LeftOut, kept_fields, uniform_value
 from mmrecipe.io.paths import is_remote
 from mmrecipe.sample import ImageRef, Sample
 
 #: options every writer takes (``output.assistant_images`` or ``output.options.<fmt>``)
-COMMON_OPTIONS: dict[str, Any] = {"assistant_images": "skip"}
+COMMON_OPTIONS: dict[str, Any] = {"assistant_images": "skip", "fields_as_text": False}
 
 
 class FormatWriter:
@@ -92,7 +92,7 @@ class FormatWriter:
         return portable_path(ref.path, self.base_dir)
 
     def extra_fields(self, sample: Sample) -> dict[str, Any]:
-        return kept_fields(sample, self.keep_fields)
+        return kept_fields(sample, self.keep_fields, as_text=self.options["fields_as_text"])
 
 
 def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> d
             f"assistant_images must be one of {', '.join(ASSISTANT_IMAGE_POLICIES)}, "
             f"not {options['assistant_images']!r}"
         )
-    for key, default in known.items():
+    for key, default in {**COMMON_OPTIONS, **known}.items():
         if isinstance(default, bool) and not isinstance(options[key], bool):
             raise ConfigError(f"{owner} option {key} must be true or false")
     return options
@@ -118,7 +118,12 @@ def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> d
 class JsonOut(FormatWriter):
     """JSON records: one per line, or one JSON array (what ``json.load`` in LLaVA's
     ``LazySupervisedDataset`` reads). ``array`` overrides the format's default (``convert``
-    sets it from the target's suffix: ``.json`` an array, ``.jsonl`` lines)."""
+    sets it from the target's suffix: ``.json`` an array, ``.jsonl`` lines).
+
+    Records are held until ``close`` (a shard, not a dataset): a kept field whose values mix
+    JSON types across them (text in one row, a number in another: HF ``datasets`` infers one
+    type per column) is then written as text in every row; ``fields_as_text`` writes every
+    non-text kept field as JSON text, so a field has one type across shards too."""
 
     suffix = ".jsonl"
     array = False
@@ -128,22 +133,49 @@ class JsonOut(FormatWriter):
         if array is not None:
             self.array = array
         self._fh: IO[str] = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        if self.array:
-            self._fh.write("[")
+        self._rows: list[Any] = []
+        self._field_kinds: dict[str, set[str]] = {}
+
+    def extra_fields(self, sample: Sample) -> dict[str, Any]:
+        out = super().extra_fields(sample)
+        for key, value in out.items():
+            if value is not None:
+                self._field_kinds.setdefault(key, set()).add(_json_kind(value))
+        return out
 
     def emit(self, record: Any) -> None:
-        text = json.dumps(record, ensure_ascii=False)
-        if self.array:
-            self._fh.write(("\n" if not self.written else ",\n") + text)
-        else:
-            self._fh.write(text + "\n")
+        self._rows.append(record)
+
+    def encode(self, record: Any) -> str:
+        return json.dumps(record, ensure_ascii=False)
 
     def close(self) -> None:
+        mixed = [k for k, kinds in self._field_kinds.items() if len(kinds) > 1]
+        if self.array:
+            self._fh.write("[")
+        for n, record in enumerate(self._rows):
+            for key in mixed:
+                if isinstance(record, dict) and record.get(key) is not None:
+                    record[key] = uniform_value(record[key])
+            text = self.encode(record)
+            if self.array:
+                self._fh.write(("\n" if not n else ",\n") + text)
+            else:
+                self._fh.write(text + "\n")
         if self.array:
             self._fh.write("\n]\n")
+        self._rows = []
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", dict: "object", list: "array"}.get(type(value), "other")
 
 
 class JsonLinesOut(JsonOut):

@@ -14,7 +14,8 @@ def data_records(folder: Path) -> list[dict[str, Any]]:
     for path in sorted(Path(folder).glob("shard-*.json*")):
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
-            records.extend(json.loads(text))
+            data = json.loads(text)
+            records.extend(data if isinstance(data, list) else [data])  # a COCO file: one
         else:
             records.extend(json.loads(line) for line in text.splitlines() if line.strip())
     return records
