@@ -26,8 +26,7 @@ def test_latex_comparison_ignores_spacing_and_delimiter_sizing() -> None:
 
 def test_difficulty_grows_the_formula() -> None:
     mean = {
-        d: sum(len(make_formula(random.Random(i), d)[0]) for i in range(200)) / 200
-        for d in (1, 3)
+        d: sum(len(make_formula(random.Random(i), d)[0]) for i in range(200)) / 200 for d in (1, 3)
     }
     assert mean[3] > 1.5 * mean[1]
     assert normalize_latex(" a + b ") == "a+b"
@@ -36,9 +35,17 @@ def test_difficulty_grows_the_formula() -> None:
 def test_every_family_renders_and_numeric_instances_are_true() -> None:
     from mmrecipe.synth.formula import _FAMILIES_BY_LEVEL, render_formula
 
-    style = {"fontset": "cm", "font_size": 16, "dpi": 60, "color": "#000000",
-             "background": "#ffffff", "pad": 6, "noise": False, "blur": 0.0}
-    for level, families in _FAMILIES_BY_LEVEL.items():
+    style = {
+        "fontset": "cm",
+        "font_size": 16,
+        "dpi": 60,
+        "color": "#000000",
+        "background": "#ffffff",
+        "pad": 6,
+        "noise": False,
+        "blur": 0.0,
+    }
+    for _level, families in _FAMILIES_BY_LEVEL.items():
         for name, build in families:
             for seed in range(2):
                 latex = build(random.Random(seed))

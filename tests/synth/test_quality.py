@@ -53,7 +53,7 @@ def test_questions_read_as_english(quickstart: list[dict]) -> None:
         question = r["messages"][0]["content"].replace("<image>", "").strip()
         assert not re.search(r"\ba [aeio]\w", question, re.I), question
         assert not re.search(r"\ban [bcdfgjklmnpqrstvwxz]\w", question, re.I), question
-        assert not re.search(r"[{}]", question.replace("{\"text\"", "")) or "JSON" in question
+        assert not re.search(r"[{}]", question.replace('{"text"', "")) or "JSON" in question
         assert not re.search(r"\b(\w+) \1\b", question, re.I), question
         assert "Consider" not in question, question
         assert "average Sold" not in question and "have a Exports" not in question
@@ -113,15 +113,16 @@ def test_difficulty_beyond_every_generator_is_refused() -> None:
 
 def test_validate_refuses_an_unreachable_difficulty(tmp_path: Path) -> None:
     recipe = REPO / "recipes" / "synth-chart.yaml"
-    result = CliRunner().invoke(
-        main, ["validate", str(recipe), "--set", "ops.chart.difficulty=9"]
-    )
+    result = CliRunner().invoke(main, ["validate", str(recipe), "--set", "ops.chart.difficulty=9"])
     assert isinstance(result.exception, ConfigError), result.output  # the CLI: one line, exit 2
 
 
 def test_every_synth_recipe_verifies() -> None:
     import yaml
 
-    for path in sorted((REPO / "recipes").glob("synth-*.yaml")) + [REPO / "recipes" / "quickstart.yaml"]:
+    for path in [
+        *sorted((REPO / "recipes").glob("synth-*.yaml")),
+        REPO / "recipes" / "quickstart.yaml",
+    ]:
         ops = [s["op"] for s in yaml.safe_load(path.read_text())["ops"]]
         assert "synth_verify" in ops, path.name

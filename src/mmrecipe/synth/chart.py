@@ -375,7 +375,13 @@ def _make_question(
     return q
 
 
-_CHART_REFS = ("", "", "Look at the chart.", "The image is a chart.", "Using the chart in the image:")
+_CHART_REFS = (
+    "",
+    "",
+    "Look at the chart.",
+    "The image is a chart.",
+    "Using the chart in the image:",
+)
 
 
 def _distinct_pair(rng: random.Random, values: list[float]) -> tuple[int, int]:

@@ -293,7 +293,9 @@ def _make_question(rng: random.Random, task: str, gt: dict[str, Any]) -> dict[st
                 "Copy out the text exactly as it is written.",
                 "Write down everything the image says, keeping the line breaks.",
             ),
-            what=rng.choice(("a document page", "a page of text", "a scanned page", "a photo with text")),
+            what=rng.choice(
+                ("a document page", "a page of text", "a scanned page", "a photo with text")
+            ),
         )
     elif task == "read_field":
         key = rng.choice(sorted(gt["fields"]))

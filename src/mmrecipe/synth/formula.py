@@ -21,7 +21,13 @@ from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.render import figure_image, mpl_figure, np_rng
 
 FONTSETS = ("cm", "stix", "stixsans", "dejavusans", "dejavuserif")
-_OPENERS = ("", "", "Look at the image.", "The image shows a formula.", "Here is a rendered equation.")
+_OPENERS = (
+    "",
+    "",
+    "Look at the image.",
+    "The image shows a formula.",
+    "Here is a rendered equation.",
+)
 _ASKS = (
     "Write the LaTeX code of the {what} in the image.",
     "Transcribe this {what} into LaTeX.",
@@ -133,11 +139,19 @@ _FAMILIES_BY_LEVEL: dict[int, list[tuple[str, Any]]] = {
         ),
         (
             "statistics/normal_pdf",
-            lambda rng: r"f(x) = \frac{1}{\sigma \sqrt{2 \pi}} e^{-\frac{(x - \mu)^{2}}{2 \sigma^{2}}}",
+            lambda rng: (
+                r"f(x) = \frac{1}{\sigma \sqrt{2 \pi}} e^{-\frac{(x - \mu)^{2}}{2 \sigma^{2}}}"
+            ),
         ),
         ("statistics/bayes", lambda rng: r"P(A | B) = \frac{P(B | A) P(A)}{P(B)}"),
-        ("calculus/gaussian_integral", lambda rng: r"\int_{-\infty}^{\infty} e^{-x^{2}} \, dx = \sqrt{\pi}"),
-        ("calculus/exponential_series", lambda rng: r"e^{x} = \sum_{n=0}^{\infty} \frac{x^{n}}{n!}"),
+        (
+            "calculus/gaussian_integral",
+            lambda rng: r"\int_{-\infty}^{\infty} e^{-x^{2}} \, dx = \sqrt{\pi}",
+        ),
+        (
+            "calculus/exponential_series",
+            lambda rng: r"e^{x} = \sum_{n=0}^{\infty} \frac{x^{n}}{n!}",
+        ),
         ("calculus/definite_integral", _definite_integral),
         (
             "calculus/derivative",

@@ -15,8 +15,8 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
-from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.drawing import background, font
+from mmrecipe.synth.phrasing import compose
 
 TILE = 112
 GAP = 8

@@ -110,8 +110,7 @@ class SynthSourceOp(SourceOp):
         if top > deepest:
             ranges = ", ".join(f"{k} 1-{known[k].levels}" for k in self.weights)
             raise ConfigError(
-                f"difficulty {top} is beyond every generator here ({ranges}); "
-                f"use {deepest} or less"
+                f"difficulty {top} is beyond every generator here ({ranges}); use {deepest} or less"
             )
         self.num_samples = num_samples
         self.seed = seed
