@@ -33,6 +33,7 @@ from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
+from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec
 from mmrecipe.registry import build_op, load_plugins
@@ -247,13 +248,16 @@ class LocalExecutor:
     def _reader(self) -> Any:
         spec = self.recipe.input
         assert spec.path is not None
-        return open_reader(
+        reader = open_reader(
             spec.format,
             Path(spec.path).expanduser(),
             image_root=Path(spec.image_root).expanduser() if spec.image_root else None,
             materialize_dir=self.layout.images / "input",
             **spec.options,
         )
+        if spec.sample is not None:
+            reader = SampledReader(reader, spec.sample.n, spec.sample.seed)
+        return reader
 
     def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
         size = self.recipe.executor.shard_size
