@@ -35,6 +35,24 @@ class KnownFamily:
     tail: str
     #: True when the whole prefix is known (system prompt included), not only its tail
     exact: bool = False
+    #: hook sampling this family needs beyond the shared Oasis values (T=1.0, top-k 20, ...):
+    #: the official code adds penalties and an <|im_start|> mask for Qwen2.5-VL only
+    hook_sampling: tuple[tuple[str, Any], ...] = ()
+
+
+#: hook sampling for a family the table does not know: no penalties, nothing banned
+NEUTRAL_HOOK_SAMPLING: dict[str, Any] = {
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+    "banned_tokens": [],
+}
+_QWEN25_HOOK = (
+    ("frequency_penalty", 1.0),
+    ("presence_penalty", 1.0),
+    ("banned_tokens", ["<|im_start|>"]),
+)
+#: ChatML families: a hooked model that opens a new turn has stopped writing the user's turn
+_CHATML_MASK = (("banned_tokens", ["<|im_start|>"]),)
 
 
 #: shared/DESIGN.md "Hooking"; the more specific patterns come first
@@ -44,6 +62,7 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
         r"qwen3-vl",
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
         exact=True,
+        hook_sampling=_CHATML_MASK,
     ),
     KnownFamily(
         "Qwen2-VL / Qwen2.5-VL",
@@ -51,6 +70,7 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
         "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
         exact=True,
+        hook_sampling=_QWEN25_HOOK,
     ),
     KnownFamily("llava-v1.6-mistral", r"llava-v1\.6-mistral", "[INST] <image>\n"),
     KnownFamily(
@@ -62,10 +82,31 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
     KnownFamily(
         "LLaVA-1.5 / LLaVA-NeXT-vicuna", r"llava-1\.5|llava-v1\.6-vicuna|vicuna", "USER: <image>\n"
     ),
-    KnownFamily("InternVL2.5 / InternVL3", r"internvl(2[._]5|3)", "<|im_start|>user\n<image>\n"),
+    KnownFamily(
+        "InternVL2.5 / InternVL3",
+        r"internvl(2[._]5|3)",
+        "<|im_start|>user\n<image>\n",
+        hook_sampling=_CHATML_MASK,
+    ),
     KnownFamily("Idefics3", r"idefics3", "<|begin_of_text|>User:<image>", exact=True),
-    KnownFamily("SmolVLM", r"smolvlm", "<|im_start|>User:<image>", exact=True),
+    KnownFamily(
+        "SmolVLM",
+        r"smolvlm",
+        "<|im_start|>User:<image>",
+        exact=True,
+        hook_sampling=_CHATML_MASK,
+    ),
 )
+
+
+def hook_sampling_for(model_id: str) -> tuple[str, dict[str, Any]]:
+    """The family name and the hook sampling defaults of ``model_id`` (neutral when unknown)."""
+    fam = known_family(model_id)
+    values = dict(NEUTRAL_HOOK_SAMPLING)
+    if fam is None:
+        return "unknown family", values
+    values.update({k: (list(v) if isinstance(v, list) else v) for k, v in fam.hook_sampling})
+    return fam.family, values
 
 
 @dataclass(frozen=True)
