@@ -38,6 +38,8 @@ class KnownFamily:
     #: hook sampling this family needs beyond the shared Oasis values (T=1.0, top-k 20, ...):
     #: the official code adds penalties and an <|im_start|> mask for Qwen2.5-VL only
     hook_sampling: tuple[tuple[str, Any], ...] = ()
+    #: ids of special tokens, for engines that ban tokens by id only (SGLang's logit_bias)
+    special_ids: tuple[tuple[str, int], ...] = ()
 
 
 #: hook sampling for a family the table does not know: no penalties, nothing banned
@@ -53,6 +55,8 @@ _QWEN25_HOOK = (
 )
 #: ChatML families: a hooked model that opens a new turn has stopped writing the user's turn
 _CHATML_MASK = (("banned_tokens", ["<|im_start|>"]),)
+#: the Qwen2 tokenizer (Qwen2-VL, Qwen2.5-VL, Qwen3-VL): <|endoftext|> 151643, then these
+_QWEN_SPECIAL_IDS = (("<|im_start|>", 151644), ("<|im_end|>", 151645))
 
 
 #: shared/DESIGN.md "Hooking"; the more specific patterns come first
@@ -63,6 +67,7 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
         exact=True,
         hook_sampling=_CHATML_MASK,
+        special_ids=_QWEN_SPECIAL_IDS,
     ),
     KnownFamily(
         "Qwen2-VL / Qwen2.5-VL",
@@ -71,6 +76,7 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
         exact=True,
         hook_sampling=_QWEN25_HOOK,
+        special_ids=_QWEN_SPECIAL_IDS,
     ),
     KnownFamily("llava-v1.6-mistral", r"llava-v1\.6-mistral", "[INST] <image>\n"),
     KnownFamily(
@@ -267,3 +273,24 @@ def user_turn(hooked_text: str) -> str:
     """
     cut = min((i for m in _TURN_OVER if (i := hooked_text.find(m)) >= 0), default=None)
     return hooked_text if cut is None else hooked_text[:cut]
+
+
+def banned_token_bias(model_id: str, tokens: tuple[str, ...]) -> dict[str, float]:
+    """SGLang's ``logit_bias`` (token id -> -100, a ban) for banned token strings.
+
+    SGLang's ``/generate`` bans tokens by id only (``sampling_params.logit_bias``); the ids come
+    from the family table. A token with no known id raises BackendError (the request fails with
+    that line and its sample is rejected) rather than sample without the mask it was asked for.
+    """
+    from mmrecipe.errors import BackendError
+
+    fam = known_family(model_id)
+    ids = dict(fam.special_ids) if fam else {}
+    missing = [t for t in tokens if t not in ids]
+    if missing:
+        raise BackendError(
+            f"SGLang bans tokens by id and the id of {', '.join(map(repr, missing))} is not known "
+            f"for {model_id!r} (the family table knows Qwen's): set banned_tokens: [] on the "
+            "hooking step, or serve the model with vLLM (server: vllm bans by string)"
+        )
+    return {str(ids[t]): -100.0 for t in tokens}
