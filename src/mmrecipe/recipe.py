@@ -82,6 +82,17 @@ class InputSpec(pydantic.BaseModel):
     remote_concurrency: int = pydantic.Field(default=16, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
+    #: a random, deterministic subset: {n: 15000, seed: 0} (``--limit`` takes the first N)
+    sample: SampleSpec | None = None
+
+
+class SampleSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    #: how many input samples to keep
+    n: int = pydantic.Field(ge=1)
+    #: another seed, another subset; the same seed, the same subset on every rerun
+    seed: int = 0
 
 
 class OutputSpec(pydantic.BaseModel):
@@ -455,3 +466,6 @@ def _provided(read: str, provided: set[str]) -> bool:
     if read in provided or ("fields.*" in provided and read.startswith("fields.")):
         return True
     return read.split(".")[0] in ("images", "messages") and read.split(".")[0] in provided
+
+
+InputSpec.model_rebuild()

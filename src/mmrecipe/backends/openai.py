@@ -51,7 +51,7 @@ import aiohttp
 from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
-from mmrecipe.backends.hooking import END_OF_TURN, known_family
+from mmrecipe.backends.hooking import END_OF_TURN, banned_token_bias, known_family
 from mmrecipe.errors import BackendError, BackendUnavailable
 from mmrecipe.sample import ImageRef
 from mmrecipe.stats import record_usage
@@ -385,6 +385,8 @@ class OpenAIBackend:
             sampling["repetition_penalty"] = p.repetition_penalty
         if p.seed is not None:
             sampling["sampling_seed"] = p.seed
+        if p.banned_tokens:
+            sampling["logit_bias"] = banned_token_bias(self.model, p.banned_tokens)
         body: dict[str, Any] = {
             "text": prefix,
             "image_data": urls[0] if len(urls) == 1 else urls,

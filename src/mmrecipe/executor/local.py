@@ -34,6 +34,7 @@ from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
 from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
 from mmrecipe.io.samples import SamplesReader
+from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
@@ -272,7 +273,10 @@ class LocalExecutor:
             materialize_dir=self.layout.images / "input",
             **spec.options,
         )
-        return GuardedReader(reader, path)
+        guarded = GuardedReader(reader, path)
+        if spec.sample is not None:
+            return SampledReader(guarded, spec.sample.n, spec.sample.seed)
+        return guarded
 
     def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
         size = self.recipe.executor.shard_size
