@@ -82,6 +82,17 @@ class RunDir:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"shard-{shard:05d}.jsonl"
 
+    def remove_shard(self, phase: int, shard: int, final: bool) -> None:
+        """Delete every file of one shard (its input is gone from a rerun's input)."""
+        name = f"shard-{shard:05d}"
+        self.rejects_file(phase, shard).unlink(missing_ok=True)
+        if final:
+            for path in self.data.rglob(f"{name}.*"):
+                path.unlink(missing_ok=True)
+            self.samples_file(shard).unlink(missing_ok=True)
+        else:
+            (self.state / f"stage-{phase}" / f"{name}.jsonl").unlink(missing_ok=True)
+
     def clear_outputs(self) -> None:
         """Remove outputs of an earlier, different recipe (the state's cache is kept)."""
         for path in (self.data, self.samples, self.rejects):

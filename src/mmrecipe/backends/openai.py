@@ -71,10 +71,14 @@ _RETRY_STATUSES = {408, 409, 425, 429}
 class _Retryable(Exception):
     """A failed attempt that may succeed later."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, transient: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        #: a transport failure (the next run retries); False for a server's malformed answers
+        self.transient = transient
 
 
 class _Fatal(Exception):
@@ -402,6 +406,7 @@ class OpenAIBackend:
         for attempt in range(attempts):
             retry_after: float | None = None
             refused = False
+            transient = True
             try:
                 async with (
                     self._sem,
@@ -414,7 +419,9 @@ class OpenAIBackend:
                     try:
                         return parse(json.loads(raw)), attempt
                     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-                        raise _Retryable("malformed response from server") from None
+                        raise _Retryable(
+                            "malformed response from server", transient=False
+                        ) from None
                 snippet = self._redact(raw[:300].decode("utf-8", "replace").strip())
                 if status in _RETRY_STATUSES or status >= 500:
                     retry_after = _parse_retry_after(retry_header)
@@ -428,6 +435,7 @@ class OpenAIBackend:
                 return Generation(error=str(exc)), attempt
             except _Retryable as exc:
                 reason, retry_after = exc.reason, exc.retry_after
+                transient = exc.transient
             except TimeoutError:
                 reason = f"timed out after {self.timeout_s:g} s"
             except aiohttp.ClientError as exc:
@@ -436,7 +444,9 @@ class OpenAIBackend:
             if attempt + 1 >= attempts:
                 if refused and not await self._reachable():
                     raise self._unreachable(reason)
-                return Generation(error=f"gave up after {attempts} attempt(s): {reason}"), attempt
+                # transport failures are not the sample's: the next run retries them
+                error = f"gave up after {attempts} attempt(s): {reason}"
+                return Generation(error=error, transient=transient), attempt
             if retry_after is not None:
                 delay = min(retry_after, 120.0)
             else:

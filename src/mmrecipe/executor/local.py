@@ -34,9 +34,12 @@ from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
+from mmrecipe.outputerrors import output_errors
 from mmrecipe.recipe import Recipe, StepSpec
 from mmrecipe.registry import build_op, load_plugins
+from mmrecipe.resume import ShardInput, ShardPlan
 from mmrecipe.rundir import RunDir
+from mmrecipe.runlock import RunLock
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
@@ -124,6 +127,15 @@ class LocalExecutor:
 
     # running ----------------------------------------------------------------------------
     def run(self) -> RunResult:
+        """Run the recipe into the run dir, holding its lock (a second run exits at once)."""
+        with output_errors(self.layout.root):
+            try:
+                with RunLock(self.layout.root):
+                    return self._run_locked()
+            finally:
+                self.progress.stop()
+
+    def _run_locked(self) -> RunResult:
         layout = self.layout
         layout.create()
         state = StateStore(layout.state_db)
@@ -151,7 +163,6 @@ class LocalExecutor:
                     op.teardown()
             result.stats = self._write_stats(state, time.time() - started)
         finally:
-            self.progress.stop()
             state.close()
         return result
 
@@ -188,7 +199,8 @@ class LocalExecutor:
             await ctx.aclose()
 
     async def _run_phase(self, phase: Phase, state: StateStore, result: RunResult) -> None:
-        finished = state.finished_shards(phase.index)
+        records = state.shard_records(phase.index)
+        old_count = int(state.get_meta(f"phase{phase.index}_shards") or 0)
         if phase.barrier is not None:
             barrier_op = phase.barrier.op
             assert isinstance(barrier_op, BarrierOp)
@@ -203,11 +215,12 @@ class LocalExecutor:
         sem = asyncio.Semaphore(self.recipe.executor.shards_in_flight)
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
+        plan = ShardPlan(phase.index, records, old_count, state)
 
         async def worker(shard: int, pending: PendingShard) -> None:
             try:
                 samples = await asyncio.to_thread(pending.load)
-                await self._process_shard(phase, shard, samples, state)
+                await self._process_shard(phase, shard, samples, state, shard_input=pending.input)
                 result.processed_shards += 1
             except BaseException as exc:
                 failure.append(exc)
@@ -222,7 +235,7 @@ class LocalExecutor:
             if chunk is None:
                 sem.release()
                 break
-            if shard in finished:
+            if plan.reuse(shard, chunk.input):
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
@@ -230,10 +243,17 @@ class LocalExecutor:
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             shard += 1
+        if not failure:
+            for msg in plan.finish(shard):
+                self.progress.log(msg)
+                result.messages.append(msg)
         if tasks:
             await asyncio.gather(*tasks)
         if failure:
             raise failure[0]
+        for gone in plan.gone_shards(shard):
+            self.layout.remove_shard(phase.index, gone, final=phase.final)
+        state.forget_shards(phase.index, shard)
         state.set_meta(f"phase{phase.index}_shards", str(shard))
 
     def _input_count(self, phase: Phase, state: StateStore) -> int | None:
@@ -278,18 +298,28 @@ class LocalExecutor:
                 break
             chunk.append(sample)
             if len(chunk) >= size:
-                yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+                yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
                 chunk = []
         if chunk:
-            yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+            yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
 
     def _iter_stage(self, phase: int, state: StateStore) -> Iterator[Sample]:
         for pending in self._chunks(Phase(index=phase + 1, steps=[]), state):
             yield from pending.load()
 
     async def _process_shard(
-        self, phase: Phase, shard: int, samples: list[Sample], state: StateStore
+        self,
+        phase: Phase,
+        shard: int,
+        samples: list[Sample],
+        state: StateStore,
+        *,
+        shard_input: ShardInput | None = None,
     ) -> None:
+        """Run one shard through the phase's steps, write its files, record it as finished
+        (with what it read, ``shard_input``, computed here for reader input when not given)."""
+        if shard_input is None and phase.index == 0 and self.source is None:
+            shard_input = await asyncio.to_thread(ShardInput.of, samples)
         stats: dict[str, StepStats] = {}
         rejects: list[Sample] = []
         if phase.index == 0:
@@ -306,7 +336,14 @@ class LocalExecutor:
         samples = await self._run_steps(phase.steps, samples, stats, rejects)
         await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
         state.mark_finished(
-            phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
+            phase.index,
+            shard,
+            n_in,
+            len(samples),
+            {k: v.to_dict() for k, v in stats.items()},
+            fingerprint=shard_input.fingerprint if shard_input else None,
+            items=shard_input.items if shard_input else None,
+            transient=sum(1 for s in rejects if s.rejection and s.rejection.transient),
         )
         self.progress.shard_done(phase.index, n_in, stats)
 
@@ -409,6 +446,7 @@ class LocalExecutor:
                 kept.append(s)
             else:
                 st.rejected[s.rejection.reason] += 1
+                st.transient += s.rejection.transient
                 rejects.append(s)
         st.n_out += sum(1 for s in kept if s.branch == step.spec.branch)
         return kept + others
@@ -496,6 +534,8 @@ class PendingShard:
 
     size: int
     load: Callable[[], list[Sample]]
+    #: what a reader shard reads (None for a source op's or a later phase's shards)
+    input: ShardInput | None = None
 
 
 def _read_stage(path: Path) -> list[Sample]:
@@ -534,8 +574,15 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
             bucket = usage.setdefault(backend, {})
             for key, value in counts.items():
                 bucket[key] = bucket.get(key, 0) + value
+    transient = sum(st.transient for st in merged.values())
     return {
-        "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
+        "totals": {
+            "input": n_input,
+            "kept": kept,
+            "rejected": sum(reasons.values()),
+            # rejected for transport reasons (server errors, time-outs): a rerun retries them
+            "rejected_transient": transient,
+        },
         "steps": steps,
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,
