@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from mmrecipe import strictjson
+
 if TYPE_CHECKING:
     from mmrecipe.recipe import Recipe
 
@@ -117,7 +119,7 @@ class RunDir:
 
     def write_stats(self, stats: dict[str, Any]) -> None:
         tmp = self.stats_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(strictjson.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(self.stats_file)
 
     def read_stats(self) -> dict[str, Any]:

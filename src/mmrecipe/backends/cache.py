@@ -14,6 +14,7 @@ import hashlib
 import json
 from typing import Any
 
+from mmrecipe import strictjson
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams
 from mmrecipe.state import StateStore
 from mmrecipe.stats import record_usage
@@ -145,7 +146,7 @@ class CachedBackend:
         for key, gen in items:
             data = gen.to_dict()
             data["cached"] = False
-            self.state.cache_put(key, json.dumps(data, ensure_ascii=False))
+            self.state.cache_put(key, strictjson.dumps(data, ensure_ascii=False))
 
 
 def file_sha256(path: str) -> str:

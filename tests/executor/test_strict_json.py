@@ -1,0 +1,82 @@
+"""Every file a run writes is strict JSON: non-finite numbers (an Infinity score, a -inf
+logprob) become null with a flag naming them; ``report`` renders runs written before that."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+RECIPE = """
+name: strict
+plugins: [slow_plugin]
+input: {format: llava}
+ops:
+  - {op: test_non_finite, name: nonfinite}
+  - {op: text_length, name: length, role: assistant, min_words: 2}
+output: {formats: [llava, sharegpt, parquet], keep_fields: [nll]}
+"""
+
+
+def _strict(text: str) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _mmrecipe(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "mmrecipe", *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_non_finite_numbers_become_null_with_a_flag_and_report_renders(tmp_path: Path) -> None:
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    data = tmp_path / "in.jsonl"
+    with open(data, "w") as fh:
+        for i, answer in enumerate(["a long enough answer", "short"]):
+            conv = [{"from": "human", "value": f"q{i}"}, {"from": "gpt", "value": answer}]
+            fh.write(json.dumps({"id": f"s{i}", "conversations": conv}) + "\n")
+    out = tmp_path / "run"
+    done = _mmrecipe("run", str(recipe), "--input", str(data), "-o", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+
+    files = [p for p in out.rglob("*") if p.suffix in (".json", ".jsonl")]
+    assert len(files) >= 5
+    for path in files:
+        text = path.read_text()
+        for line in text.splitlines() if path.suffix == ".jsonl" else [text]:
+            _strict(line)
+    kept = _strict((out / "samples" / "shard-00000.jsonl").read_text())
+    assert kept["scores"]["ratio"] is None and kept["fields"]["nll"] is None
+    assert kept["trace"]["model"]["token_logprobs"] == [[-0.5, None]]
+    assert sorted(kept["trace"]["non_finite"]) == [
+        "fields.nll = nan",
+        "scores.ratio = inf",
+        "trace.model.token_logprobs[0][1] = -inf",
+    ]
+    rejected = _strict((out / "rejects" / "p0-shard-00000.jsonl").read_text())
+    assert rejected["reason"] == "too_short" and rejected["scores"]["ratio"] is None
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(next((out / "data" / "parquet").glob("*.parquet")))
+    assert _strict(table.column("scores")[0].as_py())["ratio"] is None
+
+    # a run written before strict JSON, with Infinity and NaN in its files: report renders it
+    samples = out / "samples" / "shard-00000.jsonl"
+    old = json.loads(samples.read_text())
+    old["scores"] = {"ratio": float("inf"), "clarity": float("nan")}
+    old["trace"]["model"]["token_logprobs"] = [[float("-inf")]]
+    samples.write_text(json.dumps(old) + "\n")
+    assert "Infinity" in samples.read_text()
+    report = _mmrecipe("report", str(out))
+    assert report.returncode == 0, report.stderr
+    assert (out / "report.html").stat().st_size > 1000
