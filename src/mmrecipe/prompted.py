@@ -195,7 +195,10 @@ def params_trace(params: SamplingParams) -> dict[str, Any]:
 
 
 def generation_trace(gen: Generation) -> dict[str, Any]:
-    """A generation as kept in a trace: texts (cut when huge), reasons, tokens, cache, error."""
+    """A generation as kept in a trace: texts (cut when huge), reasons, tokens, cache, error.
+
+    A cut text is referred to by its sha256 (``full_text_sha256``): the answer itself is stored
+    once, in the outputs and (cached) in ``state/answers/<sha256>.txt``, never copied here."""
     out: dict[str, Any] = {
         "texts": [t if len(t) <= _TRACE_TEXT_LIMIT else t[:_TRACE_TEXT_LIMIT] for t in gen.texts],
         "finish_reasons": gen.finish_reasons,
@@ -203,6 +206,13 @@ def generation_trace(gen: Generation) -> dict[str, Any]:
         "completion_tokens": gen.completion_tokens,
         "cached": gen.cached,
     }
+    if any(len(t) > _TRACE_TEXT_LIMIT for t in gen.texts):
+        out["full_text_sha256"] = [
+            hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()
+            if len(t) > _TRACE_TEXT_LIMIT
+            else None
+            for t in gen.texts
+        ]
     if gen.error:
         out["error"] = gen.error
         if gen.transient:

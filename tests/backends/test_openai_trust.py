@@ -139,3 +139,34 @@ def test_answers_over_max_answer_bytes_are_rejected_and_not_stored(tmp_path: Pat
         assert sum(server.answered.values()) == answered
     finally:
         server.stop()
+
+
+def test_a_long_answer_is_stored_once_in_the_state(tmp_path: Path) -> None:
+    recipe, images = _setup(tmp_path, n=2)
+    long_answer = "a long answer " * 20_000  # 280 kB: under max_answer_bytes, over BLOB_CHARS
+    server = FakeOpenAIServer("plain", api_key=SECRET, responder=lambda body: long_answer)
+    server.start()
+    try:
+        out = tmp_path / "run"
+        assert _run(recipe, images, out, server.base_url, SECRET).returncode == 0
+        blobs = list((out / "state" / "answers").iterdir())
+        assert len(blobs) == 1 and blobs[0].read_text() == long_answer  # one file, two answers
+        state_bytes = sum(p.stat().st_size for p in (out / "state").glob("state.sqlite*"))
+        assert state_bytes < 200_000
+        sample = json.loads((out / "samples" / "shard-00000.jsonl").read_text().splitlines()[0])
+        response = sample["trace"]["caption"]["response"]
+        assert len(response["texts"][0]) == 20_000
+        assert response["full_text_sha256"] == [blobs[0].stem]
+        before = (out / "data" / "shard-00000.jsonl").read_text()
+
+        # a redone shard reads the answer back from its file, not from the server
+        import sqlite3
+
+        with sqlite3.connect(out / "state" / "state.sqlite") as db:
+            db.execute("DELETE FROM shards")
+        answered = sum(server.answered.values())
+        assert _run(recipe, images, out, server.base_url, SECRET).returncode == 0
+        assert sum(server.answered.values()) == answered
+        assert (out / "data" / "shard-00000.jsonl").read_text() == before
+    finally:
+        server.stop()
