@@ -180,6 +180,7 @@ class StateStore:
             self._conn.execute("DELETE FROM shards")
             self._conn.execute("DELETE FROM shard_inputs")
             self._conn.execute("DELETE FROM barrier_stats")
+            self._conn.execute("DELETE FROM meta WHERE key LIKE 'phase%\\_shards' ESCAPE '\\'")
 
     # request cache ----------------------------------------------------------------------
     def cache_get(self, key: str) -> str | None:

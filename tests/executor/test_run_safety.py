@@ -55,7 +55,7 @@ def _data(out: Path) -> list[str]:
 def test_second_run_on_a_busy_run_dir_exits_2_and_a_dead_runs_lock_is_taken_over(
     tmp_path: Path,
 ) -> None:
-    recipe, data = _setup(tmp_path, delay=0.05)
+    recipe, data = _setup(tmp_path, delay=1.0)  # 40 s in all: it is killed long before
     out = tmp_path / "run"
     first = subprocess.Popen(
         _cmd(recipe, data, out), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -77,10 +77,12 @@ def test_second_run_on_a_busy_run_dir_exits_2_and_a_dead_runs_lock_is_taken_over
     # the holder is killed: its lock is stale, the next run takes it over and finishes
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
-    third = subprocess.run(_cmd(recipe, data, out), env=_env(), capture_output=True, text=True)
+    fast = [*_cmd(recipe, data, out), "--set", "ops.upper.delay_s=0"]
+    third = subprocess.run(fast, env=_env(), capture_output=True, text=True)
     assert third.returncode == 0, third.stderr
     clean = tmp_path / "clean"
-    subprocess.run(_cmd(recipe, data, clean), env=_env(), check=True, capture_output=True)
+    fast = [*_cmd(recipe, data, clean), "--set", "ops.upper.delay_s=0"]
+    subprocess.run(fast, env=_env(), check=True, capture_output=True)
     assert _data(out) == _data(clean) and len(_data(out)) == 40
 
 
