@@ -36,6 +36,20 @@ _SQLITE_HINTS = (
 )
 
 
+#: write failures that no sample causes: an op hitting one stops the run instead of rejecting
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+def is_disk_failure(exc: BaseException) -> bool:
+    """A full disk, exceeded quota or read-only file system (also as sqlite reports them)."""
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_ERRNOS
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "disk is full" in text or "readonly" in text
+    return False
+
+
 class OutputError(MMRecipeError):
     """The run dir cannot be written."""
 

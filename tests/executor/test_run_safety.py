@@ -125,3 +125,24 @@ def test_unwritable_run_dir_is_one_line_and_the_rerun_equals_a_clean_run(tmp_pat
     assert _data(out) == _data(clean)
     totals = json.loads((out / "stats.json").read_text())["totals"]
     assert totals == json.loads((clean / "stats.json").read_text())["totals"]
+
+
+def test_disk_full_inside_an_op_stops_the_run_instead_of_rejecting(tmp_path: Path) -> None:
+    recipe, data = _setup(tmp_path, delay=0.0, n=12)
+    text = recipe.read_text().replace("ops:\n", "ops:\n  - {op: test_write_image, name: write}\n")
+    recipe.write_text(text.replace("[llava]}", "[llava], keep_fields: [written]}"))
+    clean = tmp_path / "clean"
+    subprocess.run(_cmd(recipe, data, clean), env=_env(), check=True, capture_output=True)
+
+    out = tmp_path / "run"
+    (out / "images").mkdir(parents=True)
+    (out / "images" / "s7.bin").symlink_to("/dev/full")  # the disk is full when s7 is written
+    bad = subprocess.run(_cmd(recipe, data, out), env=_env(), capture_output=True, text=True)
+    assert bad.returncode == 2, bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert "no space left on the device" in bad.stderr.strip().splitlines()[-1]
+    assert not list((out / "rejects").glob("*.jsonl"))  # nobody's sample was rejected for it
+    (out / "images" / "s7.bin").unlink()
+    fixed = subprocess.run(_cmd(recipe, data, out), env=_env(), capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stderr
+    assert _data(out) == _data(clean) and len(_data(out)) == 12

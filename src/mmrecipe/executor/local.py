@@ -34,7 +34,7 @@ from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
-from mmrecipe.outputerrors import output_errors
+from mmrecipe.outputerrors import is_disk_failure, output_errors
 from mmrecipe.recipe import Recipe, StepSpec
 from mmrecipe.registry import build_op, load_plugins
 from mmrecipe.resume import ShardInput, ShardPlan
@@ -460,7 +460,9 @@ class LocalExecutor:
             return await op.aprocess_batch(batch)
         except BackendUnavailable:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_disk_failure(exc):
+                raise  # a full or read-only disk is no sample's fault: stop, the rerun resumes
             if len(batch) == 1:
                 return [self._error_reject(op, batch[0])]
         out: list[Sample] = []
@@ -469,7 +471,9 @@ class LocalExecutor:
                 out.extend(await op.aprocess_batch([sample]))
             except BackendUnavailable:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_disk_failure(exc):
+                    raise
                 out.append(self._error_reject(op, sample))
         return out
 
