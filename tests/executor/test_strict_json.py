@@ -75,8 +75,12 @@ def test_non_finite_numbers_become_null_with_a_flag_and_report_renders(tmp_path:
     old = json.loads(samples.read_text())
     old["scores"] = {"ratio": float("inf"), "clarity": float("nan")}
     old["trace"]["model"]["token_logprobs"] = [[float("-inf")]]
-    samples.write_text(json.dumps(old) + "\n")
+    other = {**old, "id": "s9", "scores": {"ratio": 2.0, "clarity": 4.0}}
+    samples.write_text(json.dumps(old) + "\n" + json.dumps(other) + "\n")
     assert "Infinity" in samples.read_text()
     report = _mmrecipe("report", str(out))
     assert report.returncode == 0, report.stderr
     assert (out / "report.html").stat().st_size > 1000
+    analyzed = _mmrecipe("analyze", str(out))
+    assert analyzed.returncode == 0, analyzed.stderr
+    _strict((out / "analysis" / "analysis.json").read_text())
