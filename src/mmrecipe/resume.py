@@ -32,12 +32,13 @@ MAX_COUNTED_ITEMS = 2_000_000
 
 
 def sample_digest(sample: Sample) -> str:
-    """A short digest of one input sample: its record plus each local image's size and mtime."""
+    """A short digest of one input sample: its record plus each local image's size and mtime
+    (not needed when the reader already gave the image's sha256: it is in the record)."""
     h = hashlib.sha256()
     h.update(json.dumps(sample.to_dict(), sort_keys=True, default=str).encode("utf-8"))
     for ref in sample.images:
         path = ref.path
-        if path.startswith(("http://", "https://", "data:")):
+        if ref.sha256 or path.startswith(("http://", "https://", "data:")):
             continue
         try:
             st = os.stat(path)
