@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from click.testing import CliRunner
 from PIL import Image
 
+from mmrecipe.cli import main
 from mmrecipe.testing.openai_server import FakeOpenAIServer
 
 SECRET = "sk-trust-5f1e9a7c"
@@ -55,13 +57,31 @@ def _setup(tmp_path: Path, n: int = 4) -> tuple[Path, Path]:
     return recipe, images
 
 
-def _run(recipe: Path, images: Path, out: Path, url: str, key: str, *extra: str):
-    env = {**os.environ, "MMRECIPE_TRUST_KEY": key}
+def _args(recipe: Path, images: Path, out: Path, url: str, *extra: str) -> list[str]:
     args = ["run", str(recipe), "--input", str(images), "-o", str(out), "--quiet"]
-    args += ["--set", f"backends.mllm.base_url={url}", *extra]
+    return [*args, "--set", f"backends.mllm.base_url={url}", *extra]
+
+
+def _run(recipe: Path, images: Path, out: Path, url: str, key: str, *extra: str):
+    """The console command in a process of its own (its stderr is what a user sees)."""
+    env = {**os.environ, "MMRECIPE_TRUST_KEY": key}
     return subprocess.run(
-        [sys.executable, "-m", "mmrecipe", *args], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "mmrecipe", *_args(recipe, images, out, url, *extra)],
+        env=env,
+        capture_output=True,
+        text=True,
     )
+
+
+def _invoke(recipe: Path, images: Path, out: Path, url: str, *extra: str) -> None:
+    """The command in this process (faster), with the key set."""
+    result = CliRunner().invoke(
+        main,
+        _args(recipe, images, out, url, *extra),
+        env={"MMRECIPE_TRUST_KEY": SECRET},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
 
 
 def _prompt(body: dict[str, Any]) -> str:
@@ -112,8 +132,7 @@ def test_answers_over_max_answer_bytes_are_rejected_and_not_stored(tmp_path: Pat
     try:
         out = tmp_path / "run"
         cap = ("--set", "backends.mllm.max_answer_bytes=2000")
-        done = _run(recipe, images, out, server.base_url, SECRET, *cap)
-        assert done.returncode == 0, done.stderr
+        _invoke(recipe, images, out, server.base_url, *cap)
         stats = json.loads((out / "stats.json").read_text())
         assert stats["steps"]["caption"]["rejected"] == {"answer_too_large": 2}
         assert stats["totals"]["rejected_transient"] == 0
@@ -134,8 +153,7 @@ def test_answers_over_max_answer_bytes_are_rejected_and_not_stored(tmp_path: Pat
 
         # not transient: a rerun does not ask again
         answered = sum(server.answered.values())
-        again = _run(recipe, images, out, server.base_url, SECRET, *cap)
-        assert again.returncode == 0, again.stderr
+        _invoke(recipe, images, out, server.base_url, *cap)
         assert sum(server.answered.values()) == answered
     finally:
         server.stop()
@@ -148,7 +166,7 @@ def test_a_long_answer_is_stored_once_in_the_state(tmp_path: Path) -> None:
     server.start()
     try:
         out = tmp_path / "run"
-        assert _run(recipe, images, out, server.base_url, SECRET).returncode == 0
+        _invoke(recipe, images, out, server.base_url)
         blobs = list((out / "state" / "answers").iterdir())
         assert len(blobs) == 1 and blobs[0].read_text() == long_answer  # one file, two answers
         state_bytes = sum(p.stat().st_size for p in (out / "state").glob("state.sqlite*"))
@@ -165,7 +183,7 @@ def test_a_long_answer_is_stored_once_in_the_state(tmp_path: Path) -> None:
         with sqlite3.connect(out / "state" / "state.sqlite") as db:
             db.execute("DELETE FROM shards")
         answered = sum(server.answered.values())
-        assert _run(recipe, images, out, server.base_url, SECRET).returncode == 0
+        _invoke(recipe, images, out, server.base_url)
         assert sum(server.answered.values()) == answered
         assert (out / "data" / "shard-00000.jsonl").read_text() == before
     finally:

@@ -4,10 +4,12 @@ logprob) become null with a flag naming them; ``report`` renders runs written be
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mmrecipe.cli import main
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,15 +31,15 @@ def _strict(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
-def _mmrecipe(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "mmrecipe", *args], env=env, capture_output=True, text=True
-    )
+def _mmrecipe(*args: str) -> None:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
 
 
-def test_non_finite_numbers_become_null_with_a_flag_and_report_renders(tmp_path: Path) -> None:
+def test_non_finite_numbers_become_null_with_a_flag_and_report_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(HERE))
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(RECIPE)
     data = tmp_path / "in.jsonl"
@@ -46,8 +48,7 @@ def test_non_finite_numbers_become_null_with_a_flag_and_report_renders(tmp_path:
             conv = [{"from": "human", "value": f"q{i}"}, {"from": "gpt", "value": answer}]
             fh.write(json.dumps({"id": f"s{i}", "conversations": conv}) + "\n")
     out = tmp_path / "run"
-    done = _mmrecipe("run", str(recipe), "--input", str(data), "-o", str(out), "--quiet")
-    assert done.returncode == 0, done.stderr
+    _mmrecipe("run", str(recipe), "--input", str(data), "-o", str(out), "--quiet")
 
     files = [p for p in out.rglob("*") if p.suffix in (".json", ".jsonl")]
     assert len(files) >= 5
@@ -78,9 +79,7 @@ def test_non_finite_numbers_become_null_with_a_flag_and_report_renders(tmp_path:
     other = {**old, "id": "s9", "scores": {"ratio": 2.0, "clarity": 4.0}}
     samples.write_text(json.dumps(old) + "\n" + json.dumps(other) + "\n")
     assert "Infinity" in samples.read_text()
-    report = _mmrecipe("report", str(out))
-    assert report.returncode == 0, report.stderr
+    _mmrecipe("report", str(out))
     assert (out / "report.html").stat().st_size > 1000
-    analyzed = _mmrecipe("analyze", str(out))
-    assert analyzed.returncode == 0, analyzed.stderr
+    _mmrecipe("analyze", str(out))
     _strict((out / "analysis" / "analysis.json").read_text())
