@@ -69,7 +69,8 @@ def test_server_errors_are_transient_and_the_rerun_keeps_the_samples(tmp_path: P
     server = FakeOpenAIServer("plain", faults={"": "500"})  # every request: HTTP 500
     server.start()
     try:
-        stats, _ = _run(recipe, images, out, server.base_url)
+        stats, log = _run(recipe, images, out, server.base_url)
+        assert "6 of the rejects were transient" in log and "rerun the same command" in log
         assert stats["totals"]["kept"] == 0
         assert stats["totals"]["rejected"] == stats["totals"]["rejected_transient"] == 6
         assert stats["steps"]["caption"]["rejected_transient"] == 6
