@@ -186,5 +186,13 @@ def test_a_long_answer_is_stored_once_in_the_state(tmp_path: Path) -> None:
         _invoke(recipe, images, out, server.base_url)
         assert sum(server.answered.values()) == answered
         assert (out / "data" / "shard-00000.jsonl").read_text() == before
+
+        # a lower max_answer_bytes holds for cached answers too
+        _invoke(
+            recipe, images, out, server.base_url, "--set", "backends.mllm.max_answer_bytes=1000"
+        )
+        assert sum(server.answered.values()) == answered
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["steps"]["caption"]["rejected"] == {"answer_too_large": 2}
     finally:
         server.stop()

@@ -19,7 +19,13 @@ import json
 from typing import Any
 
 from mmrecipe import strictjson
-from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams
+from mmrecipe.backends.base import (
+    Backend,
+    ChatRequest,
+    Generation,
+    SamplingParams,
+    limit_answer,
+)
 from mmrecipe.state import StateStore
 from mmrecipe.stats import record_usage
 
@@ -151,7 +157,8 @@ class CachedBackend:
                 continue
             gen = Generation.from_dict(data)
             gen.cached = True
-            out.append(gen)
+            # an answer cached under a larger max_answer_bytes is held to today's limit
+            out.append(limit_answer(gen, getattr(self.inner, "max_answer_bytes", 0)))
         return out
 
     def _store(self, items: list[tuple[str, Generation]]) -> None:
