@@ -117,7 +117,7 @@ def limit_answer(gen: Generation, limit: int) -> Generation:
     if gen.error or limit <= 0:
         return gen
     for text in gen.texts:
-        if len(text) * 4 > limit or len(text) > limit:  # cheap bound before encoding
+        if len(text) * 4 > limit:  # at most 4 bytes a character: encode only when it may be over
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > limit:
                 return too_large(size, limit, text)
