@@ -344,7 +344,7 @@ class LocalExecutor:
             {k: v.to_dict() for k, v in stats.items()},
             fingerprint=shard_input.fingerprint if shard_input else None,
             items=shard_input.items if shard_input else None,
-            transient=sum(1 for s in rejects if s.rejection and s.rejection.transient),
+            transient=sum(st.transient for st in stats.values()),
         )
         self.progress.shard_done(phase.index, n_in, stats)
 
