@@ -7,9 +7,9 @@ RUN_DIR/
   samples/             the same samples, lossless (fields, scores, trace): for report/analyze
   rejects/             one JSONL line per dropped sample: id, op, reason, detail, the sample
   images/              images the run produced (normalized inputs, synthesized images)
-  state/state.sqlite   finished shards (with what they read), per-shard stats, the request cache
-  state/answers/       long model answers, one file per distinct answer (the cache refers to them)
+  state/state.sqlite   finished shards, per-shard stats, the model request cache
   state/stage-K/       intermediate shards before a barrier op (dedup)
+  state/answers/       long model answers, one file per distinct answer (the cache refers to them)
   run.lock             held by the run using the dir (pid, host, start time)
   stats.json           per step: in, out, rejected by reason, seconds, model usage
 ```

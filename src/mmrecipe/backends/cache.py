@@ -19,13 +19,8 @@ import json
 from typing import Any
 
 from mmrecipe import strictjson
-from mmrecipe.backends.base import (
-    Backend,
-    ChatRequest,
-    Generation,
-    SamplingParams,
-    limit_answer,
-)
+from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams
+from mmrecipe.limits import limit_answer
 from mmrecipe.state import StateStore
 from mmrecipe.stats import record_usage
 

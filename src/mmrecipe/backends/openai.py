@@ -49,17 +49,10 @@ from typing import Any, Literal
 
 import aiohttp
 
-from mmrecipe.backends.base import (
-    DEFAULT_MAX_ANSWER_BYTES,
-    ChatRequest,
-    Generation,
-    SamplingParams,
-    limit_answer,
-    require,
-    too_large,
-)
+from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.hooking import END_OF_TURN, known_family
 from mmrecipe.errors import BackendError, BackendUnavailable
+from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer, too_large
 from mmrecipe.sample import ImageRef
 from mmrecipe.stats import record_usage
 

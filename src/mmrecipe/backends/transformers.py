@@ -16,16 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmrecipe.backends.base import (
-    DEFAULT_MAX_ANSWER_BYTES,
-    ChatRequest,
-    Generation,
-    SamplingParams,
-    limit_answer,
-)
+from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
 from mmrecipe.errors import BackendError
+from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from mmrecipe.io import FORMATS, open_reader, open_writer
-from mmrecipe.strictjson import clean_sample
 
 
 @click.command("convert")
@@ -43,7 +42,7 @@ def command(
                 bad[sample.rejection.reason] += 1
                 click.echo(f"skipped {sample.id}: {sample.rejection.detail}", err=True)
                 continue
-            writer.write(clean_sample(sample))  # strict JSON: NaN/Infinity become null
+            writer.write(sample)
             written += 1
     finally:
         writer.close()

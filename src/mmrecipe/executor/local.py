@@ -18,6 +18,7 @@ Data flow (datatrove's shape, with NeMo Curator's per-stage lifecycle):
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import traceback
@@ -27,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmrecipe import strictjson
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
@@ -486,9 +486,9 @@ class LocalExecutor:
     def _write_shard(
         self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
     ) -> None:
-        layout = self.layout
         for s in (*kept, *rejects):
             clean_sample(s)  # strict JSON: non-finite numbers become null, flagged
+        layout = self.layout
         written: list[tuple[Path, Path]] = []
         if phase.final:
             formats = self.recipe.output.formats
@@ -505,7 +505,7 @@ class LocalExecutor:
             tmp = rejects_final.with_name(rejects_final.name + ".tmp")
             with open(tmp, "w", encoding="utf-8") as fh:
                 for s in rejects:
-                    fh.write(strictjson.dumps(reject_record(s), ensure_ascii=False) + "\n")
+                    fh.write(json.dumps(reject_record(s), ensure_ascii=False) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             written.append((tmp, rejects_final))
