@@ -135,7 +135,7 @@ def test_answers_over_max_answer_bytes_are_rejected_and_not_stored(tmp_path: Pat
         _invoke(recipe, images, out, server.base_url, *cap)
         stats = json.loads((out / "stats.json").read_text())
         assert stats["steps"]["caption"]["rejected"] == {"answer_too_large": 2}
-        assert stats["totals"]["rejected_transient"] == 0
+        assert stats["rejected_transient"] == 0
         rejects = {
             json.loads(line)["fields"]["source_file"]: json.loads(line)
             for f in (out / "rejects").glob("*.jsonl")

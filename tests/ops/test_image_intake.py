@@ -160,6 +160,5 @@ def test_adversarial_folder_one_reject_per_bad_file(tmp_path: Path) -> None:
         "input": len(bad) + len(good),
         "kept": len(good),
         "rejected": len(bad),
-        "rejected_transient": 0,
     }
     assert stats["steps"]["intake"]["rejected"]["truncated"] == 1

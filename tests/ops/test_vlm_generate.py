@@ -90,7 +90,7 @@ def test_recaption_resume_cache_and_no_cache(tmp_path, server):
     recipe = write_recipe(tmp_path / "recipe.yaml")
 
     stats = run_cli(recipe, images, run_dir, server.base_url)
-    assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0, "rejected_transient": 0}
+    assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0}
     assert stats["steps"]["caption"]["usage"]["mllm"]["requests"] == 6
     assert sum(server.answered.values()) == 6 and server.repeated() == {}
     records = [
@@ -304,6 +304,6 @@ def test_a_server_gone_mid_run_stops_the_run_and_a_rerun_finishes(tmp_path):
         stats = run_cli(recipe, images, run_dir, back.base_url, "--set", "executor.shard_size=1")
     finally:
         back.stop()
-    assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0, "rejected_transient": 0}
+    assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0}
     ids = [json.loads(x)["id"] for f in (run_dir / "data").glob("*.jsonl") for x in f.open()]
     assert len(ids) == len(set(ids)) == 6

@@ -151,7 +151,7 @@ def test_oasis_funnel_output_and_rethresholding(tmp_path: Path, servers, chunk: 
     run_dir = tmp_path / "run"
 
     # every image is accounted for: kept, or rejected by the step that dropped it and why
-    assert stats["totals"] == {"input": 7, "kept": 2, "rejected": 5, "rejected_transient": 0}
+    assert stats["totals"] == {"input": 7, "kept": 2, "rejected": 5}
     assert stats["reject_reasons"] == {
         "categorize:unparseable_category": 1,
         "caption_screen:special_tokens": 1,

@@ -31,9 +31,9 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None) -> None:
         f"rejected {totals.get('rejected', 0)}",
         highlight=False,
     )
-    if totals.get("rejected_transient"):
+    if stats.get("rejected_transient"):
         console.print(
-            f"{totals['rejected_transient']} of the rejects were transient (server errors, "
+            f"{stats['rejected_transient']} of the rejects were transient (server errors, "
             "time-outs, rate limits): rerun the same command to retry them",
             highlight=False,
         )

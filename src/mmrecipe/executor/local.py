@@ -34,7 +34,6 @@ from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
-from mmrecipe.outputerrors import is_disk_failure, output_errors
 from mmrecipe.recipe import Recipe, StepSpec
 from mmrecipe.registry import build_op, load_plugins
 from mmrecipe.resume import ShardInput, ShardPlan
@@ -44,6 +43,7 @@ from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
 from mmrecipe.strictjson import clean_sample
+from mmrecipe.writeerrors import is_disk_failure, output_errors
 
 READ_STEP = "read"
 
@@ -371,6 +371,8 @@ class LocalExecutor:
                     st = stats.setdefault(step.name, StepStats())
                     samples = await self._run_step(step, samples, st, rejects)
             i = j
+        for s in (*samples, *rejects):
+            clean_sample(s)  # strict JSON before anything is written: NaN/Infinity -> null, flagged
         return samples
 
     async def _run_pipelined(
@@ -486,8 +488,6 @@ class LocalExecutor:
     def _write_shard(
         self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
     ) -> None:
-        for s in (*kept, *rejects):
-            clean_sample(s)  # strict JSON: non-finite numbers become null, flagged
         layout = self.layout
         written: list[tuple[Path, Path]] = []
         if phase.final:
@@ -583,13 +583,10 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
                 bucket[key] = bucket.get(key, 0) + value
     transient = sum(st.transient for st in merged.values())
     return {
-        "totals": {
-            "input": n_input,
-            "kept": kept,
-            "rejected": sum(reasons.values()),
-            # rejected for transport reasons (server errors, time-outs): a rerun retries them
-            "rejected_transient": transient,
-        },
+        "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
+        # of the rejected, those for transport reasons (server errors, time-outs): a rerun
+        # retries them
+        "rejected_transient": transient,
         "steps": steps,
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,
