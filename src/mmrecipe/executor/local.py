@@ -38,10 +38,14 @@ from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
+from mmrecipe.resume import ShardInput, ShardPlan
 from mmrecipe.rundir import RunDir
+from mmrecipe.runlock import RunLock
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
+from mmrecipe.strictjson import clean_sample
+from mmrecipe.writeerrors import is_disk_failure, output_errors
 
 READ_STEP = "read"
 WRITE_STEP = "write"
@@ -128,6 +132,15 @@ class LocalExecutor:
 
     # running ----------------------------------------------------------------------------
     def run(self) -> RunResult:
+        """Run the recipe into the run dir, holding its lock (a second run exits at once)."""
+        with output_errors(self.layout.root):
+            try:
+                with RunLock(self.layout.root):
+                    return self._run_locked()
+            finally:
+                self.progress.stop()
+
+    def _run_locked(self) -> RunResult:
         layout = self.layout
         layout.create()
         state = StateStore(layout.state_db)
@@ -155,7 +168,6 @@ class LocalExecutor:
                     op.teardown()
             result.stats = self._write_stats(state, time.time() - started)
         finally:
-            self.progress.stop()
             state.close()
         return result
 
@@ -192,7 +204,8 @@ class LocalExecutor:
             await ctx.aclose()
 
     async def _run_phase(self, phase: Phase, state: StateStore, result: RunResult) -> None:
-        finished = state.finished_shards(phase.index)
+        records = state.shard_records(phase.index)
+        old_count = int(state.get_meta(f"phase{phase.index}_shards") or 0)
         if phase.barrier is not None:
             barrier_op = phase.barrier.op
             assert isinstance(barrier_op, BarrierOp)
@@ -207,11 +220,12 @@ class LocalExecutor:
         sem = asyncio.Semaphore(self.recipe.executor.shards_in_flight)
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
+        plan = ShardPlan(phase.index, records, old_count, state)
 
         async def worker(shard: int, pending: PendingShard) -> None:
             try:
                 samples = await asyncio.to_thread(pending.load)
-                await self._process_shard(phase, shard, samples, state)
+                await self._process_shard(phase, shard, samples, state, shard_input=pending.input)
                 result.processed_shards += 1
             except BaseException as exc:
                 failure.append(exc)
@@ -226,7 +240,7 @@ class LocalExecutor:
             if chunk is None:
                 sem.release()
                 break
-            if shard in finished:
+            if plan.reuse(shard, chunk.input):
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
@@ -234,10 +248,17 @@ class LocalExecutor:
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             shard += 1
+        if not failure:
+            for msg in plan.finish(shard):
+                self.progress.log(msg)
+                result.messages.append(msg)
         if tasks:
             await asyncio.gather(*tasks)
         if failure:
             raise failure[0]
+        for gone in plan.gone_shards(shard):
+            self.layout.remove_shard(phase.index, gone, final=phase.final)
+        state.forget_shards(phase.index, shard)
         state.set_meta(f"phase{phase.index}_shards", str(shard))
 
     def _input_count(self, phase: Phase, state: StateStore) -> int | None:
@@ -301,18 +322,28 @@ class LocalExecutor:
                 break
             chunk.append(sample)
             if len(chunk) >= size:
-                yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+                yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
                 chunk = []
         if chunk:
-            yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+            yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
 
     def _iter_stage(self, phase: int, state: StateStore) -> Iterator[Sample]:
         for pending in self._chunks(Phase(index=phase + 1, steps=[]), state):
             yield from pending.load()
 
     async def _process_shard(
-        self, phase: Phase, shard: int, samples: list[Sample], state: StateStore
+        self,
+        phase: Phase,
+        shard: int,
+        samples: list[Sample],
+        state: StateStore,
+        *,
+        shard_input: ShardInput | None = None,
     ) -> None:
+        """Run one shard through the phase's steps, write its files, record it as finished
+        (with what it read, ``shard_input``, computed here for reader input when not given)."""
+        if shard_input is None and phase.index == 0 and self.source is None:
+            shard_input = await asyncio.to_thread(ShardInput.of, samples)
         stats: dict[str, StepStats] = {}
         rejects: list[Sample] = []
         if phase.index == 0:
@@ -336,7 +367,14 @@ class LocalExecutor:
             st.n_out -= len(unwritable)
             samples = [s for s in samples if not s.rejected]
         state.mark_finished(
-            phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
+            phase.index,
+            shard,
+            n_in,
+            len(samples),
+            {k: v.to_dict() for k, v in stats.items()},
+            fingerprint=shard_input.fingerprint if shard_input else None,
+            items=shard_input.items if shard_input else None,
+            transient=sum(st.transient for st in stats.values()),
         )
         self.progress.shard_done(phase.index, n_in, stats)
 
@@ -363,6 +401,8 @@ class LocalExecutor:
                     st = stats.setdefault(step.name, StepStats())
                     samples = await self._run_step(step, samples, st, rejects)
             i = j
+        for s in (*samples, *rejects):
+            clean_sample(s)  # strict JSON before anything is written: NaN/Infinity -> null, flagged
         return samples
 
     async def _run_pipelined(
@@ -441,6 +481,7 @@ class LocalExecutor:
                 kept.append(s)
             else:
                 st.rejected[s.rejection.reason] += 1
+                st.transient += s.rejection.transient
                 rejects.append(s)
         st.n_out += len(kept) - routed  # an op may put its outputs on branches (fan_out)
         return kept + others
@@ -453,7 +494,9 @@ class LocalExecutor:
             return await op.aprocess_batch(batch)
         except BackendUnavailable:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_disk_failure(exc):
+                raise  # a full or read-only disk is no sample's fault: stop, the rerun resumes
             if len(batch) == 1:
                 return [self._error_reject(op, batch[0])]
         out: list[Sample] = []
@@ -462,7 +505,9 @@ class LocalExecutor:
                 out.extend(await op.aprocess_batch([sample]))
             except BackendUnavailable:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_disk_failure(exc):
+                    raise
                 out.append(self._error_reject(op, sample))
         return out
 
@@ -570,6 +615,8 @@ class PendingShard:
 
     size: int
     load: Callable[[], list[Sample]]
+    #: what a reader shard reads (None for a source op's or a later phase's shards)
+    input: ShardInput | None = None
 
 
 def _read_stage(path: Path) -> list[Sample]:
@@ -608,8 +655,12 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
             bucket = usage.setdefault(backend, {})
             for key, value in counts.items():
                 bucket[key] = bucket.get(key, 0) + value
+    transient = sum(st.transient for st in merged.values())
     return {
         "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
+        # of the rejected, those for transport reasons (server errors, time-outs): a rerun
+        # retries them
+        "rejected_transient": transient,
         "steps": steps,
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,
