@@ -63,7 +63,14 @@ def command(
             raise ConfigError(f"--input {input_path} does not exist")
         extra.append(f"input.path={input_path.absolute()}")
     spec = load_recipe(recipe, extra)
-    runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
+    if (executor or spec.executor.type) == "ray":
+        from mmrecipe.executor.ray import RayExecutor
+
+        runner: LocalExecutor = RayExecutor(
+            spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet
+        )
+    else:
+        runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
     print_stats(result.stats, run_dir)
     if write_report:

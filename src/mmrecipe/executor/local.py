@@ -138,7 +138,7 @@ class LocalExecutor:
             self._check_fingerprint(state, result)
             layout.write_recipe(self.recipe)
             started = time.time()
-            ops = ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
+            ops = self._driver_ops()
             for op in ops:
                 op.setup(ctx)
             # chunked pipelining keeps remote servers busy; an in-process engine is one
@@ -154,6 +154,11 @@ class LocalExecutor:
             self.progress.stop()
             state.close()
         return result
+
+    def _driver_ops(self) -> list[Op]:
+        """The ops this process sets up: here all of them (the Ray adapter keeps only the
+        source and the barriers, whose ``fit`` runs on the driver)."""
+        return ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
 
     def _check_fingerprint(self, state: StateStore, result: RunResult) -> None:
         fingerprint = self.recipe.fingerprint({"limit": self.limit})
@@ -206,8 +211,7 @@ class LocalExecutor:
 
         async def worker(shard: int, pending: PendingShard) -> None:
             try:
-                samples = await asyncio.to_thread(pending.load)
-                await self._process_shard(phase, shard, samples, state)
+                await self._process_shard(phase, shard, pending, state)
                 result.processed_shards += 1
             except BaseException as exc:
                 failure.append(exc)
@@ -261,7 +265,7 @@ class LocalExecutor:
             n_prev = int(state.get_meta(f"phase{phase.index - 1}_shards") or 0)
             for shard in range(n_prev):
                 path = self.layout.stage_file(phase.index - 1, shard)
-                yield PendingShard(size=0, load=lambda p=path: _read_stage(p))
+                yield PendingShard(size=0, load=lambda p=path: _read_stage(p), path=path)
             return
         if self.source is not None:
             source = self.source
@@ -269,7 +273,9 @@ class LocalExecutor:
             for start in range(0, n, size):
                 stop = min(start + size, n)
                 yield PendingShard(
-                    size=stop - start, load=lambda a=start, b=stop: source.generate(a, b)
+                    size=stop - start,
+                    load=lambda a=start, b=stop: source.generate(a, b),
+                    span=(start, stop),
                 )
             return
         chunk: list[Sample] = []
@@ -288,8 +294,28 @@ class LocalExecutor:
             yield from pending.load()
 
     async def _process_shard(
-        self, phase: Phase, shard: int, samples: list[Sample], state: StateStore
+        self, phase: Phase, shard: int, pending: PendingShard, state: StateStore
     ) -> None:
+        """Run one shard, then (here, on the driver, the state store's only writer) record it
+        as finished: its files are in place by then."""
+        outcome = await self._run_shard(phase, shard, pending)
+        state.mark_finished(
+            phase.index,
+            shard,
+            outcome.n_in,
+            outcome.n_out,
+            {k: v.to_dict() for k, v in outcome.stats.items()},
+        )
+        self.progress.shard_done(phase.index, outcome.n_in, outcome.stats)
+
+    async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
+        """Where a shard runs: in this process (the Ray adapter sends it to a worker)."""
+        samples = await asyncio.to_thread(pending.load)
+        return await self.process_shard(phase, shard, samples)
+
+    async def process_shard(self, phase: Phase, shard: int, samples: list[Sample]) -> ShardOutcome:
+        """The unit of work both executors call: one shard through the phase's steps, its files
+        written atomically; returns its stats (recording it finished is the caller's job)."""
         stats: dict[str, StepStats] = {}
         rejects: list[Sample] = []
         if phase.index == 0:
@@ -305,10 +331,7 @@ class LocalExecutor:
         n_in = len(samples)
         samples = await self._run_steps(phase.steps, samples, stats, rejects)
         await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
-        state.mark_finished(
-            phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
-        )
-        self.progress.shard_done(phase.index, n_in, stats)
+        return ShardOutcome(n_in=n_in, n_out=len(samples), stats=stats)
 
     async def _run_steps(
         self,
@@ -496,6 +519,20 @@ class PendingShard:
 
     size: int
     load: Callable[[], list[Sample]]
+    #: where it comes from, for a worker that loads it itself: a source op's index range, or
+    #: an intermediate stage file (neither: the samples are in memory)
+    span: tuple[int, int] | None = None
+    path: Path | None = None
+
+
+@dataclass
+class ShardOutcome:
+    """What processing one shard returns: samples in (after the read step) and out, and the
+    per-step stats."""
+
+    n_in: int
+    n_out: int
+    stats: dict[str, StepStats]
 
 
 def _read_stage(path: Path) -> list[Sample]:
