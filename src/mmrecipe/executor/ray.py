@@ -415,6 +415,7 @@ class _ActorRunner:
             **opts, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES
         )
         self._ray = ray
+        self._box = box  # a restarted actor fetches the barrier again: keep it alive
         self.actors = [cls.remote(job, phase, box, threads) for _ in range(n)]
         self._load = [0] * n
 
