@@ -263,38 +263,40 @@ def run_shard_task(
 
 
 class PhaseActor:
-    """A Ray actor for a phase with model calls: the ops (and their backends) are set up once and
-    serve every shard sent here, several at a time (an async actor)."""
+    """A Ray actor for a phase with model calls: the ops (and their backends) are set up once, at
+    the first shard, and serve every shard sent here, several at a time (an async actor). A
+    restarted actor sets up again at its next shard (the barrier arrives boxed with each call,
+    so that nothing it needs lives only in its constructor's arguments)."""
 
-    def __init__(
-        self, job: WorkerJob, phase_index: int, fitted_box: list[Any], threads: int
-    ) -> None:
-        self._error: BaseException | None = None
+    def __init__(self, job: WorkerJob, phase_index: int, threads: int) -> None:
+        self._job = job
+        self._phase = phase_index
         self._threads = threads
-        self._pool_set = False
-        try:
-            import ray
+        self._worker: PhaseWorker | None = None
+        self._lock: asyncio.Lock | None = None
 
-            fitted = ray.get(fitted_box[0]) if fitted_box else None
-            self.worker = PhaseWorker(job, phase_index, fitted)
-        except Exception as exc:  # raised with the first shard, so the driver sees the cause
-            self._error = exc
+    async def _setup(self, fitted_box: list[Any]) -> PhaseWorker:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._worker is None:
+                asyncio.get_running_loop().set_default_executor(
+                    ThreadPoolExecutor(max_workers=self._threads)
+                )
+                fitted = await fitted_box[0] if fitted_box else None
+                # setup may block (an engine loading, a server probed): off the event loop
+                self._worker = await asyncio.to_thread(PhaseWorker, self._job, self._phase, fitted)
+        return self._worker
 
     async def run(
-        self, shard: int, shard_input: ShardInput
+        self, fitted_box: list[Any], shard: int, shard_input: ShardInput
     ) -> tuple[ShardOutcome, list[tuple[str, str]]]:
-        if self._error is not None:
-            raise self._error
-        if not self._pool_set:
-            asyncio.get_running_loop().set_default_executor(
-                ThreadPoolExecutor(max_workers=self._threads)
-            )
-            self._pool_set = True
-        return await self.worker.run(shard, shard_input)
+        worker = self._worker or await self._setup(fitted_box)
+        return await worker.run(shard, shard_input)
 
     async def close(self) -> None:
-        if self._error is None:
-            await self.worker.close()
+        if self._worker is not None:
+            await self._worker.close()
 
 
 def probe_storage(probe: str, token: str, reply: str) -> str | None:
@@ -415,15 +417,15 @@ class _ActorRunner:
             **opts, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES
         )
         self._ray = ray
-        self._box = box  # a restarted actor fetches the barrier again: keep it alive
-        self.actors = [cls.remote(job, phase, box, threads) for _ in range(n)]
+        self._box = box
+        self.actors = [cls.remote(job, phase, threads) for _ in range(n)]
         self._load = [0] * n
 
     async def run(self, shard: int, shard_input: ShardInput) -> Any:
         i = min(range(len(self.actors)), key=self._load.__getitem__)
         self._load[i] += 1
         try:
-            return await self.actors[i].run.remote(shard, shard_input)
+            return await self.actors[i].run.remote(self._box, shard, shard_input)
         finally:
             self._load[i] -= 1
 
