@@ -46,6 +46,7 @@ def _pythonpath() -> str:
 @pytest.fixture(scope="module", params=["one-node", "two-nodes"])
 def cluster(request: pytest.FixtureRequest) -> Iterator[str]:
     """A Ray for this module's tests; yields its address (for a second driver)."""
+    saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = _pythonpath()  # workers import mmrecipe and the test plugins
     opts: dict[str, Any] = {
         "include_dashboard": False,
@@ -53,21 +54,29 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[str]:
         "logging_level": logging.WARNING,
         "runtime_env": {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}},
     }
-    if request.param == "one-node":
-        ray.init(num_cpus=2, **opts)
-        yield ray.get_runtime_context().gcs_address
-        ray.shutdown()
-        return
-    from ray.cluster_utils import Cluster
+    try:
+        if request.param == "one-node":
+            ray.init(num_cpus=2, **opts)
+            yield ray.get_runtime_context().gcs_address
+            ray.shutdown()
+            return
+        from ray.cluster_utils import Cluster
 
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    nodes.add_node(num_cpus=1)
-    nodes.wait_for_nodes()
-    ray.init(address=nodes.address, **opts)
-    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
-    yield nodes.address
-    ray.shutdown()
-    nodes.shutdown()
+        nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+        try:
+            nodes.add_node(num_cpus=1)
+            nodes.wait_for_nodes()
+            ray.init(address=nodes.address, **opts)
+            assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+            yield nodes.address
+        finally:
+            ray.shutdown()
+            nodes.shutdown()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
 
 
 def outputs(run: Path) -> dict[str, bytes]:

@@ -265,17 +265,16 @@ def run_shard_task(
 class PhaseActor:
     """A Ray actor for a phase with model calls: the ops (and their backends) are set up once, at
     the first shard, and serve every shard sent here, several at a time (an async actor). A
-    restarted actor sets up again at its next shard (the barrier arrives boxed with each call,
-    so that nothing it needs lives only in its constructor's arguments)."""
+    restarted actor sets up again at its next shard (the job and the boxed barrier arrive with
+    each call, so that nothing it needs lives only in its constructor's arguments)."""
 
-    def __init__(self, job: WorkerJob, phase_index: int, threads: int) -> None:
-        self._job = job
+    def __init__(self, phase_index: int, threads: int) -> None:
         self._phase = phase_index
         self._threads = threads
         self._worker: PhaseWorker | None = None
         self._lock: asyncio.Lock | None = None
 
-    async def _setup(self, fitted_box: list[Any]) -> PhaseWorker:
+    async def _setup(self, job: WorkerJob, fitted_box: list[Any]) -> PhaseWorker:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -285,13 +284,13 @@ class PhaseActor:
                 )
                 fitted = await fitted_box[0] if fitted_box else None
                 # setup may block (an engine loading, a server probed): off the event loop
-                self._worker = await asyncio.to_thread(PhaseWorker, self._job, self._phase, fitted)
+                self._worker = await asyncio.to_thread(PhaseWorker, job, self._phase, fitted)
         return self._worker
 
     async def run(
-        self, fitted_box: list[Any], shard: int, shard_input: ShardInput
+        self, job: WorkerJob, fitted_box: list[Any], shard: int, shard_input: ShardInput
     ) -> tuple[ShardOutcome, list[tuple[str, str]]]:
-        worker = self._worker or await self._setup(fitted_box)
+        worker = self._worker or await self._setup(job, fitted_box)
         return await worker.run(shard, shard_input)
 
     async def close(self) -> None:
@@ -417,15 +416,16 @@ class _ActorRunner:
             **opts, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES
         )
         self._ray = ray
+        self._job = job
         self._box = box
-        self.actors = [cls.remote(job, phase, threads) for _ in range(n)]
+        self.actors = [cls.remote(phase, threads) for _ in range(n)]
         self._load = [0] * n
 
     async def run(self, shard: int, shard_input: ShardInput) -> Any:
         i = min(range(len(self.actors)), key=self._load.__getitem__)
         self._load[i] += 1
         try:
-            return await self.actors[i].run.remote(self._box, shard, shard_input)
+            return await self.actors[i].run.remote(self._job, self._box, shard, shard_input)
         finally:
             self._load[i] -= 1
 
