@@ -278,6 +278,14 @@ def test_cli_executor_ray(cluster: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "data/shard-00000.jsonl" in outputs(tmp_path / "local")
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "local")
+    # a run finished by one executor is finished for the other: a rerun on Ray resumes
+    before = outputs(tmp_path / "local")
+    again = CliRunner().invoke(
+        main, [*args, "-o", str(tmp_path / "local"), "--quiet", "--executor", "ray"]
+    )
+    assert again.exit_code == 0
+    assert "2 finished shard(s) are kept" in " ".join(again.output.split())
+    assert outputs(tmp_path / "local") == before
 
 
 def test_storage_probe_names_what_a_node_cannot_see(tmp_path: Path) -> None:

@@ -45,15 +45,27 @@ in one process also means a sample crosses the network only twice (in and out), 
   path (NFS, Lustre, a bucket mount). This is checked at start: every alive node reads a probe
   file the driver wrote and writes one back; a node that cannot gives a one-line error.
 
-Measured on this machine (2 cores, ``benchmarks/ray_overhead.py``): ~2 ms per shard task
-round trip on a warm local Ray, so a shard of 1000 samples costs ~2 µs/sample of scheduling.
-A 100-node run of 1B images at ``shard_size: 10000`` is 100k shards: 100k task results of a
-few kB (stats + new cache keys) to the driver, i.e. ~2 shards/s per node and ~200 results/s at
-the driver, far below what one driver process handles; the state store holds one row per
-shard (~1 kB: ~100 MB) plus one row per model answer (the request cache: ~1 kB per request,
-so a few TB for 1B images with 7 requests each: put the run dir's ``state/`` on fast shared
-storage, or run with ``--no-cache``). The driver streams the reader and keeps at most
-``shards_in_flight`` shards in memory (set it to about 2x the cluster's worker slots).
+Measured on this machine (2 shared cores, load ~9; ``benchmarks/ray_overhead.py``): ``import
+ray`` 0.4-1.1 s, ``ray.init(num_cpus=2)`` 4-14 s; a no-op task 2.1 ms round trip (1.0 ms each when
+many are in flight); the Ray executor adds ~9 ms per shard over the local one (200 shards of 10
+trivial samples). Samples/s as a share of the local executor's: synthesis (CPU-bound) 0.93-1.23
+(processes instead of GIL-bound threads); Oasis against servers answering after 100 ms at equal
+concurrency (64): 0.99 with one actor, 0.73 with two actors of 32 each (here the second actor
+process competes for the 2 cores with the servers it talks to).
+
+A 100-node run of 1B images, from those numbers: at ``shard_size: 10000`` one phase is 100k
+shards (a dedup barrier makes two phases: 200k tasks). Their scheduling costs ~9 ms each, ~15
+driver-minutes in all against days of model time, so shards could be smaller (1000: 1M tasks, ~2.5
+driver-hours spread over the run) to lose less on a fault. Each shard sends ~10000 sample
+references (~3 MB) out and a few kB of stats back; the state store holds a row per shard (~1 kB:
+~100-200 MB). What does not scale is the request cache: Oasis asks ~7 model requests per image,
+so 7B answers (~1 kB each, ~7 TB) would all pass through the driver's one sqlite writer, at some
+10-50k inserts/s that is 2-8 days of driver time, longer than the run. At that scale run with
+``--no-cache`` (resume then redoes only the shards in flight, which is the cache's main use), or
+give each node its own cache; the driver otherwise only streams the reader (listing 1B files is
+its other serial job: give it a manifest in JSONL/Parquet instead of a folder) and keeps at most
+``shards_in_flight`` shards (about 2x the cluster's worker slots: 1600 for 100 nodes of 8) in
+memory.
 """
 
 from __future__ import annotations
