@@ -298,11 +298,14 @@ def test_storage_probe_names_what_a_node_cannot_see(tmp_path: Path) -> None:
     assert (tmp_path / "r").read_text() == "t"
 
 
-def test_executor_ray_without_ray_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "how", [["--executor", "ray"], ["--set", "executor.type=ray"]], ids=["flag", "recipe"]
+)
+def test_executor_ray_without_ray_is_one_line(tmp_path: Path, how: list[str]) -> None:
     code = (
         "import sys; sys.modules['ray'] = None; from mmrecipe.cli import entry; "
         f"sys.argv = ['mmrecipe', 'run', {str(RECIPES / 'quickstart.yaml')!r}, "
-        f"'-o', {str(tmp_path / 'run')!r}, '--executor', 'ray']; entry()"
+        f"'-o', {str(tmp_path / 'run')!r}, *{how!r}]; entry()"
     )
     env = {**os.environ, "PYTHONPATH": _pythonpath()}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)

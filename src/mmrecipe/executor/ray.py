@@ -55,7 +55,7 @@ process competes for the 2 cores with the servers it talks to).
 
 A 100-node run of 1B images, from those numbers: at ``shard_size: 10000`` one phase is 100k
 shards (a dedup barrier makes two phases: 200k tasks). Their scheduling costs ~9 ms each, ~15
-driver-minutes in all against days of model time, so shards could be smaller (1000: 1M tasks, ~2.5
+driver-minutes per phase against days of model time, so shards could be smaller (1000: 1M tasks, ~2.5
 driver-hours spread over the run) to lose less on a fault. Each shard sends ~10000 sample
 references (~3 MB) out and a few kB of stats back; the state store holds a row per shard (~1 kB:
 ~100-200 MB). What does not scale is the request cache: Oasis asks ~7 model requests per image,
