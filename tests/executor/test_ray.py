@@ -317,34 +317,44 @@ def test_executor_ray_without_ray_is_one_line(tmp_path: Path, how: list[str]) ->
 
 
 def test_placement_from_declared_resources_and_backends() -> None:
-    """CPU phases become tasks sized by the ops' declared resources; a phase that names a
-    backend runs on actors, with GPUs for an in-process engine."""
-    from mmrecipe.executor.ray import place_phase
+    """CPU steps before the first model step run as tasks sized by the ops' declared resources;
+    from the first model step on, a phase runs on actors, with GPUs for an in-process engine."""
+    from mmrecipe.executor.ray import plan_parts
     from mmrecipe.ops.image_intake import ImageIntake
     from mmrecipe.recipe import InputSpec, Recipe, step
 
-    def placement(backend: dict[str, Any], cpus: float | None = None) -> Any:
+    def parts(backend: dict[str, Any], cpus: float | None = None) -> list[list[Any]]:
         recipe = Recipe(
             input=InputSpec(format="image_folder", path="."),
             backends={"m": backend},
             ops=[
                 step("image_intake", "intake"),
-                step("exact_dedup", "dedup"),
                 step("vlm_generate", "gen", backend="m", prompt="Describe."),
+                step("text_length", "length", min_words=1),
+                step("exact_dedup", "dedup"),
             ],
         )
         if cpus is not None:
             ImageIntake.resources = {"num_cpus": cpus}
         try:
             executor = LocalExecutor(recipe, Path("unused"))
-            return [place_phase(recipe, p, None) for p in executor.phases]
+            return [
+                [
+                    (p.start, p.stop, p.actors, p.num_cpus, p.num_gpus)
+                    for p in plan_parts(recipe, ph, None)
+                ]
+                for ph in executor.phases
+            ]
         finally:
             ImageIntake.resources = {}
 
-    cpu_phase, model_phase = placement({"type": "openai", "model": "x"}, cpus=2)
-    assert (cpu_phase.actors, cpu_phase.num_cpus, cpu_phase.num_gpus) == (False, 2.0, 0.0)
-    assert (model_phase.actors, model_phase.num_gpus) == (True, 0.0)
-    _, vllm_phase = placement({"type": "vllm", "model": "x", "tensor_parallel_size": 2})
-    assert (vllm_phase.actors, vllm_phase.num_gpus) == (True, 2.0)
-    _, hf_phase = placement({"type": "transformers", "model": "x", "device": "cuda"})
-    assert hf_phase.num_gpus == 1.0
+    # intake: a task of 2 CPUs; gen and the cheap length check after it: one model actor;
+    # after the barrier, dedup's apply: a task
+    assert parts({"type": "openai", "model": "x"}, cpus=2) == [
+        [(0, 1, False, 2.0, 0.0), (1, 3, True, 1.0, 0.0)],
+        [(0, 1, False, 1.0, 0.0)],
+    ]
+    vllm = parts({"type": "vllm", "model": "x", "tensor_parallel_size": 2})
+    assert vllm[0][1] == (1, 3, True, 1.0, 2.0)
+    hf = parts({"type": "transformers", "model": "x", "device": "cuda"})
+    assert hf[0][1][4] == 1.0

@@ -315,23 +315,17 @@ class LocalExecutor:
 
     async def process_shard(self, phase: Phase, shard: int, samples: list[Sample]) -> ShardOutcome:
         """The unit of work both executors call: one shard through the phase's steps, its files
-        written atomically; returns its stats (recording it finished is the caller's job)."""
-        stats: dict[str, StepStats] = {}
-        rejects: list[Sample] = []
-        if phase.index == 0:
-            read = stats.setdefault(READ_STEP, StepStats())
-            read.n_in = len(samples)
-            for s in samples:
-                if s.rejected:
-                    assert s.rejection is not None
-                    read.rejected[s.rejection.reason] += 1
-                    rejects.append(s)
-            samples = [s for s in samples if not s.rejected]
-            read.n_out = len(samples)
-        n_in = len(samples)
-        samples = await self._run_steps(phase.steps, samples, stats, rejects)
-        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
-        return ShardOutcome(n_in=n_in, n_out=len(samples), stats=stats)
+        written atomically; returns its stats (recording it finished is the caller's job). The
+        Ray adapter may split the steps over workers: ``start_shard``, ``_run_steps`` per part,
+        then ``finish_shard``."""
+        work = start_shard(phase, samples)
+        work.samples = await self._run_steps(phase.steps, work.samples, work.stats, work.rejects)
+        return await self.finish_shard(phase, shard, work)
+
+    async def finish_shard(self, phase: Phase, shard: int, work: ShardWork) -> ShardOutcome:
+        """Write the shard's files (temporary names, then renamed into place)."""
+        await asyncio.to_thread(self._write_shard, phase, shard, work.samples, work.rejects)
+        return ShardOutcome(n_in=work.n_in, n_out=len(work.samples), stats=work.stats)
 
     async def _run_steps(
         self,
@@ -523,6 +517,35 @@ class PendingShard:
     #: an intermediate stage file (neither: the samples are in memory)
     span: tuple[int, int] | None = None
     path: Path | None = None
+
+
+@dataclass
+class ShardWork:
+    """A shard on its way through the steps: the samples still alive, the rejects so far (in
+    order) and the per-step stats."""
+
+    samples: list[Sample]
+    n_in: int
+    rejects: list[Sample] = field(default_factory=list)
+    stats: dict[str, StepStats] = field(default_factory=dict)
+
+
+def start_shard(phase: Phase, samples: list[Sample]) -> ShardWork:
+    """A shard's input as it enters the phase: in the first phase, what the reader already
+    rejected (a malformed record) is counted under the ``read`` step and set aside."""
+    stats: dict[str, StepStats] = {}
+    rejects: list[Sample] = []
+    if phase.index == 0:
+        read = stats.setdefault(READ_STEP, StepStats())
+        read.n_in = len(samples)
+        for s in samples:
+            if s.rejected:
+                assert s.rejection is not None
+                read.rejected[s.rejection.reason] += 1
+                rejects.append(s)
+        samples = [s for s in samples if not s.rejected]
+        read.n_out = len(samples)
+    return ShardWork(samples=samples, n_in=len(samples), rejects=rejects, stats=stats)
 
 
 @dataclass

@@ -17,15 +17,18 @@ executor's timing), so outputs would not be byte-identical to a local run, and c
 markers, rejects and a resumable run dir would have to be rebuilt on top of it. Keeping a shard
 in one process also means a sample crosses the network only twice (in and out), not once per op.
 
-* A phase whose steps call no model runs each shard as a **Ray task**, sized by the ops'
-  declared ``resources`` (``num_cpus``, default 1); a worker process keeps the phase's set-up ops
-  for the next task of the same run (setup once per worker process, not per shard).
-* A phase with model steps runs on a pool of **actors** (``executor.actors``, default one per
-  shard in flight) that set up the ops once and keep their backends across shards: an HTTP
-  client keeps its connection pool and has many requests in flight (the actor is async, so its
-  shards' requests overlap up to the backend's ``concurrency``, which is *per actor*); an
-  in-process engine (vLLM, transformers on ``cuda``) loads once on a GPU actor
-  (``num_gpus`` = the backend's ``tensor_parallel_size``). ``ray.data.llm``'s
+* CPU steps (a phase without model calls, or the steps before a phase's first model step:
+  reading, intake, synthesis) run each shard as a **Ray task** on any node, sized by the ops'
+  declared ``resources`` (``num_cpus``, default 1); a worker process keeps the set-up ops for
+  the next task of the same run (setup once per worker process, not per shard).
+* From a phase's first model step on, the shard goes to one of a pool of **actors**
+  (``executor.actors``, default one per shard in flight, capped by the cluster) that set up the
+  ops once and keep their backends across shards: an HTTP client keeps its connection pool and
+  has many requests in flight (the actor is async, so its shards' requests overlap up to the
+  backend's ``concurrency``, which is *per actor*); an in-process engine (vLLM, transformers on
+  ``cuda``) loads once on a GPU actor (``num_gpus`` = the backend's ``tensor_parallel_size``).
+  Cheap CPU steps between model steps (gates, parsers) stay on the actor: a hop per step would
+  cost more than they do. ``ray.data.llm``'s
   ``vLLMEngineProcessorConfig``/``build_processor`` runs vLLM over a Ray Dataset of chat
   rows; it does not fit here: Oasis hooks with a raw prefix prompt plus ``multi_modal_data``,
   needs per-request logprobs/bad-words as our ``vllm`` backend builds them, and the answers must
@@ -50,8 +53,7 @@ ray`` 0.4-1.1 s, ``ray.init(num_cpus=2)`` 4-14 s; a no-op task 2.1 ms round trip
 many are in flight); the Ray executor adds ~9 ms per shard over the local one (200 shards of 10
 trivial samples). Samples/s as a share of the local executor's: synthesis (CPU-bound) 0.93-1.23
 (processes instead of GIL-bound threads); Oasis against servers answering after 100 ms at equal
-concurrency (64): 0.99 with one actor, 0.73 with two actors of 32 each (here the second actor
-process competes for the 2 cores with the servers it talks to).
+concurrency (64, one actor): 0.99.
 
 A 100-node run of 1B images, from those numbers: at ``shard_size: 10000`` one phase is 100k
 shards (a dedup barrier makes two phases: 200k tasks). Their scheduling costs ~9 ms each, ~15
@@ -90,7 +92,9 @@ from mmrecipe.executor.local import (
     Phase,
     RunResult,
     ShardOutcome,
+    Step,
     _read_stage,
+    start_shard,
 )
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.ops.base import Op
@@ -202,11 +206,27 @@ class CacheReader:
         return out
 
 
-class PhaseWorker:
-    """One phase of the recipe, set up in a worker process: plans the same recipe as the driver
-    and runs shards through ``LocalExecutor.process_shard``."""
+@dataclass(frozen=True)
+class Part:
+    """A run of a phase's steps that runs in one place: Ray tasks or actors, and what each one
+    needs. A phase has one part, or two when CPU steps come before its first model step."""
 
-    def __init__(self, job: WorkerJob, phase_index: int, fitted: Op | None) -> None:
+    phase: int
+    start: int
+    stop: int
+    first: bool
+    last: bool
+    actors: bool
+    num_cpus: float
+    num_gpus: float
+
+
+class PhaseWorker:
+    """One part of a phase, set up in a worker process: plans the same recipe as the driver and
+    runs shards through the local executor's unit (``process_shard``, or its pieces
+    ``start_shard`` / ``_run_steps`` / ``finish_shard`` when the phase is split in two)."""
+
+    def __init__(self, job: WorkerJob, part: Part, fitted: Op | None) -> None:
         self.executor = LocalExecutor(
             job.recipe,
             Path(job.run_dir),
@@ -214,10 +234,12 @@ class PhaseWorker:
             use_cache=job.use_cache,
             progress=ProgressView(quiet=True),
         )
-        self.phase = self.executor.phases[phase_index]
+        self.part = part
+        self.phase = self.executor.phases[part.phase]
         if fitted is not None:
             assert self.phase.barrier is not None
             self.phase.barrier.op = fitted  # the same Step object is phase.steps[0]
+        self.steps = self.phase.steps[part.start : part.stop]
         self.cache = WorkerCache(job.cache_reader)
         self.ctx = OpContext(
             run_dir=Path(job.run_dir),
@@ -225,8 +247,8 @@ class PhaseWorker:
             backend_specs=dict(job.recipe.backends),
             use_cache=job.use_cache,
         )
-        source = self.executor.source if phase_index == 0 else None
-        self.ops: list[Op] = ([source] if source else []) + [s.op for s in self.phase.steps]
+        source = self.executor.source if part.phase == 0 and part.first else None
+        self.ops: list[Op] = ([source] if source else []) + [s.op for s in self.steps]
         for op in self.ops:
             op.setup(self.ctx)
         self.executor.pipeline_io = not self.ctx.has_in_process_backend()
@@ -239,12 +261,24 @@ class PhaseWorker:
             return _read_stage(Path(shard_input.path))
         return shard_input.samples or []
 
-    async def run(
-        self, shard: int, shard_input: ShardInput
-    ) -> tuple[ShardOutcome, list[tuple[str, str]]]:
-        samples = await asyncio.to_thread(self.load, shard_input)
-        outcome = await self.executor.process_shard(self.phase, shard, samples)
-        return outcome, self.cache.drain()
+    async def run(self, shard: int, payload: Any) -> tuple[Any, list[tuple[str, str]]]:
+        """A ``ShardInput`` in for the first part, a ``ShardWork`` for the second; the
+        ``ShardOutcome`` out of the last part (its files written), a ``ShardWork`` otherwise;
+        with the model answers paid for since the last call."""
+        if self.part.first:
+            samples = await asyncio.to_thread(self.load, payload)
+            if self.part.last:  # the whole phase here: the local executor's unit as is
+                outcome = await self.executor.process_shard(self.phase, shard, samples)
+                return outcome, self.cache.drain()
+            work = start_shard(self.phase, samples)
+        else:
+            work = payload
+        work.samples = await self.executor._run_steps(
+            self.steps, work.samples, work.stats, work.rejects
+        )
+        if self.part.last:
+            return await self.executor.finish_shard(self.phase, shard, work), self.cache.drain()
+        return work, self.cache.drain()
 
     async def close(self) -> None:
         await self.ctx.aclose()
@@ -252,36 +286,36 @@ class PhaseWorker:
             op.teardown()
 
 
-#: (run token, phase) -> the set-up phase of the run this worker process last served (tasks)
-_TASK_WORKERS: dict[tuple[str, int], PhaseWorker] = {}
+#: (run token, phase, first step) -> the set-up part this worker process last served (tasks)
+_TASK_WORKERS: dict[tuple[str, int, int], PhaseWorker] = {}
 
 
-def run_shard_task(
-    job: WorkerJob, phase_index: int, fitted_box: list[Any], shard: int, shard_input: ShardInput
-) -> tuple[ShardOutcome, list[tuple[str, str]]]:
-    """A Ray task: one shard of a phase without model calls. The set-up ops stay in the worker
-    process for the next shard of the same run (the barrier arrives boxed so that its object is
-    fetched once per process, not once per task)."""
-    key = (job.token, phase_index)
+def run_part_task(
+    job: WorkerJob, part: Part, fitted_box: list[Any], shard: int, payload: Any
+) -> tuple[Any, list[tuple[str, str]]]:
+    """A Ray task: one shard through a part without model calls. The set-up ops stay in the
+    worker process for the next shard of the same run (the barrier arrives boxed so that its
+    object is fetched once per process, not once per task)."""
+    key = (job.token, part.phase, part.start)
     worker = _TASK_WORKERS.get(key)
     if worker is None:
         import ray
 
         _TASK_WORKERS.clear()
         fitted = ray.get(fitted_box[0]) if fitted_box else None
-        worker = PhaseWorker(job, phase_index, fitted)
+        worker = PhaseWorker(job, part, fitted)
         _TASK_WORKERS[key] = worker
-    return asyncio.run(worker.run(shard, shard_input))
+    return asyncio.run(worker.run(shard, payload))
 
 
 class PhaseActor:
-    """A Ray actor for a phase with model calls: the ops (and their backends) are set up once, at
+    """A Ray actor for a part with model calls: the ops (and their backends) are set up once, at
     the first shard, and serve every shard sent here, several at a time (an async actor). A
     restarted actor sets up again at its next shard (the job and the boxed barrier arrive with
     each call, so that nothing it needs lives only in its constructor's arguments)."""
 
-    def __init__(self, phase_index: int, threads: int) -> None:
-        self._phase = phase_index
+    def __init__(self, part: Part, threads: int) -> None:
+        self._part = part
         self._threads = threads
         self._worker: PhaseWorker | None = None
         self._lock: asyncio.Lock | None = None
@@ -296,14 +330,14 @@ class PhaseActor:
                 )
                 fitted = await fitted_box[0] if fitted_box else None
                 # setup may block (an engine loading, a server probed): off the event loop
-                self._worker = await asyncio.to_thread(PhaseWorker, job, self._phase, fitted)
+                self._worker = await asyncio.to_thread(PhaseWorker, job, self._part, fitted)
         return self._worker
 
     async def run(
-        self, job: WorkerJob, fitted_box: list[Any], shard: int, shard_input: ShardInput
-    ) -> tuple[ShardOutcome, list[tuple[str, str]]]:
+        self, job: WorkerJob, fitted_box: list[Any], shard: int, payload: Any
+    ) -> tuple[Any, list[tuple[str, str]]]:
         worker = self._worker or await self._setup(job, fitted_box)
-        return await worker.run(shard, shard_input)
+        return await worker.run(shard, payload)
 
     async def close(self) -> None:
         if self._worker is not None:
@@ -369,15 +403,6 @@ def check_shared_storage(ray: Any, root: Path, timeout_s: float = 120.0) -> None
 # placement
 
 
-@dataclass
-class PhasePlacement:
-    """How a phase runs on the cluster: tasks or actors, and what each needs."""
-
-    actors: bool
-    num_cpus: float
-    num_gpus: float
-
-
 def _backend_gpus(spec: dict[str, Any]) -> float:
     kind = spec.get("type")
     if kind == "vllm":
@@ -387,34 +412,56 @@ def _backend_gpus(spec: dict[str, Any]) -> float:
     return 0.0
 
 
-def place_phase(recipe: Recipe, phase: Phase, source: Op | None) -> PhasePlacement:
-    """Model steps (I/O-bound, or naming a backend) put the phase on actors; resources are the
-    largest any of its ops declares, plus the GPUs of in-process engines."""
-    ops: list[Op] = ([source] if source is not None and phase.index == 0 else []) + [
-        s.op for s in phase.steps
-    ]
-    backends = {
-        str(s.spec.params["backend"])
-        for s in phase.steps
-        if isinstance(s.spec.params.get("backend"), str)
-    }
-    num_cpus = max([float(op.resources.get("num_cpus", 1.0)) for op in ops] or [1.0])
-    num_gpus = max(
-        [float(op.resources.get("num_gpus", 0.0)) for op in ops]
-        + [_backend_gpus(recipe.backends.get(b, {})) for b in backends]
-        + [0.0]
+def _backend_of(step: Step) -> str | None:
+    name = step.spec.params.get("backend")
+    return name if isinstance(name, str) else None
+
+
+def plan_parts(recipe: Recipe, phase: Phase, source: Op | None) -> list[Part]:
+    """Where a phase's steps run. CPU steps before the first model step (reading, intake,
+    synthesis: the heavy input side) run as tasks on any node; from the first model step (an
+    I/O-bound op, or one naming a backend) on, the shard stays on a model actor: the gates and
+    parsers between model calls are cheap, a hop per step would cost more than they do.
+    Resources are the largest any op of the part declares, plus the GPUs of in-process engines."""
+    steps = phase.steps
+    model_at = next(
+        (i for i, s in enumerate(steps) if s.op.io_bound or _backend_of(s) is not None), None
     )
-    actors = bool(backends) or any(op.io_bound for op in ops)
-    return PhasePlacement(actors=actors, num_cpus=num_cpus, num_gpus=num_gpus)
+    cuts = [(0, len(steps))] if model_at in (None, 0) else [(0, model_at), (model_at, len(steps))]
+    parts = []
+    for start, stop in cuts:
+        ops: list[Op] = [s.op for s in steps[start:stop]]
+        if source is not None and phase.index == 0 and start == 0:
+            ops.insert(0, source)
+        backends = {b for s in steps[start:stop] if (b := _backend_of(s)) is not None}
+        parts.append(
+            Part(
+                phase=phase.index,
+                start=start,
+                stop=stop,
+                first=start == 0,
+                last=stop == len(steps),
+                actors=model_at is not None and start == model_at,
+                num_cpus=max([float(op.resources.get("num_cpus", 1.0)) for op in ops] or [1.0]),
+                num_gpus=max(
+                    [float(op.resources.get("num_gpus", 0.0)) for op in ops]
+                    + [_backend_gpus(recipe.backends.get(b, {})) for b in backends]
+                    + [0.0]
+                ),
+            )
+        )
+    return parts
 
 
 class _TaskRunner:
-    def __init__(self, ray: Any, job: WorkerJob, phase: int, box: list[Any], opts: dict) -> None:
-        self._fn = ray.remote(run_shard_task).options(**opts, max_retries=MAX_RETRIES)
-        self._args = (job, phase, box)
+    def __init__(self, ray: Any, job: WorkerJob, part: Part, box: list[Any]) -> None:
+        self._fn = ray.remote(run_part_task).options(
+            num_cpus=part.num_cpus, num_gpus=part.num_gpus, max_retries=MAX_RETRIES
+        )
+        self._args = (job, part, box)
 
-    async def run(self, shard: int, shard_input: ShardInput) -> Any:
-        return await self._fn.remote(*self._args, shard, shard_input)
+    async def run(self, shard: int, payload: Any) -> Any:
+        return await self._fn.remote(*self._args, shard, payload)
 
     async def close(self) -> None:
         """Tasks hold nothing between shards that the driver could free."""
@@ -422,22 +469,25 @@ class _TaskRunner:
 
 class _ActorRunner:
     def __init__(
-        self, ray: Any, job: WorkerJob, phase: int, box: list[Any], opts: dict, n: int, threads: int
+        self, ray: Any, job: WorkerJob, part: Part, box: list[Any], n: int, threads: int
     ) -> None:
         cls = ray.remote(PhaseActor).options(
-            **opts, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES
+            num_cpus=part.num_cpus,
+            num_gpus=part.num_gpus,
+            max_restarts=MAX_RETRIES,
+            max_task_retries=MAX_RETRIES,
         )
         self._ray = ray
         self._job = job
         self._box = box
-        self.actors = [cls.remote(phase, threads) for _ in range(n)]
+        self.actors = [cls.remote(part, threads) for _ in range(n)]
         self._load = [0] * n
 
-    async def run(self, shard: int, shard_input: ShardInput) -> Any:
+    async def run(self, shard: int, payload: Any) -> Any:
         i = min(range(len(self.actors)), key=self._load.__getitem__)
         self._load[i] += 1
         try:
-            return await self.actors[i].run.remote(self._job, self._box, shard, shard_input)
+            return await self.actors[i].run.remote(self._job, self._box, shard, payload)
         finally:
             self._load[i] -= 1
 
@@ -479,7 +529,7 @@ class RayExecutor(LocalExecutor):
             progress=progress,
         )
         self.address = address or recipe.executor.address or os.environ.get("RAY_ADDRESS")
-        self._runners: dict[int, _TaskRunner | _ActorRunner] = {}
+        self._runners: dict[int, list[_TaskRunner | _ActorRunner]] = {}
         self._job: WorkerJob | None = None
         self._state: StateStore | None = None
 
@@ -547,64 +597,71 @@ class RayExecutor(LocalExecutor):
             shard_input = ShardInput(path=str(pending.path))
         else:  # samples read on the driver (references to images, not pixels)
             shard_input = ShardInput(samples=await asyncio.to_thread(pending.load))
-        runner = await self._runner(phase)
-        try:
-            outcome, answers = await runner.run(shard, shard_input)
-        except self._ray.exceptions.RayTaskError as exc:
-            cause = getattr(exc, "cause", None)
-            if isinstance(cause, MMRecipeError):
-                raise cause from None
-            raise
-        if answers and self._state is not None:
-            await asyncio.to_thread(_store_answers, self._state, answers)
-        return outcome
+        payload: Any = shard_input
+        for runner in await self._runners_for(phase):  # one part, or CPU tasks then actors
+            try:
+                payload, answers = await runner.run(shard, payload)
+            except self._ray.exceptions.RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, MMRecipeError):
+                    raise cause from None
+                raise
+            if answers and self._state is not None:
+                await asyncio.to_thread(_store_answers, self._state, answers)
+        assert isinstance(payload, ShardOutcome)
+        return payload
 
-    async def _runner(self, phase: Phase) -> _TaskRunner | _ActorRunner:
-        runner = self._runners.get(phase.index)
-        if runner is not None:
-            return runner
+    async def _runners_for(self, phase: Phase) -> list[_TaskRunner | _ActorRunner]:
+        runners = self._runners.get(phase.index)
+        if runners is not None:
+            return runners
         # an earlier phase's actors are done: free their CPUs/GPUs for this one
         for index in [i for i in self._runners if i < phase.index]:
-            await self._runners.pop(index).close()
+            for old in self._runners.pop(index):
+                await old.close()
         ray = self._ray
         assert self._job is not None
-        box: list[Any] = []
-        if phase.barrier is not None:
-            fitted = copy.copy(phase.barrier.op)
-            fitted.ctx = None  # the driver's context (sqlite) stays here
-            box = [ray.put(fitted)]
-        placement = place_phase(self.recipe, phase, self.source)
-        opts: dict[str, Any] = {"num_cpus": placement.num_cpus, "num_gpus": placement.num_gpus}
-        if not placement.actors:
-            runner: _TaskRunner | _ActorRunner = _TaskRunner(ray, self._job, phase.index, box, opts)
-        else:
-            n = self._actor_count(placement)
-            threads = self.recipe.executor.cpu_threads or max(2, int(placement.num_cpus))
-            runner = _ActorRunner(ray, self._job, phase.index, box, opts, n, threads)
-        self._runners[phase.index] = runner
-        return runner
+        parts = plan_parts(self.recipe, phase, self.source)
+        runners = []
+        for part in parts:
+            box: list[Any] = []
+            if phase.barrier is not None and part.first:
+                fitted = copy.copy(phase.barrier.op)
+                fitted.ctx = None  # the driver's context (sqlite) stays here
+                box = [ray.put(fitted)]
+            if not part.actors:
+                runners.append(_TaskRunner(ray, self._job, part, box))
+                continue
+            # leave room for one task of the phase's CPU part, if it has one
+            reserved = parts[0].num_cpus if len(parts) > 1 else 0.0
+            n = self._actor_count(part, reserved)
+            threads = self.recipe.executor.cpu_threads or max(2, int(part.num_cpus))
+            runners.append(_ActorRunner(ray, self._job, part, box, n, threads))
+        self._runners[phase.index] = runners
+        return runners
 
-    def _actor_count(self, placement: PhasePlacement) -> int:
+    def _actor_count(self, part: Part, reserved_cpus: float) -> int:
         """``executor.actors`` (default: shards in flight), capped by what the cluster holds."""
         wanted = self.recipe.executor.actors or self.recipe.executor.shards_in_flight
         total = self._ray.cluster_resources()
         fits = wanted
-        if placement.num_cpus > 0:
-            fits = min(fits, int(total.get("CPU", 0) // placement.num_cpus))
-        if placement.num_gpus > 0:
-            fits = min(fits, int(total.get("GPU", 0) // placement.num_gpus))
+        if part.num_cpus > 0:
+            fits = min(fits, int((total.get("CPU", 0) - reserved_cpus) // part.num_cpus))
+        if part.num_gpus > 0:
+            fits = min(fits, int(total.get("GPU", 0) // part.num_gpus))
         if fits < 1:
             raise ConfigError(
-                f"an actor of this recipe needs {placement.num_cpus:g} CPU and "
-                f"{placement.num_gpus:g} GPU; the Ray cluster has {total.get('CPU', 0):g} CPU and "
-                f"{total.get('GPU', 0):g} GPU"
+                f"a model actor of this recipe needs {part.num_cpus:g} CPU and "
+                f"{part.num_gpus:g} GPU (plus {reserved_cpus:g} CPU for the steps before it); "
+                f"the Ray cluster has {total.get('CPU', 0):g} CPU and {total.get('GPU', 0):g} GPU"
             )
         return fits
 
     async def _close_runners(self) -> None:
         while self._runners:
-            _, runner = self._runners.popitem()
-            await runner.close()
+            _, runners = self._runners.popitem()
+            for runner in runners:
+                await runner.close()
 
 
 def _store_answers(state: StateStore, answers: list[tuple[str, str]]) -> None:
