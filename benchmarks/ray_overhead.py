@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.1, help="server answer delay (s)")
     parser.add_argument("--concurrency", type=int, default=64, help="requests in flight in all")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray")
+    parser.add_argument(
+        "--only", choices=["overhead", "synth", "oasis"], action="append", help="(repeatable)"
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -105,62 +108,75 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            # per-shard overhead: a trivial recipe in many small shards
-            data = tmp / "in.jsonl"
-            with open(data, "w") as fh:
-                for i in range(2000):
-                    turns = [{"from": "human", "value": f"q{i}"}, {"from": "gpt", "value": "a"}]
-                    fh.write(json.dumps({"id": f"s{i}", "conversations": turns}) + "\n")
-            trivial = tmp / "trivial.yaml"
-            trivial.write_text(
-                "name: trivial\ninput: {format: llava}\n"
-                "ops: [{op: set_fields, name: tag, values: {domain: x}}]\n"
-                "executor: {shard_size: 10, shards_in_flight: 4}\n"
-            )
-            sets = [f"input.path={data}"]
-            timed("ray", trivial, tmp / "warm", sets)  # warm the worker processes
-            local_s, _ = timed("local", trivial, tmp / "trivial-local", sets)
-            ray_s, _ = timed("ray", trivial, tmp / "trivial-ray", sets)
-            per_shard = (ray_s - local_s) / 200 * 1000
-            print(
-                f"Ray executor, 200 shards of 10 trivial samples: local {local_s:.2f} s, "
-                f"Ray {ray_s:.2f} s: {per_shard:.1f} ms more per shard"
-            )
-            print()
+            only = set(args.only or ["overhead", "synth", "oasis"])
+            if "overhead" in only:
+                per_shard_overhead(tmp)
             print(f"{'workload':<34} {'n':>6} {'local/s':>9} {'ray/s':>9} {'ratio':>6} {'same':>5}")
-
-            # CPU-bound synthesis
-            sets = [f"ops.mix.num_samples={args.synth}", "executor.shard_size=20"]
-            sets += [f"executor.shards_in_flight={args.cpus}"]
-            local_s, _ = timed("local", RECIPES / "quickstart.yaml", tmp / "q-local", sets)
-            ray_s, _ = timed("ray", RECIPES / "quickstart.yaml", tmp / "q-ray", sets)
-            same = same_output(tmp / "q-local", tmp / "q-ray")
-            row("synthesis (quickstart)", args.synth, local_s, ray_s, same)
-
-            # HTTP-bound generation at equal concurrency
-            delay = ("--delay", str(args.delay), "--script", "oasis")
-            servers = [spawn("--kind", "vllm", *delay), spawn("--kind", "plain", *delay)]
-            images = tmp / "images"
-            make_images(images, args.images)
-            base = [f"input.path={images}", "executor.shard_size=100"]
-            base += ["executor.shards_in_flight=2", "executor.io_chunk_size=64"]
-            base += [f"backends.mllm.base_url={servers[0][1]}"]
-            base += [f"backends.llm.base_url={servers[1][1]}"]
-
-            def conc(n: int) -> list[str]:
-                return [f"backends.mllm.concurrency={n}", f"backends.llm.concurrency={n}"]
-
-            oasis = RECIPES / "oasis.yaml"
-            local_s, _ = timed("local", oasis, tmp / "o-local", base + conc(args.concurrency))
-            # one model actor (the other CPU runs the intake tasks), with all the concurrency
-            sets = base + conc(args.concurrency) + ["executor.actors=1"]
-            ray_s, _ = timed("ray", oasis, tmp / "o-ray", sets)
-            same = same_output(tmp / "o-local", tmp / "o-ray")
-            row("generation (oasis), 1 actor", args.images, local_s, ray_s, same)
+            if "synth" in only:
+                synthesis(tmp, args.synth, args.cpus)
+            if "oasis" in only:
+                delay = ("--delay", str(args.delay), "--script", "oasis")
+                servers = [spawn("--kind", "vllm", *delay), spawn("--kind", "plain", *delay)]
+                generation(tmp, args.images, args.concurrency, [url for _, url in servers])
     finally:
         for proc, _ in servers:
             proc.kill()
         ray.shutdown()
+
+
+def per_shard_overhead(tmp: Path) -> None:
+    """A trivial recipe in many small shards: what the Ray executor adds per shard."""
+    data = tmp / "in.jsonl"
+    with open(data, "w") as fh:
+        for i in range(2000):
+            turns = [{"from": "human", "value": f"q{i}"}, {"from": "gpt", "value": "a"}]
+            fh.write(json.dumps({"id": f"s{i}", "conversations": turns}) + "\n")
+    trivial = tmp / "trivial.yaml"
+    trivial.write_text(
+        "name: trivial\ninput: {format: llava}\n"
+        "ops: [{op: set_fields, name: tag, values: {domain: x}}]\n"
+        "executor: {shard_size: 10, shards_in_flight: 4}\n"
+    )
+    sets = [f"input.path={data}"]
+    timed("ray", trivial, tmp / "warm", sets)  # warm the worker processes
+    local_s, _ = timed("local", trivial, tmp / "trivial-local", sets)
+    ray_s, _ = timed("ray", trivial, tmp / "trivial-ray", sets)
+    per_shard = (ray_s - local_s) / 200 * 1000
+    print(
+        f"Ray executor, 200 shards of 10 trivial samples: local {local_s:.2f} s, "
+        f"Ray {ray_s:.2f} s: {per_shard:.1f} ms more per shard"
+    )
+    print()
+
+
+def synthesis(tmp: Path, n: int, cpus: int) -> None:
+    """CPU-bound: the quickstart generators."""
+    sets = [f"ops.mix.num_samples={n}", "executor.shard_size=20"]
+    sets += [f"executor.shards_in_flight={cpus}"]
+    local_s, _ = timed("local", RECIPES / "quickstart.yaml", tmp / "q-local", sets)
+    ray_s, _ = timed("ray", RECIPES / "quickstart.yaml", tmp / "q-ray", sets)
+    same = same_output(tmp / "q-local", tmp / "q-ray")
+    row("synthesis (quickstart)", n, local_s, ray_s, same)
+
+
+def generation(tmp: Path, n: int, concurrency: int, urls: list[str]) -> None:
+    """HTTP-bound: Oasis against the two servers, at equal concurrency."""
+    images = tmp / "images"
+    make_images(images, n)
+    base = [f"input.path={images}", "executor.shard_size=100"]
+    base += ["executor.shards_in_flight=2", "executor.io_chunk_size=64"]
+    base += [f"backends.mllm.base_url={urls[0]}", f"backends.llm.base_url={urls[1]}"]
+
+    def conc(k: int) -> list[str]:
+        return [f"backends.mllm.concurrency={k}", f"backends.llm.concurrency={k}"]
+
+    oasis = RECIPES / "oasis.yaml"
+    local_s, _ = timed("local", oasis, tmp / "o-local", base + conc(concurrency))
+    # one model actor (the other CPU runs the intake tasks), with all the concurrency
+    sets = base + conc(concurrency) + ["executor.actors=1"]
+    ray_s, _ = timed("ray", oasis, tmp / "o-ray", sets)
+    same = same_output(tmp / "o-local", tmp / "o-ray")
+    row("generation (oasis), 1 actor", n, local_s, ray_s, same)
 
 
 if __name__ == "__main__":

@@ -333,6 +333,14 @@ class PhaseActor:
                 self._worker = await asyncio.to_thread(PhaseWorker, job, self._part, fitted)
         return self._worker
 
+    async def prepare(self, job: WorkerJob, fitted_box: list[Any]) -> None:
+        """Set up now (load the engine, probe the servers) while the first shards are still in
+        the CPU tasks before this part; an error is raised again with the first shard."""
+        try:
+            await self._setup(job, fitted_box)
+        except Exception:
+            pass
+
     async def run(
         self, job: WorkerJob, fitted_box: list[Any], shard: int, payload: Any
     ) -> tuple[Any, list[tuple[str, str]]]:
@@ -481,6 +489,7 @@ class _ActorRunner:
         self._job = job
         self._box = box
         self.actors = [cls.remote(part, threads) for _ in range(n)]
+        self._prepared = [actor.prepare.remote(job, box) for actor in self.actors]
         self._load = [0] * n
 
     async def run(self, shard: int, payload: Any) -> Any:
