@@ -1,9 +1,10 @@
 """The Ray executor gives the local executor's output, on one Ray node and on two.
 
-Every test runs twice: on a local Ray (``ray.init(num_cpus=2)``) and on a simulated two-node
-cluster (``ray.cluster_utils.Cluster``, one CPU per node), each started once per module. The
-local executor's run of the same recipe is the reference: ``data/`` and ``rejects/`` must be
-byte-identical, the per-step stats equal.
+The recipes and the killed worker run twice: on a local Ray (``ray.init(num_cpus=2)``) and on a
+simulated two-node cluster (``ray.cluster_utils.Cluster``, one CPU per node), each started once
+per module; the killed driver and the CLI on the local Ray only. The local executor's run of the
+same recipe is the reference: ``data/`` and ``rejects/`` must be byte-identical, the per-step
+stats equal.
 """
 
 from __future__ import annotations
@@ -241,6 +242,7 @@ def _finished(run: Path) -> int:
         return 0
 
 
+@pytest.mark.parametrize("cluster", ["one-node"], indirect=True)
 def test_driver_killed_then_rerun_completes(cluster: str, tmp_path: Path) -> None:
     data = tmp_path / "in.jsonl"
     write_llava(data, 60)
@@ -267,6 +269,7 @@ def test_driver_killed_then_rerun_completes(cluster: str, tmp_path: Path) -> Non
     assert funnel(run) == funnel(local)
 
 
+@pytest.mark.parametrize("cluster", ["one-node"], indirect=True)
 def test_cli_executor_ray(cluster: str, tmp_path: Path) -> None:
     make_folder(tmp_path / "images")
     args = ["run", str(RECIPES / "curate-folder.yaml"), "--input", str(tmp_path / "images")]
