@@ -48,12 +48,14 @@ in one process also means a sample crosses the network only twice (in and out), 
   path (NFS, Lustre, a bucket mount). This is checked at start: every alive node reads a probe
   file the driver wrote and writes one back; a node that cannot gives a one-line error.
 
-Measured on this machine (2 shared cores, load ~9; ``benchmarks/ray_overhead.py``): ``import
-ray`` 0.4-1.1 s, ``ray.init(num_cpus=2)`` 4-14 s; a no-op task 2.1 ms round trip (1.0 ms each when
-many are in flight); the Ray executor adds ~9 ms per shard over the local one (200 shards of 10
-trivial samples). Samples/s as a share of the local executor's: synthesis (CPU-bound) 0.93-1.23
-(processes instead of GIL-bound threads); Oasis against servers answering after 100 ms at equal
-concurrency (64, one actor): 0.99.
+Measured on this machine (2 shared cores, load ~9, so ratios vary between runs;
+``benchmarks/ray_overhead.py``): ``import ray`` 0.4-1.1 s, ``ray.init(num_cpus=2)`` 4-14 s; a
+no-op task 2-4 ms round trip (~1 ms each when many are in flight); the Ray executor adds ~9 ms
+per shard over the local one (200 shards of 10 trivial samples). Samples/s as a share of the
+local executor's: synthesis (CPU-bound) 0.80-1.23 over four runs (worker processes instead of
+GIL-bound threads, against process start-up and transfers); Oasis against servers answering
+after 100 ms at equal concurrency (64, one model actor): 0.86 with 1000 images, 0.89 with 2000
+(the actor's start-up is amortized over more shards).
 
 A 100-node run of 1B images, from those numbers: at ``shard_size: 10000`` one phase is 100k
 shards (a dedup barrier makes two phases: 200k tasks). Their scheduling costs ~9 ms each, ~15
