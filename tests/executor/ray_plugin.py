@@ -36,3 +36,12 @@ class DieOnceIO(DieOnce):
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         return self.process_batch(samples)
+
+
+@register_op("test_die_always")
+class DieAlways(MapOp):
+    """SIGKILLs its own process at every batch: a worker Ray's retries cannot save."""
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return samples

@@ -276,7 +276,7 @@ def test_cli_executor_ray(cluster: str, tmp_path: Path) -> None:
     local = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "local"), "--quiet"])
     assert local.exit_code == 0, local.output
     result = CliRunner().invoke(
-        main, [*args, "-o", str(tmp_path / "ray"), "--quiet", "--executor", "ray"]
+        main, [*args, "-o", str(tmp_path / "ray"), "--quiet", "--executor", "ray", "--no-cache"]
     )
     assert result.exit_code == 0, result.output
     assert "data/shard-00000.jsonl" in outputs(tmp_path / "local")
@@ -289,6 +289,39 @@ def test_cli_executor_ray(cluster: str, tmp_path: Path) -> None:
     assert again.exit_code == 0
     assert "2 finished shard(s) are kept" in " ".join(again.output.split())
     assert outputs(tmp_path / "local") == before
+
+
+@pytest.mark.parametrize("cluster", ["one-node"], indirect=True)
+def test_a_worker_that_keeps_dying_stops_the_run_with_one_line(
+    cluster: str, tmp_path: Path
+) -> None:
+    from mmrecipe.executor.ray import WorkerLost
+
+    data = tmp_path / "in.jsonl"
+    write_llava(data, 5)
+    recipe = tmp_path / "die.yaml"
+    recipe.write_text(
+        "name: die\nplugins: [ray_plugin]\ninput: {format: llava}\n"
+        "ops: [{op: test_die_always, name: die}]\n"
+    )
+    spec = load_recipe(recipe, [f"input.path={data}"])
+    with pytest.raises(WorkerLost, match=r"shard 0 of phase 1 lost its Ray worker.*rerun"):
+        RayExecutor(spec, tmp_path / "run", quiet=True).run()
+
+
+@pytest.mark.parametrize("cluster", ["one-node"], indirect=True)
+def test_steps_bigger_than_any_node_are_refused(cluster: str, tmp_path: Path) -> None:
+    from mmrecipe.errors import ConfigError
+    from mmrecipe.ops.image_intake import ImageIntake
+
+    make_folder(tmp_path / "images")
+    spec = load_recipe(RECIPES / "curate-folder.yaml", [f"input.path={tmp_path / 'images'}"])
+    ImageIntake.resources = {"num_cpus": 64}
+    try:
+        with pytest.raises(ConfigError, match=r"steps intake need 64 CPU and 0 GPU on one node"):
+            RayExecutor(spec, tmp_path / "run", quiet=True).run()
+    finally:
+        ImageIntake.resources = {}
 
 
 def test_storage_probe_names_what_a_node_cannot_see(tmp_path: Path) -> None:

@@ -109,6 +109,10 @@ INSTALL_HINT = "pip install 'mmrecipe[ray]'"
 MAX_RETRIES = 3
 
 
+class WorkerLost(MMRecipeError):
+    """A shard's worker kept dying (a node lost, out of memory) after Ray's retries."""
+
+
 def import_ray() -> Any:
     """Ray, or one readable line saying how to get it."""
     try:
@@ -617,6 +621,12 @@ class RayExecutor(LocalExecutor):
                 if isinstance(cause, MMRecipeError):
                     raise cause from None
                 raise
+            except self._ray.exceptions.RayError as exc:  # the worker, not the op, failed
+                raise WorkerLost(
+                    f"shard {shard} of phase {phase.index + 1} lost its Ray worker after "
+                    f"{MAX_RETRIES} retries ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                    "finished shards are kept: rerun the same command to resume"
+                ) from exc
             if answers and self._state is not None:
                 await asyncio.to_thread(_store_answers, self._state, answers)
         assert isinstance(payload, ShardOutcome)
@@ -633,6 +643,8 @@ class RayExecutor(LocalExecutor):
         ray = self._ray
         assert self._job is not None
         parts = plan_parts(self.recipe, phase, self.source)
+        for part in parts:
+            self._check_fits(part)
         runners = []
         for part in parts:
             box: list[Any] = []
@@ -650,6 +662,20 @@ class RayExecutor(LocalExecutor):
             runners.append(_ActorRunner(ray, self._job, part, box, n, threads))
         self._runners[phase.index] = runners
         return runners
+
+    def _check_fits(self, part: Part) -> None:
+        """A task or actor bigger than every node would wait forever: say so instead."""
+        nodes = [n.get("Resources", {}) for n in self._ray.nodes() if n.get("Alive")]
+        if not any(
+            r.get("CPU", 0) >= part.num_cpus and r.get("GPU", 0) >= part.num_gpus for r in nodes
+        ):
+            steps = self.phases[part.phase].steps[part.start : part.stop]
+            names = ", ".join(s.name for s in steps) or "reading"
+            raise ConfigError(
+                f"steps {names} need {part.num_cpus:g} CPU and {part.num_gpus:g} GPU on one "
+                "node (the ops' declared resources, the GPUs of in-process engines); no node of "
+                "the Ray cluster has that much"
+            )
 
     def _actor_count(self, part: Part, reserved_cpus: float) -> int:
         """``executor.actors`` (default: shards in flight), capped by what the cluster holds."""
