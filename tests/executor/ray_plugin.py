@@ -45,3 +45,19 @@ class DieAlways(MapOp):
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         os.kill(os.getpid(), signal.SIGKILL)
         return samples
+
+
+@register_op("test_where")
+class Where(MapOp):
+    """Appends the id of the Ray node that runs each batch to ``log`` (is work spread?)."""
+
+    def __init__(self, log: str) -> None:
+        self.log = log
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        import ray
+
+        node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
+        with open(self.log, "a") as fh:
+            fh.write(node + "\n")
+        return samples

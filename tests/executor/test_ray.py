@@ -185,6 +185,7 @@ name: ray-faults
 plugins: [ray_plugin, slow_plugin]
 input: {{format: llava}}
 ops:
+  - {{op: test_where, name: where, log: "{where_log}"}}
   - {{op: test_die_once, name: die_task, marker: "{task_marker}", at: s0013}}
   - {{op: test_slow_upper, name: upper, delay_s: {delay}}}
   - {{op: exact_dedup, name: dedup, include_text: true}}
@@ -211,21 +212,27 @@ def kill_recipe(tmp_path: Path, name: str, delay: float, armed: bool) -> Path:
     if not armed:
         for marker in markers.values():
             marker.write_text("disarmed")
+    markers["where_log"] = tmp_path / f"{name}-nodes.log"
     path = tmp_path / f"{name}.yaml"
     path.write_text(KILL_RECIPE.format(delay=delay, **{k: str(v) for k, v in markers.items()}))
     return path
 
 
-def test_worker_killed_mid_run_retries_its_shard(cluster: str, tmp_path: Path) -> None:
+def test_worker_killed_mid_run_retries_its_shard(
+    cluster: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """A task's process and an actor's process are SIGKILLed mid-shard: Ray retries their
-    shards and the output is the uninterrupted run's, with no duplicates."""
+    shards and the output is the uninterrupted run's, with no duplicates. On two nodes, the
+    CPU tasks ran on both."""
     data = tmp_path / "in.jsonl"
     write_llava(data, 60)
     inp = [f"input.path={data}"]
     local = tmp_path / "local"
-    LocalExecutor(load_recipe(kill_recipe(tmp_path, "ref", 0.0, False), inp), local).run()
+    LocalExecutor(load_recipe(kill_recipe(tmp_path, "ref", 0.01, False), inp), local).run()
     on_ray = tmp_path / "ray"
-    RayExecutor(load_recipe(kill_recipe(tmp_path, "k", 0.0, True), inp), on_ray, quiet=True).run()
+    RayExecutor(load_recipe(kill_recipe(tmp_path, "k", 0.01, True), inp), on_ray, quiet=True).run()
+    nodes = set((tmp_path / "k-nodes.log").read_text().split())
+    assert len(nodes) == (2 if request.node.callspec.params["cluster"] == "two-nodes" else 1)
     for marker in ("k-task", "k-actor"):  # both kills happened, in worker processes
         assert int((tmp_path / marker).read_text()) != os.getpid()
     assert outputs(on_ray) == outputs(local)

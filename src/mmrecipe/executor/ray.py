@@ -470,7 +470,10 @@ def plan_parts(recipe: Recipe, phase: Phase, source: Op | None) -> list[Part]:
 class _TaskRunner:
     def __init__(self, ray: Any, job: WorkerJob, part: Part, box: list[Any]) -> None:
         self._fn = ray.remote(run_part_task).options(
-            num_cpus=part.num_cpus, num_gpus=part.num_gpus, max_retries=MAX_RETRIES
+            num_cpus=part.num_cpus,
+            num_gpus=part.num_gpus,
+            max_retries=MAX_RETRIES,
+            scheduling_strategy="SPREAD",  # shards are big: use every node, not the nearest
         )
         self._args = (job, part, box)
 
@@ -490,6 +493,7 @@ class _ActorRunner:
             num_gpus=part.num_gpus,
             max_restarts=MAX_RETRIES,
             max_task_retries=MAX_RETRIES,
+            scheduling_strategy="SPREAD",  # one engine per node before two on one
         )
         self._ray = ray
         self._job = job
