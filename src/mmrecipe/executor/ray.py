@@ -7,15 +7,16 @@ recording and stats are all inherited); it overrides only *where a shard runs*
 (``_run_shard``) and *which ops the driver sets up* (``_driver_ops``). On a worker, a
 ``PhaseWorker`` plans the same recipe and calls the same unit of work,
 ``LocalExecutor.process_shard`` (the steps over one shard, its files written atomically, its
-stats returned). So a Ray run writes byte-identical ``data/`` and ``rejects/`` for a
+stats returned), or its pieces when the shard moves from CPU tasks to a model actor. So a Ray run writes byte-identical ``data/`` and ``rejects/`` for a
 deterministic recipe, and any later change to shard processing applies to both executors.
 
 Why shards as Ray tasks and actors (datatrove's ``run(rank, world_size)`` idea) and not a Ray
 Data pipeline: the shard is already our unit of atomic output, resume and retry, with a
 deterministic name; Ray Data's blocks are not (their boundaries depend on the streaming
 executor's timing), so outputs would not be byte-identical to a local run, and completion
-markers, rejects and a resumable run dir would have to be rebuilt on top of it. Keeping a shard
-in one process also means a sample crosses the network only twice (in and out), not once per op.
+markers, rejects and a resumable run dir would have to be rebuilt on top of it. A shard stays
+in at most two worker processes (its CPU part, its model part), so a sample crosses the network
+a few times per phase, not once per op.
 
 * CPU steps (a phase without model calls, or the steps before a phase's first model step:
   reading, intake, synthesis) run each shard as a **Ray task** on any node, sized by the ops'
@@ -42,8 +43,10 @@ in one process also means a sample crosses the network only twice (in and out), 
   reader actor pinned to the driver's node (sqlite's WAL does not work over network storage).
 * **Faults**: a task whose worker dies is retried by Ray (``max_retries``), an actor that dies is
   restarted (setup again) and its shards retried (``max_task_retries``); a retried shard
-  rewrites the same files under the same names, so there are no duplicates. A killed driver
-  takes its tasks and actors with it; rerunning the same command resumes from the state store.
+  rewrites the same files under the same names, so there are no duplicates. A shard whose
+  worker dies more than ``MAX_RETRIES`` times stops the run with one line (``WorkerLost``). A
+  killed driver takes its tasks and actors with it; rerunning the same command resumes from the
+  state store.
 * **Storage**: the run dir (and the input) must be on storage every node mounts at the same
   path (NFS, Lustre, a bucket mount). This is checked at start: every alive node reads a probe
   file the driver wrote and writes one back; a node that cannot gives a one-line error.
@@ -59,12 +62,13 @@ after 100 ms at equal concurrency (64, one model actor): 0.86 with 1000 images, 
 
 A 100-node run of 1B images, from those numbers: at ``shard_size: 10000`` one phase is 100k
 shards (a dedup barrier makes two phases: 200k tasks). Their scheduling costs ~9 ms each, ~15
-driver-minutes per phase against days of model time, so shards could be smaller (1000: 1M tasks, ~2.5
-driver-hours spread over the run) to lose less on a fault. Each shard sends ~10000 sample
+driver-minutes per phase against days of model time, so shards could be smaller (1000: 1M
+tasks, ~2.5 driver-hours spread over the run) to lose less on a fault. Each shard sends ~10000 sample
 references (~3 MB) out and a few kB of stats back; the state store holds a row per shard (~1 kB:
 ~100-200 MB). What does not scale is the request cache: Oasis asks ~7 model requests per image,
-so 7B answers (~1 kB each, ~7 TB) would all pass through the driver's one sqlite writer, at some
-10-50k inserts/s that is 2-8 days of driver time, longer than the run. At that scale run with
+so 7B answers (~1 kB each, ~7 TB) would all pass through the driver's one sqlite writer (and
+their lookups through one reader), at some 10-50k inserts/s that is 2-8 days of driver time,
+longer than the run. At that scale run with
 ``--no-cache`` (resume then redoes only the shards in flight, which is the cache's main use), or
 give each node its own cache; the driver otherwise only streams the reader (listing 1B files is
 its other serial job: give it a manifest in JSONL/Parquet instead of a folder) and keeps at most
@@ -200,9 +204,8 @@ class CacheReader:
 
     def get_many(self, keys: list[str]) -> list[str | None]:
         if self._conn is None:
-            self._conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
-            )
+            uri = Path(self.path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ?, #, %
+            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         out: list[str | None] = []
         for key in keys:
             row = self._conn.execute(
