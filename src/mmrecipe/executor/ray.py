@@ -29,12 +29,14 @@ a few times per phase, not once per op.
   backend's ``concurrency``, which is *per actor*); an in-process engine (vLLM, transformers on
   ``cuda``) loads once on a GPU actor (``num_gpus`` = the backend's ``tensor_parallel_size``).
   Cheap CPU steps between model steps (gates, parsers) stay on the actor: a hop per step would
-  cost more than they do. ``ray.data.llm``'s
-  ``vLLMEngineProcessorConfig``/``build_processor`` runs vLLM over a Ray Dataset of chat
-  rows; it does not fit here: Oasis hooks with a raw prefix prompt plus ``multi_modal_data``,
-  needs per-request logprobs/bad-words as our ``vllm`` backend builds them, and the answers must
-  come back into the shard that asked, through the request cache. So the GPU actor runs our
-  ``vllm`` backend (``vllm.LLM``) in process instead.
+  cost more than they do. Why not ``ray.data.llm``: ``build_processor(vLLMEngineProcessorConfig(
+  model_source=..., engine_kwargs=..., concurrency=...), preprocess=..., postprocess=...)`` gives
+  a ``Processor`` that maps a ``ray.data.Dataset`` to another, its engine replicas living in a
+  Ray Data ``map_batches`` stage. Rows could carry our hook prompts (no chat template) and
+  per-row ``sampling_params``, but the processor consumes a Dataset, which is the pipeline
+  shape rejected above; calling it per shard would start engine replicas per shard, and its
+  answers would bypass the request cache the shard's op reads them through. So a GPU actor runs
+  our ``vllm`` backend (``vllm.LLM``) in process, once per actor, behind the same op code.
 * A **barrier** (dedup) is fitted on the driver over the whole previous phase's output (the
   stage files on shared storage), then shipped once (``ray.put``) to the workers that apply it.
 * **State**: only the driver writes ``state/state.sqlite``. A worker returns the shard's stats
