@@ -141,8 +141,9 @@ class CachedBackend:
 
     def _lookup(self, keys: list[str]) -> list[Generation | None]:
         out: list[Generation | None] = []
-        for key in keys:
-            raw = self.state.cache_get(key)
+        many = getattr(self.state, "cache_get_many", None)  # one round trip on a Ray worker
+        raws = many(keys) if many is not None else [self.state.cache_get(k) for k in keys]
+        for raw in raws:
             if raw is None:
                 out.append(None)
                 continue

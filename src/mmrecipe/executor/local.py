@@ -155,7 +155,7 @@ class LocalExecutor:
             self._check_fingerprint(state, result)
             layout.write_recipe(self.recipe)
             started = time.time()
-            ops = ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
+            ops = self._driver_ops()
             for op in ops:
                 op.setup(ctx)
             # chunked pipelining keeps remote servers busy; an in-process engine is one
@@ -170,6 +170,11 @@ class LocalExecutor:
         finally:
             state.close()
         return result
+
+    def _driver_ops(self) -> list[Op]:
+        """The ops this process sets up: here all of them (the Ray adapter keeps only the
+        source and the barriers, whose ``fit`` runs on the driver)."""
+        return ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
 
     def _check_fingerprint(self, state: StateStore, result: RunResult) -> None:
         fingerprint = self.recipe.fingerprint({"limit": self.limit})
@@ -224,8 +229,7 @@ class LocalExecutor:
 
         async def worker(shard: int, pending: PendingShard) -> None:
             try:
-                samples = await asyncio.to_thread(pending.load)
-                await self._process_shard(phase, shard, samples, state, shard_input=pending.input)
+                await self._process_shard(phase, shard, pending, state)
                 result.processed_shards += 1
             except BaseException as exc:
                 failure.append(exc)
@@ -305,7 +309,7 @@ class LocalExecutor:
             n_prev = int(state.get_meta(f"phase{phase.index - 1}_shards") or 0)
             for shard in range(n_prev):
                 path = self.layout.stage_file(phase.index - 1, shard)
-                yield PendingShard(size=0, load=lambda p=path: _read_stage(p))
+                yield PendingShard(size=0, load=lambda p=path: _read_stage(p), path=path)
             return
         if self.source is not None:
             source = self.source
@@ -313,7 +317,9 @@ class LocalExecutor:
             for start in range(0, n, size):
                 stop = min(start + size, n)
                 yield PendingShard(
-                    size=stop - start, load=lambda a=start, b=stop: source.generate(a, b)
+                    size=stop - start,
+                    load=lambda a=start, b=stop: source.generate(a, b),
+                    span=(start, stop),
                 )
             return
         chunk: list[Sample] = []
@@ -332,51 +338,54 @@ class LocalExecutor:
             yield from pending.load()
 
     async def _process_shard(
-        self,
-        phase: Phase,
-        shard: int,
-        samples: list[Sample],
-        state: StateStore,
-        *,
-        shard_input: ShardInput | None = None,
+        self, phase: Phase, shard: int, pending: PendingShard, state: StateStore
     ) -> None:
-        """Run one shard through the phase's steps, write its files, record it as finished
-        (with what it read, ``shard_input``, computed here for reader input when not given)."""
-        if shard_input is None and phase.index == 0 and self.source is None:
-            shard_input = await asyncio.to_thread(ShardInput.of, samples)
-        stats: dict[str, StepStats] = {}
-        rejects: list[Sample] = []
-        if phase.index == 0:
-            read = stats.setdefault(READ_STEP, StepStats())
-            read.n_in = len(samples)
-            for s in samples:
-                if s.rejected:
-                    assert s.rejection is not None
-                    read.rejected[s.rejection.reason] += 1
-                    rejects.append(s)
-            samples = [s for s in samples if not s.rejected]
-            read.n_out = len(samples)
-        n_in = len(samples)
-        samples = await self._run_steps(phase.steps, samples, stats, rejects)
-        if phase.final:
-            samples = self._check_writable(samples, stats, rejects)
-        unwritable = await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
-        if unwritable:
-            st = stats.setdefault(WRITE_STEP, StepStats(n_in=len(samples), n_out=len(samples)))
-            st.rejected["write_error"] += len(unwritable)
-            st.n_out -= len(unwritable)
-            samples = [s for s in samples if not s.rejected]
+        """Run one shard, then (here, on the driver, the state store's only writer) record it
+        as finished, with what it read (``pending.input``, for resume): its files are in place
+        by then."""
+        outcome = await self._run_shard(phase, shard, pending)
+        shard_input = pending.input
         state.mark_finished(
             phase.index,
             shard,
-            n_in,
-            len(samples),
-            {k: v.to_dict() for k, v in stats.items()},
+            outcome.n_in,
+            outcome.n_out,
+            {k: v.to_dict() for k, v in outcome.stats.items()},
             fingerprint=shard_input.fingerprint if shard_input else None,
             items=shard_input.items if shard_input else None,
-            transient=sum(st.transient for st in stats.values()),
+            transient=sum(st.transient for st in outcome.stats.values()),
         )
-        self.progress.shard_done(phase.index, n_in, stats)
+        self.progress.shard_done(phase.index, outcome.n_in, outcome.stats)
+
+    async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
+        """Where a shard runs: in this process (the Ray adapter sends it to a worker)."""
+        samples = await asyncio.to_thread(pending.load)
+        return await self.process_shard(phase, shard, samples)
+
+    async def process_shard(self, phase: Phase, shard: int, samples: list[Sample]) -> ShardOutcome:
+        """The unit of work both executors call: one shard through the phase's steps, its files
+        written atomically; returns its stats (recording it finished is the caller's job). The
+        Ray adapter may split the steps over workers: ``start_shard``, ``_run_steps`` per part,
+        then ``finish_shard``."""
+        work = start_shard(phase, samples)
+        work.samples = await self._run_steps(phase.steps, work.samples, work.stats, work.rejects)
+        return await self.finish_shard(phase, shard, work)
+
+    async def finish_shard(self, phase: Phase, shard: int, work: ShardWork) -> ShardOutcome:
+        """Write the shard's files (temporary names, then renamed into place); a sample no
+        writer can take becomes a ``write`` reject instead of failing the shard."""
+        if phase.final:
+            work.samples = self._check_writable(work.samples, work.stats, work.rejects)
+        unwritable = await asyncio.to_thread(
+            self._write_shard, phase, shard, work.samples, work.rejects
+        )
+        if unwritable:
+            n = len(work.samples)
+            st = work.stats.setdefault(WRITE_STEP, StepStats(n_in=n, n_out=n))
+            st.rejected["write_error"] += len(unwritable)
+            st.n_out -= len(unwritable)
+            work.samples = [s for s in work.samples if not s.rejected]
+        return ShardOutcome(n_in=work.n_in, n_out=len(work.samples), stats=work.stats)
 
     async def _run_steps(
         self,
@@ -617,6 +626,49 @@ class PendingShard:
     load: Callable[[], list[Sample]]
     #: what a reader shard reads (None for a source op's or a later phase's shards)
     input: ShardInput | None = None
+    #: where it comes from, for a worker that loads it itself: a source op's index range, or
+    #: an intermediate stage file (neither: the samples are in memory)
+    span: tuple[int, int] | None = None
+    path: Path | None = None
+
+
+@dataclass
+class ShardWork:
+    """A shard on its way through the steps: the samples still alive, the rejects so far (in
+    order) and the per-step stats."""
+
+    samples: list[Sample]
+    n_in: int
+    rejects: list[Sample] = field(default_factory=list)
+    stats: dict[str, StepStats] = field(default_factory=dict)
+
+
+def start_shard(phase: Phase, samples: list[Sample]) -> ShardWork:
+    """A shard's input as it enters the phase: in the first phase, what the reader already
+    rejected (a malformed record) is counted under the ``read`` step and set aside."""
+    stats: dict[str, StepStats] = {}
+    rejects: list[Sample] = []
+    if phase.index == 0:
+        read = stats.setdefault(READ_STEP, StepStats())
+        read.n_in = len(samples)
+        for s in samples:
+            if s.rejected:
+                assert s.rejection is not None
+                read.rejected[s.rejection.reason] += 1
+                rejects.append(s)
+        samples = [s for s in samples if not s.rejected]
+        read.n_out = len(samples)
+    return ShardWork(samples=samples, n_in=len(samples), rejects=rejects, stats=stats)
+
+
+@dataclass
+class ShardOutcome:
+    """What processing one shard returns: samples in (after the read step) and out, and the
+    per-step stats."""
+
+    n_in: int
+    n_out: int
+    stats: dict[str, StepStats]
 
 
 def _read_stage(path: Path) -> list[Sample]:
