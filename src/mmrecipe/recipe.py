@@ -82,6 +82,17 @@ class InputSpec(pydantic.BaseModel):
     remote_concurrency: int = pydantic.Field(default=16, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
+    #: a random, deterministic subset: {n: 15000, seed: 0} (``--limit`` takes the first N)
+    sample: SampleSpec | None = None
+
+
+class SampleSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    #: how many input samples to keep
+    n: int = pydantic.Field(ge=1)
+    #: another seed, another subset; the same seed, the same subset on every rerun
+    seed: int = 0
 
 
 class OutputSpec(pydantic.BaseModel):
@@ -105,8 +116,13 @@ class OutputSpec(pydantic.BaseModel):
 class ExecutorSpec(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    #: only "local" for now; the Ray Data executor will take the same recipes
-    type: Literal["local"] = "local"
+    #: "local" (this machine) or "ray" (a Ray cluster: pip install 'mmrecipe[ray]')
+    type: Literal["local", "ray"] = "local"
+    #: ray only: the cluster to join (default: $RAY_ADDRESS, else a Ray started on this machine)
+    address: str | None = None
+    #: ray only: actors per phase that calls models (each keeps its backends across shards;
+    #: default: one per shard in flight)
+    actors: int | None = pydantic.Field(default=None, ge=1)
     #: samples per shard: the unit of atomic output and resume
     shard_size: int = pydantic.Field(default=1000, ge=1)
     #: shards processed concurrently (bounds memory: about shards_in_flight * shard_size samples)
@@ -474,3 +490,6 @@ def _provided(read: str, provided: set[str]) -> bool:
     if read in provided or ("fields.*" in provided and read.startswith("fields.")):
         return True
     return read.split(".")[0] in ("images", "messages") and read.split(".")[0] in provided
+
+
+InputSpec.model_rebuild()

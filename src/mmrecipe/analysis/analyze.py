@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mmrecipe import strictjson
 from mmrecipe.analysis.diversity import DEFAULT_WINDOW, TypeTokenRatio
 from mmrecipe.analysis.funnel import stage_summary, step_funnel
 from mmrecipe.analysis.language import detect_each
@@ -33,8 +34,9 @@ from mmrecipe.rundir import RunDir
 
 ANALYSIS_DIR = "analysis"
 ANALYSIS_FILE = "analysis.json"
-#: Instructions sent to langdetect (~2 ms each) and, of those in English, to the POS tagger.
-DEFAULT_LANGUAGE_SAMPLE = 50_000
+#: Instructions sent to langdetect (~2 ms each; 0 = every instruction, as the paper counts) and,
+#: of the English ones, to the parser (a deterministic sample: spaCy parses ~1-2k/s).
+DEFAULT_LANGUAGE_SAMPLE = 0
 DEFAULT_POS_SAMPLE = 20_000
 _STORED_CHARS = 2000  # of each sampled instruction: plenty for langdetect and the first sentences
 
@@ -55,8 +57,9 @@ def analyze_run(
     records count as kept, there is no funnel, and the output goes to ``output_dir`` (default
     ``<file stem>.analysis/`` beside the file).
 
-    ``language_sample``/``pos_sample`` bound how many instructions get language detection and
-    POS tagging (0 = all). Instruction measures skip recycled caption samples
+    ``language_sample`` bounds how many instructions get language detection (0, the default:
+    all of them, streamed); ``pos_sample`` how many English ones are parsed for verbs and
+    nouns (0 = all). Instruction measures skip recycled caption samples
     (``fields.kind == "caption"``), whose "instruction" is a fixed captioning prompt;
     response lengths cover every kept sample.
     """
@@ -89,7 +92,24 @@ def analyze_run(
     instr_lengths, resp_lengths = TextLengths(), TextLengths()
     instr_ttr, resp_ttr = TypeTokenRatio(mattr_window), TypeTokenRatio(mattr_window)
     scores = ScoreDistributions()
-    sample: HashSample[str] = HashSample(language_sample if language_sample > 0 else 1 << 62)
+    # every instruction's language, streamed (default), or a deterministic sample of them
+    streaming = language_sample <= 0
+    sample: HashSample[str] = HashSample(language_sample if not streaming else 1)
+    languages: Counter[str] = Counter()
+    english_pool: HashSample[str] = HashSample(pos_sample if pos_sample > 0 else 1 << 62)
+    detected = 0
+    batch: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        nonlocal detected
+        codes = detect_each([text for _, text in batch])
+        detected += len(codes)
+        for (key, text), code in zip(batch, codes, strict=True):
+            languages[code] += 1
+            if code == "en":
+                english_pool.add(key, text)
+        batch.clear()
+
     counts: Counter[str] = Counter()
     domains: Counter[str] = Counter()
 
@@ -114,18 +134,29 @@ def analyze_run(
         tokens = words(instruction)
         instr_lengths.add(instruction, tokens)
         instr_ttr.add(tokens)
-        sample.add(f"{record.get('id', '')}\x1f{instruction}", instruction[:_STORED_CHARS])
+        key = f"{record.get('id', '')}\x1f{instruction}"
+        if streaming:
+            batch.append((key, instruction[:_STORED_CHARS]))
+            if len(batch) >= 512:
+                flush()
+        else:
+            sample.add(key, instruction[:_STORED_CHARS])
 
     for record in rejected_records:
         counts["rejected"] += 1
         scores.add(record.get("scores"), "rejected")
 
-    texts = sample.items()
-    codes = detect_each(texts)
-    languages = Counter(codes)
-    english = [t for t, code in zip(texts, codes, strict=True) if code == "en"]
-    if pos_sample > 0:
-        english = english[:pos_sample]
+    if streaming:
+        flush()
+        english = english_pool.items()
+    else:
+        texts = sample.items()
+        codes = detect_each(texts)
+        languages.update(codes)
+        detected = len(texts)
+        english = [t for t, code in zip(texts, codes, strict=True) if code == "en"]
+        if pos_sample > 0:
+            english = english[:pos_sample]
     verb_noun = _verb_noun(english)
     funnel = step_funnel(stats, step_ops)
 
@@ -146,9 +177,9 @@ def analyze_run(
         "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
         "languages_meta": {
             "method": "langdetect, DetectorFactory.seed = 0",
-            "detected": len(texts),
-            "instructions": sample.seen,
-            "sampled": not sample.complete,
+            "detected": detected,
+            "instructions": counts.get("instructions", 0),
+            "sampled": detected < counts.get("instructions", 0),
         },
         "verb_noun": verb_noun["table"],
         "verb_counts": verb_noun["verb_counts"],
@@ -162,7 +193,7 @@ def analyze_run(
         analysis["plots"] = [p.name for p in write_plots(analysis, out_dir)]
     target = out_dir / ANALYSIS_FILE
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(strictjson.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(target)
     analysis["output_dir"] = str(out_dir)
     return analysis

@@ -23,7 +23,8 @@ from mmrecipe.cli.logs import verbose_option
     type=click.IntRange(min=0),
     default=DEFAULT_LANGUAGE_SAMPLE,
     show_default=True,
-    help="instructions given to langdetect, picked deterministically (0 = all)",
+    help="detect the language of only this many instructions, picked deterministically "
+    "(default 0: all of them)",
 )
 @click.option(
     "--pos-sample",

@@ -323,6 +323,9 @@ class FakeOpenAIServer:
         if isinstance(images, str):
             images = [images]
         key = "generate:" + text
+        if self.keep_bodies:
+            with self._lock:
+                self.bodies.append(body)
         fault = self._next_fault(key)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
