@@ -12,6 +12,7 @@ import yaml
 from mmrecipe.errors import ConfigError
 from mmrecipe.io import EMBEDS_IMAGES, FORMATS, missing_image, open_reader, open_writer
 from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
+from mmrecipe.strictjson import clean_sample
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def command(
                 click.echo(f"skipped {sample.id}: {sample.rejection.detail}", err=True)
                 continue
             try:
-                writer.write(sample)
+                writer.write(clean_sample(sample))  # strict JSON: NaN/Infinity -> null
             except Exception as exc:  # a record this writer cannot convert: skip just it
                 bad["write_error"] += 1
                 click.echo(
