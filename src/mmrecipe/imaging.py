@@ -55,10 +55,17 @@ class CheckedImage:
     #: normalized pixels when the file itself is not usable as is (None: keep the file)
     normalized: Image.Image | None = None
     fixes: list[str] = field(default_factory=list)
+    #: the decoded pixels, when ``check_image(draft=True)`` was asked for them
+    decoded: Image.Image | None = None
 
 
-def check_image(path: str | Path, limits: Limits) -> CheckedImage:
-    """Read, validate and (when needed) normalize one image file, or raise ImageRejected."""
+def check_image(path: str | Path, limits: Limits, draft: bool = False) -> CheckedImage:
+    """Read, validate and (when needed) normalize one image file, or raise ImageRejected.
+
+    ``draft``: a plain JPEG is decoded as a grey image reduced up to 8x in the DCT domain
+    (every byte is still entropy-decoded, so truncation and corruption are still caught) and
+    returned in ``decoded``, for perceptual hashing without a second decode.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -118,6 +125,9 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     n_frames = getattr(im, "n_frames", 1)
     if n_frames > 1 and limits.animated == "reject":
         raise ImageRejected("animated", f"{path} has {n_frames} frames")
+    plain_jpeg = fmt == "JPEG" and im.mode in PLAIN_MODES and n_frames == 1
+    if draft and plain_jpeg and im.getexif().get(0x0112, 1) in (1, None):
+        im.draft("L", (32, 32))
     try:
         im.load()
     except Image.DecompressionBombError as exc:
@@ -153,6 +163,7 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
         height=height,
         normalized=normalized,
         fixes=fixes,
+        decoded=(normalized or im) if draft else None,
     )
 
 
