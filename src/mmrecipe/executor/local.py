@@ -399,6 +399,7 @@ class LocalExecutor:
         for s in outputs:
             if s.rejection is None:
                 kept.append(s)
+                st.n_out += 1  # counted here: an op may move a sample to another branch
                 continue
             route = step.spec.route.get(s.rejection.reason) or step.spec.route.get("*")
             if route:
@@ -410,7 +411,6 @@ class LocalExecutor:
             else:
                 st.rejected[s.rejection.reason] += 1
                 rejects.append(s)
-        st.n_out += sum(1 for s in kept if s.branch == step.spec.branch)
         return kept + others
 
     async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Literal
 
 from mmrecipe.curation.rules import selected_turns
@@ -9,6 +10,18 @@ from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
+
+#: langdetect loads its profiles lazily into a global factory; two shards loading them at once
+#: in the CPU thread pool duplicate every profile and the answers go wrong ("pl" for English)
+_INIT_LOCK = threading.Lock()
+
+
+def _load_profiles() -> None:
+    from langdetect import DetectorFactory, detector_factory
+
+    with _INIT_LOCK:
+        DetectorFactory.seed = 0
+        detector_factory.init_factory()
 
 
 @register_op("turn_language")
@@ -43,10 +56,10 @@ class TurnLanguage(FilterOp):
         self.min_chars = min_chars
 
     def score(self, samples: list[Sample]) -> None:
-        from langdetect import DetectorFactory, detect_langs
+        from langdetect import detect_langs
         from langdetect.lang_detect_exception import LangDetectException
 
-        DetectorFactory.seed = 0
+        _load_profiles()
         for sample in samples:
             lowest, tops = 1.0, []
             for _, _, text in selected_turns(sample.messages, self.role):
