@@ -245,3 +245,30 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
     assert (calls(mllm), calls(llm)) == (mllm_calls, llm_calls)
     assert stats["totals"]["kept"] == 1
     assert stats["reject_reasons"]["qa_gate:low_qa_correctness"] == 3  # camera too
+
+
+@pytest.mark.slow
+def test_honeypipe_with_tiny_random_models(tmp_path: Path, tiny_llava_dir: Path) -> None:
+    """The in-process engine behind every model step. Random text fails most parses; every
+    sample must still be kept or rejected with a reason. A second run without the judge and
+    the triage carries samples on to the domain labels (fallback for random replies)."""
+    make_dataset(tmp_path / "ds")
+    engine = "{type: transformers, model: " + str(tiny_llava_dir) + ", device: cpu}"
+    base = ["run", str(RECIPE), "--input", str(tmp_path / "ds" / "data.json"), "--quiet"]
+    for backend in ("mllm", "llm", "mllm_long"):
+        base += ["--set", f"backends.{backend}={engine}"]
+    for step in ("qa_judge", "cot_triage", "cot_short", "cot_long", "fidelity_short", "domain"):
+        base += ["--set", f"ops.{step}.max_tokens=8"]
+    skip = ["--set", "ops.qa_judge.enabled=false", "--set", "ops.qa_gate.enabled=false"]
+    skip += ["--set", "ops.cot_triage.enabled=false"]
+    for name, extra in (("run", []), ("run2", skip)):
+        run_dir = tmp_path / name
+        result = CliRunner().invoke(main, [*base, "-o", str(run_dir), *extra])
+        assert result.exit_code == 0, result.output
+        stats = json.loads((run_dir / "stats.json").read_text())
+        kept, rejected = records(run_dir, "samples"), records(run_dir, "rejects")
+        assert stats["totals"]["input"] == 13 == len(kept) + len(rejected)
+        assert all(r["op"] and r["reason"] for r in rejected)
+        assert stats["usage"]["mllm" if name == "run" else "llm"]["requests"] >= 1
+    assert stats["steps"]["domain"]["in"] >= 1
+    assert all(s["fields"]["domain"] == "general" for s in kept)  # random text: the fallback
