@@ -45,3 +45,18 @@ def test_union_find_groups() -> None:
     uf.union(0, 3)
     uf.union(3, 4)
     assert list(uf.groups().values()) == [[0, 3, 4]]
+
+
+def test_self_pairs_match_the_exact_scan() -> None:
+    from mmrecipe.curation.hamming import self_pairs
+
+    hashes = _planted(3000, 10)
+    hashes[7] = hashes[3]  # a copy
+    exact = _pairs(*radius_pairs(hashes, hashes, 10, method="exact")[:2])
+    both = {
+        m: set(zip(*[x.tolist() for x in self_pairs(hashes, 10, method=m)[:2]], strict=True))
+        for m in ("exact", "lsh")
+    }
+    assert both["exact"] == exact
+    assert both["lsh"] <= exact and len(both["lsh"]) / len(exact) >= 0.95
+    assert (3, 7) in both["lsh"]

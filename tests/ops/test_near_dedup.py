@@ -95,3 +95,9 @@ def test_ties_go_to_the_first_and_unreadable_images_are_rejects(
     assert fate["first"] is None
     assert fate["second"][0] == "near_duplicate" and "of first" in fate["second"][1]
     assert fate["bad"][0] == "unhashable_image"
+
+
+def test_without_crop_views_crops_are_new_images(files: dict[str, str]) -> None:
+    samples = [_sample("orig", files["a"], Q), _sample("small", files["a_small"], Q)]
+    fate = _run(NearDedup(mode="image", crop_views=False), samples)
+    assert fate["orig"] is None and fate["small"][0] == "near_duplicate"

@@ -92,6 +92,84 @@ def _lsh(
     return q, x, popcount_distance(queries[q], index[x])
 
 
+def _lsh_self(
+    values: np.ndarray,
+    radius: int,
+    *,
+    bits: int,
+    recall: float,
+    seed: int,
+    max_bucket: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LSH of a set against itself: each table sorts the keys once and compares neighbours
+    within a bucket (i < j), half the candidates of a query/index join."""
+    rng = np.random.default_rng(seed)
+    n = np.uint64(len(values))
+    found: list[np.ndarray] = []
+    for _ in range(lsh_tables(radius, bits, recall)):
+        positions = rng.choice(64, size=bits, replace=False).astype(np.uint64)
+        key = _key(values, positions)
+        order = np.argsort(key, kind="stable")
+        sorted_keys = key[order]
+        for offset in range(1, max_bucket):
+            same = sorted_keys[offset:] == sorted_keys[:-offset]
+            if not same.any():
+                break
+            a, b = order[:-offset][same], order[offset:][same]
+            keep = popcount_distance(values[a], values[b]) <= radius
+            a, b = a[keep], b[keep]
+            lo, hi = np.minimum(a, b).astype(np.uint64), np.maximum(a, b).astype(np.uint64)
+            found.append(lo * n + hi)
+    if not found:
+        return _empty()
+    pairs = np.unique(np.concatenate(found))
+    a = (pairs // n).astype(np.int64)
+    b = (pairs % n).astype(np.int64)
+    return a, b, popcount_distance(values[a], values[b])
+
+
+def self_pairs(
+    hashes: np.ndarray,
+    radius: int,
+    *,
+    method: str = "auto",
+    bits: int = 16,
+    recall: float = 0.95,
+    seed: int = 0,
+    max_bucket: int = 4096,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs (i < j, distance) of one set within ``radius``; identical hashes are
+    collapsed before searching and every copy is paired after."""
+    hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+    uniq, inverse = np.unique(hashes, return_inverse=True)
+    if method == "auto":
+        method = "exact" if len(uniq) ** 2 <= EXACT_LIMIT else "lsh"
+    if method == "exact":
+        a, b, d = _exact(uniq, uniq, radius)
+        keep = a < b
+        a, b, d = a[keep], b[keep], d[keep]
+    else:
+        a, b, d = _lsh_self(
+            uniq, radius, bits=bits, recall=recall, seed=seed, max_bucket=max_bucket
+        )
+    members = np.argsort(inverse, kind="stable")  # original positions, grouped by hash
+    if len(uniq) == len(hashes):
+        i, j = members[a], members[b]
+        return np.minimum(i, j), np.maximum(i, j), d
+    groups: list[list[int]] = [[] for _ in range(len(uniq))]
+    for pos in members.tolist():
+        groups[int(inverse[pos])].append(pos)
+    out: list[tuple[int, int, int]] = []
+    for group in groups:  # copies of one hash: distance 0
+        out.extend((i, j, 0) for k, i in enumerate(group) for j in group[k + 1 :])
+    for ua, ub, dist in zip(a.tolist(), b.tolist(), d.tolist(), strict=True):
+        out.extend((min(i, j), max(i, j), dist) for i in groups[ua] for j in groups[ub])
+    if not out:
+        return _empty()
+    arr = np.array(out, dtype=np.int64)
+    return arr[:, 0], arr[:, 1], arr[:, 2]
+
+
 def _key(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     key = np.zeros(len(values), dtype=np.uint64)
     one = np.uint64(1)

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from mmrecipe.curation.hamming import UnionFind, radius_pairs
+from mmrecipe.curation.hamming import UnionFind, radius_pairs, self_pairs
 from mmrecipe.curation.phash import image_hashes
 from mmrecipe.curation.textsim import MinHasher, jaccard_estimate, minhash_pairs, simhash
 from mmrecipe.curation.turns import instruction_of
@@ -156,10 +156,13 @@ class NearDedup(BarrierOp):
             return uf
         views = np.stack([entries[i].views for i in have])  # type: ignore[misc]
         main = views[:, 0]
-        queries = views.reshape(-1) if self.crop_views else main
-        per = views.shape[1] if self.crop_views else 1
-        q, x, _ = radius_pairs(queries, main, self.max_distance, method=self.search, seed=self.seed)
-        owner = q // per
+        if self.crop_views:
+            q, x, _ = radius_pairs(
+                views.reshape(-1), main, self.max_distance, method=self.search, seed=self.seed
+            )
+            owner = q // views.shape[1]
+        else:
+            owner, x, _ = self_pairs(main, self.max_distance, method=self.search, seed=self.seed)
         for a, b in zip(owner.tolist(), x.tolist(), strict=True):
             if a != b:
                 uf.union(have[a], have[b])
@@ -169,12 +172,8 @@ class NearDedup(BarrierOp):
         texts = [entries[i].text for i in members]
         if self.text_method == "simhash":
             hashes = np.array([simhash(t, self.ngram) for t in texts], dtype=np.uint64)
-            q, x, _ = radius_pairs(hashes, hashes, self.simhash_max_distance, seed=self.seed)
-            return [
-                (members[a], members[b])
-                for a, b in zip(q.tolist(), x.tolist(), strict=True)
-                if a < b
-            ]
+            a, b, _ = self_pairs(hashes, self.simhash_max_distance, seed=self.seed)
+            return [(members[i], members[j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)]
         sigs = [self.minhasher.signature(t) for t in texts]
         return [(members[a], members[b]) for a, b, _ in minhash_pairs(sigs, self.text_threshold)]
 
