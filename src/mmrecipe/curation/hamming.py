@@ -109,17 +109,25 @@ def _lsh_self(
     for _ in range(lsh_tables(radius, bits, recall)):
         positions = rng.choice(64, size=bits, replace=False).astype(np.uint64)
         key = _key(values, positions)
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         sorted_keys = key[order]
-        for offset in range(1, max_bucket):
-            same = sorted_keys[offset:] == sorted_keys[:-offset]
-            if not same.any():
-                break
-            a, b = order[:-offset][same], order[offset:][same]
-            keep = popcount_distance(values[a], values[b]) <= radius
-            a, b = a[keep], b[keep]
-            lo, hi = np.minimum(a, b).astype(np.uint64), np.maximum(a, b).astype(np.uint64)
-            found.append(lo * n + hi)
+        sorted_values = values[order]
+        # bucket of each sorted position: its end; pair each position with the rest of it
+        change = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+        ends = np.append(change, len(order))
+        end_of = np.repeat(ends, np.diff(np.concatenate(([0], ends))))
+        count = np.minimum(end_of - np.arange(len(order)) - 1, max_bucket)
+        starts = np.flatnonzero(count)  # most buckets hold one hash: skip them early
+        count = count[starts]
+        total = int(count.sum())
+        if not total:
+            continue
+        first = np.repeat(starts, count)
+        second = first + 1 + (np.arange(total) - np.repeat(np.cumsum(count) - count, count))
+        keep = popcount_distance(sorted_values[first], sorted_values[second]) <= radius
+        a, b = order[first[keep]], order[second[keep]]
+        lo, hi = np.minimum(a, b).astype(np.uint64), np.maximum(a, b).astype(np.uint64)
+        found.append(lo * n + hi)
     if not found:
         return _empty()
     pairs = np.unique(np.concatenate(found))
@@ -133,7 +141,7 @@ def self_pairs(
     radius: int,
     *,
     method: str = "auto",
-    bits: int = 16,
+    bits: int = 18,
     recall: float = 0.95,
     seed: int = 0,
     max_bucket: int = 4096,
@@ -171,10 +179,18 @@ def self_pairs(
 
 
 def _key(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    key = np.zeros(len(values), dtype=np.uint64)
-    one = np.uint64(1)
-    for j, pos in enumerate(positions):
-        key |= ((values >> pos) & one) << np.uint64(j)
+    """The sampled bits of each value packed into a key, one 256-entry table per byte."""
+    dtype = np.uint32 if len(positions) <= 32 else np.uint64
+    key = np.zeros(len(values), dtype=dtype)
+    byte = np.arange(256, dtype=np.uint64)
+    for b in range(8):
+        table = np.zeros(256, dtype=np.uint64)
+        for j, pos in enumerate(positions.tolist()):
+            if b * 8 <= pos < b * 8 + 8:
+                table |= ((byte >> np.uint64(pos - b * 8)) & np.uint64(1)) << np.uint64(j)
+        if table.any():
+            index = (values >> np.uint64(8 * b)).astype(np.uint8)
+            key |= table.astype(dtype)[index]
     return key
 
 
