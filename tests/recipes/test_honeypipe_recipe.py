@@ -152,7 +152,13 @@ def make_dataset(folder: Path) -> Path:
     return path
 
 
-def run(tmp_path: Path, mllm: FakeOpenAIServer, llm: FakeOpenAIServer, *extra: str) -> dict:
+def run(
+    tmp_path: Path,
+    mllm: FakeOpenAIServer,
+    llm: FakeOpenAIServer,
+    *extra: str,
+    data: str = "data.json",
+) -> dict:
     sets = {
         "backends.mllm.base_url": mllm.base_url,
         "backends.mllm.model": "fake-mllm",
@@ -162,7 +168,7 @@ def run(tmp_path: Path, mllm: FakeOpenAIServer, llm: FakeOpenAIServer, *extra: s
         "backends.llm.model": "fake-llm",
         "executor.shard_size": "5",
     }
-    args = ["run", str(RECIPE), "--input", str(tmp_path / "ds" / "data.json")]
+    args = ["run", str(RECIPE), "--input", str(tmp_path / "ds" / data)]
     args += ["-o", str(tmp_path / "run"), "--quiet"]
     for key, value in sets.items():
         args += ["--set", f"{key}={value}"]
@@ -237,7 +243,7 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
     steps = stats["steps"]
     assert steps["fidelity_short"]["routed"] == {"long": 2}
     assert (steps["cot_long"]["in"], steps["long_done"]["out"]) == (2, 1)
-    assert steps["domain"]["in"] == 3
+    assert steps["domain"]["in"] == 5  # labelled right after dedup (stage 1)
 
     # tightening the gate: fewer kept, not one model call
     mllm_calls, llm_calls = calls(mllm), calls(llm)
@@ -272,3 +278,18 @@ def test_honeypipe_with_tiny_random_models(tmp_path: Path, tiny_llava_dir: Path)
         assert stats["usage"]["mllm" if name == "run" else "llm"]["requests"] >= 1
     assert stats["steps"]["domain"]["in"] >= 1
     assert all(s["fields"]["domain"] == "general" for s in kept)  # random text: the fallback
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "sharegpt"])
+def test_honeypipe_reads_parquet_and_sharegpt(tmp_path: Path, servers, fmt: str) -> None:
+    """The same dataset converted by ``mmrecipe convert``: the same fates."""
+    mllm, llm = servers
+    source = make_dataset(tmp_path / "src")
+    (tmp_path / "ds").mkdir()
+    target = tmp_path / "ds" / ("data.parquet" if fmt == "parquet" else "data.json")
+    result = CliRunner().invoke(main, ["convert", str(source), str(target), "--to", fmt])
+    assert result.exit_code == 0, result.output
+    stats = run(tmp_path, mllm, llm, data=target.name)
+    assert stats["totals"] == {"input": 13, "kept": 3, "rejected": 10}
+    reasons = sorted(r["reason"] for r in records(tmp_path / "run", "rejects"))
+    assert reasons == sorted(reason for _, reason in EXPECTED.values())
