@@ -48,3 +48,10 @@ def test_total_and_bad_targets() -> None:
     assert len(kept) == 20 and sum(k.startswith("chart") for k in kept) == 15
     with pytest.raises(ConfigError):
         Mixture(targets={"chart": 0})
+
+
+def test_groups_the_data_lacks_are_left_out() -> None:
+    kept = _kept(
+        Mixture(targets={"chart": 1, "general": 1, "ocr": 2}), _samples({"chart": 10, "general": 4})
+    )
+    assert sorted(k.split("-")[0] for k in kept) == ["chart"] * 4 + ["general"] * 4

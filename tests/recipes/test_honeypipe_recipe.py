@@ -82,6 +82,8 @@ def llm_reply(body: dict[str, Any]) -> str | None:
         reference = _between(text, "Reference answer")
         candidate = _between(text, "Candidate final answer")
         return "[[AGREE]]" if reference.strip() == candidate.strip() else "[[DISAGREE]]"
+    if text.startswith("You rate how useful"):
+        return "Shallow. [[1]]" if "coffee" in text else "Useful. [[4]]"
     if text.startswith("You label the domain"):
         return "Counting things: [[grounding_counting]]" if "How many" in text else "[[general]]"
     raise AssertionError(f"unexpected LLM prompt: {text[:80]}")
@@ -293,3 +295,40 @@ def test_honeypipe_reads_parquet_and_sharegpt(tmp_path: Path, servers, fmt: str)
     assert stats["totals"] == {"input": 13, "kept": 3, "rejected": 10}
     reasons = sorted(r["reason"] for r in records(tmp_path / "run", "rejects"))
     assert reasons == sorted(reason for _, reason in EXPECTED.values())
+
+
+def test_learned_filter_fits_saves_and_is_reused(tmp_path: Path, servers) -> None:
+    """OctoThinker's recipe switched on: LLM labels, a fastText classifier fit in the run dir,
+    then applied by another run from its file with no labelling call."""
+    mllm, llm = servers
+    make_dataset(tmp_path / "ds")
+    on = ["--set", "ops.quality_labels.enabled=true", "--set", "ops.learned_filter.enabled=true"]
+    on += [
+        "--set",
+        "ops.quality_labels.sample_rate=1.0",
+        "--set",
+        "ops.learned_filter.min_labeled=2",
+    ]
+    stats = run(tmp_path, mllm, llm, *on)
+    model = tmp_path / "run" / "models" / "learned_filter.bin"
+    assert model.is_file()
+    assert stats["steps"]["quality_labels"]["in"] == 3
+    decided = {
+        r["id"]: r["scores"]["learned_filter_prob"]
+        for r in records(tmp_path / "run", "samples") + records(tmp_path / "run", "rejects")
+        if "learned_filter_prob" in r["scores"]
+    }
+    assert len(decided) == 3
+    labels = sum("You rate how useful" in _text(b) for b in llm.bodies)
+    (tmp_path / "run").rename(tmp_path / "first")
+    model = tmp_path / "first" / "models" / "learned_filter.bin"
+    reuse = ["--set", "ops.learned_filter.enabled=true", "--set"]
+    reuse.append(f"ops.learned_filter.model_path={model}")
+    run(tmp_path, mllm, llm, *reuse)
+    again = {
+        r["id"]: r["scores"]["learned_filter_prob"]
+        for r in records(tmp_path / "run", "samples") + records(tmp_path / "run", "rejects")
+        if "learned_filter_prob" in r["scores"]
+    }
+    assert again == decided
+    assert sum("You rate how useful" in _text(b) for b in llm.bodies) == labels

@@ -70,7 +70,9 @@ class FasttextFilter(BarrierOp):
         self.min_labeled = min_labeled
         self.params = {"epoch": epoch, "lr": lr, "wordNgrams": word_ngrams, "dim": dim}
         self.seed = seed
-        self.reads = ("messages", "fields.instruction", "fields.answer", f"scores.{label_score}")
+        self.reads = ("messages", "fields.instruction", "fields.answer")
+        if model_path is None:  # fitting reads the labels; a saved classifier needs none
+            self.reads = (*self.reads, f"scores.{label_score}")
         self.writes = ("scores.*",)
         self._model = None
 
@@ -103,7 +105,7 @@ class FasttextFilter(BarrierOp):
             raise ConfigError(
                 f"{self.name}: {len(lines)} samples labeled in scores.{self.label_score} "
                 f"({len(labels)} class(es)); fitting needs {self.min_labeled} and both classes "
-                "(raise the scoring step's sample_rate)"
+                "(raise the scoring step's sample_rate, or check positive_min)"
             )
         folder = self.ctx.run_dir / "models"
         folder.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,8 @@ def _rank(seed: int, sample_id: str) -> int:
 @register_op("mixture")
 class Mixture(BarrierOp):
     """Keeps ``targets`` ratios between the groups named by ``fields.<by>`` (a missing or
-    unlisted value is group ``other``). The largest mixture the data allows is taken (or
+    unlisted value is group ``other``; a listed group the data lacks is left out and the
+    other shares renormalized). The largest mixture the data allows is taken (or
     ``total`` samples when smaller); inside a group, the samples kept are those with the
     lowest hash of (seed, id), so the choice is deterministic, independent of order and
     sharding, and a larger quota keeps a superset. Rejects: ``over_quota`` (the group and its
@@ -59,11 +60,14 @@ class Mixture(BarrierOp):
         ranks: dict[str, list[int]] = defaultdict(list)
         for sample in samples:
             ranks[self._group(sample)].append(_rank(self.seed, sample.id))
-        wanted = {g: r for g, r in self.targets.items() if r > 0}
-        size = min((len(ranks.get(g, [])) / r for g, r in wanted.items()), default=0.0)
+        # groups the data does not have are left out and the others' shares renormalized
+        present = {g: r for g, r in self.targets.items() if r > 0 and ranks.get(g)}
+        norm = sum(present.values())
+        shares = {g: r / norm for g, r in present.items()}
+        size = min((len(ranks[g]) / r for g, r in shares.items()), default=0.0)
         if self.total is not None:
             size = min(size, float(self.total))
-        self._quota = {g: int(size * r) for g, r in self.targets.items()}
+        self._quota = {g: int(size * shares.get(g, 0.0)) for g in self.targets}
         self._cutoff = {}
         for group, values in ranks.items():
             quota = self._quota.get(group, 0)
