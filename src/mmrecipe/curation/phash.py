@@ -6,13 +6,14 @@ looks at a 32x32 grey thumbnail, so we ask libjpeg for a grey image scaled by 1/
 domain (``Image.draft``: no full decode, no colour conversion), shrink it to a 64x64 base
 thumbnail and compute every hash from that with small matrix products.
 
-pHash is not robust to crops: cutting 5% off each side moves a 64-bit pHash by up to ~26 bits,
-as far as unrelated photos. So besides the main hash we compute **crop views**: the hashes of
-the 16 crops that cut 0 or 5% off each side (``VIEW_FRACTION``). A cropped copy's main hash
-lands within a few bits of one of its original's views (measured on scikit-image photos: every
-random crop of <= 5% a side within 12 bits, 99.6% within 10; unrelated photos >= 14). The
-views cost two matrix products for all 16 (area-averaging resampling and the DCT are folded into
-one matrix per side).
+pHash is not robust to crops: cutting up to 5% off each side moves a 64-bit pHash by up to ~26
+bits, as far as unrelated photos. So besides the main hash we compute **crop views**: the hashes
+of the 16 crops that cut 0 or 5% off each side (``VIEW_FRACTION``). A cropped copy's main hash
+lands within a few bits of one of its original's views. Measured on 256 random crops (<= 5% a
+side) of 64 scikit-image photo quadrants: 99.2% within 10 bits with views (85.5% with the main
+hash alone), every one within 14; the 2,016 pairs of distinct quadrants are all >= 14 bits
+apart. The views cost two matrix products for all 16 (area-averaging resampling and the DCT
+are folded into one matrix per side).
 
 Bits follow imagehash's definitions (pHash: the 8x8 lowest frequencies of the unnormalized
 DCT-II of a 32x32 thumbnail against their median; dHash: 8x9 horizontal gradients); values
