@@ -101,3 +101,12 @@ def test_image_quality(tmp_path: Path) -> None:
         "tiny.png": "too_small",
         "broken.jpg": "unreadable_image",
     }
+
+
+def test_special_tokens_allowed_as_data() -> None:
+    grounding = [
+        GOOD[0],
+        {"role": "assistant", "content": "<ref>the helmet</ref><box>(1,2),(3,4)</box>"},
+    ]
+    assert _fate(SpecialTokens(), grounding)[1] == "special_tokens"
+    assert _fate(SpecialTokens(allow=["<ref>", "</ref>", "<box>", "</box>"]), grounding)[1] is None

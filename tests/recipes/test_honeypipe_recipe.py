@@ -29,6 +29,7 @@ FLAGS_STRIPPED = "How many flags are visible behind her?"
 COFFEE = "Is the cup more than half full, judging by the level of the coffee?"
 CAMERA = "How many legs of the tripod can be seen in the photograph?"
 ORANGES = "Solve the function problem: find the minimum of f(x) = x^2 - 4x + 7."
+SIGN = "What does the sign on the wall say?"
 
 #: stripped question -> (short CoT's final answer, long CoT's final answer)
 COT = {
@@ -43,6 +44,7 @@ ANSWERS = {
     COFFEE: "Yes",
     CAMERA: "3",
     ORANGES: "The minimum is 3.",
+    SIGN: "EXIT",
 }
 
 
@@ -77,6 +79,7 @@ def llm_reply(body: dict[str, Any]) -> str | None:
     text = _text(body)
     if text.startswith("You decide whether"):
         question = _between(text, "Question")
+        assert question != SIGN, "an OCR sample bypasses the triage"
         return "[[REASONING]]" if question in (FLAGS, COFFEE, CAMERA) else "[[DIRECT]]"
     if text.startswith("You check whether two answers"):
         reference = _between(text, "Reference answer")
@@ -84,6 +87,8 @@ def llm_reply(body: dict[str, Any]) -> str | None:
         return "[[AGREE]]" if reference.strip() == candidate.strip() else "[[DISAGREE]]"
     if text.startswith("You rate how useful"):
         return "Shallow. [[1]]" if "coffee" in text else "Useful. [[4]]"
+    if text.startswith("You label the domain") and SIGN in text:
+        return "[[ocr]]"
     if text.startswith("You label the domain"):
         return "Counting things: [[grounding_counting]]" if "How many" in text else "[[general]]"
     raise AssertionError(f"unexpected LLM prompt: {text[:80]}")
@@ -130,6 +135,7 @@ def make_dataset(folder: Path) -> Path:
         ("coffee", "coffee.jpg", _turns(COFFEE, ANSWERS[COFFEE])),
         ("camera", "camera.jpg", _turns(CAMERA, ANSWERS[CAMERA])),
         ("oranges", "other.jpg", _turns(ORANGES, ANSWERS[ORANGES])),
+        ("sign", "other.jpg", _turns(SIGN, ANSWERS[SIGN])),
         ("blank", "blank.png", _turns(HELMET, "Nothing.")),
         (
             "two_users",
@@ -209,8 +215,8 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
     rejects = {r["id"]: r for r in records(run_dir, "rejects")}
     assert {k: (r["op"], r["reason"]) for k, r in rejects.items()} == EXPECTED
     kept = {s["id"]: s for s in records(run_dir, "samples")}
-    assert set(kept) == {"orig", "crop_new_q", "coffee"}
-    assert stats["totals"] == {"input": 13, "kept": 3, "rejected": 10}
+    assert set(kept) == {"orig", "crop_new_q", "coffee", "sign"}
+    assert stats["totals"] == {"input": 14, "kept": 4, "rejected": 10}
 
     # the reject says what matched: the survivor (most pixels), distance, similarity
     for sid in ("small_first", "q40", "bright_same_q"):
@@ -227,6 +233,7 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
         "orig": "none",
         "crop_new_q": "short",
         "coffee": "long",
+        "sign": "none",  # OCR: bypasses the triage, as in the paper
     }
     assert kept["coffee"]["scores"]["cot_fidelity_short"] == 0
     assert kept["coffee"]["scores"]["cot_fidelity_long"] == 1
@@ -245,14 +252,15 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
     steps = stats["steps"]
     assert steps["fidelity_short"]["routed"] == {"long": 2}
     assert (steps["cot_long"]["in"], steps["long_done"]["out"]) == (2, 1)
-    assert steps["domain"]["in"] == 5  # labelled right after dedup (stage 1)
+    assert steps["domain"]["in"] == 6  # labelled right after dedup (stage 1)
+    assert steps["cot_triage"]["usage"]["llm"]["requests"] == 4  # not the OCR sample
 
     # tightening the gate: fewer kept, not one model call
     mllm_calls, llm_calls = calls(mllm), calls(llm)
     stats = run(tmp_path, mllm, llm, "--set", "ops.qa_gate.minimums.qa_correctness=5")
     assert (calls(mllm), calls(llm)) == (mllm_calls, llm_calls)
     assert stats["totals"]["kept"] == 1
-    assert stats["reject_reasons"]["qa_gate:low_qa_correctness"] == 3  # camera too
+    assert stats["reject_reasons"]["qa_gate:low_qa_correctness"] == 4  # camera, sign too
 
 
 @pytest.mark.slow
@@ -275,7 +283,7 @@ def test_honeypipe_with_tiny_random_models(tmp_path: Path, tiny_llava_dir: Path)
         assert result.exit_code == 0, result.output
         stats = json.loads((run_dir / "stats.json").read_text())
         kept, rejected = records(run_dir, "samples"), records(run_dir, "rejects")
-        assert stats["totals"]["input"] == 13 == len(kept) + len(rejected)
+        assert stats["totals"]["input"] == 14 == len(kept) + len(rejected)
         assert all(r["op"] and r["reason"] for r in rejected)
         assert stats["usage"]["mllm" if name == "run" else "llm"]["requests"] >= 1
     assert stats["steps"]["domain"]["in"] >= 1
@@ -292,7 +300,7 @@ def test_honeypipe_reads_parquet_and_sharegpt(tmp_path: Path, servers, fmt: str)
     result = CliRunner().invoke(main, ["convert", str(source), str(target), "--to", fmt])
     assert result.exit_code == 0, result.output
     stats = run(tmp_path, mllm, llm, data=target.name)
-    assert stats["totals"] == {"input": 13, "kept": 3, "rejected": 10}
+    assert stats["totals"] == {"input": 14, "kept": 4, "rejected": 10}
     reasons = sorted(r["reason"] for r in records(tmp_path / "run", "rejects"))
     assert reasons == sorted(reason for _, reason in EXPECTED.values())
 
@@ -312,13 +320,13 @@ def test_learned_filter_fits_saves_and_is_reused(tmp_path: Path, servers) -> Non
     stats = run(tmp_path, mllm, llm, *on)
     model = tmp_path / "run" / "models" / "learned_filter.bin"
     assert model.is_file()
-    assert stats["steps"]["quality_labels"]["in"] == 3
+    assert stats["steps"]["quality_labels"]["in"] == 4
     decided = {
         r["id"]: r["scores"]["learned_filter_prob"]
         for r in records(tmp_path / "run", "samples") + records(tmp_path / "run", "rejects")
         if "learned_filter_prob" in r["scores"]
     }
-    assert len(decided) == 3
+    assert len(decided) == 4
     labels = sum("You rate how useful" in _text(b) for b in llm.bodies)
     (tmp_path / "run").rename(tmp_path / "first")
     model = tmp_path / "first" / "models" / "learned_filter.bin"

@@ -18,12 +18,14 @@ class CotTriage(MapOp):
     """An LLM decides whether a single-turn question needs step-by-step reasoning
     (``fields.needs_reasoning``); every sample starts with ``fields.cot: none`` and
     ``fields.cot_instruction``, the question without "answer directly / with a single word"
-    constraints, which the enriched sample will ask. Multi-turn conversations are not
-    enriched (no call). Rejects: ``unparseable_triage`` (raw reply in the detail),
+    constraints, which the enriched sample will ask. Multi-turn conversations and samples of
+    the ``bypass_domains`` (``fields.domain``; HoneyPipe: OCR and detection go straight to the
+    final dataset) are not enriched (no call). Rejects: ``unparseable_triage`` (raw reply in the detail),
     ``model_error``, ``empty_output``.
 
     Args:
         backend: the LLM
+        bypass_domains: domains never enriched (read from ``fields.domain``)
         prompt: the triage prompt (``{instruction}``, ``{answer}``; reply [[REASONING]] or
             [[DIRECT]])
         temperature: sampling temperature
@@ -36,6 +38,7 @@ class CotTriage(MapOp):
     def __init__(
         self,
         backend: str,
+        bypass_domains: list[str] | None = None,
         prompt: str = TRIAGE_PROMPT,
         temperature: float = 0.0,
         max_tokens: int = 256,
@@ -46,7 +49,8 @@ class CotTriage(MapOp):
             SamplingParams(temperature=temperature, max_tokens=max_tokens),
             use_images=False,
         )
-        self.reads = ("messages", *QA_FIELDS)
+        self.bypass = set(bypass_domains or [])
+        self.reads = ("messages", *QA_FIELDS, *(("fields.domain",) if self.bypass else ()))
 
     def setup(self, ctx: OpContext) -> None:
         super().setup(ctx)
@@ -64,7 +68,7 @@ class CotTriage(MapOp):
             sample.fields["cot"] = "none"
             sample.fields["cot_instruction"] = strip_constraints(sample.fields["instruction"])
             sample.fields["needs_reasoning"] = False
-            if single_turn(sample):
+            if single_turn(sample) and sample.fields.get("domain") not in self.bypass:
                 asked.append(sample)
         for answer in await self.caller.ask(asked, self.name):
             verdict = bracket_token(answer.text("triage"), ["REASONING", "DIRECT"])

@@ -23,13 +23,20 @@ class SpecialTokens(FilterOp):
     Args:
         max_count: most special tokens kept
         extra_patterns: more regular expressions that count as special tokens
+        allow: tokens that are data here, not debris (e.g. ``<ref>``, ``<box>`` in grounding)
     """
 
     reads = ("messages",)
     writes = ("scores.*",)
 
-    def __init__(self, max_count: int = 0, extra_patterns: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        max_count: int = 0,
+        extra_patterns: list[str] | None = None,
+        allow: list[str] | None = None,
+    ) -> None:
         self.max_count = max_count
+        self.allow = {t.lower() for t in allow or []}
         self.extra = [re.compile(p) for p in extra_patterns or []]
 
     def _found(self, sample: Sample) -> list[tuple[int, str]]:
@@ -37,7 +44,11 @@ class SpecialTokens(FilterOp):
         for index, role, text in selected_turns(sample.messages, "all"):
             body = text if role == "assistant" else _IMAGE.sub(" ", text)
             for pattern in (SPECIAL_TOKENS, *self.extra):
-                hits.extend((index, m.group(0)) for m in pattern.finditer(body))
+                hits.extend(
+                    (index, m.group(0))
+                    for m in pattern.finditer(body)
+                    if m.group(0).lower() not in self.allow
+                )
         return hits
 
     def score(self, samples: list[Sample]) -> None:
