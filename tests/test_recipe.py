@@ -63,3 +63,28 @@ def test_shipped_oasis_recipes_validate() -> None:
     assert {s.name: s for s in ocr.ops}["domain"].params["values"] == {"domain": "ocr"}
     assert not {s.name: s for s in ocr.ops}["response_qc"].enabled
     assert load_recipe(root / "oasis.yaml").fingerprint() != ocr.fingerprint()
+
+
+def test_python_built_recipes_are_checked_before_running(tmp_path: Path) -> None:
+    """The executor refuses what ``validate`` refuses, before a run dir is made."""
+    from mmrecipe.executor.local import LocalExecutor
+    from mmrecipe.recipe import InputSpec, OutputSpec, Recipe, step
+
+    base = {
+        "input": InputSpec(format="image_folder", path=str(tmp_path)),
+        "ops": [step("exact_dedup")],
+    }
+    bad = [
+        (Recipe(**base, output=OutputSpec(formats=["image_folder"])), "output.formats"),
+        (
+            Recipe(
+                **base,
+                backends={"m": {"type": "openai", "model": "m", "base_url": "u", "timeout_s": -1}},
+            ),
+            "timeout_s",
+        ),
+    ]
+    for recipe, needle in bad:
+        with pytest.raises(ConfigError, match=needle):
+            LocalExecutor(recipe, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -101,7 +101,10 @@ class RunDir:
                     tmp.unlink(missing_ok=True)
 
     def write_recipe(self, recipe: Recipe) -> None:
-        text = yaml.safe_dump(recipe.to_yaml_dict(), sort_keys=False, allow_unicode=True)
+        from mmrecipe.backends.settings import redact_secrets
+
+        data = redact_secrets(recipe.to_yaml_dict())
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         self.recipe_file.write_text(text, encoding="utf-8")
 
     def write_stats(self, stats: dict[str, Any]) -> None:

@@ -214,3 +214,24 @@ def test_unreachable_server_stops_the_run_at_start():
     that dies mid-run is checked by the vlm_generate end-to-end test."""
     with pytest.raises(BackendUnavailable, match=r"cannot reach http://127.0.0.1:9/v1"):
         OpenAIBackend("m", "x", "http://127.0.0.1:9/v1", server="openai", connect_timeout_s=1)
+
+
+def test_sglang_gets_banned_tokens_as_logit_bias_by_id(server_factory, image):
+    srv = server_factory("sglang", model="Qwen/Qwen2.5-VL-7B-Instruct")
+    backend = OpenAIBackend("mllm", "Qwen/Qwen2.5-VL-7B-Instruct", srv.start())
+    params = SamplingParams(banned_tokens=("<|im_start|>",))
+    gens, _ = run_generate(backend, [ChatRequest(images=[image], hook=True)], params)
+    assert gens[0].error is None
+    (body,) = [b for b in srv.bodies if "sampling_params" in b]
+    assert body["sampling_params"]["logit_bias"] == {"151644": -100.0}
+
+
+def test_sglang_refuses_a_ban_it_cannot_express(server_factory, image):
+    srv = server_factory("sglang", model="my-own-vlm")
+    backend = OpenAIBackend(
+        "mllm", "my-own-vlm", srv.start(), hook_prefix="USER: <image>\n", server="sglang"
+    )
+    params = SamplingParams(banned_tokens=("<|im_start|>",))
+    gens, _ = run_generate(backend, [ChatRequest(images=[image], hook=True)], params)
+    assert "bans tokens by id" in (gens[0].error or "")
+    assert not [b for b in srv.bodies if "sampling_params" in b]  # nothing sent unmasked

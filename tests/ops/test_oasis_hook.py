@@ -83,3 +83,40 @@ def test_text_past_the_end_of_the_user_turn_is_cut(tmp_path):
         (sample,) = asyncio.run(go())
     assert sample.fields["hooked_text"] == "What is on the table?"
     assert sample.trace["hook"]["response"]["texts"] == [raw]
+
+
+def test_hook_sampling_defaults_follow_the_model_family() -> None:
+    from mmrecipe.backends.hooking import hook_sampling_for
+
+    family, qwen = hook_sampling_for("Qwen/Qwen2.5-VL-72B-Instruct")
+    assert family.startswith("Qwen2") and qwen == {
+        "frequency_penalty": 1.0,
+        "presence_penalty": 1.0,
+        "banned_tokens": ["<|im_start|>"],
+    }
+    _, llava = hook_sampling_for("llava-hf/llava-1.5-7b-hf")
+    assert llava == {"frequency_penalty": 0.0, "presence_penalty": 0.0, "banned_tokens": []}
+    _, qwen3 = hook_sampling_for("Qwen/Qwen3-VL-8B-Instruct")
+    assert qwen3["banned_tokens"] == ["<|im_start|>"] and qwen3["frequency_penalty"] == 0.0
+    _, unknown = hook_sampling_for("my-own-vlm")
+    assert unknown["banned_tokens"] == []
+
+
+def test_a_recipe_value_overrides_the_family() -> None:
+    from types import SimpleNamespace
+
+    from mmrecipe.ops.oasis_hook import OasisHook
+
+    class Ctx(SimpleNamespace):
+        def backend(self, name: str) -> object:
+            return SimpleNamespace(
+                model="Qwen/Qwen2.5-VL-7B-Instruct", capabilities=frozenset({"vision", "hook"})
+            )
+
+    from mmrecipe.registry import build_op
+
+    op = build_op("oasis_hook", "hook", {"backend": "mllm", "presence_penalty": 0.5})
+    assert isinstance(op, OasisHook)
+    op.setup(Ctx(run_dir=None))
+    assert op.params.presence_penalty == 0.5  # the recipe's value
+    assert op.params.frequency_penalty == 1.0 and op.params.banned_tokens == ("<|im_start|>",)

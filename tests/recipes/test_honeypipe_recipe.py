@@ -294,9 +294,8 @@ def test_honeypipe_with_tiny_random_models(tmp_path: Path, tiny_llava_dir: Path)
 def test_honeypipe_reads_parquet_and_sharegpt(tmp_path: Path, servers, fmt: str) -> None:
     """The same dataset converted by ``mmrecipe convert``: the same fates."""
     mllm, llm = servers
-    source = make_dataset(tmp_path / "src")
-    (tmp_path / "ds").mkdir()
-    target = tmp_path / "ds" / ("data.parquet" if fmt == "parquet" else "data.json")
+    source = make_dataset(tmp_path / "ds")
+    target = tmp_path / "ds" / ("data.parquet" if fmt == "parquet" else "data_sharegpt.json")
     result = CliRunner().invoke(main, ["convert", str(source), str(target), "--to", fmt])
     assert result.exit_code == 0, result.output
     stats = run(tmp_path, mllm, llm, data=target.name)

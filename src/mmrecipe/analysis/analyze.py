@@ -28,12 +28,14 @@ from mmrecipe.analysis.text import instruction_and_response, words
 from mmrecipe.analysis.verbs import top_pairs, verb_noun_counts
 from mmrecipe.errors import ConfigError
 from mmrecipe.io import open_reader
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root
 from mmrecipe.rundir import RunDir
 
 ANALYSIS_DIR = "analysis"
 ANALYSIS_FILE = "analysis.json"
-#: Instructions sent to langdetect (~2 ms each) and, of those in English, to the POS tagger.
-DEFAULT_LANGUAGE_SAMPLE = 50_000
+#: Instructions sent to langdetect (~2 ms each; 0 = every instruction, as the paper counts) and,
+#: of the English ones, to the parser (a deterministic sample: spaCy parses ~1-2k/s).
+DEFAULT_LANGUAGE_SAMPLE = 0
 DEFAULT_POS_SAMPLE = 20_000
 _STORED_CHARS = 2000  # of each sampled instruction: plenty for langdetect and the first sentences
 
@@ -54,8 +56,9 @@ def analyze_run(
     records count as kept, there is no funnel, and the output goes to ``output_dir`` (default
     ``<file stem>.analysis/`` beside the file).
 
-    ``language_sample``/``pos_sample`` bound how many instructions get language detection and
-    POS tagging (0 = all). Instruction measures skip recycled caption samples
+    ``language_sample`` bounds how many instructions get language detection (0, the default:
+    all of them, streamed); ``pos_sample`` how many English ones are parsed for verbs and
+    nouns (0 = all). Instruction measures skip recycled caption samples
     (``fields.kind == "caption"``), whose "instruction" is a fixed captioning prompt;
     response lengths cover every kept sample.
     """
@@ -88,7 +91,24 @@ def analyze_run(
     instr_lengths, resp_lengths = TextLengths(), TextLengths()
     instr_ttr, resp_ttr = TypeTokenRatio(mattr_window), TypeTokenRatio(mattr_window)
     scores = ScoreDistributions()
-    sample: HashSample[str] = HashSample(language_sample if language_sample > 0 else 1 << 62)
+    # every instruction's language, streamed (default), or a deterministic sample of them
+    streaming = language_sample <= 0
+    sample: HashSample[str] = HashSample(language_sample if not streaming else 1)
+    languages: Counter[str] = Counter()
+    english_pool: HashSample[str] = HashSample(pos_sample if pos_sample > 0 else 1 << 62)
+    detected = 0
+    batch: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        nonlocal detected
+        codes = detect_each([text for _, text in batch])
+        detected += len(codes)
+        for (key, text), code in zip(batch, codes, strict=True):
+            languages[code] += 1
+            if code == "en":
+                english_pool.add(key, text)
+        batch.clear()
+
     counts: Counter[str] = Counter()
     domains: Counter[str] = Counter()
 
@@ -113,18 +133,29 @@ def analyze_run(
         tokens = words(instruction)
         instr_lengths.add(instruction, tokens)
         instr_ttr.add(tokens)
-        sample.add(f"{record.get('id', '')}\x1f{instruction}", instruction[:_STORED_CHARS])
+        key = f"{record.get('id', '')}\x1f{instruction}"
+        if streaming:
+            batch.append((key, instruction[:_STORED_CHARS]))
+            if len(batch) >= 512:
+                flush()
+        else:
+            sample.add(key, instruction[:_STORED_CHARS])
 
     for record in rejected_records:
         counts["rejected"] += 1
         scores.add(record.get("scores"), "rejected")
 
-    texts = sample.items()
-    codes = detect_each(texts)
-    languages = Counter(codes)
-    english = [t for t, code in zip(texts, codes, strict=True) if code == "en"]
-    if pos_sample > 0:
-        english = english[:pos_sample]
+    if streaming:
+        flush()
+        english = english_pool.items()
+    else:
+        texts = sample.items()
+        codes = detect_each(texts)
+        languages.update(codes)
+        detected = len(texts)
+        english = [t for t, code in zip(texts, codes, strict=True) if code == "en"]
+        if pos_sample > 0:
+            english = english[:pos_sample]
     verb_noun = _verb_noun(english)
     funnel = step_funnel(stats, step_ops)
 
@@ -145,9 +176,9 @@ def analyze_run(
         "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
         "languages_meta": {
             "method": "langdetect, DetectorFactory.seed = 0",
-            "detected": len(texts),
-            "instructions": sample.seen,
-            "sampled": not sample.complete,
+            "detected": detected,
+            "instructions": counts.get("instructions", 0),
+            "sampled": detected < counts.get("instructions", 0),
         },
         "verb_noun": verb_noun["table"],
         "verb_counts": verb_noun["verb_counts"],
@@ -193,7 +224,10 @@ def _dataset_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a dataset file as sample dicts; unreadable records are skipped (the
     reader reports them as rejected samples)."""
     with tempfile.TemporaryDirectory(prefix="mmrecipe-analyze-") as tmp:
-        for sample in open_reader("auto", path, materialize_dir=Path(tmp)):
+        # text only: image names are never opened here, so any may stand
+        root = ImageRoot(default_image_root(path), allow_outside_root=True)
+        reader = open_reader("auto", path, image_root=root, materialize_dir=Path(tmp))
+        for sample in GuardedReader(reader, path):
             if not sample.rejected:
                 yield sample.to_dict()
 

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from mmrecipe.errors import BackendError
 from mmrecipe.sample import ImageRef
 
-Capability = Literal["vision", "hook", "logprobs", "json_schema"]
+Capability = Literal["vision", "hook", "logprobs", "json_schema", "ocr"]
 
 #: which backends can hook, for error messages
 HOOK_CAPABLE = (

@@ -35,6 +35,28 @@ class KnownFamily:
     tail: str
     #: True when the whole prefix is known (system prompt included), not only its tail
     exact: bool = False
+    #: hook sampling this family needs beyond the shared Oasis values (T=1.0, top-k 20, ...):
+    #: the official code adds penalties and an <|im_start|> mask for Qwen2.5-VL only
+    hook_sampling: tuple[tuple[str, Any], ...] = ()
+    #: ids of special tokens, for engines that ban tokens by id only (SGLang's logit_bias)
+    special_ids: tuple[tuple[str, int], ...] = ()
+
+
+#: hook sampling for a family the table does not know: no penalties, nothing banned
+NEUTRAL_HOOK_SAMPLING: dict[str, Any] = {
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+    "banned_tokens": [],
+}
+_QWEN25_HOOK = (
+    ("frequency_penalty", 1.0),
+    ("presence_penalty", 1.0),
+    ("banned_tokens", ["<|im_start|>"]),
+)
+#: ChatML families: a hooked model that opens a new turn has stopped writing the user's turn
+_CHATML_MASK = (("banned_tokens", ["<|im_start|>"]),)
+#: the Qwen2 tokenizer (Qwen2-VL, Qwen2.5-VL, Qwen3-VL): <|endoftext|> 151643, then these
+_QWEN_SPECIAL_IDS = (("<|im_start|>", 151644), ("<|im_end|>", 151645))
 
 
 #: shared/DESIGN.md "Hooking"; the more specific patterns come first
@@ -44,6 +66,8 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
         r"qwen3-vl",
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
         exact=True,
+        hook_sampling=_CHATML_MASK,
+        special_ids=_QWEN_SPECIAL_IDS,
     ),
     KnownFamily(
         "Qwen2-VL / Qwen2.5-VL",
@@ -51,6 +75,8 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
         "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>",
         exact=True,
+        hook_sampling=_QWEN25_HOOK,
+        special_ids=_QWEN_SPECIAL_IDS,
     ),
     KnownFamily("llava-v1.6-mistral", r"llava-v1\.6-mistral", "[INST] <image>\n"),
     KnownFamily(
@@ -62,10 +88,31 @@ KNOWN_FAMILIES: tuple[KnownFamily, ...] = (
     KnownFamily(
         "LLaVA-1.5 / LLaVA-NeXT-vicuna", r"llava-1\.5|llava-v1\.6-vicuna|vicuna", "USER: <image>\n"
     ),
-    KnownFamily("InternVL2.5 / InternVL3", r"internvl(2[._]5|3)", "<|im_start|>user\n<image>\n"),
+    KnownFamily(
+        "InternVL2.5 / InternVL3",
+        r"internvl(2[._]5|3)",
+        "<|im_start|>user\n<image>\n",
+        hook_sampling=_CHATML_MASK,
+    ),
     KnownFamily("Idefics3", r"idefics3", "<|begin_of_text|>User:<image>", exact=True),
-    KnownFamily("SmolVLM", r"smolvlm", "<|im_start|>User:<image>", exact=True),
+    KnownFamily(
+        "SmolVLM",
+        r"smolvlm",
+        "<|im_start|>User:<image>",
+        exact=True,
+        hook_sampling=_CHATML_MASK,
+    ),
 )
+
+
+def hook_sampling_for(model_id: str) -> tuple[str, dict[str, Any]]:
+    """The family name and the hook sampling defaults of ``model_id`` (neutral when unknown)."""
+    fam = known_family(model_id)
+    values = dict(NEUTRAL_HOOK_SAMPLING)
+    if fam is None:
+        return "unknown family", values
+    values.update({k: (list(v) if isinstance(v, list) else v) for k, v in fam.hook_sampling})
+    return fam.family, values
 
 
 @dataclass(frozen=True)
@@ -226,3 +273,24 @@ def user_turn(hooked_text: str) -> str:
     """
     cut = min((i for m in _TURN_OVER if (i := hooked_text.find(m)) >= 0), default=None)
     return hooked_text if cut is None else hooked_text[:cut]
+
+
+def banned_token_bias(model_id: str, tokens: tuple[str, ...]) -> dict[str, float]:
+    """SGLang's ``logit_bias`` (token id -> -100, a ban) for banned token strings.
+
+    SGLang's ``/generate`` bans tokens by id only (``sampling_params.logit_bias``); the ids come
+    from the family table. A token with no known id raises BackendError (the request fails with
+    that line and its sample is rejected) rather than sample without the mask it was asked for.
+    """
+    from mmrecipe.errors import BackendError
+
+    fam = known_family(model_id)
+    ids = dict(fam.special_ids) if fam else {}
+    missing = [t for t in tokens if t not in ids]
+    if missing:
+        raise BackendError(
+            f"SGLang bans tokens by id and the id of {', '.join(map(repr, missing))} is not known "
+            f"for {model_id!r} (the family table knows Qwen's): set banned_tokens: [] on the "
+            "hooking step, or serve the model with vLLM (server: vllm bans by string)"
+        )
+    return {str(ids[t]): -100.0 for t in tokens}

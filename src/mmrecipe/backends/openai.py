@@ -48,9 +48,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
+from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
-from mmrecipe.backends.hooking import END_OF_TURN, known_family
+from mmrecipe.backends.hooking import END_OF_TURN, banned_token_bias, known_family
 from mmrecipe.errors import BackendError, BackendUnavailable
 from mmrecipe.sample import ImageRef
 from mmrecipe.stats import record_usage
@@ -112,15 +113,15 @@ class OpenAIBackend:
         base_url: str,
         server: ServerKind = "auto",
         api_key_env: str | None = None,
-        concurrency: int = 64,
-        timeout_s: float = 120.0,
-        max_retries: int = 5,
-        connect_timeout_s: float = 10.0,
+        concurrency: PositiveInt = 64,
+        timeout_s: PositiveFloat = 120.0,
+        max_retries: NonNegativeInt = 5,
+        connect_timeout_s: PositiveFloat = 10.0,
         extra_body: dict[str, Any] | None = None,
         hook_prefix: str | None = None,
-        backoff_s: float = 1.0,
-        max_backoff_s: float = 30.0,
-        image_cache_size: int = 256,
+        backoff_s: NonNegativeFloat = 1.0,
+        max_backoff_s: NonNegativeFloat = 30.0,
+        image_cache_size: PositiveInt = 256,
         vision: bool = True,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
@@ -129,6 +130,8 @@ class OpenAIBackend:
             )
         if concurrency < 1:
             raise BackendError(f"backend {name!r}: concurrency must be >= 1")
+        if not timeout_s > 0 or not connect_timeout_s > 0:
+            raise BackendError(f"backend {name!r}: timeout_s and connect_timeout_s must be > 0")
         self.name = name
         self.model = model
         base = base_url.rstrip("/")
@@ -382,6 +385,8 @@ class OpenAIBackend:
             sampling["repetition_penalty"] = p.repetition_penalty
         if p.seed is not None:
             sampling["sampling_seed"] = p.seed
+        if p.banned_tokens:
+            sampling["logit_bias"] = banned_token_bias(self.model, p.banned_tokens)
         body: dict[str, Any] = {
             "text": prefix,
             "image_data": urls[0] if len(urls) == 1 else urls,
@@ -580,8 +585,14 @@ class _ImageCache:
 
     async def data_url(self, ref: ImageRef) -> str:
         path = ref.path
-        if path.startswith(("http://", "https://", "data:")):
+        if path.startswith("data:"):
             return path
+        if path[:8].lower().startswith(("http://", "https://")):
+            # a server must never be handed a URL mmrecipe did not fetch itself
+            raise ValueError(
+                f"image {path[:200]!r} is a URL: readers download those into the run dir "
+                "(input.allow_remote: true); it is not forwarded to the server"
+            )
         if ref.sha256:
             key: tuple[Any, ...] = (path, ref.sha256)
         else:

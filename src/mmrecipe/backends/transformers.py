@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import PositiveInt
+
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
@@ -60,10 +62,10 @@ class TransformersBackend:
         model: str,
         device: str = "auto",
         dtype: str = "auto",
-        batch_size: int = 8,
+        batch_size: PositiveInt = 8,
         hook_prefix: str | None = None,
         trust_remote_code: bool = False,
-        max_images_per_request: int = 8,
+        max_images_per_request: PositiveInt = 8,
         local_files_only: bool = True,
     ) -> None:
         try:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix, strip_bos
@@ -133,9 +135,9 @@ class VLLMBackend:
         self,
         name: str,
         model: str,
-        tensor_parallel_size: int = 1,
-        gpu_memory_utilization: float = 0.9,
-        max_model_len: int | None = None,
+        tensor_parallel_size: PositiveInt = 1,
+        gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)] = 0.9,
+        max_model_len: PositiveInt | None = None,
         dtype: str = "auto",
         limit_mm_per_prompt: dict[str, int] | None = None,
         hook_prefix: str | None = None,

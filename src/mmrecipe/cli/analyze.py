@@ -12,16 +12,19 @@ from rich.table import Table
 from mmrecipe.analysis import ANALYSIS_FILE, analyze_run
 from mmrecipe.analysis.analyze import DEFAULT_LANGUAGE_SAMPLE, DEFAULT_POS_SAMPLE
 from mmrecipe.analysis.diversity import DEFAULT_WINDOW
+from mmrecipe.cli.logs import verbose_option
 
 
 @click.command("analyze")
+@verbose_option
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option(
     "--language-sample",
     type=click.IntRange(min=0),
     default=DEFAULT_LANGUAGE_SAMPLE,
     show_default=True,
-    help="instructions given to langdetect, picked deterministically (0 = all)",
+    help="detect the language of only this many instructions, picked deterministically "
+    "(default 0: all of them)",
 )
 @click.option(
     "--pos-sample",

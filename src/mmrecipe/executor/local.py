@@ -31,10 +31,12 @@ from typing import Any
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
-from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
+from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
 from mmrecipe.io.samples import SamplesReader
+from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
-from mmrecipe.recipe import Recipe, StepSpec
+from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
 from mmrecipe.rundir import RunDir
 from mmrecipe.sample import Sample
@@ -42,6 +44,7 @@ from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
 
 READ_STEP = "read"
+WRITE_STEP = "write"
 
 
 @dataclass
@@ -97,6 +100,7 @@ class LocalExecutor:
     # planning ---------------------------------------------------------------------------
     def _plan(self) -> list[Phase]:
         load_plugins(self.recipe.plugins)
+        check_settings(self.recipe)
         steps = [
             Step(spec, build_op(spec.op, spec.name, spec.params))
             for spec in self.recipe.active_steps()
@@ -247,13 +251,32 @@ class LocalExecutor:
     def _reader(self) -> Any:
         spec = self.recipe.input
         assert spec.path is not None
-        return open_reader(
+        path = Path(spec.path).expanduser()
+        given = [spec.image_root] if isinstance(spec.image_root, str) else spec.image_root or []
+        roots = [Path(r).expanduser() for r in given]
+        for root in roots:
+            if not root.is_dir():
+                raise ConfigError(f"input.image_root {root} is not a folder")
+        image_root = ImageRoot(
+            roots or default_image_root(path),
+            allow_outside_root=spec.allow_outside_root,
+            allow_remote=spec.allow_remote,
+            remote_dir=self.layout.images / "remote",
+            remote_max_bytes=spec.remote_max_bytes,
+            remote_timeout_s=spec.remote_timeout_s,
+            remote_workers=spec.remote_concurrency,
+        )
+        reader = open_reader(
             spec.format,
-            Path(spec.path).expanduser(),
-            image_root=Path(spec.image_root).expanduser() if spec.image_root else None,
+            path,
+            image_root=image_root,
             materialize_dir=self.layout.images / "input",
             **spec.options,
         )
+        guarded = GuardedReader(reader, path)
+        if spec.sample is not None:
+            return SampledReader(guarded, spec.sample.n, spec.sample.seed)
+        return guarded
 
     def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
         size = self.recipe.executor.shard_size
@@ -304,7 +327,14 @@ class LocalExecutor:
             read.n_out = len(samples)
         n_in = len(samples)
         samples = await self._run_steps(phase.steps, samples, stats, rejects)
-        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        if phase.final:
+            samples = self._check_writable(samples, stats, rejects)
+        unwritable = await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        if unwritable:
+            st = stats.setdefault(WRITE_STEP, StepStats(n_in=len(samples), n_out=len(samples)))
+            st.rejected["write_error"] += len(unwritable)
+            st.n_out -= len(unwritable)
+            samples = [s for s in samples if not s.rejected]
         state.mark_finished(
             phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
         )
@@ -396,10 +426,10 @@ class LocalExecutor:
                 st.seconds += time.perf_counter() - t0
             current_step_stats.reset(token)
         kept: list[Sample] = []
+        routed = 0
         for s in outputs:
             if s.rejection is None:
                 kept.append(s)
-                st.n_out += 1  # counted here: an op may move a sample to another branch
                 continue
             route = step.spec.route.get(s.rejection.reason) or step.spec.route.get("*")
             if route:
@@ -407,10 +437,12 @@ class LocalExecutor:
                 s.branch = route
                 s.rejection = None
                 st.routed[route] += 1
+                routed += 1
                 kept.append(s)
             else:
                 st.rejected[s.rejection.reason] += 1
                 rejects.append(s)
+        st.n_out += len(kept) - routed  # an op may put its outputs on branches (fan_out)
         return kept + others
 
     async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:
@@ -440,27 +472,62 @@ class LocalExecutor:
         last = exc_text[-1] if exc_text else "unknown error"
         return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
 
+    def _check_writable(
+        self, samples: list[Sample], stats: dict[str, StepStats], rejects: list[Sample]
+    ) -> list[Sample]:
+        """A format that embeds image bytes (Parquet) needs the files: a sample whose image is
+        gone is rejected at a ``write`` step (``missing_image``) instead of failing the shard."""
+        if not any(fmt in EMBEDS_IMAGES for fmt in self.recipe.output.formats):
+            return samples
+        st = stats.setdefault(WRITE_STEP, StepStats())
+        st.n_in += len(samples)
+        kept: list[Sample] = []
+        for s in samples:
+            problem = missing_image(s)
+            if problem is None:
+                kept.append(s)
+                continue
+            s.reject(WRITE_STEP, "missing_image", problem)
+            st.rejected["missing_image"] += 1
+            rejects.append(s)
+        st.n_out += len(kept)
+        return kept
+
     def _write_shard(
         self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
-    ) -> None:
+    ) -> list[Sample]:
+        """Write the shard's files; a sample some writer cannot convert is moved to ``rejects``
+        (``write_error``) and the files are written again without it. Returns those samples."""
         layout = self.layout
-        written: list[tuple[Path, Path]] = []
-        if phase.final:
-            formats = self.recipe.output.formats
-            for index, fmt in enumerate(formats):
-                final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
-                written.append((self._write_file(fmt, final, kept), final))
-            final = layout.samples_file(shard)
-            written.append((self._write_file("samples", final, kept), final))
-        else:
-            final = layout.stage_file(phase.index, shard)
-            written.append((self._write_file("samples", final, kept), final))
+
+        def outputs(samples: list[Sample], failed: dict[int, str]) -> list[tuple[Path, Path]]:
+            written: list[tuple[Path, Path]] = []
+            if phase.final:
+                formats = self.recipe.output.formats
+                for index, fmt in enumerate(formats):
+                    final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
+                    written.append((self._write_file(fmt, final, samples, failed), final))
+                final = layout.samples_file(shard)
+                written.append((self._write_file("samples", final, samples, failed), final))
+            else:
+                final = layout.stage_file(phase.index, shard)
+                written.append((self._write_file("samples", final, samples, failed), final))
+            return written
+
+        failed: dict[int, str] = {}
+        written = outputs(kept, failed)
+        unwritable = [s for s in kept if id(s) in failed]
+        if unwritable:
+            for s in unwritable:
+                rejects.append(s.reject(WRITE_STEP, "write_error", failed[id(s)]))
+            written = outputs([s for s in kept if id(s) not in failed], {})
         rejects_final = layout.rejects_file(phase.index, shard)
         if rejects:
             tmp = rejects_final.with_name(rejects_final.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
+            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 for s in rejects:
-                    fh.write(json.dumps(reject_record(s), ensure_ascii=False) + "\n")
+                    line = json.dumps(reject_record(s), ensure_ascii=False, default=str)
+                    fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             written.append((tmp, rejects_final))
@@ -468,21 +535,28 @@ class LocalExecutor:
             rejects_final.unlink(missing_ok=True)
         for tmp_path, final_path in written:
             os.replace(tmp_path, final_path)
+        return unwritable
 
-    def _write_file(self, fmt: str, final: Path, samples: list[Sample]) -> Path:
+    def _write_file(
+        self, fmt: str, final: Path, samples: list[Sample], failed: dict[int, str]
+    ) -> Path:
         tmp = final.with_name(final.name + ".tmp")
         writer = open_writer(
             fmt, tmp, base_dir=self.layout.root, keep_fields=self.recipe.output.keep_fields
         )
         try:
             for s in samples:
-                writer.write(s)
+                try:
+                    writer.write(s)
+                except Exception as exc:  # one sample a writer cannot convert: its reject
+                    failed.setdefault(id(s), f"{fmt} writer: {record_error(exc)}")
         finally:
             writer.close()
         return tmp
 
     def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
-        stats = collect_stats(state, [READ_STEP] + [s.name for s in self.all_steps()])
+        steps = [READ_STEP] + [s.name for s in self.all_steps()] + [WRITE_STEP]
+        stats = collect_stats(state, steps)
         stats["recipe"] = self.recipe.name
         stats["wall_seconds"] = round(wall, 3)
         stats["cache_entries"] = state.cache_size()

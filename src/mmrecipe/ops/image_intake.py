@@ -23,6 +23,9 @@ class ImageIntake(MapOp):
         min_side: shortest side allowed, in pixels
         max_aspect_ratio: long side / short side allowed
         animated: keep the first frame of animated images, or reject them
+        reencode: "auto" re-encodes (to PNG) any file with bytes after the image's end, so a
+            polyglot (a PNG with a ZIP appended) never travels on byte-identical; "always"
+            re-encodes every image (drops metadata chunks too); "never" keeps plain files as is
         perceptual_hash: also store each image's perceptual hash and crop views in
             ``fields.<phash|dhash>`` (one list per image) from a reduced-size JPEG decode, so
             ``near_dedup`` needs no second decode
@@ -39,6 +42,7 @@ class ImageIntake(MapOp):
         min_side: int = 8,
         max_aspect_ratio: float = 64.0,
         animated: Literal["first_frame", "reject"] = "first_frame",
+        reencode: Literal["auto", "always", "never"] = "auto",
         perceptual_hash: Literal["phash", "dhash"] | None = None,
     ) -> None:
         self.perceptual_hash = perceptual_hash
@@ -51,6 +55,7 @@ class ImageIntake(MapOp):
             min_side=min_side,
             max_aspect_ratio=max_aspect_ratio,
             animated=animated,
+            reencode=reencode,
         )
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:

@@ -3,8 +3,10 @@ and let it write the user's turn by itself."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from mmrecipe.backends.base import Backend, ChatRequest, SamplingParams, require
-from mmrecipe.backends.hooking import user_turn
+from mmrecipe.backends.hooking import hook_sampling_for, user_turn
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import ExpandOp
@@ -36,11 +38,14 @@ class OasisHook(ExpandOp):
         top_p: nucleus sampling (official: 1.0)
         max_tokens: longest generation (official: 512)
         min_tokens: shortest generation before EOS is allowed (official: 50)
-        frequency_penalty: OpenAI-style frequency penalty (official, for Qwen2.5-VL: 1.0)
-        presence_penalty: OpenAI-style presence penalty (official, for Qwen2.5-VL: 1.0)
+        frequency_penalty: OpenAI-style frequency penalty; default: the model family's
+            (official, for Qwen2.5-VL: 1.0; 0 for the others)
+        presence_penalty: OpenAI-style presence penalty; default: the family's (Qwen2.5-VL: 1.0)
         repetition_penalty: multiplicative repetition penalty, where the engine has it
-        banned_tokens: token strings never generated (official, for Qwen2.5-VL: <|im_start|>
-            and the special ids), where the engine supports it
+        banned_tokens: token strings never generated; default: the family's (official, for
+            Qwen2.5-VL: <|im_start|>; the same mask for the other ChatML families, none
+            elsewhere). The family is read from the backend's model id
+            (``mmrecipe.backends.hooking.KNOWN_FAMILIES``); a value set here wins.
         seed: sampling seed (engines that take one)
         output_field: where the hooked text goes
     """
@@ -57,8 +62,8 @@ class OasisHook(ExpandOp):
         top_p: float = 1.0,
         max_tokens: int = 512,
         min_tokens: int | None = 50,
-        frequency_penalty: float = 0.0,
-        presence_penalty: float = 0.0,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
         repetition_penalty: float | None = None,
         banned_tokens: list[str] | None = None,
         seed: int | None = None,
@@ -71,6 +76,16 @@ class OasisHook(ExpandOp):
         self.backend_name = backend
         self.n = n
         self.output_field = output_field
+        #: what the recipe left to the model family (resolved in setup, once the model is known)
+        self._family_keys = {
+            k
+            for k, v in (
+                ("frequency_penalty", frequency_penalty),
+                ("presence_penalty", presence_penalty),
+                ("banned_tokens", banned_tokens),
+            )
+            if v is None
+        }
         self.params = SamplingParams(
             temperature=temperature,
             top_p=top_p,
@@ -79,8 +94,8 @@ class OasisHook(ExpandOp):
             min_tokens=min_tokens,
             n=n,
             seed=seed,
-            frequency_penalty=frequency_penalty,
-            presence_penalty=presence_penalty,
+            frequency_penalty=frequency_penalty or 0.0,
+            presence_penalty=presence_penalty or 0.0,
             repetition_penalty=repetition_penalty,
             banned_tokens=tuple(banned_tokens or ()),
         )
@@ -91,6 +106,12 @@ class OasisHook(ExpandOp):
         super().setup(ctx)
         self.backend = ctx.backend(self.backend_name)
         require(self.backend, "vision", "hook", step=self.name)
+        if self._family_keys:
+            _family, defaults = hook_sampling_for(self.backend.model)
+            chosen = {k: defaults[k] for k in self._family_keys}
+            if "banned_tokens" in chosen:
+                chosen["banned_tokens"] = tuple(chosen["banned_tokens"])
+            self.params = dataclasses.replace(self.params, **chosen)
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         raise TypeError("oasis_hook is I/O-bound: the executor calls aprocess_batch")

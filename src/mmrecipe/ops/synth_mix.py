@@ -19,7 +19,10 @@ class SynthMix(SynthSourceOp):
         num_samples: how many samples to make in total
         seed: the same seed gives byte-identical samples
         difficulty: level (1-5) handed to every generator
-        max_difficulty: when set, each sample draws its level in difficulty..max_difficulty
+        max_difficulty: when set, each sample draws its level in difficulty..max_difficulty;
+            a generator with fewer levels (chart, table, formula, document: 3) gets its top level,
+            and ``fields.difficulty`` records the level actually made. A level beyond every
+            generator of the mix is refused.
     """
 
     def __init__(

@@ -7,6 +7,7 @@ from mmrecipe.io.conversation import text_of
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
+from mmrecipe.synth.answer_format import format_problem
 from mmrecipe.synth.base import Generator, get_generator
 
 
@@ -14,8 +15,10 @@ from mmrecipe.synth.base import Generator, get_generator
 class SynthVerify(MapOp):
     """Runs the generator's verifier on ``fields.ground_truth`` and ``fields.answer`` and checks
     that the last assistant turn ends with that answer (so edits by later ops cannot silently
-    change what a trainer sees). Failures are rejected as ``answer_mismatch`` with the detail;
-    samples without synthesis fields as ``not_synthetic``.
+    change what a trainer sees), then that the answer takes the form the question asks for
+    (two decimals, one of the named words, ``(x, y)``, JSON...). Failures are rejected as
+    ``answer_mismatch`` or ``format_mismatch`` with the detail; samples without synthesis
+    fields as ``not_synthetic``.
     """
 
     reads = ("fields.generator", "fields.ground_truth", "fields.answer", "messages")
@@ -62,4 +65,10 @@ class SynthVerify(MapOp):
                 problem = f"the last assistant turn does not end with the answer {answer!r}"
         if problem is not None:
             sample.reject(self.name, "answer_mismatch", f"{kind}: {problem}")
+            return problem
+        users = [m for m in sample.messages if m.get("role") == "user"]
+        question = text_of(users[0]) if users else ""
+        problem = format_problem(question, answer)
+        if problem is not None:
+            sample.reject(self.name, "format_mismatch", f"{kind}: {problem}")
         return problem

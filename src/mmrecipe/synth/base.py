@@ -44,6 +44,16 @@ class Generator:
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         raise NotImplementedError
 
+    def options_key(self) -> str:
+        """A stable text of the generator's options (task/style filters), part of sample ids.
+
+        Options are the public attributes set by ``__init__``; "" when there are none.
+        """
+        import json
+
+        opts = {k: v for k, v in sorted(vars(self).items()) if not k.startswith("_")}
+        return json.dumps(opts, sort_keys=True, default=str) if opts else ""
+
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         """Re-derive the answer from ``ground_truth``; None if ``answer`` matches, else why not."""
         raise NotImplementedError

@@ -13,6 +13,7 @@ from typing import Any
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.render import (
     BOLD_FONTS,
     PALETTES,
@@ -347,10 +348,40 @@ def _make_question(
         i = rng.randrange(len(cats))
         q.update(index=i, text=f"What are the coordinates of point {cats[i]}? Answer as (x, y).")
     elif task == "to_csv":
-        q["text"] = "Convert the chart into a CSV table with a header row."
+        q["text"] = compose(
+            rng,
+            _CHART_REFS,
+            (
+                "Convert {it} into a CSV table with a header row.",
+                "Extract the data of {it} as CSV, header row first.",
+                "Write out the underlying data of {it} in CSV format, including a header.",
+                "Recover the values plotted in {it} as comma-separated values with a header row.",
+            ),
+            it=rng.choice(("the chart", "this chart", "the figure", "the plot")),
+        )
     elif task == "to_markdown":
-        q["text"] = "Extract the data of the chart as a markdown table."
+        q["text"] = compose(
+            rng,
+            _CHART_REFS,
+            (
+                "Extract the data of {it} as a markdown table.",
+                "Turn {it} into a markdown table of its values.",
+                "Write the data shown in {it} as a table in markdown.",
+                "Recreate the data behind {it} as a markdown table, one row per {cat}.",
+            ),
+            it=rng.choice(("the chart", "this chart", "the figure", "the plot")),
+            cat=cat_name,
+        )
     return q
+
+
+_CHART_REFS = (
+    "",
+    "",
+    "Look at the chart.",
+    "The image is a chart.",
+    "Using the chart in the image:",
+)
 
 
 def _distinct_pair(rng: random.Random, values: list[float]) -> tuple[int, int]:

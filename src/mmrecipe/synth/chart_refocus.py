@@ -121,7 +121,8 @@ class ChartRefocusGenerator(Generator):
             "mean": f"({' + '.join(map(str, picked))}) / {k} = {fmt(result)}",
             "range": f"{max(picked)} − {min(picked)} = {fmt(result)}",
         }[op]
-        answer = fmt(result)
+        # "Round to two decimal places" (the mean) is answered with exactly two decimals
+        answer = f"{result:.2f}" if op == "mean" else fmt(result)
         reply = (
             f"The question needs only {listed}; I highlight those bars and dim the rest:\n"
             f"<image>\nReading the highlighted labels: {readings}. So {work}.\n{answer}"

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.render import BOLD_FONTS, TEXT_FONTS, norm_text, np_rng, pil_font
 
 MODES = ("page", "scene")
@@ -281,12 +282,20 @@ def _check(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[
 def _make_question(rng: random.Random, task: str, gt: dict[str, Any]) -> dict[str, Any]:
     q: dict[str, Any] = {"task": task}
     if task == "ocr":
-        q["text"] = rng.choice(
-            [
+        q["text"] = compose(
+            rng,
+            ("", "", "This is {what}.", "The image shows {what}."),
+            (
                 "Read all the text in the image, line by line.",
                 "Transcribe the text in this image.",
                 "What text appears in the image? Write it out line by line.",
-            ]
+                "Perform OCR on the image and return every line of text.",
+                "Copy out the text exactly as it is written.",
+                "Write down everything the image says, keeping the line breaks.",
+            ),
+            what=rng.choice(
+                ("a document page", "a page of text", "a scanned page", "a photo with text")
+            ),
         )
     elif task == "read_field":
         key = rng.choice(sorted(gt["fields"]))
@@ -296,9 +305,21 @@ def _make_question(rng: random.Random, task: str, gt: dict[str, Any]) -> dict[st
         box = gt["words"][k]["bbox"]
         q.update(word=k, text=f"What word is written inside the box {box} (x0, y0, x1, y1)?")
     elif task == "grounded_ocr":
-        q["text"] = (
-            "Find every word in the image. Answer as a JSON list of objects with "
-            '"text" and "bbox" ([x0, y0, x1, y1] in pixels).'
+        q["text"] = compose(
+            rng,
+            (
+                "Find every word in the image.",
+                "Locate each word of text in the image.",
+                "Detect all the words and where they are.",
+                "Spot every word in this image with its position.",
+            ),
+            (
+                'Answer as a JSON list of objects with "text" and "bbox" ([x0, y0, x1, y1] in '
+                "pixels).",
+                'Return JSON: a list of {{"text": ..., "bbox": [x0, y0, x1, y1]}} in pixel '
+                "coordinates, in reading order.",
+                'Give a JSON array whose items have a "text" and a pixel "bbox" [x0, y0, x1, y1].',
+            ),
         )
     return q
 

@@ -1,8 +1,10 @@
-"""Formulas from a small LaTeX grammar, rendered with matplotlib mathtext: image -> LaTeX.
+"""Formulas of real families, rendered with matplotlib mathtext: image -> LaTeX.
 
-The grammar only emits constructs mathtext renders (fractions, powers, sub/superscripts, roots,
-sums, integrals, limits, functions, Greek letters, delimiters), so the LaTeX that made the image
-is its exact transcription. :meth:`FormulaGenerator.verify` compares an answer with it up to
+Families are the ones a document or textbook holds (quadratics with their factors, linear
+functions, Newton, kinematics, energy, gravitation, mean/variance/normal density, Bayes,
+derivatives, integrals, series); numeric instances are computed, so every rendered equation is
+true. They use only constructs mathtext renders, so the LaTeX that made the image is its exact
+transcription. :meth:`FormulaGenerator.verify` compares an answer with it up to
 whitespace and ``\\left``/``\\right`` sizing.
 """
 
@@ -15,72 +17,162 @@ from typing import Any
 from PIL import Image, ImageFilter
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.render import figure_image, mpl_figure, np_rng
 
 FONTSETS = ("cm", "stix", "stixsans", "dejavusans", "dejavuserif")
-_VARS = list("xyzabcnkt")
-_GREEK = [r"\alpha", r"\beta", r"\gamma", r"\theta", r"\lambda", r"\mu", r"\pi", r"\sigma"]
-_FUNCS = [r"\sin", r"\cos", r"\tan", r"\log", r"\ln", r"\exp"]
-_REL = ["=", "=", "=", r"\leq", r"\geq", "<", ">", r"\neq"]
-_PROMPTS = (
-    "Write the LaTeX code of the formula in the image.",
-    "Transcribe this formula into LaTeX.",
-    "Convert the mathematical expression shown to LaTeX.",
+_OPENERS = (
+    "",
+    "",
+    "Look at the image.",
+    "The image shows a formula.",
+    "Here is a rendered equation.",
 )
+_ASKS = (
+    "Write the LaTeX code of the {what} in the image.",
+    "Transcribe this {what} into LaTeX.",
+    "Convert the {what} shown to LaTeX.",
+    "What is the LaTeX source of the {what}?",
+    "Give the LaTeX markup that reproduces the {what}.",
+    "Recover the {what} as LaTeX.",
+)
+_WHATS = ("formula", "equation", "expression", "mathematical expression")
+_FORMATS = ("", "", "Answer with the LaTeX only.", "Do not wrap it in dollar signs.")
 
 
-def _atom(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.45:
-        return rng.choice(_VARS)
-    if r < 0.7:
-        return str(rng.randint(1, 20))
-    if r < 0.85:
-        return rng.choice(_GREEK)
-    return f"{rng.choice(_VARS)}_{{{rng.choice(['i', 'j', 'n', '0', '1', '2'])}}}"
+# ---------------------------------------------------------------- formula families
+def _signed(v: int, first: bool = False) -> str:
+    """``+ 3`` / ``- 3`` between terms (``3`` / ``-3`` in front)."""
+    if first:
+        return str(v)
+    return f"+ {v}" if v >= 0 else f"- {-v}"
 
 
-def _expr(rng: random.Random, depth: int) -> str:
-    if depth <= 0:
-        return _atom(rng)
-    kind = rng.choice(
-        ["binop", "binop", "frac", "power", "sqrt", "func", "paren", "sum", "int", "lim"]
+def _term(coef: int, var: str, first: bool = False) -> str:
+    """A linear term with its sign, dropping a coefficient of 1 (``- x``, ``+ 3x``)."""
+    mag = "" if abs(coef) == 1 else str(abs(coef))
+    if first:
+        return f"{'-' if coef < 0 else ''}{mag}{var}"
+    return f"{'-' if coef < 0 else '+'} {mag}{var}"
+
+
+def _quadratic_roots(rng: random.Random) -> str:
+    """A monic quadratic with integer roots, factored and expanded: both sides agree."""
+    x = rng.choice(["x", "t", "z", "y"])
+    r1, r2 = rng.randint(-9, 9), rng.randint(-9, 9)
+    b, c = -(r1 + r2), r1 * r2
+    lhs = f"{x}^{{2}}"
+    if b:
+        lhs += f" {_term(b, x)}"
+    if c:
+        lhs += f" {_signed(c)}"
+    factors = "".join(f"({x} {_signed(-r)})" if r else x for r in (r1, r2))
+    return f"{lhs} = {factors}"
+
+
+def _linear(rng: random.Random) -> str:
+    m, b = rng.choice([-4, -3, -2, 2, 3, 4, 5]), rng.randint(-12, 12)
+    y, x = rng.choice([("y", "x"), ("f(x)", "x"), ("v", "t")])
+    return f"{y} = {_term(m, x, first=True)}" + (f" {_signed(b)}" if b else "")
+
+
+def _kinematics_value(rng: random.Random) -> str:
+    """s = v0 t + a t^2 / 2 with numbers, and its value."""
+    v0, t, a = rng.randint(1, 20), rng.randint(1, 9), rng.choice([2, 4, 6, 8, 10])
+    s = v0 * t + a * t * t // 2
+    return rf"s = {v0} \cdot {t} + \frac{{1}}{{2}} \cdot {a} \cdot {t}^{{2}} = {s}"
+
+
+def _fraction_sum(rng: random.Random) -> str:
+    from fractions import Fraction
+
+    a, b = rng.randint(1, 9), rng.randint(2, 12)
+    c, d = rng.randint(1, 9), rng.randint(2, 12)
+    total = Fraction(a, b) + Fraction(c, d)
+    right = (
+        str(total.numerator)
+        if total.denominator == 1
+        else rf"\frac{{{total.numerator}}}{{{total.denominator}}}"
     )
-    sub = depth - 1
-    if kind == "binop":
-        op = rng.choice(["+", "-", r"\cdot", r"\times", "+"])
-        return f"{_expr(rng, sub)} {op} {_expr(rng, rng.randint(0, sub))}"
-    if kind == "frac":
-        return rf"\frac{{{_expr(rng, sub)}}}{{{_expr(rng, rng.randint(0, sub))}}}"
-    if kind == "power":
-        return f"{rng.choice(_VARS)}^{{{_expr(rng, min(sub, 1))}}}"
-    if kind == "sqrt":
-        if rng.random() < 0.3:
-            return rf"\sqrt[{rng.randint(3, 5)}]{{{_expr(rng, sub)}}}"
-        return rf"\sqrt{{{_expr(rng, sub)}}}"
-    if kind == "func":
-        return rf"{rng.choice(_FUNCS)}\left({_expr(rng, sub)}\right)"
-    if kind == "paren":
-        left, right = rng.choice([("(", ")"), ("[", "]")])
-        return rf"\left{left}{_expr(rng, sub)}\right{right}^{{{rng.randint(2, 4)}}}"
-    if kind == "sum":
-        return rf"\sum_{{i=1}}^{{{rng.choice(['n', 'N', '10'])}}} {_expr(rng, sub)}"
-    if kind == "int":
-        var = rng.choice(["x", "t"])
-        lo, hi = rng.choice([("0", "1"), ("a", "b"), ("0", r"\infty"), (r"-\pi", r"\pi")])
-        return rf"\int_{{{lo}}}^{{{hi}}} {_expr(rng, sub)} \, d{var}"
-    var = rng.choice(["x", "n"])
-    to = rng.choice(["0", r"\infty"])
-    return rf"\lim_{{{var} \to {to}}} {_expr(rng, sub)}"
+    return rf"\frac{{{a}}}{{{b}}} + \frac{{{c}}}{{{d}}} = {right}"
 
 
-def make_formula(rng: random.Random, difficulty: int) -> str:
-    """A LaTeX formula; difficulty sets the nesting depth and whether it is an equation."""
-    depth = {1: 1, 2: 2, 3: 3}[difficulty]
-    lhs = _expr(rng, depth)
-    if rng.random() < 0.6:
-        return f"{_expr(rng, max(0, depth - 1))} {rng.choice(_REL)} {lhs}"
-    return lhs
+def _power_rule(rng: random.Random) -> str:
+    n = rng.randint(2, 9)
+    k = rng.randint(2, 7)
+    x = rng.choice(["x", "t", "u"])
+    return rf"\frac{{d}}{{d{x}}} {k}{x}^{{{n}}} = {k * n}{x}^{{{n - 1}}}"
+
+
+def _definite_integral(rng: random.Random) -> str:
+    n = rng.randint(1, 4)
+    b = rng.randint(1, 4)
+    value = b ** (n + 1)
+    return rf"\int_{{0}}^{{{b}}} {n + 1}x^{{{n}}} \, dx = {value}"
+
+
+_FAMILIES_BY_LEVEL: dict[int, list[tuple[str, Any]]] = {
+    1: [
+        ("algebra/quadratic", _quadratic_roots),
+        ("algebra/linear", _linear),
+        ("geometry/pythagoras", lambda rng: "a^{2} + b^{2} = c^{2}"),
+        ("geometry/circle_area", lambda rng: r"A = \pi r^{2}"),
+        ("physics/newton", lambda rng: "F = m a"),
+        ("physics/mass_energy", lambda rng: "E = m c^{2}"),
+        ("physics/velocity", lambda rng: "v = v_{0} + a t"),
+        ("arithmetic/fractions", _fraction_sum),
+    ],
+    2: [
+        ("algebra/quadratic_formula", lambda rng: r"x = \frac{-b \pm \sqrt{b^{2} - 4ac}}{2a}"),
+        ("physics/kinematics", _kinematics_value),
+        ("physics/kinetic_energy", lambda rng: r"E_{k} = \frac{1}{2} m v^{2}"),
+        ("physics/gravitation", lambda rng: r"F = G \frac{m_{1} m_{2}}{r^{2}}"),
+        ("physics/ohm", lambda rng: r"P = I^{2} R = \frac{V^{2}}{R}"),
+        ("statistics/mean", lambda rng: r"\bar{x} = \frac{1}{n} \sum_{i=1}^{n} x_{i}"),
+        ("calculus/power_rule", _power_rule),
+        ("trigonometry/identity", lambda rng: r"\sin^{2} \theta + \cos^{2} \theta = 1"),
+    ],
+    3: [
+        (
+            "statistics/variance",
+            lambda rng: r"\sigma^{2} = \frac{1}{n} \sum_{i=1}^{n} (x_{i} - \mu)^{2}",
+        ),
+        (
+            "statistics/normal_pdf",
+            lambda rng: (
+                r"f(x) = \frac{1}{\sigma \sqrt{2 \pi}} e^{-\frac{(x - \mu)^{2}}{2 \sigma^{2}}}"
+            ),
+        ),
+        ("statistics/bayes", lambda rng: r"P(A | B) = \frac{P(B | A) P(A)}{P(B)}"),
+        (
+            "calculus/gaussian_integral",
+            lambda rng: r"\int_{-\infty}^{\infty} e^{-x^{2}} \, dx = \sqrt{\pi}",
+        ),
+        (
+            "calculus/exponential_series",
+            lambda rng: r"e^{x} = \sum_{n=0}^{\infty} \frac{x^{n}}{n!}",
+        ),
+        ("calculus/definite_integral", _definite_integral),
+        (
+            "calculus/derivative",
+            lambda rng: r"f'(x) = \lim_{h \to 0} \frac{f(x + h) - f(x)}{h}",
+        ),
+        ("physics/pendulum", lambda rng: r"T = 2 \pi \sqrt{\frac{L}{g}}"),
+    ],
+}
+
+
+def make_formula(rng: random.Random, difficulty: int) -> tuple[str, str]:
+    """A formula from a real family (algebra, physics, statistics, calculus) and its family.
+
+    Level ``d`` draws from the families of levels 1..d, weighted towards ``d``; numeric
+    instances (a quadratic's factors, a kinematics value, a fraction sum) are computed, so the
+    rendered equation is true.
+    """
+    level = max(1, min(3, difficulty))
+    pool = [fam for lv in range(1, level + 1) for fam in _FAMILIES_BY_LEVEL[lv] for _ in range(lv)]
+    family, build = rng.choice(pool)
+    return build(rng), family
 
 
 def normalize_latex(text: str) -> str:
@@ -96,11 +188,11 @@ def normalize_latex(text: str) -> str:
 
 @register_generator("formula")
 class FormulaGenerator(Generator):
-    """Rendered formulas with their LaTeX. Difficulty = expression depth (1-3); level 3 also
-    adds noise and blur."""
+    """Rendered formulas with their LaTeX. Difficulty 1: one-line laws and equations; 2: fractions,
+    roots and sums; 3: nested statistics and calculus, plus noise and blur."""
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
-        latex = make_formula(rng, difficulty)
+        latex, family = make_formula(rng, difficulty)
         style = {
             "fontset": rng.choice(FONTSETS),
             "font_size": rng.choice([16, 18, 20, 24]),
@@ -115,8 +207,8 @@ class FormulaGenerator(Generator):
         return SynthItem(
             images=[image],
             task="latex",
-            ground_truth={"latex": latex, "style": style},
-            question=rng.choice(_PROMPTS),
+            ground_truth={"latex": latex, "style": style, "family": family},
+            question=compose(rng, _OPENERS, _ASKS, _FORMATS, what=rng.choice(_WHATS)),
             answer=latex,
         )
 

@@ -12,6 +12,7 @@ coordinates (distance, angle, area) - an independent derivation from the theorem
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import re
@@ -594,6 +595,15 @@ def _render(fig: Figure, rng: random.Random) -> Image.Image:
     paper = rng.choice([(255, 255, 255), (252, 250, 242), (246, 248, 252)])
     accent = (200, 40, 40)
     big = SIZE * SCALE
+    # a random rotation and stroke: the same givens never give byte-identical figures, and a
+    # model cannot learn that bases are always horizontal (lengths and angles are unchanged)
+    turn = math.radians(rng.uniform(-30.0, 30.0))
+    cos_t, sin_t = math.cos(turn), math.sin(turn)
+    stroke = rng.choice([2, 3, 3, 4])
+    fig = copy.copy(fig)
+    fig.pts = {
+        name: (x * cos_t - y * sin_t, x * sin_t + y * cos_t) for name, (x, y) in fig.pts.items()
+    }
     pts = list(fig.pts.values())
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
     for centre, on in fig.circles:
@@ -612,7 +622,7 @@ def _render(fig: Figure, rng: random.Random) -> Image.Image:
     centroid = (sum(p[0] for p in P.values()) / len(P), sum(p[1] for p in P.values()) / len(P))
     im = Image.new("RGB", (big, big), paper)
     draw = ImageDraw.Draw(im)
-    lw = 3 * SCALE
+    lw = stroke * SCALE
     for centre, on in fig.circles:
         o, r = P[centre], math.dist(P[centre], P[on])
         draw.ellipse([o[0] - r, o[1] - r, o[0] + r, o[1] + r], outline=ink, width=lw)
@@ -677,17 +687,19 @@ class GeometryGenerator(Generator):
         target = steps[-1]
         # reverse generation: the result exists first; the question states exactly the
         # construction that leads to it and asks for it
-        construction = " ".join(s.statement for s in steps)
-        rounding = (
-            ""
-            if abs(target.value - round(target.value)) < 1e-9
-            else (" Round to two decimal places.")
+        # "Consider ..." sentences only name the quantity a step computes: the question asks
+        # for the target by name, and the steps in between are the solver's work, not givens
+        construction = " ".join(
+            s.statement for s in steps if not s.statement.startswith("Consider")
         )
+        whole = abs(target.value - round(target.value)) < 1e-9
+        rounding = "" if whole else " Round to two decimal places."
         if target.unit == "angle":
             rounding = " Give the answer in degrees." + rounding
         question = f"{construction} {rng.choice(_ASK).format(q=target.quantity)}{rounding}"
         rationale = "\n".join(f"Step {i + 1}: {s.reasoning}" for i, s in enumerate(steps))
-        answer = fmt(target.value)
+        # the answer honours the format the question asks for: two decimals, trailing zeros kept
+        answer = str(round(target.value)) if whole else f"{target.value:.2f}"
         rationale += f"\nSo {target.quantity} is {answer}{'°' if target.unit == 'angle' else ''}."
         image = _render(fig, rng)
         description = " ".join(s.statement for s in steps)

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
 from mmrecipe.synth.drawing import background, font
+from mmrecipe.synth.phrasing import compose
 
 TILE = 112
 GAP = 8
@@ -78,11 +79,35 @@ class JigsawGenerator(Generator):
             )
             _badge(draw, c * TILE + 3, r * TILE + 3, str(label))
         answer = ", ".join(map(str, order))
-        question = (
-            f"The image shows the {n} pieces of a picture cut into a {rows}x{cols} grid and "
-            f"shuffled; the pieces are numbered 1-{n}. Reassemble the picture. Answer with the "
-            "piece numbers in their correct places, row by row from the top left, separated by "
-            "commas."
+        question = compose(
+            rng,
+            (
+                "The image shows the {n} pieces of a picture cut into a {rows}x{cols} grid and "
+                "shuffled; the pieces are numbered 1-{n}.",
+                "A picture was cut into {rows} rows and {cols} columns and the {n} numbered "
+                "pieces (1-{n}) were shuffled.",
+                "These {n} tiles, labelled 1 to {n}, come from one picture split into a "
+                "{rows}x{cols} grid.",
+                "Here is a jigsaw of {n} numbered pieces ({rows} rows by {cols} columns) in "
+                "random order.",
+            ),
+            (
+                "Reassemble the picture.",
+                "Put the pieces back in place.",
+                "Restore the original picture.",
+                "Work out where each piece belongs.",
+            ),
+            (
+                "Answer with the piece numbers in their correct places, row by row from the top "
+                "left, separated by commas.",
+                "Give the piece numbers in reading order (row by row, starting top left), "
+                "separated by commas.",
+                "List which piece goes in each cell, left to right and top to bottom, as "
+                "comma-separated numbers.",
+            ),
+            n=n,
+            rows=rows,
+            cols=cols,
         )
         reply = (
             "I will match the edges of the pieces - colours, lines and shapes that continue "

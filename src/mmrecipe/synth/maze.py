@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.phrasing import compose
 
 #: open-side bits per cell, and the move letter of each direction
 MOVES = {"U": (0, -1, 1), "R": (1, 0, 2), "D": (0, 1, 4), "L": (-1, 0, 8)}
@@ -142,10 +143,28 @@ class MazeGenerator(Generator):
                 break
         route = shortest(cells, start, goal)
         answer = " ".join(route)
-        question = (
-            f"Find the way through this {n}x{n} maze from the green dot to the blue dot without "
-            "crossing a wall. Answer with the moves, one per cell, as U (up), D (down), "
-            "L (left) or R (right), separated by spaces."
+        question = compose(
+            rng,
+            (
+                "Find the way through this {n}x{n} maze from the green dot to the blue dot "
+                "without crossing a wall.",
+                "Starting at the green dot, walk through the {n}x{n} maze to the blue dot; walls "
+                "cannot be crossed.",
+                "This is a {n}-by-{n} grid maze. Give a path from the green start to the blue goal "
+                "that never goes through a wall.",
+                "Solve the {n}x{n} maze in the image: move from the green dot to the blue dot "
+                "along open corridors.",
+                "How do you get from the green dot to the blue dot in this maze ({n}x{n} cells) "
+                "without passing through walls?",
+            ),
+            (
+                "Answer with the moves, one per cell, as U (up), D (down), L (left) or R "
+                "(right), separated by spaces.",
+                "List the moves one cell at a time using U, D, L and R (up, down, left, right), "
+                "separated by spaces.",
+                "Write the route as a space-separated sequence of U/D/L/R moves, one per cell.",
+            ),
+            n=n,
         )
         turns = sum(1 for a, b in itertools.pairwise(route) if a != b)
         reply = (

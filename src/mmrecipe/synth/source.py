@@ -39,7 +39,11 @@ def item_to_sample(
 ) -> Sample:
     """A sample in the shape every writer understands, ground truth kept in ``fields``."""
     kind = generator.kind
-    sample_id = stable_id("synth", kind, str(seed), str(index))
+    # the id names everything that changes the sample: generator, its options, seed, index and
+    # level (the same index at another difficulty is another question, so another id)
+    sample_id = stable_id(
+        "synth", kind, str(seed), str(index), f"d{difficulty}", generator.options_key()
+    )
     refs = [
         save_png(im, image_dir / "synth" / kind / f"{sample_id}-{k}.png")
         for k, im in enumerate(item.images)

@@ -104,6 +104,14 @@ class SynthSourceOp(SourceOp):
                 f"max_difficulty ({max_difficulty}) must be >= difficulty ({difficulty})"
             )
         self.weights = resolve_kinds(weights)
+        known = all_generators()
+        top = max(difficulty, max_difficulty or difficulty)
+        deepest = max(known[k].levels for k in self.weights)
+        if top > deepest:
+            ranges = ", ".join(f"{k} 1-{known[k].levels}" for k in self.weights)
+            raise ConfigError(
+                f"difficulty {top} is beyond every generator here ({ranges}); use {deepest} or less"
+            )
         self.num_samples = num_samples
         self.seed = seed
         self.difficulty = difficulty

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.render import (
     BOLD_FONTS,
     compare_tables,
@@ -122,7 +123,7 @@ _THEMES: list[tuple[str, list[str], list[tuple[str, float, float, int, bool]]]] 
         [
             ("Age", 21, 65, 0, False),
             ("Salary ($)", 28000, 150000, 0, True),
-            ("Years", 0, 35, 0, False),
+            ("Years of service", 0, 40, 0, False),
             ("Rating", 1, 5, 1, False),
             ("Projects", 0, 40, 0, False),
         ],
@@ -161,6 +162,10 @@ _THEMES: list[tuple[str, list[str], list[tuple[str, float, float, int, bool]]]] 
         ],
     ),
 ]
+
+
+#: column -> (other column, margin): value <= other - margin (years of service start at 18)
+RELATIONS: dict[str, tuple[str, float]] = {"Years of service": ("Age", 18)}
 
 
 @register_generator("table")
@@ -214,9 +219,17 @@ def _make_table(rng: random.Random, difficulty: int) -> dict[str, Any]:
     names = rng.sample(pool, min(n_rows, len(pool)))
     rows = []
     for name in names:
+        # every column of the theme is drawn (shown or not), in the theme's order, so a
+        # relation such as service <= age - 18 holds whichever columns the table shows
+        drawn: dict[str, float] = {}
+        for col_name, lo, hi, dec, _sep in columns:
+            bound = RELATIONS.get(col_name)
+            if bound is not None and bound[0] in drawn:
+                hi = max(lo, min(hi, drawn[bound[0]] - bound[1]))
+            drawn[col_name] = round(rng.uniform(lo, hi), dec)
         row = [name]
-        for _col, lo, hi, dec, sep in cols:
-            value = round(rng.uniform(lo, hi), dec)
+        for col_name, _lo, _hi, dec, sep in cols:
+            value = drawn[col_name]
             row.append(f"{value:,.{dec}f}" if sep else fmt_num(value, dec))
         rows.append(row)
     return {
@@ -226,6 +239,15 @@ def _make_table(rng: random.Random, difficulty: int) -> dict[str, Any]:
         "numeric": [False] + [True] * n_cols,
         "caption": f"Table {rng.randint(1, 9)}: {entity} statistics" if difficulty > 1 else "",
     }
+
+
+def _plural(noun: str) -> str:
+    """English plural of the entity nouns the themes use (country, employee, city...)."""
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
 
 
 def _column(table: dict[str, Any], col: int) -> list[float]:
@@ -239,11 +261,41 @@ def _make_question(rng: random.Random, task: str, table: dict[str, Any]) -> dict
     entity = header[0].lower()
     if task == "lookup":
         r = rng.randrange(len(rows))
-        q.update(row=r, text=f"What is the {header[col]} of {rows[r][0]}?")
+        q["row"] = r
+        q["text"] = compose(
+            rng,
+            (
+                "What is the {col} of {name}?",
+                "According to the table, what is the {col} value for {name}?",
+                "Read the {col} of {name} from the table.",
+                "Which {col} does the table give for {name}?",
+            ),
+            col=header[col],
+            name=rows[r][0],
+        )
     elif task == "sum":
-        q["text"] = f"What is the total of the {header[col]} column?"
+        q["text"] = compose(
+            rng,
+            (
+                "What is the total of the {col} column?",
+                "Add up the {col} column. What is the sum?",
+                "What do the {col} values of all {n} rows sum to?",
+            ),
+            col=header[col],
+            n=len(rows),
+        )
     elif task == "mean":
-        q["text"] = f"What is the average {header[col]}? Round to two decimals."
+        q["text"] = compose(
+            rng,
+            (
+                "What is the average of the {col} column?",
+                "Compute the mean {col} across the {n} rows.",
+                "What is the mean of the {col} values in the table?",
+            ),
+            ("Round to two decimal places.", "Give the answer to two decimal places."),
+            col=header[col],
+            n=len(rows),
+        )
     elif task in ("argmax", "argmin"):
         vals = _column(table, col)
         target = max(vals) if task == "argmax" else min(vals)
@@ -253,19 +305,56 @@ def _make_question(rng: random.Random, task: str, table: dict[str, Any]) -> dict
             nudged = target + (10**-dec if task == "argmax" else -(10**-dec))
             rows[k][col] = fmt_num(nudged, dec)
         word = "highest" if task == "argmax" else "lowest"
-        q["text"] = f"Which {entity} has the {word} {header[col]}?"
+        q["text"] = compose(
+            rng,
+            ("Which {entity} has the {word} {col}?", "Find the {entity} with the {word} {col}."),
+            entity=entity,
+            word=word,
+            col=header[col],
+        )
     elif task == "count_above":
         vals = sorted(_column(table, col))
         threshold = vals[rng.randrange(len(vals))]
         dec = table["decimals"][col]
         q.update(
             threshold=threshold,
-            text=f"How many rows have a {header[col]} greater than {fmt_num(threshold, dec)}?",
+            text=compose(
+                rng,
+                (
+                    "In how many rows is the {col} greater than {x}?",
+                    "How many {entities} have a {col} above {x}?",
+                    "Count the rows whose {col} value exceeds {x}.",
+                ),
+                col=header[col],
+                x=fmt_num(threshold, dec),
+                entities=_plural(entity),
+            ),
         )
     elif task == "to_markdown":
-        q["text"] = "Transcribe the table in the image as a markdown table."
+        q["text"] = compose(
+            rng,
+            ("", "", "The image shows a table of {n} {entities}."),
+            (
+                "Transcribe the table in the image as a markdown table.",
+                "Write this table out in markdown.",
+                "Convert the table to markdown, keeping every row and column.",
+                "Reproduce the table as a markdown table with the header row first.",
+            ),
+            n=len(rows),
+            entities=_plural(entity),
+        )
     elif task == "to_html":
-        q["text"] = "Convert the table in the image to HTML."
+        q["text"] = compose(
+            rng,
+            ("", "", "The image shows a table of {n} {entities}."),
+            (
+                "Convert the table in the image to HTML.",
+                "Write the table as an HTML <table> element.",
+                "Give the HTML markup of this table, one <tr> per row.",
+            ),
+            n=len(rows),
+            entities=_plural(entity),
+        )
     return q
 
 

@@ -323,6 +323,9 @@ class FakeOpenAIServer:
         if isinstance(images, str):
             images = [images]
         key = "generate:" + text
+        if self.keep_bodies:
+            with self._lock:
+                self.bodies.append(body)
         fault = self._next_fault(key)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
@@ -405,6 +408,44 @@ def oasis_script(body: dict[str, Any]) -> str | None:
     return None
 
 
+def by_marker(
+    rules: dict[str, str | Callable[[dict[str, Any]], str | None]],
+) -> Callable[[dict[str, Any]], str | None]:
+    """A responder that answers by the first marker (a substring) found in the request's text,
+    system prompt included; a rule is a fixed answer or ``body -> answer``. Requests no rule
+    matches get the default ``answer to: ...``."""
+
+    def respond(body: dict[str, Any]) -> str | None:
+        text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
+        for marker, rule in rules.items():
+            if marker in text:
+                return rule(body) if callable(rule) else rule
+        return None
+
+    return respond
+
+
+def annotations_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through the annotation recipes (LLaVA-Instruct, ALLaVA,
+    LLaVAR, MMEvol, ...): QA lists as JSON, evolutions that every judge passes."""
+    text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
+    tag = _image_tag(body.get("messages", [])) or f" #{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+    if "You check an evolved" in text:
+        return json.dumps({"harder": 4, "correct": 5, "reason": "harder and still correct"})
+    if "You evolve visual" in text:
+        return json.dumps(
+            {"question": f"What fine detail stands out{tag}?", "answer": "A small one."}
+        )
+    if "Reply with JSON only: a list" in text:
+        return json.dumps(
+            [
+                {"question": f"What is shown{tag}?", "answer": "A scene worth describing."},
+                {"question": "What else is there?", "answer": "More of the same scene."},
+            ]
+        )
+    return None
+
+
 def honeypipe_script(body: dict[str, Any]) -> str | None:
     """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
     the judges, every question needs reasoning, the CoT's final answer is the original answer
@@ -427,6 +468,7 @@ def honeypipe_script(body: dict[str, Any]) -> str | None:
 
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "oasis": oasis_script,
+    "annotations": annotations_script,
     "honeypipe": honeypipe_script,
 }
 
