@@ -107,8 +107,13 @@ class OutputSpec(pydantic.BaseModel):
 class ExecutorSpec(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    #: only "local" for now; the Ray Data executor will take the same recipes
-    type: Literal["local"] = "local"
+    #: "local" (this machine) or "ray" (a Ray cluster: pip install 'mmrecipe[ray]')
+    type: Literal["local", "ray"] = "local"
+    #: ray only: the cluster to join (default: $RAY_ADDRESS, else a Ray started on this machine)
+    address: str | None = None
+    #: ray only: actors per phase that calls models (each keeps its backends across shards;
+    #: default: one per shard in flight)
+    actors: int | None = pydantic.Field(default=None, ge=1)
     #: samples per shard: the unit of atomic output and resume
     shard_size: int = pydantic.Field(default=1000, ge=1)
     #: shards processed concurrently (bounds memory: about shards_in_flight * shard_size samples)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mmrecipe import strictjson
 from mmrecipe.analysis.diversity import DEFAULT_WINDOW, TypeTokenRatio
 from mmrecipe.analysis.funnel import stage_summary, step_funnel
 from mmrecipe.analysis.language import detect_each
@@ -192,7 +193,7 @@ def analyze_run(
         analysis["plots"] = [p.name for p in write_plots(analysis, out_dir)]
     target = out_dir / ANALYSIS_FILE
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(strictjson.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(target)
     analysis["output_dir"] = str(out_dir)
     return analysis

@@ -81,7 +81,14 @@ def command(
                 raise ConfigError(f"--image-root {root} is not a folder")
         values["input.image_root"] = [str(r.expanduser().absolute()) for r in image_roots]
     spec = load_recipe(recipe, extra, values)
-    runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
+    if (executor or spec.executor.type) == "ray":
+        from mmrecipe.executor.ray import RayExecutor
+
+        runner: LocalExecutor = RayExecutor(
+            spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet
+        )
+    else:
+        runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
     print_stats(result.stats, run_dir, top=RUN_TOP_REASONS)
     if write_report:

@@ -47,3 +47,9 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None, top: int | N
     for backend, usage in stats.get("usage", {}).items():
         parts = " · ".join(f"{k} {v}" for k, v in usage.items())
         console.print(f"backend {backend}: {parts}", highlight=False)
+    if stats.get("rejected_transient"):
+        console.print(
+            f"{stats['rejected_transient']} of the rejects were transient (server errors, "
+            "time-outs, rate limits): rerun the same command to retry them",
+            highlight=False,
+        )

@@ -38,10 +38,14 @@ from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
+from mmrecipe.resume import ShardInput, ShardPlan
 from mmrecipe.rundir import RunDir
+from mmrecipe.runlock import RunLock
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
+from mmrecipe.strictjson import clean_sample
+from mmrecipe.writeerrors import is_disk_failure, output_errors
 
 READ_STEP = "read"
 WRITE_STEP = "write"
@@ -128,6 +132,15 @@ class LocalExecutor:
 
     # running ----------------------------------------------------------------------------
     def run(self) -> RunResult:
+        """Run the recipe into the run dir, holding its lock (a second run exits at once)."""
+        with output_errors(self.layout.root):
+            try:
+                with RunLock(self.layout.root):
+                    return self._run_locked()
+            finally:
+                self.progress.stop()
+
+    def _run_locked(self) -> RunResult:
         layout = self.layout
         layout.create()
         state = StateStore(layout.state_db)
@@ -142,7 +155,7 @@ class LocalExecutor:
             self._check_fingerprint(state, result)
             layout.write_recipe(self.recipe)
             started = time.time()
-            ops = ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
+            ops = self._driver_ops()
             for op in ops:
                 op.setup(ctx)
             # chunked pipelining keeps remote servers busy; an in-process engine is one
@@ -155,9 +168,13 @@ class LocalExecutor:
                     op.teardown()
             result.stats = self._write_stats(state, time.time() - started)
         finally:
-            self.progress.stop()
             state.close()
         return result
+
+    def _driver_ops(self) -> list[Op]:
+        """The ops this process sets up: here all of them (the Ray adapter keeps only the
+        source and the barriers, whose ``fit`` runs on the driver)."""
+        return ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
 
     def _check_fingerprint(self, state: StateStore, result: RunResult) -> None:
         fingerprint = self.recipe.fingerprint({"limit": self.limit})
@@ -192,7 +209,8 @@ class LocalExecutor:
             await ctx.aclose()
 
     async def _run_phase(self, phase: Phase, state: StateStore, result: RunResult) -> None:
-        finished = state.finished_shards(phase.index)
+        records = state.shard_records(phase.index)
+        old_count = int(state.get_meta(f"phase{phase.index}_shards") or 0)
         if phase.barrier is not None:
             barrier_op = phase.barrier.op
             assert isinstance(barrier_op, BarrierOp)
@@ -207,11 +225,11 @@ class LocalExecutor:
         sem = asyncio.Semaphore(self.recipe.executor.shards_in_flight)
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
+        plan = ShardPlan(phase.index, records, old_count, state)
 
         async def worker(shard: int, pending: PendingShard) -> None:
             try:
-                samples = await asyncio.to_thread(pending.load)
-                await self._process_shard(phase, shard, samples, state)
+                await self._process_shard(phase, shard, pending, state)
                 result.processed_shards += 1
             except BaseException as exc:
                 failure.append(exc)
@@ -226,7 +244,7 @@ class LocalExecutor:
             if chunk is None:
                 sem.release()
                 break
-            if shard in finished:
+            if plan.reuse(shard, chunk.input):
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
@@ -234,10 +252,17 @@ class LocalExecutor:
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             shard += 1
+        if not failure:
+            for msg in plan.finish(shard):
+                self.progress.log(msg)
+                result.messages.append(msg)
         if tasks:
             await asyncio.gather(*tasks)
         if failure:
             raise failure[0]
+        for gone in plan.gone_shards(shard):
+            self.layout.remove_shard(phase.index, gone, final=phase.final)
+        state.forget_shards(phase.index, shard)
         state.set_meta(f"phase{phase.index}_shards", str(shard))
 
     def _input_count(self, phase: Phase, state: StateStore) -> int | None:
@@ -284,7 +309,7 @@ class LocalExecutor:
             n_prev = int(state.get_meta(f"phase{phase.index - 1}_shards") or 0)
             for shard in range(n_prev):
                 path = self.layout.stage_file(phase.index - 1, shard)
-                yield PendingShard(size=0, load=lambda p=path: _read_stage(p))
+                yield PendingShard(size=0, load=lambda p=path: _read_stage(p), path=path)
             return
         if self.source is not None:
             source = self.source
@@ -292,7 +317,9 @@ class LocalExecutor:
             for start in range(0, n, size):
                 stop = min(start + size, n)
                 yield PendingShard(
-                    size=stop - start, load=lambda a=start, b=stop: source.generate(a, b)
+                    size=stop - start,
+                    load=lambda a=start, b=stop: source.generate(a, b),
+                    span=(start, stop),
                 )
             return
         chunk: list[Sample] = []
@@ -301,44 +328,64 @@ class LocalExecutor:
                 break
             chunk.append(sample)
             if len(chunk) >= size:
-                yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+                yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
                 chunk = []
         if chunk:
-            yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+            yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
 
     def _iter_stage(self, phase: int, state: StateStore) -> Iterator[Sample]:
         for pending in self._chunks(Phase(index=phase + 1, steps=[]), state):
             yield from pending.load()
 
     async def _process_shard(
-        self, phase: Phase, shard: int, samples: list[Sample], state: StateStore
+        self, phase: Phase, shard: int, pending: PendingShard, state: StateStore
     ) -> None:
-        stats: dict[str, StepStats] = {}
-        rejects: list[Sample] = []
-        if phase.index == 0:
-            read = stats.setdefault(READ_STEP, StepStats())
-            read.n_in = len(samples)
-            for s in samples:
-                if s.rejected:
-                    assert s.rejection is not None
-                    read.rejected[s.rejection.reason] += 1
-                    rejects.append(s)
-            samples = [s for s in samples if not s.rejected]
-            read.n_out = len(samples)
-        n_in = len(samples)
-        samples = await self._run_steps(phase.steps, samples, stats, rejects)
+        """Run one shard, then (here, on the driver, the state store's only writer) record it
+        as finished, with what it read (``pending.input``, for resume): its files are in place
+        by then."""
+        outcome = await self._run_shard(phase, shard, pending)
+        shard_input = pending.input
+        state.mark_finished(
+            phase.index,
+            shard,
+            outcome.n_in,
+            outcome.n_out,
+            {k: v.to_dict() for k, v in outcome.stats.items()},
+            fingerprint=shard_input.fingerprint if shard_input else None,
+            items=shard_input.items if shard_input else None,
+            transient=sum(st.transient for st in outcome.stats.values()),
+        )
+        self.progress.shard_done(phase.index, outcome.n_in, outcome.stats)
+
+    async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
+        """Where a shard runs: in this process (the Ray adapter sends it to a worker)."""
+        samples = await asyncio.to_thread(pending.load)
+        return await self.process_shard(phase, shard, samples)
+
+    async def process_shard(self, phase: Phase, shard: int, samples: list[Sample]) -> ShardOutcome:
+        """The unit of work both executors call: one shard through the phase's steps, its files
+        written atomically; returns its stats (recording it finished is the caller's job). The
+        Ray adapter may split the steps over workers: ``start_shard``, ``_run_steps`` per part,
+        then ``finish_shard``."""
+        work = start_shard(phase, samples)
+        work.samples = await self._run_steps(phase.steps, work.samples, work.stats, work.rejects)
+        return await self.finish_shard(phase, shard, work)
+
+    async def finish_shard(self, phase: Phase, shard: int, work: ShardWork) -> ShardOutcome:
+        """Write the shard's files (temporary names, then renamed into place); a sample no
+        writer can take becomes a ``write`` reject instead of failing the shard."""
         if phase.final:
-            samples = self._check_writable(samples, stats, rejects)
-        unwritable = await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+            work.samples = self._check_writable(work.samples, work.stats, work.rejects)
+        unwritable = await asyncio.to_thread(
+            self._write_shard, phase, shard, work.samples, work.rejects
+        )
         if unwritable:
-            st = stats.setdefault(WRITE_STEP, StepStats(n_in=len(samples), n_out=len(samples)))
+            n = len(work.samples)
+            st = work.stats.setdefault(WRITE_STEP, StepStats(n_in=n, n_out=n))
             st.rejected["write_error"] += len(unwritable)
             st.n_out -= len(unwritable)
-            samples = [s for s in samples if not s.rejected]
-        state.mark_finished(
-            phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
-        )
-        self.progress.shard_done(phase.index, n_in, stats)
+            work.samples = [s for s in work.samples if not s.rejected]
+        return ShardOutcome(n_in=work.n_in, n_out=len(work.samples), stats=work.stats)
 
     async def _run_steps(
         self,
@@ -363,6 +410,8 @@ class LocalExecutor:
                     st = stats.setdefault(step.name, StepStats())
                     samples = await self._run_step(step, samples, st, rejects)
             i = j
+        for s in (*samples, *rejects):
+            clean_sample(s)  # strict JSON before anything is written: NaN/Infinity -> null, flagged
         return samples
 
     async def _run_pipelined(
@@ -441,6 +490,7 @@ class LocalExecutor:
                 kept.append(s)
             else:
                 st.rejected[s.rejection.reason] += 1
+                st.transient += s.rejection.transient
                 rejects.append(s)
         st.n_out += len(kept) - routed  # an op may put its outputs on branches (fan_out)
         return kept + others
@@ -453,7 +503,9 @@ class LocalExecutor:
             return await op.aprocess_batch(batch)
         except BackendUnavailable:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_disk_failure(exc):
+                raise  # a full or read-only disk is no sample's fault: stop, the rerun resumes
             if len(batch) == 1:
                 return [self._error_reject(op, batch[0])]
         out: list[Sample] = []
@@ -462,7 +514,9 @@ class LocalExecutor:
                 out.extend(await op.aprocess_batch([sample]))
             except BackendUnavailable:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_disk_failure(exc):
+                    raise
                 out.append(self._error_reject(op, sample))
         return out
 
@@ -570,6 +624,51 @@ class PendingShard:
 
     size: int
     load: Callable[[], list[Sample]]
+    #: what a reader shard reads (None for a source op's or a later phase's shards)
+    input: ShardInput | None = None
+    #: where it comes from, for a worker that loads it itself: a source op's index range, or
+    #: an intermediate stage file (neither: the samples are in memory)
+    span: tuple[int, int] | None = None
+    path: Path | None = None
+
+
+@dataclass
+class ShardWork:
+    """A shard on its way through the steps: the samples still alive, the rejects so far (in
+    order) and the per-step stats."""
+
+    samples: list[Sample]
+    n_in: int
+    rejects: list[Sample] = field(default_factory=list)
+    stats: dict[str, StepStats] = field(default_factory=dict)
+
+
+def start_shard(phase: Phase, samples: list[Sample]) -> ShardWork:
+    """A shard's input as it enters the phase: in the first phase, what the reader already
+    rejected (a malformed record) is counted under the ``read`` step and set aside."""
+    stats: dict[str, StepStats] = {}
+    rejects: list[Sample] = []
+    if phase.index == 0:
+        read = stats.setdefault(READ_STEP, StepStats())
+        read.n_in = len(samples)
+        for s in samples:
+            if s.rejected:
+                assert s.rejection is not None
+                read.rejected[s.rejection.reason] += 1
+                rejects.append(s)
+        samples = [s for s in samples if not s.rejected]
+        read.n_out = len(samples)
+    return ShardWork(samples=samples, n_in=len(samples), rejects=rejects, stats=stats)
+
+
+@dataclass
+class ShardOutcome:
+    """What processing one shard returns: samples in (after the read step) and out, and the
+    per-step stats."""
+
+    n_in: int
+    n_out: int
+    stats: dict[str, StepStats]
 
 
 def _read_stage(path: Path) -> list[Sample]:
@@ -608,8 +707,12 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
             bucket = usage.setdefault(backend, {})
             for key, value in counts.items():
                 bucket[key] = bucket.get(key, 0) + value
+    transient = sum(st.transient for st in merged.values())
     return {
         "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
+        # of the rejected, those for transport reasons (server errors, time-outs): a rerun
+        # retries them
+        "rejected_transient": transient,
         "steps": steps,
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,
