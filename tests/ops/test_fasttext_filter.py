@@ -62,3 +62,18 @@ def test_too_few_labels_stop_with_one_line(tmp_path: Path) -> None:
     op.setup(OpContext(run_dir=tmp_path))
     with pytest.raises(ConfigError, match="raise the scoring step's sample_rate"):
         op.fit(iter(_samples(4)))
+
+
+def test_a_fitted_filter_pickles_without_its_native_model(tmp_path: Path) -> None:
+    import pickle
+
+    op = FasttextFilter(min_labeled=10, epoch=20)
+    op.setup(OpContext(run_dir=tmp_path))
+    op.fit(iter(_samples(40)))
+    op.ctx = None  # as the Ray executor ships a fitted barrier
+    copy = pickle.loads(pickle.dumps(op))
+    a, b = _samples(6, labeled=False), _samples(6, labeled=False)
+    op.process_batch(a)
+    copy.process_batch(b)
+    assert [s.scores for s in a] == [s.scores for s in b]
+    assert (tmp_path / "models" / "fasttext_filter.bin").stat().st_size < 60_000_000

@@ -47,6 +47,7 @@ class FasttextFilter(BarrierOp):
         lr: learning rate
         word_ngrams: word n-grams as features
         dim: vector size
+        bucket: hashed n-gram buckets (fastText's 2M makes a 400 MB file at dim 50)
         seed: fastText's seed (one thread: deterministic)
     """
 
@@ -61,6 +62,7 @@ class FasttextFilter(BarrierOp):
         lr: float = 0.5,
         word_ngrams: int = 2,
         dim: int = 50,
+        bucket: int = 200_000,
         seed: int = 0,
     ) -> None:
         self.label_score = label_score
@@ -68,8 +70,15 @@ class FasttextFilter(BarrierOp):
         self.threshold = threshold
         self.model_path = model_path
         self.min_labeled = min_labeled
-        self.params = {"epoch": epoch, "lr": lr, "wordNgrams": word_ngrams, "dim": dim}
+        self.params = {
+            "epoch": epoch,
+            "lr": lr,
+            "wordNgrams": word_ngrams,
+            "dim": dim,
+            "bucket": bucket,
+        }
         self.seed = seed
+        self._model_file: str | None = model_path
         self.reads = ("messages", "fields.instruction", "fields.answer")
         if model_path is None:  # fitting reads the labels; a saved classifier needs none
             self.reads = (*self.reads, f"scores.{label_score}")
@@ -114,10 +123,20 @@ class FasttextFilter(BarrierOp):
         self._model = fasttext.train_supervised(
             str(train), thread=1, seed=self.seed, verbose=0, minCount=1, **self.params
         )
-        self._model.save_model(str(folder / f"{self.name}.bin"))
+        self._model_file = str(folder / f"{self.name}.bin")
+        self._model.save_model(self._model_file)
+
+    def __getstate__(self) -> dict:
+        # a fitted op travels to other workers (Ray) without the native model: it reloads
+        # the saved file, which lives in the run dir every worker writes to
+        state = dict(self.__dict__)
+        state["_model"] = None
+        return state
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        assert self._model is not None, "fit() was not called"
+        if self._model is None:
+            assert self._model_file is not None, "fit() was not called"
+            self._model = self._import().load_model(self._model_file)
         name = f"{self.name}_prob"
         for sample in samples:
             labels, probs = self._model.predict(sample_text(sample), k=2)
