@@ -120,11 +120,26 @@ class FasttextFilter(BarrierOp):
         folder.mkdir(parents=True, exist_ok=True)
         train = folder / f"{self.name}.train.txt"
         train.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self._model = fasttext.train_supervised(
-            str(train), thread=1, seed=self.seed, verbose=0, minCount=1, **self.params
-        )
+        self._model = self._train(fasttext, train)
         self._model_file = str(folder / f"{self.name}.bin")
         self._model.save_model(self._model_file)
+
+    def _train(self, fasttext, train: Path):
+        """Train; fastText sometimes diverges (NaN) on a handful of labels: halve lr and retry."""
+        params = dict(self.params)
+        for _ in range(3):
+            try:
+                return fasttext.train_supervised(
+                    str(train), thread=1, seed=self.seed, verbose=0, minCount=1, **params
+                )
+            except RuntimeError as exc:
+                if "NaN" not in str(exc):
+                    raise
+                params["lr"] = params["lr"] / 2
+        raise ConfigError(
+            f"{self.name}: fastText diverged (NaN) even at lr {params['lr'] * 2:g}: "
+            "label more samples or lower lr"
+        )
 
     def __getstate__(self) -> dict:
         # a fitted op travels to other workers (Ray) without the native model: it reloads
