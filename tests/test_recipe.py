@@ -88,3 +88,17 @@ def test_python_built_recipes_are_checked_before_running(tmp_path: Path) -> None
         with pytest.raises(ConfigError, match=needle):
             LocalExecutor(recipe, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_set_reaches_a_key_inside_a_mapping_parameter() -> None:
+    recipe = load_recipe(
+        Path(__file__).resolve().parents[1] / "recipes" / "honeypipe.yaml",
+        ["ops.qa_gate.minimums.qa_correctness=5", "ops.mixture.enabled=true"],
+    )
+    gate = next(s for s in recipe.ops if s.name == "qa_gate")
+    assert gate.params["minimums"] == {
+        "qa_relevance": 3,
+        "qa_answerability": 3,
+        "qa_correctness": 5,
+    }
+    assert next(s for s in recipe.ops if s.name == "mixture").enabled

@@ -58,10 +58,17 @@ class CheckedImage:
     #: normalized pixels when the file itself is not usable as is (None: keep the file)
     normalized: Image.Image | None = None
     fixes: list[str] = field(default_factory=list)
+    #: the decoded pixels, when ``check_image(draft=True)`` was asked for them
+    decoded: Image.Image | None = None
 
 
-def check_image(path: str | Path, limits: Limits) -> CheckedImage:
-    """Read, validate and (when needed) normalize one image file, or raise ImageRejected."""
+def check_image(path: str | Path, limits: Limits, draft: bool = False) -> CheckedImage:
+    """Read, validate and (when needed) normalize one image file, or raise ImageRejected.
+
+    ``draft``: a plain JPEG is decoded as a grey image reduced up to 8x in the DCT domain
+    (every byte is still entropy-decoded, so truncation and corruption are still caught) and
+    returned in ``decoded``, for perceptual hashing without a second decode.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -122,6 +129,10 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     n_frames = getattr(im, "n_frames", 1)
     if n_frames > 1 and limits.animated == "reject":
         raise ImageRejected("animated", f"{path} has {n_frames} frames")
+    plain_jpeg = fmt == "JPEG" and im.mode in PLAIN_MODES and n_frames == 1
+    drafted = draft and plain_jpeg and im.getexif().get(0x0112, 1) in (1, None)
+    if drafted:
+        im.draft("L", (32, 32))
     try:
         im.load()
     except Image.DecompressionBombError as exc:
@@ -153,6 +164,9 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
             fixes.append("reencoded")
         elif end is None or end < len(data):
             fixes.append("trailing_data_removed" if end is not None else f"reencoded_{fmt}")
+    if fixes and drafted:  # re-encoding needs the full pixels, not the reduced grey draft
+        out = Image.open(io.BytesIO(data))
+        out.load()
     normalized = out if fixes else None
     if normalized is not None:
         width, height = normalized.size
@@ -164,6 +178,7 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
         height=height,
         normalized=normalized,
         fixes=fixes,
+        decoded=(im if drafted else normalized or im) if draft else None,
     )
 
 

@@ -265,6 +265,8 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
             raise ConfigError(
                 f"cannot set {'.'.join(path)}: {'.'.join(path[:depth])} is not a mapping"
             )
+        if "op" in node and "params" in node and part not in STEP_KEYS:
+            node = node["params"]  # a key inside a mapping parameter: ops.gate.minimums.x=5
         if part not in node or node[part] is None:
             node[part] = {}
         node = node[part]

@@ -393,7 +393,7 @@ def test_placement_from_declared_resources_and_backends() -> None:
 
     # intake: a task of 2 CPUs; gen and the cheap length check after it: one model actor;
     # after the barrier, dedup's apply: a task
-    assert parts({"type": "openai", "model": "x"}, cpus=2) == [
+    assert parts({"type": "openai", "model": "x", "base_url": "http://h/v1"}, cpus=2) == [
         [(0, 1, False, 2.0, 0.0), (1, 3, True, 1.0, 0.0)],
         [(0, 1, False, 1.0, 0.0)],
     ]

@@ -107,6 +107,7 @@ from mmrecipe.executor.local import (
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.ops.base import Op
 from mmrecipe.recipe import Recipe
+from mmrecipe.rundir import RunDir
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 
@@ -162,8 +163,10 @@ class WorkerCache:
     lookups ask the driver-side reader actor, new answers are buffered here and handed back with
     the shard so that only the driver writes sqlite."""
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: Any, path: Path) -> None:
         self._reader = reader
+        #: where the state store lives (shared storage): large answers are files beside it
+        self.path = path
         self._lock = threading.Lock()
         self._fresh: dict[str, str] = {}
         self._new: list[tuple[str, str]] = []
@@ -251,7 +254,7 @@ class PhaseWorker:
             assert self.phase.barrier is not None
             self.phase.barrier.op = fitted  # the same Step object is phase.steps[0]
         self.steps = self.phase.steps[part.start : part.stop]
-        self.cache = WorkerCache(job.cache_reader)
+        self.cache = WorkerCache(job.cache_reader, RunDir(Path(job.run_dir)).state_db)
         self.ctx = OpContext(
             run_dir=Path(job.run_dir),
             state=self.cache,  # type: ignore[arg-type]  # duck-typed: cache_get/cache_put

@@ -446,9 +446,30 @@ def annotations_script(body: dict[str, Any]) -> str | None:
     return None
 
 
+def honeypipe_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
+    the judges, every question needs reasoning, the CoT's final answer is the original answer
+    (the fidelity check agrees), domain ``general``."""
+    text = _text_of(body.get("messages", [{}])[-1].get("content"))
+    if text.startswith("You judge the"):
+        return "Fine in every respect. [[5]]"
+    if text.startswith("You decide whether"):
+        return "[[REASONING]]"
+    if text.startswith("You check whether two answers"):
+        return "[[AGREE]]"
+    if text.startswith("You label the domain"):
+        return "[[general]]"
+    if text.startswith("You rate how useful"):
+        return "[[4]]"
+    if 'with "Final answer:"' in text or 'starting with "Final answer:"' in text:
+        return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
+    return None
+
+
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "oasis": oasis_script,
     "annotations": annotations_script,
+    "honeypipe": honeypipe_script,
 }
 
 
