@@ -18,7 +18,7 @@ ROLE_TO_LLAVA = {"user": "human", "assistant": "gpt", "system": "system", "tool"
 
 def from_llava(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """LLaVA turns as messages; consecutive turns of one speaker are merged into one."""
-    from mmrecipe.io.layout import content_text, merge_same_role
+    from mmrecipe.io.layout import content_text, merge_image_only_turns
 
     out = []
     for turn in conversations:
@@ -29,7 +29,7 @@ def from_llava(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if role is None:
             raise ValueError(f"unknown speaker {speaker!r} in conversations")
         out.append({"role": role, "content": content_text(turn.get("value"))})
-    return merge_same_role(out)
+    return merge_image_only_turns(out)
 
 
 def to_llava(messages: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from mmrecipe.io.base import JsonRecordReader
 from mmrecipe.io.conversation import LLAVA_TO_ROLE
-from mmrecipe.io.layout import content_text, merge_same_role, prepare, split_pieces
+from mmrecipe.io.layout import content_text, merge_image_only_turns, prepare, split_pieces
 from mmrecipe.io.llava import image_list, source_fields
 from mmrecipe.io.paths import image_ref
 from mmrecipe.io.writing import JsonLinesOut
@@ -52,7 +52,7 @@ def messages_from_parts(raw: Any) -> list[dict[str, Any]]:
         messages.append(
             {"role": LLAVA_TO_ROLE.get(role, role), "content": content_text(m.get("content"))}
         )
-    return merge_same_role(messages)
+    return merge_image_only_turns(messages)
 
 
 class HFMessagesReader(JsonRecordReader):

@@ -105,6 +105,29 @@ def merge_same_role(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def merge_image_only_turns(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What readers do: a turn that holds only images joins the next turn of the same role
+    (an image-only user message followed by its question is one question). Other consecutive
+    same-role turns stay as the source has them (curation may judge them: HoneyPipe's
+    ``turn_structure``); the trainer writers merge them (:func:`prepare`)."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        text = content_text(m.get("content"))
+        prev = out[-1] if out else None
+        if prev is not None and prev["role"] == m["role"] and _only_images(prev["content"]):
+            joined = (
+                f"{prev['content']}\n{text}" if prev["content"] and text else prev["content"] + text
+            )
+            out[-1] = {**prev, "content": joined}
+        else:
+            out.append({**m, "content": text})
+    return out
+
+
+def _only_images(text: str) -> bool:
+    return IMAGE_TOKEN in text and not text.replace(IMAGE_TOKEN, "").strip()
+
+
 def prepare(sample: Sample, assistant_images: AssistantImages = "skip") -> Conversation:
     """The sample as trainers accept it, or :class:`LeftOut` with the reason it cannot be."""
     messages = [

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.io.base import ImageRoot, JsonRecordReader, materialize_bytes
-from mmrecipe.io.layout import LeftOut, join_pieces, merge_same_role, prepare, split_pieces
+from mmrecipe.io.layout import LeftOut, join_pieces, merge_image_only_turns, prepare, split_pieces
 from mmrecipe.io.llava import source_fields
 from mmrecipe.io.paths import image_ref, is_remote
 from mmrecipe.io.writing import JsonLinesOut
@@ -79,7 +79,7 @@ class OpenAIReader(JsonRecordReader):
         return Sample(
             id=self.record_id(index, record),
             images=images,
-            messages=merge_same_role(messages),
+            messages=merge_image_only_turns(messages),
             fields=source_fields(record, _OWN_KEYS),
         )
 

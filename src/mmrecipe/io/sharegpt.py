@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from mmrecipe.io.base import JsonRecordReader
 from mmrecipe.io.conversation import LLAVA_TO_ROLE
-from mmrecipe.io.layout import content_text, merge_same_role, prepare
+from mmrecipe.io.layout import content_text, merge_image_only_turns, prepare
 from mmrecipe.io.llava import image_list, source_fields
 from mmrecipe.io.paths import image_ref
 from mmrecipe.io.writing import JsonLinesOut
@@ -64,7 +64,7 @@ class ShareGPTReader(JsonRecordReader):
         return Sample(
             id=self.record_id(index, record),
             images=[image_ref(p, self.image_root) for p in paths],
-            messages=merge_same_role(messages),
+            messages=merge_image_only_turns(messages),
             fields=fields,
         )
 
