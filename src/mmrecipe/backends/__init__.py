@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
+from mmrecipe.backends.experts import EXPERT_TYPES
 from mmrecipe.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ BACKEND_TYPES: dict[str, str] = {
     "transformers": "mmrecipe.backends.transformers:TransformersBackend",
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
 }
+BACKEND_TYPES.update(EXPERT_TYPES)  # vision experts: detector, segmenter, tagger, ...
 
 
 def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None) -> Backend:
@@ -36,7 +38,8 @@ def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None)
     module_name, _, cls_name = BACKEND_TYPES[kind].partition(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
     backend: Backend = cls(name=name, **spec)
-    if ctx is not None and ctx.use_cache and ctx.state is not None:
+    cacheable = getattr(cls, "cacheable", True)  # experts answer no chat requests
+    if cacheable and ctx is not None and ctx.use_cache and ctx.state is not None:
         from mmrecipe.backends.cache import CachedBackend
 
         backend = CachedBackend(backend, ctx.state)

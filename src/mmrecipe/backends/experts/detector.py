@@ -1,0 +1,200 @@
+"""Object detectors (``type: detector``): open vocabulary (OWLv2, OWL-ViT, Grounding DINO)
+prompted with label lists, or closed set (DETR family) with the model's own classes."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pydantic
+
+from mmrecipe.backends.experts.base import ExpertBackend, ExpertSettings
+from mmrecipe.experts.geometry import clip_box, nms
+
+#: models prompted with one "a. b. c." string instead of a list of queries
+_SENTENCE_PROMPTED = ("grounding-dino", "mm-grounding-dino", "llmdet")
+
+
+class DetectorSettings(ExpertSettings):
+    #: default vocabulary for open-vocabulary models (ops may pass their own labels)
+    labels: list[str] = pydantic.Field(default_factory=list)
+    #: boxes scoring below this are dropped (OWLv2's demo uses 0.1, Grounding DINO's 0.35)
+    threshold: float = pydantic.Field(default=0.1, ge=0.0, le=1.0)
+    #: per-label non-maximum suppression of overlapping boxes (1.0: off)
+    nms_iou: float = pydantic.Field(default=0.5, ge=0.0, le=1.0)
+    #: at most this many boxes per image, best first
+    max_detections: int = pydantic.Field(default=100, ge=1)
+    #: Grounding DINO's per-token text threshold
+    text_threshold: float = pydantic.Field(default=0.25, ge=0.0, le=1.0)
+
+
+class DetectorBackend(ExpertBackend):
+    """``detect(images, labels)`` -> per image, ``[{"label", "score", "box"}]`` (pixels, xyxy)."""
+
+    type_name = "detector"
+    Settings = DetectorSettings
+    settings: DetectorSettings
+
+    def _load(self) -> None:
+        tf = self._transformers
+        from transformers.models.auto.modeling_auto import (
+            MODEL_FOR_ZERO_SHOT_OBJECT_DETECTION_MAPPING_NAMES,
+        )
+
+        kw = self._load_kwargs()
+        config = tf.AutoConfig.from_pretrained(self.model, **kw)
+        self.model_type = config.model_type
+        self.open_vocabulary = (
+            config.model_type in MODEL_FOR_ZERO_SHOT_OBJECT_DETECTION_MAPPING_NAMES
+        )
+        if self.open_vocabulary:
+            self.processor = tf.AutoProcessor.from_pretrained(self.model, **kw)
+            model_cls = tf.AutoModelForZeroShotObjectDetection
+        else:
+            self.processor = tf.AutoImageProcessor.from_pretrained(self.model, **kw)
+            model_cls = tf.AutoModelForObjectDetection
+        self.engine = self._place(model_cls.from_pretrained(self.model, **kw))
+        self.id2label = {int(k): str(v) for k, v in (config.id2label or {}).items()}
+        caps = {"detection"}
+        if self.open_vocabulary:
+            caps.add("open_vocabulary")
+        self.capabilities = frozenset(caps)
+        post = getattr(self.processor, "post_process_grounded_object_detection", None)
+        self._post_params = set(inspect.signature(post).parameters) if post else set()
+
+    def detect(
+        self,
+        images: Sequence[Any],
+        labels: Sequence[Sequence[str]] | None = None,
+        threshold: float | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """Detect objects in each PIL image. ``labels[i]`` is image i's vocabulary (open
+        vocabulary: required, else the settings' ``labels``; closed set: a filter on the
+        model's classes, empty keeps all)."""
+        thr = self.settings.threshold if threshold is None else threshold
+        per_image = [
+            list(labels[i]) if labels else list(self.settings.labels) for i in range(len(images))
+        ]
+        results: list[list[dict[str, Any]] | None] = [None] * len(images)
+        if self.open_vocabulary:
+            # one forward per group of images sharing a vocabulary (queries are per batch)
+            groups: dict[tuple[str, ...], list[int]] = {}
+            for i, vocab in enumerate(per_image):
+                if not vocab:
+                    results[i] = []
+                    continue
+                groups.setdefault(tuple(dict.fromkeys(vocab)), []).append(i)
+            for vocab, indices in groups.items():
+                for chunk in self.batches(indices):
+                    outs = self._detect_open([images[i] for i in chunk], list(vocab), thr)
+                    for i, out in zip(chunk, outs, strict=True):
+                        results[i] = out
+        else:
+            indices = list(range(len(images)))
+            for chunk in self.batches(indices):
+                outs = self._detect_closed([images[i] for i in chunk], thr)
+                for i, out in zip(chunk, outs, strict=True):
+                    wanted = {v.lower() for v in per_image[i]}
+                    results[i] = [d for d in out if not wanted or d["label"].lower() in wanted]
+        return [r if r is not None else [] for r in results]
+
+    def _detect_open(
+        self, images: list[Any], vocab: list[str], thr: float
+    ) -> list[list[dict[str, Any]]]:
+        torch = self._torch
+        sizes = [(im.height, im.width) for im in images]
+        if self.model_type in _SENTENCE_PROMPTED:
+            text: Any = [". ".join(vocab) + "." for _ in images]
+        else:
+            text = [vocab for _ in images]
+        with self._lock:
+            inputs = self.processor(
+                text=text, images=list(images), return_tensors="pt", padding=True
+            )
+            inputs = self._inputs(inputs)
+            with torch.inference_mode():
+                outputs = self.engine(**inputs)
+            kwargs: dict[str, Any] = {"target_sizes": sizes}
+            if "threshold" in self._post_params:
+                kwargs["threshold"] = thr
+            if "box_threshold" in self._post_params:
+                kwargs["box_threshold"] = thr
+            if "text_threshold" in self._post_params:
+                kwargs["text_threshold"] = self.settings.text_threshold
+            if "input_ids" in self._post_params:
+                kwargs["input_ids"] = inputs["input_ids"]
+            if "text_labels" in self._post_params:
+                kwargs["text_labels"] = [vocab for _ in images]
+            processed = self.processor.post_process_grounded_object_detection(outputs, **kwargs)
+        out = []
+        for res, (h, w) in zip(processed, sizes, strict=True):
+            names = res.get("text_labels") or res.get("labels")
+            dets = []
+            for name, score, box in zip(
+                names, res["scores"].tolist(), res["boxes"].tolist(), strict=False
+            ):
+                label = (
+                    name
+                    if isinstance(name, str)
+                    else vocab[int(name)]
+                    if int(name) < len(vocab)
+                    else str(name)
+                )
+                dets.append({"label": label, "score": float(score), "box": clip_box(box, w, h)})
+            out.append(self._finish(dets, thr))
+        return out
+
+    def _detect_closed(self, images: list[Any], thr: float) -> list[list[dict[str, Any]]]:
+        torch = self._torch
+        sizes = [(im.height, im.width) for im in images]
+        with self._lock:
+            inputs = self._inputs(self.processor(images=list(images), return_tensors="pt"))
+            with torch.inference_mode():
+                outputs = self.engine(**inputs)
+            processed = self.processor.post_process_object_detection(
+                outputs, threshold=thr, target_sizes=sizes
+            )
+        out = []
+        for res, (h, w) in zip(processed, sizes, strict=True):
+            dets = [
+                {
+                    "label": self.id2label.get(int(lab), str(int(lab))),
+                    "score": float(score),
+                    "box": clip_box(box, w, h),
+                }
+                for lab, score, box in zip(
+                    res["labels"].tolist(),
+                    res["scores"].tolist(),
+                    res["boxes"].tolist(),
+                    strict=True,
+                )
+            ]
+            out.append(self._finish(dets, thr))
+        return out
+
+    def _finish(self, dets: list[dict[str, Any]], thr: float) -> list[dict[str, Any]]:
+        """Threshold, per-label NMS, best first, capped; scores rounded for stable output."""
+        dets = [
+            d
+            for d in dets
+            if d["score"] >= thr and d["box"][2] > d["box"][0] and d["box"][3] > d["box"][1]
+        ]
+        if self.settings.nms_iou < 1.0 and dets:
+            kept: list[dict[str, Any]] = []
+            by_label: dict[str, list[dict[str, Any]]] = {}
+            for d in dets:
+                by_label.setdefault(d["label"], []).append(d)
+            for group in by_label.values():
+                keep = nms(
+                    np.array([d["box"] for d in group]),
+                    np.array([d["score"] for d in group]),
+                    self.settings.nms_iou,
+                )
+                kept.extend(group[i] for i in keep)
+            dets = kept
+        dets.sort(key=lambda d: -d["score"])
+        for d in dets:
+            d["score"] = round(d["score"], 4)
+        return dets[: self.settings.max_detections]

@@ -1,0 +1,145 @@
+"""Image-to-text experts (``type: image_to_text``): captioners (BLIP, BLIP-2, GIT), OCR
+(TrOCR and other vision-encoder-decoder models) and Florence-2's native tasks (``<CAPTION>``,
+``<DETAILED_CAPTION>``, ``<OCR>``, ``<OD>``). ``generate()`` is called directly (the
+transformers pipelines fail on vision-encoder-decoder models)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import pydantic
+
+from mmrecipe.backends.experts.base import ExpertBackend, ExpertSettings
+from mmrecipe.experts.geometry import clip_box
+
+Task = Literal["caption", "detailed_caption", "ocr"]
+_FLORENCE_TASKS = {
+    "caption": "<CAPTION>",
+    "detailed_caption": "<MORE_DETAILED_CAPTION>",
+    "ocr": "<OCR>",
+}
+
+
+class ImageToTextSettings(ExpertSettings):
+    #: what a vision-encoder-decoder model does ("auto": ocr for TrOCR, else caption)
+    kind: Literal["auto", "caption", "ocr"] = "auto"
+    #: longest answer, in tokens
+    max_new_tokens: int = pydantic.Field(default=64, ge=1)
+    #: shortest answer (tests with random models set it so answers are never empty)
+    min_new_tokens: int | None = None
+    #: beam search width (Florence-2's examples use 3; 1 is greedy)
+    num_beams: int = pydantic.Field(default=1, ge=1)
+    #: text prefix for conditional captioning (BLIP "a picture of"), None for none
+    prompt: str | None = None
+
+
+class ImageToTextBackend(ExpertBackend):
+    """``describe(images, task)`` -> one text per image; Florence-2 also ``detect``."""
+
+    type_name = "image_to_text"
+    Settings = ImageToTextSettings
+    settings: ImageToTextSettings
+
+    def _load(self) -> None:
+        tf = self._transformers
+        kw = self._load_kwargs()
+        config = tf.AutoConfig.from_pretrained(self.model, **kw)
+        self.model_type = config.model_type
+        self.processor = tf.AutoProcessor.from_pretrained(self.model, **kw)
+        if self.model_type == "vision-encoder-decoder":
+            model_cls = tf.VisionEncoderDecoderModel
+        else:
+            model_cls = tf.AutoModelForImageTextToText
+        self.engine = self._place(model_cls.from_pretrained(self.model, **kw))
+        self.florence = self.model_type.startswith("florence")
+        kind = self.settings.kind
+        if kind == "auto":
+            decoder = getattr(config, "decoder", None)
+            kind = "ocr" if getattr(decoder, "model_type", "") == "trocr" else "caption"
+        caps = {"caption", "detailed_caption"} if kind == "caption" else {"ocr"}
+        if self.florence:
+            caps = {"caption", "detailed_caption", "ocr", "detection"}
+        self.capabilities = frozenset(caps)
+
+    def describe(self, images: Sequence[Any], task: Task = "caption") -> list[str]:
+        """One text per PIL image: a caption, a detailed caption or the text read (OCR)."""
+        texts: list[str] = []
+        for chunk in self.batches(list(images)):
+            texts.extend(self._generate(list(chunk), task))
+        return [t.strip() for t in texts]
+
+    def detect(
+        self,
+        images: Sequence[Any],
+        labels: Sequence[Sequence[str]] | None = None,
+        threshold: float | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """Florence-2 ``<OD>``: boxes with labels (no scores: 1.0); ``labels`` filters."""
+        if not self.florence:
+            raise TypeError(f"{self.model_type} cannot detect objects")
+        out: list[list[dict[str, Any]]] = []
+        for chunk_start in range(0, len(images), self.settings.batch_size):
+            chunk = list(images[chunk_start : chunk_start + self.settings.batch_size])
+            raw = self._generate(chunk, "<OD>", skip_special=False)
+            for j, (im, text) in enumerate(zip(chunk, raw, strict=True)):
+                parsed = self.processor.post_process_generation(
+                    text, task="<OD>", image_size=(im.width, im.height)
+                )
+                od = parsed.get("<OD>", {}) if isinstance(parsed, dict) else {}
+                wanted = {v.lower() for v in (labels[chunk_start + j] if labels else [])}
+                dets = [
+                    {"label": str(lab), "score": 1.0, "box": clip_box(box, im.width, im.height)}
+                    for lab, box in zip(od.get("labels", []), od.get("bboxes", []), strict=False)
+                    if len(box) == 4 and (not wanted or str(lab).lower() in wanted)
+                ]
+                out.append(dets)
+        return out
+
+    def _generate(self, images: list[Any], task: str, skip_special: bool = True) -> list[str]:
+        torch = self._torch
+        prompt: str | None = self.settings.prompt
+        if self.florence:
+            prompt = task if task.startswith("<") else _FLORENCE_TASKS[task]
+        with self._lock:
+            if self.model_type == "vision-encoder-decoder":
+                inputs = self._inputs(self.processor(images=images, return_tensors="pt"))
+                gen_inputs = {"pixel_values": inputs["pixel_values"]}
+            elif prompt is not None:
+                inputs = self._inputs(
+                    self.processor(
+                        images=images,
+                        text=[prompt] * len(images),
+                        return_tensors="pt",
+                        padding=True,
+                    )
+                )
+                gen_inputs = dict(inputs)
+            else:
+                gen_inputs = dict(self._inputs(self.processor(images=images, return_tensors="pt")))
+            kw: dict[str, Any] = {
+                "max_new_tokens": self.settings.max_new_tokens,
+                "num_beams": self.settings.num_beams,
+                "do_sample": False,
+            }
+            if self.settings.min_new_tokens:
+                kw["min_new_tokens"] = self.settings.min_new_tokens
+            with torch.inference_mode():
+                ids = self.engine.generate(**gen_inputs, **kw)
+        if (
+            self.florence
+            or self.model_type == "vision-encoder-decoder"
+            or "input_ids" not in gen_inputs
+        ):
+            new = ids
+        else:  # decoder-only captioners echo the prompt
+            new = (
+                ids[:, gen_inputs["input_ids"].shape[1] :]
+                if ids.shape[1] > gen_inputs["input_ids"].shape[1]
+                and self.model_type not in ("blip",)
+                else ids
+            )
+        texts = self.processor.batch_decode(new, skip_special_tokens=skip_special)
+        if prompt and not self.florence and self.model_type == "blip":
+            texts = [t[len(prompt) :] if t.lower().startswith(prompt.lower()) else t for t in texts]
+        return texts
