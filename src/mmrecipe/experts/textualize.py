@@ -49,12 +49,17 @@ class Textualization:
 def mentions(caption: str, vocabulary: Iterable[str]) -> list[str]:
     """Vocabulary entries (normalized) the caption names, in vocabulary order; multi-word
     entries match as phrases, plurals fold to singular."""
-    tokens = [singularize(w) for w in _WORD.findall(caption.lower())]
-    text = " " + " ".join(tokens) + " "
+    words = _WORD.findall(caption.lower())
+    texts = (" " + " ".join(words) + " ", " " + " ".join(singularize(w) for w in words) + " ")
     found = []
     for entry in vocabulary:
         key = norm_label(entry)
-        if key and key not in GENERIC and f" {key} " in text and key not in found:
+        if not key or key in GENERIC or key in found:
+            continue
+        forms = {key, key + "s", key + "es"}
+        if key.endswith("y"):
+            forms.add(key[:-1] + "ies")
+        if any(f" {form} " in text for form in forms for text in texts):
             found.append(key)
     return found
 

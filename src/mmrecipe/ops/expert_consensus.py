@@ -28,6 +28,8 @@ class ExpertConsensus(MapOp):
         similarity: text: the difflib ratio at which two lines are the same line
         synonyms: labels: a map of names to one canonical name ("puppy": "dog")
         output_field: where the agreed items go
+        coco_field: boxes: also write the agreed boxes here in COCO's convention
+            (``{"bbox": [x, y, w, h], "category"}``; "boxes" is what the coco writer reads)
         min_items: reject samples with fewer agreed items (``no_consensus``); 0 keeps all
     """
 
@@ -41,8 +43,11 @@ class ExpertConsensus(MapOp):
         similarity: float = 0.8,
         synonyms: dict[str, str] | None = None,
         output_field: str = "consensus",
+        coco_field: str | None = None,
         min_items: int = 0,
     ) -> None:
+        if coco_field and kind != "boxes":
+            raise ConfigError("expert_consensus: coco_field needs kind: boxes")
         if len(sources) < 2:
             raise ConfigError("expert_consensus: sources needs two or more fields")
         if not 1 <= min_agree <= len(sources):
@@ -56,8 +61,13 @@ class ExpertConsensus(MapOp):
         self.synonyms = {k.lower(): v.lower() for k, v in (synonyms or {}).items()}
         self.output_field = output_field
         self.min_items = min_items
+        self.coco_field = coco_field
         self.reads = tuple(f"fields.{s}" for s in sources)
-        self.writes = (f"fields.{output_field}", f"scores.{output_field}_agreement")
+        self.writes = (
+            f"fields.{output_field}",
+            f"scores.{output_field}_agreement",
+            *((f"fields.{coco_field}",) if coco_field else ()),
+        )
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         for sample in samples:

@@ -1,0 +1,173 @@
+"""Every vision-expert recipe end to end through the CLI with tiny random stand-ins for all of
+its backends: outputs are random, so the test checks that every sample is accounted for
+(kept + rejected = input), that outputs and rejects are written, and what each step stored."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw
+
+from mmrecipe.cli import main
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+
+#: recipe -> extra overrides keeping the tiny chat model's answers short
+SHORT = {
+    "image-textualization": ["ops.reference.max_tokens=12", "ops.recaption.max_tokens=12"],
+    "all-seeing": [],
+    "consensus-labels": [],
+    "clip-filter": ["ops.score.min_score=-1"],  # random CLIP: keep pairs so dedup sees them
+}
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("expert-images")
+    for i in range(5):
+        im = Image.new("RGB", (64 + 16 * i, 48 + 8 * i), (40 * i, 120, 200 - 30 * i))
+        ImageDraw.Draw(im).rectangle([4, 4, 30 + 4 * i, 28], fill=(250, 10, 10))
+        im.save(folder / f"img{i}.png")
+    (folder / "broken.png").write_bytes(b"not an image")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pairs(images: Path) -> Path:
+    path = images / "pairs.jsonl"
+    lines = []
+    for i, name in enumerate(["img0.png", "img1.png", "img2.png", "img0.png", "broken.png"]):
+        conv = [
+            {"from": "human", "value": "<image>\nDescribe the image."},
+            {"from": "gpt", "value": "a red square on a blue background" if i % 2 else "a photo"},
+        ]
+        lines.append(json.dumps({"id": f"pair{i}", "image": name, "conversations": conv}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _run(recipe: str, source: Path, out: Path, stand_ins: Path) -> dict:
+    from mmrecipe.testing.standins import standin_overrides
+
+    path = RECIPES / f"{recipe}.yaml"
+    sets = standin_overrides(path, stand_ins) + SHORT[recipe]
+    args = ["run", str(path), "--input", str(source), "-o", str(out), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "stats.json").read_text())
+
+
+def _records(folder: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for f in sorted(folder.glob("*.jsonl"))
+        for line in f.read_text().splitlines()
+    ]
+
+
+def _accounted(stats: dict, out: Path, n_input: int) -> tuple[list[dict], list[dict]]:
+    kept, rejected = _records(out / "samples"), _records(out / "rejects")
+    assert stats["totals"]["input"] == n_input
+    assert stats["totals"]["kept"] == len(kept)
+    assert stats["totals"]["rejected"] == len(rejected)
+    assert len(kept) + len(rejected) == n_input
+    assert len({r["id"] for r in kept + rejected}) == n_input
+    return kept, rejected
+
+
+def test_image_textualization(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
+    stats = _run("image-textualization", images, tmp_path / "run", tiny_stand_ins)
+    kept, rejected = _accounted(stats, tmp_path / "run", 6)
+    assert [(r["op"], r["reason"]) for r in rejected] == [("intake", "not_an_image")]
+    for sample in kept:
+        fields = sample["fields"]
+        assert {"caption", "tags", "objects", "ocr_text", "facts", "textualization"} <= set(fields)
+        assert set(fields["textualization"]) == {
+            "confirmed",
+            "unconfirmed",
+            "added",
+            "objects",
+            "text",
+        }
+        assert sample["messages"][-1]["role"] == "assistant"
+    assert (tmp_path / "run" / "data" / "shard-00000.jsonl").is_file()
+
+
+def test_all_seeing(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
+    stats = _run("all-seeing", images, tmp_path / "run", tiny_stand_ins)
+    kept, _ = _accounted(stats, tmp_path / "run", 6)
+    for sample in kept:
+        regions = sample["fields"]["regions"]
+        assert regions and all({"box", "mask", "tags", "caption"} <= set(r) for r in regions)
+        assert sample["messages"][0]["content"].startswith("<image>\n")
+        assert any("region [" in m["content"] for m in sample["messages"] if m["role"] == "user")
+
+
+def test_consensus_labels(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
+    stats = _run("consensus-labels", images, tmp_path / "run", tiny_stand_ins)
+    kept, rejected = _accounted(stats, tmp_path / "run", 6)
+    for sample in kept + [r for r in rejected if r["op"] == "boxes"]:
+        assert "labels_r1" in sample["fields"] and "owl_r2" in sample["fields"]
+    for sample in kept:
+        assert all(b["votes"] >= 2 for b in sample["fields"]["agreed_boxes"])
+    assert (tmp_path / "run" / "data").is_dir()
+
+
+def test_clip_filter_scores_and_dedups(pairs: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
+    out = tmp_path / "run"
+    stats = _run("clip-filter", pairs, out, tiny_stand_ins)
+    kept, rejected = _accounted(stats, out, 5)
+    reasons = {r["reason"] for r in rejected}
+    # pair3 repeats pair0's image: identical embeddings, one of them is a near duplicate
+    assert "near_duplicate" in reasons
+    for sample in kept:
+        assert -1.0 <= sample["scores"]["clip_score"] <= 1.0
+        ref = sample["fields"]["image_embedding"]
+        assert (out / ref["file"]).is_file() and ref["file"].endswith(".npy")
+    # rerun: nothing left to do, same result
+    again = _run("clip-filter", pairs, out, tiny_stand_ins)
+    assert again["totals"] == stats["totals"]
+
+
+def test_stand_in_cli_prints_set_lines_and_refuses_unknown_types(
+    tmp_path: Path, tiny_stand_ins: Path
+) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "mmrecipe.testing",
+        "tiny",
+        "--recipe",
+        str(RECIPES / "clip-filter.yaml"),
+        str(tiny_stand_ins),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("--set backends.clip={")
+    spec = json.loads(lines[0].split("=", 1)[1])
+    assert spec["type"] == "embedder" and Path(spec["model"]).is_dir()
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("name: odd\nbackends: {x: {type: teleporter}}\nops: [{op: image_intake}]\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mmrecipe.testing",
+            "tiny",
+            "--recipe",
+            str(odd),
+            str(tmp_path / "t"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2 and "no tiny stand-in for type 'teleporter'" in done.stderr
