@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from PIL import Image
+
 from mmrecipe.backends.experts.base import require_expert
 from mmrecipe.backends.inputs import RequestError, load_image
 from mmrecipe.context import OpContext
-from mmrecipe.sample import Sample
+from mmrecipe.imaging import Limits
+from mmrecipe.sample import ImageRef, Sample
+
+_LIMITS = Limits()
+_ORIENTATION = 0x0112  # EXIF orientation tag
 
 
 class ExpertUser:
@@ -33,10 +39,30 @@ class ExpertUser:
                 sample.reject(step, "no_image", f"the sample has {len(sample.images)} image(s)")
                 continue
             try:
-                out.append((sample, load_image(sample.images[self.image_index])))
+                out.append((sample, open_rgb(sample.images[self.image_index])))
             except RequestError as exc:
                 sample.reject(step, "unreadable_image", str(exc))
         return out
+
+
+def open_rgb(ref: ImageRef) -> Any:
+    """An RGB PIL image. Plain upright RGB/greyscale files under the pixel cap are decoded
+    once, directly; anything else (EXIF-rotated, CMYK, 16-bit, odd, broken) takes the full
+    checked path of ``load_image``, which raises RequestError with the reason."""
+    try:
+        with Image.open(ref.path) as im:
+            plain = (
+                im.mode in ("RGB", "L")
+                and im.width * im.height <= _LIMITS.max_pixels
+                and im.getexif().get(_ORIENTATION, 1) == 1
+                and not getattr(im, "is_animated", False)
+            )
+            if plain:
+                im.load()
+                return im if im.mode == "RGB" else im.convert("RGB")
+    except Exception:  # unreadable here: the checked path says why
+        pass
+    return load_image(ref)
 
 
 def crop(image: Any, box: list[float], min_side: int = 4) -> Any | None:
