@@ -23,6 +23,13 @@ SHORT = {
     "all-seeing": [],
     "consensus-labels": [],
     "clip-filter": ["ops.score.min_score=-1"],  # random CLIP: keep pairs so dedup sees them
+    # random CLIP: keep documents so every filter sees them; the tiny LLM judges last
+    "comm-interleaved": [
+        "ops.consistency.min_score=-1",
+        "ops.alignment.min_score=-1",
+        "ops.coherence.max_tokens=8",
+        "ops.coherence.min_score=0",
+    ],
 }
 
 
@@ -171,3 +178,53 @@ def test_stand_in_cli_prints_set_lines_and_refuses_unknown_types(
         timeout=300,
     )
     assert done.returncode == 2 and "no tiny stand-in for type 'teleporter'" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def documents(images: Path) -> Path:
+    path = images / "docs.jsonl"
+    docs = [
+        {
+            "id": "obelics",
+            "texts": ["How to paint a box.", None, "Then paint it red.", None],
+            "images": [None, "img0.png", None, "img1.png"],
+            "url": "https://example.com/a",
+        },
+        {
+            "id": "mmc4",
+            "text_list": ["A blue sky.", "A red square."],
+            "image_info": [
+                {"image_name": "img2.png", "matched_text_index": 1},
+                {"image_name": "img3.png", "matched_text_index": 0},
+            ],
+        },
+        {"id": "text-only", "texts": ["Just words here."], "images": [None]},
+        {"id": "remote", "texts": [None], "images": ["https://example.com/x.jpg"]},
+        {"id": "broken-image", "texts": ["x", None], "images": [None, "broken.png"]},
+    ]
+    lines = [json.dumps(d) for d in docs] + ["{not json"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_comm_interleaved(documents: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
+    out = tmp_path / "run"
+    stats = _run("comm-interleaved", documents, out, tiny_stand_ins)
+    kept, rejected = _accounted(stats, out, 6)
+    why = {r["id"]: (r["op"], r["reason"]) for r in rejected}
+    assert why["remote"] == ("read", "remote_image")
+    assert why["broken-image"] == ("intake", "not_an_image")
+    assert why["text-only"] == ("intake", "no_image")
+    assert stats["steps"]["consistency"]["in"] == 2  # obelics, mmc4
+    judged = kept + [r for r in rejected if r["op"] == "coherence"]
+    assert {r["id"] for r in judged} == {"obelics", "mmc4"}
+    for record in judged:
+        assert {"image_consistency", "image_text_alignment"} <= set(record["scores"])
+        assert "[image]" in record["fields"]["document_text"]
+    written = _records(out / "data")
+    assert len(written) == len(kept)
+    for doc in written:
+        assert len(doc["texts"]) == len(doc["images"])
+        assert all(
+            (t is None) != (i is None) for t, i in zip(doc["texts"], doc["images"], strict=True)
+        )

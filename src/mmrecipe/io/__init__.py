@@ -9,6 +9,7 @@
 | parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
 | coco | COCO captions / instances JSON | COCO JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
+| interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "parquet": {"read": True, "write": True},
     "coco": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
+    "interleaved": {"read": True, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".jsonl",
@@ -36,6 +38,7 @@ WRITE_SUFFIX = {
     "parquet": ".parquet",
     "coco": ".json",
     "samples": ".jsonl",
+    "interleaved": ".jsonl",
 }
 
 
@@ -58,6 +61,8 @@ def detect_format(path: Path) -> str:
         return "coco"
     if "fields" in first and "scores" in first:
         return "samples"
+    if ("texts" in first and "images" in first) or "text_list" in first:
+        return "interleaved"
     if "messages" in first:
         content = [m.get("content") for m in first["messages"] if isinstance(m, dict)]
         return "openai" if any(isinstance(c, list) for c in content) else "sharegpt"
@@ -134,6 +139,10 @@ def open_reader(
         from mmrecipe.io.samples import SamplesReader
 
         return SamplesReader(path)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedReader
+
+        return InterleavedReader(path, image_root)
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
@@ -165,6 +174,10 @@ def open_writer(
         from mmrecipe.io.samples import SamplesWriter
 
         return SamplesWriter(path, base_dir, keep_fields)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedWriter
+
+        return InterleavedWriter(path, base_dir, keep_fields)
     raise InputError(
         f"cannot write format {fmt!r}; writable: "
         f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
