@@ -236,30 +236,58 @@ def bench_ops(n_images: int, batch: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def bench_dedup(n: int, dim: int) -> dict[str, float]:
-    """Runs in its own process (``--dedup-child``): embeddings in a memmap, never all in RAM."""
-    from mmrecipe.experts.semdedup import semantic_dedup
-
-    tmp = Path(tempfile.mkdtemp(prefix="mmrecipe-bench-semdedup-"))
-    x = np.memmap(tmp / "x.f32", dtype=np.float32, mode="w+", shape=(n, dim))
+def _make_embeddings(path: Path, n: int, dim: int) -> int:
+    """Random unit-normal rows written in chunks, the last ``planted`` rows near-copies of the
+    first ones; returns ``planted``."""
+    x = np.memmap(path, dtype=np.float32, mode="w+", shape=(n, dim))
     rng = np.random.default_rng(0)
-    chunk = 100_000
-    for s in range(0, n, chunk):
-        x[s : s + chunk] = rng.standard_normal((min(chunk, n - s), dim), dtype=np.float32)
+    for s in range(0, n, 100_000):
+        x[s : s + 100_000] = rng.standard_normal((min(100_000, n - s), dim), dtype=np.float32)
     planted = min(1000, n // 10)
     x[n - planted :] = x[:planted] + 0.001 * rng.standard_normal((planted, dim), dtype=np.float32)
     x.flush()
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return planted
+
+
+def _anon_kb() -> int:
+    """Anonymous resident memory (heap, arrays) of this process: excludes the memmap's
+    file-backed pages, which the kernel can drop at any time."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_dedup(path: Path, n: int, dim: int, planted: int) -> dict[str, Any]:
+    """Runs in its own process: the embeddings stay in a read-only memmap on disk."""
+    import threading
+
+    from mmrecipe.experts.semdedup import semantic_dedup
+
+    peak = [_anon_kb()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _anon_kb())
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    x = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim))
     t0 = time.perf_counter()
     result = semantic_dedup(x, eps=0.07, n_clusters=max(1, n // 1000), keep="first")
     seconds = time.perf_counter() - t0
+    done.set()
+    watcher.join()
     found = int(result.removed[n - planted :].sum())
     return {
         "n": n,
         "dim": dim,
+        "clusters": max(1, n // 1000),
         "seconds": round(seconds, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
-        "rss_before_mb": round(rss_before, 0),
+        **{k: round(v, 1) for k, v in result.timings.items()},
+        "peak_anon_mb": round(peak[0] / 1024),
+        "peak_rss_mb_incl_memmap": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "removed": int(result.removed.sum()),
         "planted_found": f"{found}/{planted}",
     }
@@ -272,27 +300,24 @@ def main() -> None:
     parser.add_argument("--dedup", type=int, default=1_000_000)
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--skip-ops", action="store_true")
-    parser.add_argument("--dedup-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dedup-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--planted", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.dedup_child:
-        print(json.dumps(bench_dedup(args.dedup, args.dim)))
+        print(json.dumps(bench_dedup(args.dedup_child, args.dedup, args.dim, args.planted)))
         return
     if not args.skip_ops:
         print(f"{'op':32} {'ours img/s':>11} {'bare img/s':>11} {'ratio':>6}")
         for name, ours, bare in bench_ops(args.images, args.batch):
             print(f"{name:32} {ours:11.1f} {bare:11.1f} {ours / bare:6.2f}")
     if args.dedup:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--dedup-child",
-            "--dedup",
-            str(args.dedup),
-            "--dim",
-            str(args.dim),
-        ]
+        path = Path(tempfile.mkdtemp(prefix="mmrecipe-bench-semdedup-")) / "x.f32"
+        planted = _make_embeddings(path, args.dedup, args.dim)
+        cmd = [sys.executable, __file__, "--dedup-child", str(path), "--dedup", str(args.dedup)]
+        cmd += ["--dim", str(args.dim), "--planted", str(planted)]
         out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-        print(f"\nsemantic_dedup: {out}")
+        path.unlink()
+        print("\nsemantic_dedup: " + ", ".join(f"{k} {v}" for k, v in out.items()))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ to a fixed budget (``block_elems`` floats per matrix product).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -27,6 +28,8 @@ class DedupResult:
     similarity: np.ndarray
     #: the cluster of each item
     labels: np.ndarray
+    #: seconds spent in k-means training, assignment and the within-cluster pass
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -138,10 +141,13 @@ def semantic_dedup(
     similarity = np.zeros(n, dtype=np.float32)
     if n == 0:
         return DedupResult(removed, duplicate_of, similarity, np.zeros(0, dtype=np.int32))
+    t0 = time.perf_counter()
     centroids = kmeans(
         x, n_clusters, n_iter=n_iter, sample_size=sample_size, seed=seed, use_faiss=use_faiss
     )
+    t1 = time.perf_counter()
     labels, to_centroid = assign(x, centroids, block_elems)
+    t2 = time.perf_counter()
     by_cluster = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[by_cluster], np.arange(len(centroids) + 1))
     for c in range(len(centroids)):
@@ -159,4 +165,5 @@ def semantic_dedup(
         removed[members] = rem
         duplicate_of[members] = np.where(rem, members[np.clip(dup, 0, None)], -1)
         similarity[members] = sim
-    return DedupResult(removed, duplicate_of, similarity, labels)
+    timings = {"kmeans": t1 - t0, "assign": t2 - t1, "within_clusters": time.perf_counter() - t2}
+    return DedupResult(removed, duplicate_of, similarity, labels, timings)
