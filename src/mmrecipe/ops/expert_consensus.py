@@ -7,6 +7,7 @@ from typing import Literal
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.experts.consensus import box_consensus, label_consensus, text_consensus
+from mmrecipe.experts.geometry import to_xywh
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
@@ -93,6 +94,15 @@ class ExpertConsensus(MapOp):
             kept = box_consensus(
                 answers, self.min_agree, self.iou, self.match_labels, self.synonyms
             )
+            if self.coco_field:
+                sample.fields[self.coco_field] = [
+                    {
+                        "bbox": to_xywh(k["box"]),
+                        "category": k["label"] or "object",
+                        "votes": k["votes"],
+                    }
+                    for k in kept
+                ]
         else:
             kept = text_consensus(answers, self.min_agree, self.similarity)
         sample.fields[self.output_field] = kept
