@@ -82,6 +82,8 @@ def _tagger_family(spec: dict[str, Any]) -> str:
 
 
 def _image_to_text_family(spec: dict[str, Any]) -> str:
+    if "florence" in _model_name(spec):
+        return "florence2"
     if spec.get("kind") == "ocr" or "ocr" in _model_name(spec):
         return "trocr"
     return "blip"

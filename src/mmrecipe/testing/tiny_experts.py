@@ -312,6 +312,138 @@ def build_tiny_trocr(folder: Path, seed: int = 0) -> Path:
     )
 
 
+def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> Path:
+    """Grounding DINO (open-vocabulary detector prompted with "a. b. c.") on a tiny ResNet."""
+    from transformers import (
+        BertConfig,
+        BertTokenizerFast,
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoProcessor,
+        ResNetConfig,
+    )
+    from transformers.models.grounding_dino.image_processing_pil_grounding_dino import (
+        GroundingDinoImageProcessorPil,
+    )
+
+    _seed(seed)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", *WORDS]
+    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, model_max_length=32)
+    backbone = ResNetConfig(
+        num_channels=3,
+        embedding_size=8,
+        hidden_sizes=[8, 16, 16, 16],
+        depths=[1, 1, 1, 1],
+        out_features=["stage2", "stage3", "stage4"],
+    )
+    text = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
+    config = GroundingDinoConfig(
+        use_timm_backbone=False,
+        backbone_config=backbone,
+        text_config=text,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,  # the model needs >= 2
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_queries=10,
+        num_feature_levels=3,
+        max_text_len=32,
+        encoder_n_points=2,
+        decoder_n_points=2,
+    )
+    images = GroundingDinoImageProcessorPil(size={"shortest_edge": 32, "longest_edge": 64})
+    processor = GroundingDinoProcessor(image_processor=images, tokenizer=tok)
+    return _save(folder, GroundingDinoForObjectDetection(config), processor)
+
+
+#: Florence-2's parsing rules, as its hub processor config gives them
+_FLORENCE_POST = {
+    "ocr": {
+        "pattern": r"(.+?)<loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)>",
+        "area_threshold": 0.0,
+    },
+    "phrase_grounding": {"banned_grounding_tokens": []},
+    "pure_text": {},
+    "description_with_bboxes": {},
+    "description_with_polygons": {},
+    "polygons": {},
+    "bboxes": {},
+    "description_with_bboxes_or_polygons": {},
+}
+
+
+def build_tiny_florence2(folder: Path, seed: int = 0) -> Path:
+    """Florence-2 (native transformers class): ``<CAPTION>``, ``<OCR>``, ``<OD>`` with
+    ``<loc_i>`` tokens, on 64 px inputs (image_seq_length = (64 / 32)^2 + 1)."""
+    from transformers import (
+        BartConfig,
+        Florence2Config,
+        Florence2ForConditionalGeneration,
+        Florence2Processor,
+        Florence2VisionConfig,
+    )
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    from mmrecipe.testing.tiny_models import build_tiny_tokenizer
+
+    _seed(seed)
+    tok = build_tiny_tokenizer()
+    tok.add_tokens([f"<loc_{i}>" for i in range(1000)])  # at the end of the vocabulary
+    size = 64
+    vision = Florence2VisionConfig(
+        depths=[1, 1, 1, 1],
+        embed_dim=[16, 16, 32, 32],
+        num_heads=[1, 1, 2, 2],
+        num_groups=[1, 1, 2, 2],
+        window_size=2,
+        projection_dim=32,
+        max_position_embeddings=16,
+        drop_path_rate=0.0,
+    )
+    text = BartConfig(
+        vocab_size=len(tok),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=256,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        decoder_start_token_id=tok.eos_token_id,
+        forced_eos_token_id=None,
+    )
+    config = Florence2Config(
+        text_config=text, vision_config=vision, image_token_id=tok.image_token_id
+    )
+    images = CLIPImageProcessorPil(
+        size={"height": size, "width": size},
+        do_center_crop=False,
+        crop_size={"height": size, "width": size},
+    )
+    images.image_seq_length = (size // 32) ** 2 + 1
+    processor = Florence2Processor(
+        image_processor=images,
+        tokenizer=tok,
+        num_additional_image_tokens=1,
+        post_processor_config=_FLORENCE_POST,
+    )
+    return _save(folder, Florence2ForConditionalGeneration(config), processor)
+
+
 #: family -> builder (what ``python -m mmrecipe.testing tiny`` and the tests use)
 BUILDERS = {
     "clip": build_tiny_clip,
@@ -321,6 +453,8 @@ BUILDERS = {
     "classifier": build_tiny_classifier,
     "blip": build_tiny_blip,
     "trocr": build_tiny_trocr,
+    "grounding_dino": build_tiny_grounding_dino,
+    "florence2": build_tiny_florence2,
 }
 
 

@@ -135,13 +135,10 @@ class DetectorBackend(ExpertBackend):
             for name, score, box in zip(
                 names, res["scores"].tolist(), res["boxes"].tolist(), strict=False
             ):
-                label = (
-                    name
-                    if isinstance(name, str)
-                    else vocab[int(name)]
-                    if int(name) < len(vocab)
-                    else str(name)
-                )
+                if isinstance(name, str):
+                    label = match_vocabulary(name, vocab)
+                else:
+                    label = vocab[int(name)] if 0 <= int(name) < len(vocab) else str(name)
                 dets.append({"label": label, "score": float(score), "box": clip_box(box, w, h)})
             out.append(self._finish(dets, thr))
         return out
@@ -198,3 +195,16 @@ class DetectorBackend(ExpertBackend):
         for d in dets:
             d["score"] = round(d["score"], 4)
         return dets[: self.settings.max_detections]
+
+
+def match_vocabulary(phrase: str, vocab: list[str]) -> str:
+    """The vocabulary entry a detector's phrase names: Grounding DINO returns the prompt
+    tokens it matched ("a cat", "cat dog"), not the entry. Exact match first, then the
+    longest entry inside the phrase; a phrase naming none of them is kept as it is."""
+    text = " ".join(phrase.lower().replace(".", " ").split())
+    for entry in vocab:
+        if entry.lower() == text:
+            return entry
+    padded = f" {text} "
+    inside = [e for e in vocab if f" {e.lower()} " in padded]
+    return max(inside, key=len) if inside else phrase

@@ -83,18 +83,26 @@ class ImageToTextBackend(ExpertBackend):
             chunk = list(images[chunk_start : chunk_start + self.settings.batch_size])
             raw = self._generate(chunk, "<OD>", skip_special=False)
             for j, (im, text) in enumerate(zip(chunk, raw, strict=True)):
-                parsed = self.processor.post_process_generation(
-                    text, task="<OD>", image_size=(im.width, im.height)
-                )
-                od = parsed.get("<OD>", {}) if isinstance(parsed, dict) else {}
-                wanted = {v.lower() for v in (labels[chunk_start + j] if labels else [])}
-                dets = [
-                    {"label": str(lab), "score": 1.0, "box": clip_box(box, im.width, im.height)}
-                    for lab, box in zip(od.get("labels", []), od.get("bboxes", []), strict=False)
-                    if len(box) == 4 and (not wanted or str(lab).lower() in wanted)
-                ]
+                wanted = labels[chunk_start + j] if labels else []
+                dets = self.parse_od(text, im.width, im.height, wanted)
                 out.append(dets)
         return out
+
+    def parse_od(
+        self, text: str, width: int, height: int, wanted: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Florence-2 ``<OD>`` output (``label<loc_x0><loc_y0><loc_x1><loc_y1>...``) as boxes
+        in pixels; ``wanted`` (case-insensitive) filters labels when given."""
+        parsed = self.processor.post_process_generation(
+            text, task="<OD>", image_size=(width, height)
+        )
+        od = parsed.get("<OD>", {}) if isinstance(parsed, dict) else {}
+        keep = {v.lower() for v in wanted}
+        return [
+            {"label": str(lab).strip(), "score": 1.0, "box": clip_box(box, width, height)}
+            for lab, box in zip(od.get("labels", []), od.get("bboxes", []), strict=False)
+            if len(box) == 4 and (not keep or str(lab).strip().lower() in keep)
+        ]
 
     def _generate(self, images: list[Any], task: str, skip_special: bool = True) -> list[str]:
         torch = self._torch

@@ -1,0 +1,80 @@
+"""Expert backends on tiny random models: output shapes and conventions, not quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmrecipe.experts.geometry import rle_decode
+
+pytest.importorskip("torch", reason="expert backends need the 'hf' extra (torch)")
+
+from mmrecipe.backends import build_backend
+from mmrecipe.testing.tiny_experts import build_tiny
+
+IMAGES = [Image.new("RGB", (50, 40), "red"), Image.new("RGB", (30, 60), "blue")]
+
+
+def _backend(kind: str, family: str, stand_ins: Path, **settings: object) -> object:
+    model = build_tiny(family, stand_ins / f"backend-{family}")
+    return build_backend(family, {"type": kind, "model": str(model), "device": "cpu", **settings})
+
+
+def test_florence2_tasks_and_od_parsing(tiny_stand_ins: Path) -> None:
+    fl = _backend("image_to_text", "florence2", tiny_stand_ins, min_new_tokens=4, max_new_tokens=8)
+    assert {"caption", "ocr", "detection"} <= fl.capabilities
+    captions = fl.describe(IMAGES, "caption")
+    assert len(captions) == 2 and all(isinstance(c, str) for c in captions)
+    assert len(fl.detect(IMAGES)) == 2  # random text: usually no box, never an error
+    text = "dog<loc_100><loc_200><loc_300><loc_400>cat<loc_0><loc_0><loc_999><loc_999>"
+    boxes = fl.parse_od(text, 50, 40)
+    assert [b["label"] for b in boxes] == ["dog", "cat"]
+    x0, y0, x1, y1 = boxes[0]["box"]
+    assert 4 <= x0 <= 6 and 7 <= y0 <= 9 and 14 <= x1 <= 16 and 15 <= y1 <= 17
+    assert boxes[1]["box"][2] <= 50 and boxes[1]["box"][3] <= 40  # inside the image
+    assert [b["label"] for b in fl.parse_od(text, 50, 40, ["CAT"])] == ["cat"]
+
+
+def test_sam_point_grid_masks_match_their_areas(tiny_stand_ins: Path) -> None:
+    sam = _backend("segmenter", "sam", tiny_stand_ins, points_per_side=3, pred_iou_threshold=0.0)
+    regions = sam.segment(IMAGES)
+    assert len(regions) == 2
+    for image, found in zip(IMAGES, regions, strict=True):
+        for region in found:
+            mask = rle_decode(region["mask"])
+            assert mask.shape == (image.height, image.width)
+            assert int(mask.sum()) == region["area"] > 0
+    by_box = sam.segment(IMAGES, [[[0, 0, 20, 20]], []])
+    assert by_box[1] == [] and all(r["prompt_box"] == [0.0, 0.0, 20.0, 20.0] for r in by_box[0])
+
+
+def test_taggers_and_embedder(tiny_stand_ins: Path) -> None:
+    multi = _backend("tagger", "classifier", tiny_stand_ins, top_k=3)
+    tags = multi.tag(IMAGES)
+    assert [len(t) for t in tags] == [3, 3]
+    assert all(t[0]["score"] >= t[1]["score"] for t in tags)
+    zero = _backend("tagger", "clip", tiny_stand_ins, tags=["dog", "cat"], top_k=5)
+    probs = [sum(t["score"] for t in row) for row in zero.tag(IMAGES)]
+    assert probs == pytest.approx([1.0, 1.0], abs=1e-3)  # CLIP: softmax over the tag list
+    emb = _backend("embedder", "clip", tiny_stand_ins)
+    vectors = emb.embed_images(IMAGES)
+    assert vectors.dtype == np.float32 and np.allclose(
+        np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5
+    )
+    assert emb.embed_texts(["a dog", "a cat on a red table"]).shape == vectors.shape
+    with pytest.raises(Exception, match="tags"):
+        _backend("tagger", "clip", tiny_stand_ins)  # zero-shot without a vocabulary
+
+
+def test_detector_families(tiny_stand_ins: Path) -> None:
+    owl = _backend("detector", "owlv2", tiny_stand_ins, threshold=0.0, max_detections=4)
+    assert "open_vocabulary" in owl.capabilities
+    found = owl.detect(IMAGES, [["dog", "cat"], ["car"]])
+    assert {d["label"] for d in found[0]} <= {"dog", "cat"} and {d["label"] for d in found[1]} <= {
+        "car"
+    }
+    assert all(len(f) <= 4 for f in found)
+    assert owl.detect(IMAGES, [[], []]) == [[], []]  # no vocabulary: nothing to look for
