@@ -258,7 +258,7 @@ def _anon_kb() -> int:
     return 0
 
 
-def bench_dedup(path: Path, n: int, dim: int, planted: int) -> dict[str, Any]:
+def bench_dedup(path: Path, n: int, dim: int, planted: int, engine: str) -> dict[str, Any]:
     """Runs in its own process: the embeddings stay in a read-only memmap on disk."""
     import threading
 
@@ -275,7 +275,9 @@ def bench_dedup(path: Path, n: int, dim: int, planted: int) -> dict[str, Any]:
     watcher.start()
     x = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim))
     t0 = time.perf_counter()
-    result = semantic_dedup(x, eps=0.07, n_clusters=max(1, n // 1000), keep="first")
+    result = semantic_dedup(
+        x, eps=0.07, n_clusters=max(1, n // 1000), keep="first", use_faiss=engine == "faiss"
+    )
     seconds = time.perf_counter() - t0
     done.set()
     watcher.join()
@@ -283,6 +285,7 @@ def bench_dedup(path: Path, n: int, dim: int, planted: int) -> dict[str, Any]:
     return {
         "n": n,
         "dim": dim,
+        "kmeans_engine": engine,
         "clusters": max(1, n // 1000),
         "seconds": round(seconds, 1),
         **{k: round(v, 1) for k, v in result.timings.items()},
@@ -299,12 +302,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--dedup", type=int, default=1_000_000)
     parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--engine", choices=["numpy", "faiss"], default="numpy")
     parser.add_argument("--skip-ops", action="store_true")
     parser.add_argument("--dedup-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--planted", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.dedup_child:
-        print(json.dumps(bench_dedup(args.dedup_child, args.dedup, args.dim, args.planted)))
+        print(
+            json.dumps(
+                bench_dedup(args.dedup_child, args.dedup, args.dim, args.planted, args.engine)
+            )
+        )
         return
     if not args.skip_ops:
         print(f"{'op':32} {'ours img/s':>11} {'bare img/s':>11} {'ratio':>6}")
@@ -314,7 +322,7 @@ def main() -> None:
         path = Path(tempfile.mkdtemp(prefix="mmrecipe-bench-semdedup-")) / "x.f32"
         planted = _make_embeddings(path, args.dedup, args.dim)
         cmd = [sys.executable, __file__, "--dedup-child", str(path), "--dedup", str(args.dedup)]
-        cmd += ["--dim", str(args.dim), "--planted", str(planted)]
+        cmd += ["--dim", str(args.dim), "--planted", str(planted), "--engine", args.engine]
         out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         path.unlink()
         print("\nsemantic_dedup: " + ", ".join(f"{k} {v}" for k, v in out.items()))

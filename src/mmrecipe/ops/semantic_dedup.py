@@ -37,6 +37,7 @@ class SemanticDedup(BarrierOp):
             SemDeDup's default), easy (closest) or first (input order)
         kmeans_iterations: Lloyd iterations
         kmeans_sample: k-means trains on at most this many vectors
+        kmeans_engine: numpy (BLAS) or faiss (pip install faiss-cpu)
         seed: k-means seed
     """
 
@@ -51,8 +52,16 @@ class SemanticDedup(BarrierOp):
         keep: Literal["hard", "easy", "first"] = "hard",
         kmeans_iterations: int = 20,
         kmeans_sample: int = 100_000,
+        kmeans_engine: Literal["numpy", "faiss"] = "numpy",
         seed: int = 0,
     ) -> None:
+        if kmeans_engine == "faiss":
+            try:
+                import faiss  # noqa: F401
+            except ImportError:
+                raise ConfigError(
+                    "semantic_dedup: kmeans_engine: faiss needs faiss-cpu (pip install faiss-cpu)"
+                ) from None
         if not 0.0 <= eps < 2.0:
             raise ConfigError("semantic_dedup: eps must be in [0, 2)")
         if n_clusters is not None and n_clusters < 1:
@@ -64,6 +73,7 @@ class SemanticDedup(BarrierOp):
         self.kmeans_iterations = kmeans_iterations
         self.kmeans_sample = kmeans_sample
         self.seed = seed
+        self.kmeans_engine = kmeans_engine
         self.reads = (f"fields.{embedding_field}",)
         self._removed: dict[str, tuple[str, float]] = {}
 
@@ -114,6 +124,7 @@ class SemanticDedup(BarrierOp):
             n_iter=self.kmeans_iterations,
             sample_size=self.kmeans_sample,
             seed=self.seed,
+            use_faiss=self.kmeans_engine == "faiss",
         )
         for i in np.flatnonzero(result.removed):
             self._removed[ids[i]] = (ids[int(result.duplicate_of[i])], float(result.similarity[i]))
