@@ -109,7 +109,7 @@ def rle_encode(mask: np.ndarray) -> dict[str, object]:
     runs = np.diff(bounds).tolist()
     if flat[0]:
         runs = [0, *runs]
-    return {"size": [int(h), int(w)], "counts": [int(r) for r in runs]}
+    return {"size": [int(h), int(w)], "counts": runs}
 
 
 def rle_decode(rle: dict[str, object]) -> np.ndarray:

@@ -89,6 +89,12 @@ def _image_to_text_family(spec: dict[str, Any]) -> str:
     return "blip"
 
 
+def _as_is(name: str, spec: dict[str, Any], folder: Path) -> None:
+    """Runs offline as declared (a local engine, no model download)."""
+    return None
+
+
+register_standin("tesseract", _as_is)  # a local OCR engine: no stand-in needed
 register_standin("openai", _chat)
 register_standin("transformers", _chat)
 register_standin("vllm", _chat)
