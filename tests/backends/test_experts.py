@@ -65,6 +65,10 @@ def test_taggers_and_embedder(tiny_stand_ins: Path) -> None:
         np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5
     )
     assert emb.embed_texts(["a dog", "a cat on a red table"]).shape == vectors.shape
+    siglip = _backend("tagger", "siglip", tiny_stand_ins, tags=["dog", "cat"])
+    assert siglip.sigmoid and len(siglip.tag(IMAGES)[0]) == 2  # independent sigmoid scores
+    sig_emb = _backend("embedder", "siglip", tiny_stand_ins)
+    assert sig_emb.embed_texts(["a dog"]).shape == sig_emb.embed_images(IMAGES[:1]).shape
     with pytest.raises(Exception, match="tags"):
         _backend("tagger", "clip", tiny_stand_ins)  # zero-shot without a vocabulary
 

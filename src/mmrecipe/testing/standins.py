@@ -77,8 +77,12 @@ def _detector_family(spec: dict[str, Any]) -> str:
     return "detr" if "detr" in name and "grounding" not in name else "owlv2"
 
 
+def _dual_family(spec: dict[str, Any]) -> str:
+    return "siglip" if "siglip" in _model_name(spec) else "clip"
+
+
 def _tagger_family(spec: dict[str, Any]) -> str:
-    return "clip" if spec.get("tags") or spec.get("tags_file") else "classifier"
+    return _dual_family(spec) if spec.get("tags") or spec.get("tags_file") else "classifier"
 
 
 def _image_to_text_family(spec: dict[str, Any]) -> str:
@@ -113,7 +117,7 @@ register_standin(
     "tagger",
     _expert(_tagger_family, ("tags", "tags_file", "prompt_template", "top_k"), {"threshold": 0.0}),
 )
-register_standin("embedder", _expert(lambda s: "clip", (), {}))
+register_standin("embedder", _expert(_dual_family, (), {}))
 register_standin(
     "image_to_text",
     _expert(_image_to_text_family, ("kind", "prompt"), {"min_new_tokens": 3, "max_new_tokens": 12}),

@@ -146,6 +146,21 @@ def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
     return _save(folder, CLIPModel(config), CLIPProcessor(image_processor=images, tokenizer=tok))
 
 
+def build_tiny_siglip(folder: Path, seed: int = 0) -> Path:
+    """SigLIP (embedder, sigmoid zero-shot tagger; texts padded to max_length)."""
+    from transformers import SiglipConfig, SiglipModel, SiglipProcessor
+    from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
+
+    _seed(seed)
+    tok = build_clip_tokenizer()
+    tok.model_max_length = 16
+    config = SiglipConfig(text_config=_text_cfg(tok, 16), vision_config=dict(_VISION))
+    images = SiglipImageProcessorPil(size={"height": 32, "width": 32})
+    return _save(
+        folder, SiglipModel(config), SiglipProcessor(image_processor=images, tokenizer=tok)
+    )
+
+
 def build_tiny_owlv2(folder: Path, seed: int = 0) -> Path:
     """OWLv2 (open-vocabulary detector)."""
     from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2Processor
@@ -447,6 +462,7 @@ def build_tiny_florence2(folder: Path, seed: int = 0) -> Path:
 #: family -> builder (what ``python -m mmrecipe.testing tiny`` and the tests use)
 BUILDERS = {
     "clip": build_tiny_clip,
+    "siglip": build_tiny_siglip,
     "owlv2": build_tiny_owlv2,
     "detr": build_tiny_detr,
     "sam": build_tiny_sam,
