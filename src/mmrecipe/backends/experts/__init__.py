@@ -25,3 +25,12 @@ EXPERT_TYPES: dict[str, str] = {
     "embedder": "mmrecipe.backends.experts.embedder:EmbedderBackend",
     "image_to_text": "mmrecipe.backends.experts.image_to_text:ImageToTextBackend",
 }
+
+
+def settings_model(backend_type: str) -> type:
+    """The pydantic model of an expert type's settings (``model``, ``device``, ...), imported
+    without torch: for validating a recipe's ``backends:`` entry before anything loads."""
+    import importlib
+
+    module_name, _, cls_name = EXPERT_TYPES[backend_type].partition(":")
+    return getattr(importlib.import_module(module_name), cls_name).Settings

@@ -134,19 +134,12 @@ class ImageToTextBackend(ExpertBackend):
                 kw["min_new_tokens"] = self.settings.min_new_tokens
             with torch.inference_mode():
                 ids = self.engine.generate(**gen_inputs, **kw)
-        if (
-            self.florence
-            or self.model_type == "vision-encoder-decoder"
-            or "input_ids" not in gen_inputs
-        ):
-            new = ids
-        else:  # decoder-only captioners echo the prompt
-            new = (
-                ids[:, gen_inputs["input_ids"].shape[1] :]
-                if ids.shape[1] > gen_inputs["input_ids"].shape[1]
-                and self.model_type not in ("blip",)
-                else ids
-            )
+        new = ids
+        prompt_ids = gen_inputs.get("input_ids") if not self.florence else None
+        if prompt_ids is not None:  # decoder-only LMs echo the prompt; encoder-decoders do not
+            n = prompt_ids.shape[1]
+            if ids.shape[1] >= n and torch.equal(ids[:, :n].to(prompt_ids.device), prompt_ids):
+                new = ids[:, n:]
         texts = self.processor.batch_decode(new, skip_special_tokens=skip_special)
         if prompt and not self.florence and self.model_type == "blip":
             texts = [t[len(prompt) :] if t.lower().startswith(prompt.lower()) else t for t in texts]
