@@ -103,7 +103,7 @@ class SegmenterBackend(ExpertBackend):
                 # the processor's coordinate scaling (original -> resized input), done once
                 rh, rw = (float(v) for v in inputs["reshaped_input_sizes"][0])
                 scaled = [[[[x * rw / w, y * rh / h]] for x, y in points]]
-                tensor = self._torch.tensor(scaled, dtype=self._torch.float32, device=self.device)
+                tensor = self._torch.tensor(scaled, dtype=self.torch_dtype, device=self.device)
                 masks, scores = self._masks(inputs, emb, True, input_points=tensor)
                 best = scores.argmax(axis=1)
                 for j, k in enumerate(best):
