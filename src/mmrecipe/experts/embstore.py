@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,8 +44,13 @@ class VectorReader:
         self.run_dir = Path(run_dir)
         self.max_open = max_open
         self._open: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # one reader may serve several shards' threads
 
     def _file(self, rel: str) -> np.ndarray:
+        with self._lock:
+            return self._file_locked(rel)
+
+    def _file_locked(self, rel: str) -> np.ndarray:
         if rel in self._open:
             self._open.move_to_end(rel)
             return self._open[rel]

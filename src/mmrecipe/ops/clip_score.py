@@ -91,6 +91,14 @@ class ClipScore(ExpertUser, FilterOp):
         text_vecs = self.expert.embed_texts([texts[s.id] for s in live])
         for sample, tvec in zip(live, text_vecs, strict=True):
             ivec = stored[sample.id]
+            if ivec.shape != tvec.shape:
+                sample.reject(
+                    self.name,
+                    "embedding_mismatch",
+                    f"stored image vector has {ivec.shape[0]} dims, the text vector {tvec.shape[0]}: "
+                    "embed with the same backend",
+                )
+                continue
             cos = float(
                 np.dot(ivec, tvec) / max(np.linalg.norm(ivec) * np.linalg.norm(tvec), 1e-12)
             )
