@@ -20,7 +20,7 @@ RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 #: recipe -> extra overrides keeping the tiny chat model's answers short
 SHORT = {
     "image-textualization": ["ops.reference.max_tokens=12", "ops.recaption.max_tokens=12"],
-    "all-seeing": [],
+    "all-seeing": ["ops.qa_llm.enabled=true", "ops.qa_llm.max_tokens=8"],
     # random detectors never agree: one vote is enough here, so COCO output gets boxes
     "consensus-labels": ["ops.boxes.min_agree=1"],
     "clip-filter": ["ops.score.min_score=-1"],  # random CLIP: keep pairs so dedup sees them
@@ -115,7 +115,10 @@ def test_all_seeing(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
         regions = sample["fields"]["regions"]
         assert regions and all({"box", "mask", "tags", "caption"} <= set(r) for r in regions)
         assert sample["messages"][0]["content"].startswith("<image>\n")
+        assert isinstance(sample["fields"]["region_qa_llm"], str)
         assert any("region [" in m["content"] for m in sample["messages"] if m["role"] == "user")
+        lines = sample["fields"]["regions_text"].splitlines()
+        assert len(lines) == min(len(regions), 8) and all(line.startswith("[") for line in lines)
 
 
 def test_consensus_labels(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:

@@ -17,8 +17,10 @@ from mmrecipe.sample import Sample
 class RegionQa(MapOp):
     """Appends user/assistant turns about regions to ``sample.messages`` (the image placeholder
     on the first new user turn when the conversation has none yet), and writes
-    ``fields.<output_field>`` (the same turns as dicts with their region). Samples with no
-    usable region are rejected (``no_regions``).
+    ``fields.<output_field>`` (the same turns as dicts with their region) and
+    ``fields.regions_text`` (one line per region: box, label, tags, caption; for an LLM that
+    writes richer region QA, as All-Seeing's LLM step does). Samples with no usable region are
+    rejected (``no_regions``).
 
     Args:
         regions_field: regions (dicts with box, caption and/or tags, label)
@@ -50,7 +52,7 @@ class RegionQa(MapOp):
         self.box_scale = box_scale
         self.output_field = output_field
         self.reads = ("images", f"fields.{regions_field}")
-        self.writes = ("messages", f"fields.{output_field}")
+        self.writes = ("messages", f"fields.{output_field}", "fields.regions_text")
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         for sample in samples:
@@ -73,6 +75,7 @@ class RegionQa(MapOp):
                 )
             )
             pairs = []
+            lines = []
             for region in regions[: self.max_regions]:
                 if not (width and height):
                     break
@@ -80,6 +83,12 @@ class RegionQa(MapOp):
                 caption = str(region.get(self.caption_key) or "").strip()
                 tags = region.get(self.tags_key) or []
                 name = str(region.get("label") or (item_label(tags[0]) if tags else "")).strip()
+                tag_text = ", ".join(item_label(t) for t in tags)
+                lines.append(
+                    f"{box}: {name or 'region'}"
+                    + (f"; tags: {tag_text}" if tag_text else "")
+                    + (f"; caption: {caption}" if caption else "")
+                )
                 if self.questions in ("describe", "both") and (caption or name):
                     answer = caption or name
                     pairs.append(
@@ -104,4 +113,5 @@ class RegionQa(MapOp):
                 sample.messages.append({"role": "user", "content": question})
                 sample.messages.append({"role": "assistant", "content": pair["answer"]})
             sample.fields[self.output_field] = pairs
+            sample.fields["regions_text"] = "\n".join(lines)
         return samples
