@@ -239,3 +239,23 @@ def test_comm_interleaved(documents: Path, tmp_path: Path, tiny_stand_ins: Path)
         assert all(
             (t is None) != (i is None) for t, i in zip(doc["texts"], doc["images"], strict=True)
         )
+
+
+@pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))
+def test_every_recipe_gets_stand_ins(recipe: str, tiny_stand_ins: Path) -> None:
+    """Every shipped recipe can be pointed at tiny offline models (and stays valid)."""
+    from mmrecipe.backends import BACKEND_TYPES
+    from mmrecipe.recipe import load_recipe
+    from mmrecipe.testing.standins import STANDINS, standin_overrides
+
+    path = RECIPES / recipe
+    sets = standin_overrides(path, tiny_stand_ins)
+    resolved = load_recipe(path, sets)
+    replaced = {line.split("=", 1)[0].removeprefix("backends.") for line in sets}
+    for name, spec in load_recipe(path).backends.items():
+        if name not in replaced:  # a backend that runs offline as declared (e.g. tesseract)
+            assert STANDINS[spec["type"]](name, dict(spec), tiny_stand_ins) is None
+            continue
+        new = resolved.backends[name]
+        assert new["type"] in BACKEND_TYPES
+        assert Path(new["model"]).is_dir() and new["device"] == "cpu", name
