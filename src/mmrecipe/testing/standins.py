@@ -74,7 +74,9 @@ def _expert(
 
 def _detector_family(spec: dict[str, Any]) -> str:
     name = _model_name(spec)
-    return "detr" if "detr" in name and "grounding" not in name else "owlv2"
+    if "grounding" in name:
+        return "grounding_dino"
+    return "detr" if "detr" in name else "owlv2"
 
 
 def _dual_family(spec: dict[str, Any]) -> str:

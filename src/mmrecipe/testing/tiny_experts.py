@@ -376,7 +376,8 @@ def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> Path:
         encoder_n_points=2,
         decoder_n_points=2,
     )
-    images = GroundingDinoImageProcessorPil(size={"shortest_edge": 32, "longest_edge": 64})
+    # >= 64 px: the deepest feature map (stride 32) must be larger than 1 x 1 for GroupNorm
+    images = GroundingDinoImageProcessorPil(size={"shortest_edge": 64, "longest_edge": 128})
     processor = GroundingDinoProcessor(image_processor=images, tokenizer=tok)
     return _save(folder, GroundingDinoForObjectDetection(config), processor)
 
