@@ -38,6 +38,18 @@ def test_florence2_tasks_and_od_parsing(tiny_stand_ins: Path) -> None:
     assert [b["label"] for b in fl.parse_od(text, 50, 40, ["CAT"])] == ["cat"]
 
 
+@pytest.mark.parametrize(
+    ("family", "task"), [("blip", "caption"), ("blip2", "caption"), ("trocr", "ocr")]
+)
+def test_captioners_and_ocr(family: str, task: str, tiny_stand_ins: Path) -> None:
+    model = _backend("image_to_text", family, tiny_stand_ins, min_new_tokens=3, max_new_tokens=6)
+    assert task in model.capabilities and "detection" not in model.capabilities
+    texts = model.describe(IMAGES, task)
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+    with pytest.raises(TypeError):
+        model.detect(IMAGES)
+
+
 def test_sam_point_grid_masks_match_their_areas(tiny_stand_ins: Path) -> None:
     sam = _backend("segmenter", "sam", tiny_stand_ins, points_per_side=3, pred_iou_threshold=0.0)
     regions = sam.segment(IMAGES)

@@ -90,6 +90,8 @@ def _tagger_family(spec: dict[str, Any]) -> str:
 def _image_to_text_family(spec: dict[str, Any]) -> str:
     if "florence" in _model_name(spec):
         return "florence2"
+    if "blip2" in _model_name(spec) or "blip-2" in _model_name(spec):
+        return "blip2"
     if spec.get("kind") == "ocr" or "ocr" in _model_name(spec):
         return "trocr"
     return "blip"

@@ -287,6 +287,48 @@ def build_tiny_blip(folder: Path, seed: int = 0) -> Path:
     )
 
 
+def build_tiny_blip2(folder: Path, seed: int = 0) -> Path:
+    """BLIP-2: ViT + Q-Former (4 queries) + a tiny OPT decoder (captioner)."""
+    from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, OPTConfig
+    from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
+
+    from mmrecipe.testing.tiny_models import build_tiny_tokenizer
+
+    _seed(seed)
+    tok = build_tiny_tokenizer()
+    queries = 4
+    qformer = {
+        "hidden_size": 32,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "encoder_hidden_size": 32,
+        "vocab_size": len(tok),
+    }
+    text = OPTConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        ffn_dim=64,
+        num_attention_heads=2,
+        max_position_embeddings=128,
+        word_embed_proj_dim=32,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    config = Blip2Config(
+        vision_config=dict(_VISION),
+        qformer_config=qformer,
+        text_config=text.to_dict(),
+        num_query_tokens=queries,
+        image_token_index=tok.image_token_id,
+    )
+    images = BlipImageProcessorPil(size={"height": 32, "width": 32})
+    processor = Blip2Processor(image_processor=images, tokenizer=tok, num_query_tokens=queries)
+    return _save(folder, Blip2ForConditionalGeneration(config), processor)
+
+
 def build_tiny_trocr(folder: Path, seed: int = 0) -> Path:
     """TrOCR: a ViT encoder and a TrOCR decoder (OCR)."""
     from transformers import (
@@ -469,6 +511,7 @@ BUILDERS = {
     "sam": build_tiny_sam,
     "classifier": build_tiny_classifier,
     "blip": build_tiny_blip,
+    "blip2": build_tiny_blip2,
     "trocr": build_tiny_trocr,
     "grounding_dino": build_tiny_grounding_dino,
     "florence2": build_tiny_florence2,
