@@ -66,7 +66,7 @@ class SegmentRegions(ExpertUser, MapOp):
         results = self.expert.segment([im for _, im in opened], boxes)
         for i, ((sample, _), regions) in enumerate(zip(opened, results, strict=True)):
             if prompts is not None:  # carry the prompting detection's label and score
-                by_box = {tuple(p["box"]): p for p in prompts[i]}
+                by_box = {tuple(round(float(v), 1) for v in p["box"]): p for p in prompts[i]}
                 for region in regions:
                     source = by_box.get(tuple(region.get("prompt_box", ())))
                     if source is not None and "label" in source:
