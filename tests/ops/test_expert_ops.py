@@ -201,3 +201,45 @@ def test_clip_score_reuses_stored_vectors(tmp_path: Path, tiny_stand_ins: Path) 
     reuse.process_batch([a])
     assert a.scores["clip_score"] == pytest.approx(first, abs=2e-3)  # float16 storage
     assert a.rejection.reason == "low_clip_score"
+
+
+def test_segment_regions_prompted_by_detections_keep_their_labels(
+    tmp_path: Path, tiny_stand_ins: Path
+) -> None:
+    from mmrecipe.experts.geometry import rle_decode
+    from mmrecipe.testing.tiny_experts import build_tiny
+
+    model = build_tiny("sam", tiny_stand_ins / "ops-sam")
+    ctx = OpContext(
+        run_dir=tmp_path,
+        backend_specs={"sam": {"type": "segmenter", "model": str(model), "device": "cpu"}},
+    )
+    op = build_op(
+        "segment_regions",
+        "regions",
+        {"backend": "sam", "boxes_field": "objects", "keep_masks": False},
+    )
+    op.setup(ctx)
+    sample = Sample(
+        id="s",
+        images=[_image(tmp_path / "a.png")],
+        fields={
+            "objects": [
+                {"label": "dog", "box": [1.234, 2.0, 40.05, 30.0]},
+                {"label": "bad", "box": [1, 2]},
+            ]
+        },
+    )
+    nothing = Sample(id="n", images=[_image(tmp_path / "b.png")], fields={"objects": []})
+    op.process_batch([sample, nothing])
+    regions = sample.fields["regions"]
+    assert len(regions) == 1  # the malformed box is skipped
+    for region in regions:
+        assert region["label"] == "dog" and region["prompt_box"] == [1.2, 2.0, 40.0, 30.0]
+        assert "mask" not in region
+    assert nothing.fields["regions"] == []
+    keep = build_op("segment_regions", "r2", {"backend": "sam", "boxes_field": "objects"})
+    keep.setup(ctx)
+    keep.process_batch([sample])
+    for region in sample.fields["regions"]:
+        assert int(rle_decode(region["mask"]).sum()) == region["area"]
