@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmrecipe.errors import ConfigError
 from mmrecipe.experts.geometry import rle_decode
 
 pytest.importorskip("torch", reason="expert backends need the 'hf' extra (torch)")
@@ -48,6 +49,11 @@ def test_captioners_and_ocr(family: str, task: str, tiny_stand_ins: Path) -> Non
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
     with pytest.raises(TypeError):
         model.detect(IMAGES)
+    if family != "trocr":  # only vision-encoder-decoder models take kind:
+        with pytest.raises(ConfigError, match="kind"):
+            model = build_tiny(family, tiny_stand_ins / f"backend-{family}")
+            spec = {"type": "image_to_text", "model": str(model), "kind": "ocr"}
+            build_backend("x", spec)
 
 
 def test_sam_point_grid_masks_match_their_areas(tiny_stand_ins: Path) -> None:
@@ -68,6 +74,12 @@ def test_taggers_and_embedder(tiny_stand_ins: Path) -> None:
     tags = multi.tag(IMAGES)
     assert [len(t) for t in tags] == [3, 3]
     assert all(t[0]["score"] >= t[1]["score"] for t in tags)
+    only = _backend("tagger", "classifier", tiny_stand_ins, tags=["dog", "cat"], top_k=5)
+    assert all({t["tag"] for t in row} <= {"dog", "cat"} for row in only.tag(IMAGES))
+    with pytest.raises(ConfigError, match="no class unicorn"):
+        _backend("tagger", "classifier", tiny_stand_ins, tags=["unicorn"])
+    with pytest.raises(ConfigError, match="prompt_template"):
+        _backend("tagger", "classifier", tiny_stand_ins, prompt_template="{}")
     zero = _backend("tagger", "clip", tiny_stand_ins, tags=["dog", "cat"], top_k=5)
     probs = [sum(t["score"] for t in row) for row in zero.tag(IMAGES)]
     assert probs == pytest.approx([1.0, 1.0], abs=1e-3)  # CLIP: softmax over the tag list

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pydantic
 
 from mmrecipe.backends.experts.base import ExpertBackend, ExpertSettings
+from mmrecipe.errors import ConfigError
 from mmrecipe.experts.geometry import clip_box
 
 Task = Literal["caption", "detailed_caption", "ocr"]
@@ -53,6 +54,15 @@ class ImageToTextBackend(ExpertBackend):
             model_cls = tf.AutoModelForImageTextToText
         self.engine = self._place(model_cls.from_pretrained(self.model, **kw))
         self.florence = self.model_type.startswith("florence")
+        if self.settings.kind != "auto" and self.model_type != "vision-encoder-decoder":
+            raise ConfigError(
+                f"backend {self.name!r}: kind applies to vision-encoder-decoder models (TrOCR); "
+                f"{self.model_type} has fixed tasks"
+            )
+        if self.florence and self.settings.prompt is not None:
+            raise ConfigError(
+                f"backend {self.name!r}: Florence-2 is prompted by its task tokens, not prompt:"
+            )
         kind = self.settings.kind
         if kind == "auto":
             decoder = getattr(config, "decoder", None)

@@ -64,11 +64,29 @@ class TaggerBackend(DualEncoder, ExpertBackend):
                 act == "auto" and self.model_type.startswith("siglip")
             )
         else:
+            if (
+                self.settings.prompt_template
+                != TaggerSettings.model_fields["prompt_template"].default
+            ):
+                raise ConfigError(
+                    f"backend {self.name!r}: prompt_template is for zero-shot models (CLIP, "
+                    f"SigLIP); {config.model_type} is a classifier"
+                )
             self.processor = tf.AutoImageProcessor.from_pretrained(self.model, **kw)
             self.engine = self._place(
                 tf.AutoModelForImageClassification.from_pretrained(self.model, **kw)
             )
-            self.tags = [str(config.id2label[i]) for i in range(len(config.id2label))]
+            own = [str(config.id2label[i]) for i in range(len(config.id2label))]
+            # a classifier names its own classes; tags / tags_file restrict them
+            wanted = {t.lower() for t in self.tags}
+            unknown = sorted(wanted - {o.lower() for o in own})
+            if unknown:
+                raise ConfigError(
+                    f"backend {self.name!r}: the classifier {config.model_type} has no class "
+                    f"{', '.join(unknown[:5])} (tags restrict a classifier's own classes)"
+                )
+            self.keep_mask = np.array([not wanted or o.lower() in wanted for o in own])
+            self.tags = own
             act = self.settings.activation
             self.sigmoid = act == "sigmoid" or (
                 act == "auto"
@@ -81,7 +99,12 @@ class TaggerBackend(DualEncoder, ExpertBackend):
     ) -> list[list[dict[str, Any]]]:
         k = top_k or self.settings.top_k
         thr = self.settings.threshold if threshold is None else threshold
-        probs = self._zero_shot_probs(images) if self.zero_shot else self._classifier_probs(images)
+        if self.zero_shot:
+            probs = self._zero_shot_probs(images)
+        else:
+            probs = self._classifier_probs(images)
+            if len(probs):
+                probs[:, ~self.keep_mask] = -1.0  # classes outside tags: never reported
         out = []
         for row in probs:
             order = np.argsort(-row, kind="stable")[:k]
