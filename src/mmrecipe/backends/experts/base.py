@@ -44,8 +44,10 @@ class ExpertSettings(pydantic.BaseModel):
 class ExpertBackend:
     """Base of the expert backends: builds settings, resolves the device, loads once."""
 
-    #: the model runs in this process (the executor hands it whole shards)
-    in_process = True
+    #: False although the model runs in this process: ``in_process`` tells the executor to stop
+    #: pipelining I/O-bound (chat) steps in chunks; expert ops are CPU ops batched by
+    #: ``executor.batch_size`` and must not switch that off for a recipe's HTTP chat steps
+    in_process = False
     #: answers are not chat generations: the run's request cache does not wrap experts
     cacheable = False
     #: the backend type name in recipes
