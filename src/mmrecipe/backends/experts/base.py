@@ -91,7 +91,7 @@ class ExpertBackend:
             where = "folder" if Path(self.model).exists() else "model id (local cache only)"
             raise BackendError(
                 f"backend {name!r}: cannot load {self.type_name} model {self.model!r} from its "
-                f"{where}: {type(exc).__name__}: {exc}"
+                f"{where}: {type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
             ) from exc
 
     # --- for subclasses ---------------------------------------------------------------------
