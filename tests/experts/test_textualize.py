@@ -39,3 +39,18 @@ def test_nothing_found() -> None:
     result = textualize("A cat.", [], [], width=10, height=10)
     assert result.confirmed == [] and result.unconfirmed == [] and result.added == []
     assert facts_text(result) == "No expert found anything to add."
+
+
+def test_llm_named_objects_replace_the_vocabulary_search() -> None:
+    objects = [{"label": "dog", "box": [0, 0, 10, 10]}]
+    result = textualize(
+        "A dog chasing a frisbee.",
+        objects,
+        [],
+        width=10,
+        height=10,
+        named=["Dogs", "a frisbee", "image"],
+    )
+    assert result.confirmed == ["dog"]
+    assert result.unconfirmed == ["frisbee"]  # named by the LLM, found by no expert
+    assert result.added == []

@@ -19,7 +19,11 @@ RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 #: recipe -> extra overrides keeping the tiny chat model's answers short
 SHORT = {
-    "image-textualization": ["ops.reference.max_tokens=12", "ops.recaption.max_tokens=12"],
+    "image-textualization": [
+        "ops.reference.max_tokens=12",
+        "ops.entities.max_tokens=8",
+        "ops.recaption.max_tokens=12",
+    ],
     "all-seeing": ["ops.qa_llm.enabled=true", "ops.qa_llm.max_tokens=8"],
     # random detectors never agree: one vote is enough here, so COCO output gets boxes
     "consensus-labels": ["ops.boxes.min_agree=1"],
@@ -104,6 +108,10 @@ def test_image_textualization(images: Path, tmp_path: Path, tiny_stand_ins: Path
             "objects",
             "text",
         }
+        # Grounding DINO was prompted with the tags and the LLM's objects, in parts that fit
+        named = {w.strip() for w in fields["caption_objects"].split(",") if w.strip()}
+        prompted = {t["tag"] for t in fields["tags"]} | named
+        assert fields["objects"] and all(o["label"] in prompted for o in fields["objects"])
         assert sample["messages"][-1]["role"] == "assistant"
     assert (tmp_path / "run" / "data" / "shard-00000.jsonl").is_file()
 

@@ -4,9 +4,9 @@ facts an LLM needs to rewrite it.
 Objects the caption names (vocabulary words found in it) are *confirmed* when a detector or
 tagger found them, *unconfirmed* (hallucination candidates, to be removed) when no expert
 did. Objects the experts found that the caption leaves out are *added*, with their count and
-position. OCR lines are passed on verbatim. The paper extracts caption entities with an LLM;
-here they are the vocabulary's words (the experts' labels, the tag list, ``vocabulary``)
-found in the caption, singular or plural, which needs no extra model call.
+position. OCR lines are passed on verbatim. The paper extracts caption entities with an LLM
+(``named``, e.g. from a ``vlm_generate`` step); without them, the vocabulary's words (the
+experts' labels, the tag list, ``vocabulary``) found in the caption, singular or plural.
 """
 
 from __future__ import annotations
@@ -72,9 +72,11 @@ def textualize(
     width: int = 0,
     height: int = 0,
     vocabulary: Iterable[str] = (),
+    named: Sequence[str] | None = None,
 ) -> Textualization:
     """Compare ``caption`` with detector ``objects`` (``label``, ``box``), tagger ``tags`` and
-    ``ocr`` text; see the module docstring."""
+    ``ocr`` text; see the module docstring. ``named``: the objects the caption names, when an
+    LLM extracted them (the paper's way); else the vocabulary is searched in the caption."""
     found_by_boxes: dict[str, list[Sequence[float]]] = {}
     for obj in objects:
         label = norm_label(item_label(obj))
@@ -83,7 +85,12 @@ def textualize(
     found_by_tags = [norm_label(item_label(t)) for t in tags if norm_label(item_label(t))]
     found = list(dict.fromkeys([*found_by_boxes, *found_by_tags]))
     vocab = list(dict.fromkeys([*(norm_label(v) for v in vocabulary), *found]))
-    named = mentions(caption, vocab)
+    if named is None:
+        named = mentions(caption, vocab)
+    else:
+        named = list(
+            dict.fromkeys(n for n in (norm_label(x) for x in named) if n and n not in GENERIC)
+        )
     result = Textualization()
     result.confirmed = [n for n in named if n in found]
     result.unconfirmed = [n for n in named if n not in found]

@@ -24,7 +24,8 @@ class DetectObjects(ExpertUser, MapOp):
     Args:
         backend: a ``type: detector`` backend (or Florence-2 as ``type: image_to_text``)
         labels: the vocabulary to look for
-        labels_field: a field holding labels (strings or dicts with label/tag) per sample
+        labels_field: a field (or several: their union) holding labels per sample: strings,
+            a comma-separated string, or dicts with label/tag
         threshold: minimum box score (None: the backend's)
         output_field: where the boxes go
         min_objects: reject samples with fewer boxes (``too_few_objects``); 0 keeps all
@@ -37,7 +38,7 @@ class DetectObjects(ExpertUser, MapOp):
         self,
         backend: str,
         labels: list[str] | None = None,
-        labels_field: str | None = None,
+        labels_field: str | list[str] | None = None,
         threshold: float | None = None,
         output_field: str = "objects",
         min_objects: int = 0,
@@ -47,12 +48,13 @@ class DetectObjects(ExpertUser, MapOp):
             raise ConfigError("detect_objects: give labels or labels_field, not both")
         self.backend_name = backend
         self.labels = list(labels or [])
-        self.labels_field = labels_field
+        fields = [labels_field] if isinstance(labels_field, str) else list(labels_field or [])
+        self.labels_fields = fields
         self.threshold = threshold
         self.output_field = output_field
         self.min_objects = min_objects
         self.image_index = image_index
-        self.reads = ("images", *((f"fields.{labels_field}",) if labels_field else ()))
+        self.reads = ("images", *(f"fields.{f}" for f in fields))
         self.writes = (f"fields.{output_field}",)
 
     def setup(self, ctx: OpContext) -> None:
@@ -64,7 +66,7 @@ class DetectObjects(ExpertUser, MapOp):
         if not opened:
             return samples
         vocab = None
-        if self.labels_field:
+        if self.labels_fields:
             vocab = [self._field_labels(s) for s, _ in opened]
         elif self.labels:
             vocab = [self.labels] * len(opened)
@@ -76,7 +78,11 @@ class DetectObjects(ExpertUser, MapOp):
         return samples
 
     def _field_labels(self, sample: Sample) -> list[str]:
-        value = sample.fields.get(self.labels_field or "") or []
-        if isinstance(value, str):
-            value = [v for v in value.split(",")]
-        return list(dict.fromkeys(item_label(v).strip() for v in value if item_label(v).strip()))
+        out: list[str] = []
+        for field in self.labels_fields:
+            value = sample.fields.get(field) or []
+            if isinstance(value, str):
+                value = value.split(",")
+            if isinstance(value, list):
+                out.extend(item_label(v).strip() for v in value)
+        return list(dict.fromkeys(v for v in out if v))

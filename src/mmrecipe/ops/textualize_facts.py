@@ -26,6 +26,8 @@ class TextualizeFacts(MapOp):
         ocr_field: text read in the image (a string or lines); None: no OCR
         vocabulary: extra object names to look for in the caption (besides the experts' own)
         vocabulary_file: a text file with one object name per line (e.g. a tagger's tag list)
+        mentions_field: the objects the caption names, extracted by an LLM (a list or a
+            comma-separated string; the paper's way); None: look for the vocabulary instead
         output_field: where the facts text goes
     """
 
@@ -37,6 +39,7 @@ class TextualizeFacts(MapOp):
         ocr_field: str | None = None,
         vocabulary: list[str] | None = None,
         vocabulary_file: str | None = None,
+        mentions_field: str | None = None,
         output_field: str = "facts",
     ) -> None:
         self.caption_field = caption_field
@@ -52,8 +55,11 @@ class TextualizeFacts(MapOp):
                 w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip()
             ]
         self.output_field = output_field
+        self.mentions_field = mentions_field
         self.reads = tuple(
-            f"fields.{f}" for f in (caption_field, objects_field, tags_field, ocr_field) if f
+            f"fields.{f}"
+            for f in (caption_field, objects_field, tags_field, ocr_field, mentions_field)
+            if f
         )
         self.writes = (f"fields.{output_field}", "fields.textualization")
 
@@ -76,10 +82,19 @@ class TextualizeFacts(MapOp):
                 width=width,
                 height=height,
                 vocabulary=self.vocabulary,
+                named=self._named(sample),
             )
             sample.fields[self.output_field] = facts_text(result)
             sample.fields["textualization"] = result.to_dict()
         return samples
+
+    def _named(self, sample: Sample) -> list[str] | None:
+        if not self.mentions_field:
+            return None
+        value = sample.fields.get(self.mentions_field) or []
+        if isinstance(value, str):
+            value = [v for line in value.splitlines() for v in line.split(",")]
+        return [str(v).strip(" .-*\t") for v in value if isinstance(v, str) and v.strip()]
 
     @staticmethod
     def _list(sample: Sample, field: str | None) -> list:

@@ -103,15 +103,49 @@ class DetectorBackend(ExpertBackend):
     def _detect_open(
         self, images: list[Any], vocab: list[str], thr: float
     ) -> list[list[dict[str, Any]]]:
+        """One forward per part of the vocabulary that fits the text encoder (Grounding DINO
+        reads one "a. b. c." prompt of at most ``max_text_len`` tokens); boxes merged."""
+        merged: list[list[dict[str, Any]]] = [[] for _ in images]
+        for part in self._vocab_parts(vocab):
+            for i, dets in enumerate(self._detect_part(images, part, thr)):
+                merged[i].extend(dets)
+        return [self._finish(dets, thr) for dets in merged]
+
+    def _vocab_parts(self, vocab: list[str]) -> list[list[str]]:
+        if self.model_type not in _SENTENCE_PROMPTED:
+            return [vocab]
+        limit = int(getattr(self.engine.config, "max_text_len", 256)) - 2  # [CLS] ... [SEP]
+        tokenizer = self.processor.tokenizer
+        parts: list[list[str]] = [[]]
+        used = 0
+        for label in vocab:
+            cost = len(tokenizer.tokenize(label + ".")) + 1
+            if parts[-1] and used + cost > limit:
+                parts.append([])
+                used = 0
+            parts[-1].append(label)
+            used += cost
+        return parts
+
+    def _detect_part(
+        self, images: list[Any], vocab: list[str], thr: float
+    ) -> list[list[dict[str, Any]]]:
         torch = self._torch
         sizes = [(im.height, im.width) for im in images]
         if self.model_type in _SENTENCE_PROMPTED:
             text: Any = [". ".join(vocab) + "." for _ in images]
+            limit = int(getattr(self.engine.config, "max_text_len", 256))
         else:
             text = [vocab for _ in images]
+            limit = None
         with self._lock:
             inputs = self.processor(
-                text=text, images=list(images), return_tensors="pt", padding=True
+                text=text,
+                images=list(images),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,  # a label longer than the text encoder takes is cut
+                **({"max_length": limit} if limit else {}),
             )
             inputs = self._inputs(inputs)
             with torch.inference_mode():
@@ -138,9 +172,11 @@ class DetectorBackend(ExpertBackend):
                 if isinstance(name, str):
                     label = match_vocabulary(name, vocab)
                 else:
-                    label = vocab[int(name)] if 0 <= int(name) < len(vocab) else str(name)
+                    label = vocab[int(name)] if 0 <= int(name) < len(vocab) else None
+                if label is None:  # a phrase naming nothing asked for (word pieces, [SEP])
+                    continue
                 dets.append({"label": label, "score": float(score), "box": clip_box(box, w, h)})
-            out.append(self._finish(dets, thr))
+            out.append(dets)
         return out
 
     def _detect_closed(self, images: list[Any], thr: float) -> list[list[dict[str, Any]]]:
@@ -197,14 +233,14 @@ class DetectorBackend(ExpertBackend):
         return dets[: self.settings.max_detections]
 
 
-def match_vocabulary(phrase: str, vocab: list[str]) -> str:
+def match_vocabulary(phrase: str, vocab: list[str]) -> str | None:
     """The vocabulary entry a detector's phrase names: Grounding DINO returns the prompt
     tokens it matched ("a cat", "cat dog"), not the entry. Exact match first, then the
-    longest entry inside the phrase; a phrase naming none of them is kept as it is."""
+    longest entry inside the phrase; None when it names none of them."""
     text = " ".join(phrase.lower().replace(".", " ").split())
     for entry in vocab:
         if entry.lower() == text:
             return entry
     padded = f" {text} "
     inside = [e for e in vocab if f" {e.lower()} " in padded]
-    return max(inside, key=len) if inside else phrase
+    return max(inside, key=len) if inside else None
