@@ -106,3 +106,27 @@ def test_detector_families(tiny_stand_ins: Path) -> None:
     }
     assert all(len(f) <= 4 for f in found)
     assert owl.detect(IMAGES, [[], []]) == [[], []]  # no vocabulary: nothing to look for
+
+
+def test_grounding_prompts_split_to_fit_the_text_encoder() -> None:
+    from types import SimpleNamespace
+
+    from mmrecipe.backends.experts.detector import DetectorBackend, match_vocabulary
+
+    class Words:  # one token per word, one for the "."
+        def tokenize(self, text: str) -> list[str]:
+            return text.replace(".", " .").split()
+
+    fake = SimpleNamespace(
+        model_type="grounding-dino",
+        engine=SimpleNamespace(config=SimpleNamespace(max_text_len=10)),
+        processor=SimpleNamespace(tokenizer=Words()),
+    )
+    vocab = ["dog", "traffic light", "cat", "red fire hydrant", "cup"]
+    parts = DetectorBackend._vocab_parts(fake, vocab)  # 8 tokens per part at most
+    assert parts == [["dog", "traffic light"], ["cat", "red fire hydrant"], ["cup"]]
+    assert [label for part in parts for label in part] == vocab
+    fake.model_type = "owlv2"  # OWL takes one query per label: no split
+    assert DetectorBackend._vocab_parts(fake, vocab) == [vocab]
+    assert match_vocabulary("a traffic light.", vocab) == "traffic light"
+    assert match_vocabulary("[UNK] [SEP]", vocab) is None
