@@ -14,7 +14,8 @@ from mmrecipe.sample import Sample
 
 @register_op("detect_objects")
 class DetectObjects(ExpertUser, MapOp):
-    """Stores ``[{"label", "score", "box": [x0, y0, x1, y1]}]`` (pixels, best first) in a field.
+    """Stores ``[{"label", "score", "box"}]`` in a field, best first; a box is x0, y0, x1, y1 in
+    pixels of the image.
 
     An open-vocabulary detector (OWLv2, Grounding DINO) is prompted with ``labels``, or with
     the labels found in ``labels_field`` (e.g. tags, caption nouns or an earlier consensus:
