@@ -9,6 +9,7 @@
 | parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
 | coco | COCO captions / instances JSON | COCO JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
+| interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
 
 A new reader gets the dataset root for free: take ``image_root: Path | ImageRoot`` and pass every
 image name a record holds to ``resolve_image(name, self.image_root)`` (never join paths
@@ -35,6 +36,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "parquet": {"read": True, "write": True},
     "coco": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
+    "interleaved": {"read": True, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".jsonl",
@@ -43,6 +45,7 @@ WRITE_SUFFIX = {
     "parquet": ".parquet",
     "coco": ".json",
     "samples": ".jsonl",
+    "interleaved": ".jsonl",
 }
 
 #: formats whose files hold the image bytes (the images must be readable when writing)
@@ -79,6 +82,8 @@ def detect_format(path: Path) -> str:
         return "coco"
     if "fields" in first and "scores" in first:
         return "samples"
+    if ("texts" in first and "images" in first) or "text_list" in first:
+        return "interleaved"
     if "messages" in first and isinstance(first["messages"], list):
         content = [m.get("content") for m in first["messages"] if isinstance(m, dict)]
         return "openai" if any(isinstance(c, list) for c in content) else "sharegpt"
@@ -164,6 +169,10 @@ def open_reader(
         from mmrecipe.io.samples import SamplesReader
 
         return SamplesReader(path, root)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedReader
+
+        return InterleavedReader(path, root)
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
@@ -195,6 +204,10 @@ def open_writer(
         from mmrecipe.io.samples import SamplesWriter
 
         return SamplesWriter(path, base_dir, keep_fields)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedWriter
+
+        return InterleavedWriter(path, base_dir, keep_fields)
     raise InputError(
         f"cannot write format {fmt!r}; writable: "
         f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
