@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
+from mmrecipe.backends.experts import EXPERT_TYPES
 
 if TYPE_CHECKING:
     from mmrecipe.context import OpContext
@@ -30,6 +31,7 @@ BACKEND_TYPES: dict[str, str] = {
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
     "tesseract": "mmrecipe.backends.tesseract:TesseractBackend",
 }
+BACKEND_TYPES.update(EXPERT_TYPES)  # vision experts: detector, segmenter, tagger, ...
 
 
 def register_backend_type(kind: str, target: str) -> None:
@@ -45,7 +47,8 @@ def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None)
 
     cls, settings = check_backend_spec(name, spec)
     backend: Backend = cls(name=name, **settings)
-    chat = hasattr(backend, "generate")  # experts (OCR, ...) have their own interface, no cache
+    # experts (OCR, detectors, ...) answer no chat requests: nothing to cache
+    chat = hasattr(backend, "generate") and getattr(cls, "cacheable", True)
     if chat and ctx is not None and ctx.use_cache and ctx.state is not None:
         from mmrecipe.backends.cache import CachedBackend
 

@@ -13,6 +13,7 @@
 | webdataset | tar shards (key.json + key.<ext>) | tar shards |
 | coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
+| interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
 
 Writers are checked against the loaders they are named after (see each module); a sample a
 format cannot hold is left out and counted (``stats.json`` ``outputs``), never written broken.
@@ -47,6 +48,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "coco": {"read": True, "write": True},
     "coco_captions": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
+    "interleaved": {"read": True, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".json",
@@ -59,6 +61,7 @@ WRITE_SUFFIX = {
     "coco": ".json",
     "coco_captions": ".json",
     "samples": ".jsonl",
+    "interleaved": ".jsonl",
 }
 #: formats whose files hold the image bytes (the images must be readable when writing)
 EMBEDS_IMAGES = frozenset({"parquet", "webdataset"})
@@ -102,6 +105,8 @@ def detect_format(path: Path) -> str:
         return "coco"
     if "fields" in first and "scores" in first:
         return "samples"
+    if ("texts" in first and "images" in first) or "text_list" in first:
+        return "interleaved"
     if "messages" in first and isinstance(first["messages"], list):
         parts = [
             p
@@ -209,6 +214,10 @@ def open_reader(
         from mmrecipe.io.samples import SamplesReader
 
         return SamplesReader(path, root)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedReader
+
+        return InterleavedReader(path, root)
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
@@ -247,6 +256,10 @@ def open_writer(
         from mmrecipe.io.samples import SamplesWriter
 
         return SamplesWriter(path, base_dir, keep_fields)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedWriter
+
+        return InterleavedWriter(path, base_dir, keep_fields)
     if fmt not in _WRITERS:
         raise InputError(
             f"cannot write format {fmt!r}; writable: "
