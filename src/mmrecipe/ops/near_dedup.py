@@ -92,7 +92,13 @@ class NearDedup(BarrierOp):
         self.search = search
         self.seed = seed
         self.minhasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed + 1)
-        self.reads = ("images", "messages", "fields.instruction", f"fields.{image_hash}")
+        # what must exist: the images and/or the conversation, by mode; a stored hash
+        # (fields.<image_hash>, from image_intake) and fields.instruction are used when present
+        self.reads = {
+            "image": ("images",),
+            "text": ("messages",),
+            "pair": ("images", "messages"),
+        }[mode]
         #: sample id -> (survivor id, detail)
         self._dropped: dict[str, str] = {}
         self._errors: dict[str, str] = {}
