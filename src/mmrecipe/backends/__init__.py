@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.experts import EXPERT_TYPES
+from mmrecipe.backends.imagegen import IMAGEGEN_TYPES
 from mmrecipe.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ BACKEND_TYPES: dict[str, str] = {
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
 }
 BACKEND_TYPES.update(EXPERT_TYPES)  # vision experts: detector, segmenter, tagger, ...
+BACKEND_TYPES.update(IMAGEGEN_TYPES)  # image generation: diffusers, openai_images
 
 
 def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None) -> Backend:

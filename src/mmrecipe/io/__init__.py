@@ -10,6 +10,7 @@
 | coco | COCO captions / instances JSON | COCO JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+| edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "coco": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
+    "edit_triplets": {"read": False, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".jsonl",
@@ -39,6 +41,7 @@ WRITE_SUFFIX = {
     "coco": ".json",
     "samples": ".jsonl",
     "interleaved": ".jsonl",
+    "edit_triplets": ".parquet",
 }
 
 
@@ -178,6 +181,10 @@ def open_writer(
         from mmrecipe.io.interleaved import InterleavedWriter
 
         return InterleavedWriter(path, base_dir, keep_fields)
+    if fmt == "edit_triplets":
+        from mmrecipe.io.edit_triplets import EditTripletsWriter
+
+        return EditTripletsWriter(path, base_dir, keep_fields)
     raise InputError(
         f"cannot write format {fmt!r}; writable: "
         f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"

@@ -407,6 +407,11 @@ def oasis_script(body: dict[str, Any]) -> str | None:
 
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {"oasis": oasis_script}
 
+# the image-generation recipes' text steps (captions, edit instructions, contrastive captions)
+from mmrecipe.testing.imagegen_script import imagegen_script  # noqa: E402
+
+SCRIPTS["imagegen"] = imagegen_script
+
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
     """Start this server in its own process (``args``: its command-line flags, e.g.
