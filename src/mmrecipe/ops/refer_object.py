@@ -5,10 +5,28 @@ from __future__ import annotations
 from typing import Literal
 
 from mmrecipe.experts.geometry import area, position
-from mmrecipe.experts.opsupport import regions_of
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
+
+
+def coco_region(value: object) -> dict | None:
+    """A region dict with ``box`` (x0, y0, x1, y1) and ``label``: as segment_regions and
+    detect_objects store them, or COCO's ``{"bbox": [x, y, w, h], "category"}``."""
+    if not isinstance(value, dict):
+        return None
+    box = value.get("box")
+    if isinstance(box, list) and len(box) == 4:
+        return value
+    bbox = value.get("bbox")
+    if isinstance(bbox, list) and len(bbox) == 4:
+        try:
+            x, y, w, h = (float(v) for v in bbox)
+        except (TypeError, ValueError):
+            return None
+        out = {k: v for k, v in value.items() if k not in ("bbox", "category")}
+        return {**out, "box": [x, y, x + w, y + h], "label": value.get("category", "object")}
+    return None
 
 
 @register_op("refer_object")
@@ -25,7 +43,7 @@ class ReferObject(MapOp):
     Rejects: ``no_referable_object`` (no region big enough, or every candidate ambiguous).
 
     Args:
-        regions_field: regions (segment_regions' output, or detections with boxes)
+        regions_field: regions (segment_regions' output, detections, or COCO ``boxes``)
         output_field: where the chosen region goes
         expression_field: where its referring expression goes
         choose: "largest" region, or the one with the highest "score"
@@ -60,7 +78,8 @@ class ReferObject(MapOp):
     def _pick(self, sample: Sample) -> tuple[dict, str] | None:
         ref = sample.images[0] if sample.images else None
         width, height = (ref.width or 0, ref.height or 0) if ref else (0, 0)
-        regions = regions_of(sample, self.regions_field)
+        regions = [coco_region(r) for r in sample.fields.get(self.regions_field) or []]
+        regions = [r for r in regions if r is not None]
         total = float(width * height) if width and height else None
         candidates = []
         for region in regions:

@@ -60,7 +60,7 @@ def imagegen_script(body: dict[str, Any]) -> str | None:
         base = caption.group(1).strip() if caption else "a photo"
         _, _, swapped = _swap(base)
         return f"POSITIVE: a picture of {base}\nNEGATIVE: {swapped}\nTYPE: object"
-    if text.lower().startswith("<image>") or "Describe this image" in text:
+    if "Describe this image" in text or "prompt for a text-to-image model" in text:
         digest = int(
             hashlib.sha1(text.encode() + str(body.get("messages")).encode()).hexdigest(), 16
         )
