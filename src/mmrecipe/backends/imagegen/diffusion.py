@@ -7,7 +7,8 @@ edit (source image + instruction), others make images from text.
 
 Deterministic per request: each request's initial noise comes from its own CPU
 ``torch.Generator`` seeded with the request's seed, so a sample gets the same image whatever
-batch it lands in and on any device. Edits and inpaintings come back at the source's size (the
+batch it lands in and on any device (bit for bit in the same batch layout; batched kernels may
+round the last bit differently). Edits and inpaintings come back at the source's size (the
 model sees the source scaled to at most ``max_side`` and to a multiple of 16, and its output is
 scaled back), so source and edited image align pixel for pixel.
 """
