@@ -109,6 +109,10 @@ def test_edit_triplets(images: Path, tmp_path: Path, tiny_stand_ins: Path, serve
     )
     assert len(ds) == 9 and ds[0]["edited_image"].size == ds[0]["source_image"].size
     assert ds[0]["instruction"] == kept[0]["fields"]["instruction"]
+    report = CliRunner().invoke(main, ["report", str(tmp_path / "a")], catch_exceptions=False)
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "a" / "report.html").read_text()
+    assert '"edit":{"source"' in html and "edit_clip_direction" in html
 
     # same seed, same images; another seed, other images
     _run("edit-triplets", images, tmp_path / "b", tiny_stand_ins, sets)
