@@ -91,19 +91,22 @@ def test_settings_are_checked(t2i: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.gpu
-def test_real_pipeline_on_gpu() -> None:
-    """A real small pipeline on CUDA (``MMRECIPE_GPU_T2I``: a local folder or cached id;
-    default: the tiny SD test checkpoint diffusers' own tests use)."""
+def test_pipeline_on_gpu(t2i: Path) -> None:
+    """On CUDA in float16 (``dtype: auto``): ``MMRECIPE_GPU_T2I`` names a real pipeline (a
+    local folder or a cached hub id, e.g. stabilityai/sdxl-turbo); without it the tiny one."""
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    model = os.environ.get("MMRECIPE_GPU_T2I", "hf-internal-testing/tiny-stable-diffusion-pipe")
+    model = os.environ.get("MMRECIPE_GPU_T2I", str(t2i))
     spec = {"type": "diffusers", "model": model, "device": "auto", "num_inference_steps": 4}
-    spec.update(width=64, height=64, batch_size=2, local_files_only=False)
+    spec.update(width=512 if "MMRECIPE_GPU_T2I" in os.environ else 32, batch_size=2)
+    spec["height"] = spec["width"]
     backend = build_backend("gpu", spec)
-    assert backend.device.startswith("cuda")
+    assert backend.device.startswith("cuda") and backend.torch_dtype == torch.float16
     requests = [ImageRequest("a red dog", 1), ImageRequest("a cat", 2)]
     first = backend.render(requests)
-    again = backend.render(requests[1:])
+    again = backend.render(requests)
     assert all(r.error is None for r in first)
-    assert _digest(first[1].image) == _digest(again[0].image)
+    assert first[0].image.size == (spec["width"], spec["height"])
+    assert _digest(first[1].image) == _digest(again[1].image)  # same seed, same batch: same bits
+    assert _max_diff(first[0].image, first[1].image) > 0
