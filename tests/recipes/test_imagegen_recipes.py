@@ -234,3 +234,22 @@ def test_sharegpt4o_image_with_the_test_kit_only(
         assert len(record["images"]) == 1
         assert (tmp_path / "run" / record["images"][0]).is_file()
     assert (tmp_path / "run" / "data" / "parquet").is_dir()
+
+
+def test_sharegpt4o_image_over_http(images: Path, tmp_path: Path, server: str) -> None:
+    """The generator is an OpenAI-compatible images server (the fake one): no local model."""
+    generator = {"type": "openai_images", "model": "fake", "base_url": server, "size": "40x24"}
+    sets = [f"backends.mllm={_llm(server)}", f"backends.generator={json.dumps(generator)}"]
+    path = RECIPES / "sharegpt4o-image.yaml"
+    args = ["run", str(path), "--input", str(images), "-o", str(tmp_path / "run"), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    stats = json.loads((tmp_path / "run" / "stats.json").read_text())
+    kept, _ = _accounted(stats, tmp_path / "run", 4)
+    assert len(kept) == 3
+    for sample in kept:
+        assert sample["fields"]["prompt"] in sample["messages"][0]["content"]
+        with Image.open(sample["images"][0]["path"]) as im:
+            assert im.size == (40, 24)
