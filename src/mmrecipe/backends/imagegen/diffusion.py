@@ -49,6 +49,9 @@ class DiffusersSettings(ExpertSettings):
     max_side: int = pydantic.Field(default=1024, ge=16)
     #: what the images must not show (pipelines that take one)
     negative_prompt: str | None = None
+    #: keep the pipeline's parts on the CPU and move each to the GPU while it runs (diffusers'
+    #: enable_model_cpu_offload: Flux-size models on a small GPU, at some speed cost)
+    cpu_offload: bool = False
 
 
 def task_of(pipeline_class: str) -> str:
@@ -89,7 +92,13 @@ class DiffusersBackend(ExpertBackend):
         if self.settings.trust_remote_code:
             kw["trust_remote_code"] = True
         pipe = diffusers.DiffusionPipeline.from_pretrained(self.model, **kw)
-        pipe = pipe.to(self.device)
+        if self.settings.cpu_offload:
+            if not self.device.startswith("cuda"):
+                raise ConfigError(f"backend {self.name!r}: cpu_offload needs a CUDA device")
+            gpu_id = int(self.device.partition(":")[2] or 0)
+            pipe.enable_model_cpu_offload(gpu_id=gpu_id)
+        else:
+            pipe = pipe.to(self.device)
         for part in pipe.components.values():  # built-from-config parts start in train mode
             if hasattr(part, "eval"):
                 part.eval()
