@@ -152,6 +152,8 @@ class DiffusersBackend(ExpertBackend):
             kw["mask_image"] = [r.mask.convert("L").resize((w, h), Image.NEAREST) for r in group]
         if "width" in self._accepts and "height" in self._accepts:
             kw["width"], kw["height"] = w, h
+        if "max_area" in self._accepts:  # Kontext sizes its output by area, not width/height
+            kw["max_area"] = w * h
         with self._lock, self._torch.inference_mode():
             images = list(self.engine(**kw).images)
         return [im.convert("RGB").resize((src_w, src_h), Image.BICUBIC) for im in images]
