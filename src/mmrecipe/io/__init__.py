@@ -10,6 +10,7 @@
 | coco | COCO captions / instances JSON | COCO JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+| edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
 
 A new reader gets the dataset root for free: take ``image_root: Path | ImageRoot`` and pass every
 image name a record holds to ``resolve_image(name, self.image_root)`` (never join paths
@@ -37,6 +38,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "coco": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
+    "edit_triplets": {"read": False, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".jsonl",
@@ -46,6 +48,7 @@ WRITE_SUFFIX = {
     "coco": ".json",
     "samples": ".jsonl",
     "interleaved": ".jsonl",
+    "edit_triplets": ".parquet",
 }
 
 #: formats whose files hold the image bytes (the images must be readable when writing)
@@ -208,6 +211,10 @@ def open_writer(
         from mmrecipe.io.interleaved import InterleavedWriter
 
         return InterleavedWriter(path, base_dir, keep_fields)
+    if fmt == "edit_triplets":
+        from mmrecipe.io.edit_triplets import EditTripletsWriter
+
+        return EditTripletsWriter(path, base_dir, keep_fields)
     raise InputError(
         f"cannot write format {fmt!r}; writable: "
         f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
