@@ -202,7 +202,12 @@ def test_sparcl(images: Path, tmp_path: Path, tiny_stand_ins: Path, server: str)
             json.dumps({"id": f"p{i}", "image": str(images / name), "conversations": conv})
         )
     pairs.write_text("\n".join(lines) + "\n")
-    sets = [f"backends.llm={_llm(server)}", "ops.intake.min_side=16", "ops.rank.min_margin=-2"]
+    sets = [
+        f"input.image_root={images}",  # the captions file names images in another folder
+        f"backends.llm={_llm(server)}",
+        "ops.intake.min_side=16",
+        "ops.rank.min_margin=-2",
+    ]
     stats = _run("sparcl", pairs, tmp_path / "run", tiny_stand_ins, sets)
     kept, rejected = _accounted(stats, tmp_path / "run", 4)
     assert [(r["op"], r["reason"]) for r in rejected] == [("intake", "not_an_image")]
@@ -213,7 +218,7 @@ def test_sparcl(images: Path, tmp_path: Path, tiny_stand_ins: Path, server: str)
         assert _sha(pos["path"]) != _sha(neg["path"])
         assert {"pair_rank_margin", "pair_own_similarity"} <= set(sample["scores"])
     # the paper's rule (each image closest to its own caption) on the same scores
-    stats = _run("sparcl", pairs, tmp_path / "strict", tiny_stand_ins, sets[:2])
+    stats = _run("sparcl", pairs, tmp_path / "strict", tiny_stand_ins, sets[:3])
     strict, _ = _accounted(stats, tmp_path / "strict", 4)
     assert all(s["scores"]["pair_rank_margin"] > 0 for s in strict)
 
