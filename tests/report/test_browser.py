@@ -136,3 +136,30 @@ def test_paging_and_hash_filters(browser: Any, tmp_path: Path) -> None:
         "k119",
     ]
     assert messages == [] or all("pageerror" not in m for m in messages)
+
+
+def test_edit_triplet_side_by_side(browser: Any, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from .conftest import PAYLOAD
+
+    run = tmp_path / "run"
+    (run / "images").mkdir(parents=True)
+    for name, color in (("src.png", (200, 0, 0)), ("edit.png", (0, 0, 200))):
+        Image.new("RGB", (32, 24), color).save(run / "images" / name)
+    rec = record("e1", PAYLOAD, None, images=["images/src.png", "images/edit.png"])
+    rec["messages"] = []
+    rec["fields"].update(source_image=0, edited_image=1)
+    rec["scores"] = {"edit_changed": 0.4, "edit_clip_direction": 0.25}
+    write_run(run, [rec], [], shards=1)
+    page, messages = _open(browser, write_report(run, tmp_path / "report.html"))
+    view = '.card[data-id="e1"] .edit'
+    assert page.locator(f"{view} figure img").count() == 2
+    assert page.eval_on_selector_all(f"{view} figcaption", "fs => fs.map(f => f.textContent)") == [
+        "source",
+        "edited",
+    ]
+    assert page.text_content(f"{view} .instr") == PAYLOAD  # text, never markup
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert "edit_clip_direction 0.25" in page.text_content(f"{view} .scores")
+    assert not [m for m in messages if "error" in m]

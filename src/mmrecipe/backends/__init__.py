@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.experts import EXPERT_TYPES
+from mmrecipe.backends.imagegen import IMAGEGEN_TYPES
 
 if TYPE_CHECKING:
     from mmrecipe.context import OpContext
@@ -32,6 +33,7 @@ BACKEND_TYPES: dict[str, str] = {
     "tesseract": "mmrecipe.backends.tesseract:TesseractBackend",
 }
 BACKEND_TYPES.update(EXPERT_TYPES)  # vision experts: detector, segmenter, tagger, ...
+BACKEND_TYPES.update(IMAGEGEN_TYPES)  # image generation: diffusers, openai_images
 
 
 def register_backend_type(kind: str, target: str) -> None:

@@ -14,6 +14,7 @@
 | coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+| edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
 
 Writers are checked against the loaders they are named after (see each module); a sample a
 format cannot hold is left out and counted (``stats.json`` ``outputs``), never written broken.
@@ -49,6 +50,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "coco_captions": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
+    "edit_triplets": {"read": False, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".json",
@@ -62,6 +64,7 @@ WRITE_SUFFIX = {
     "coco_captions": ".json",
     "samples": ".jsonl",
     "interleaved": ".jsonl",
+    "edit_triplets": ".parquet",
 }
 #: formats whose files hold the image bytes (the images must be readable when writing)
 EMBEDS_IMAGES = frozenset({"parquet", "webdataset"})
@@ -260,6 +263,10 @@ def open_writer(
         from mmrecipe.io.interleaved import InterleavedWriter
 
         return InterleavedWriter(path, base_dir, keep_fields)
+    if fmt == "edit_triplets":
+        from mmrecipe.io.edit_triplets import EditTripletsWriter
+
+        return EditTripletsWriter(path, base_dir, keep_fields)
     if fmt not in _WRITERS:
         raise InputError(
             f"cannot write format {fmt!r}; writable: "

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from mmrecipe.report.collect import domain_of, numeric_scores, rejection_of
+from mmrecipe.report.edits import edit_view
 from mmrecipe.report.thumbnails import Thumbnails
 
 #: characters kept of one message, field or model output
@@ -112,6 +113,9 @@ def make_card(record: dict[str, Any], status: str, thumbs: Thumbnails) -> dict[s
         "scores": [[k, v] for k, v in numeric_scores(record).items()],
         "outputs": model_outputs(record.get("trace")),
     }
+    edit = edit_view(record, thumbs, _image, clean_text)
+    if edit is not None:  # an edit triplet: source and edited side by side
+        card["edit"] = edit
     if status == "rejected":
         op, reason, detail = rejection_of(record)
         card["op"] = op

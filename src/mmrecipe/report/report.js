@@ -50,6 +50,37 @@
     return true;
   }
 
+  function picture(im, label) {
+    var fig = el("figure", "pic");
+    if (im[0] !== null && im[0] !== undefined && thumbs[im[0]]) {
+      var img = el("img");
+      img.alt = label;
+      img.title = im[1];
+      img.src = thumbs[im[0]];
+      fig.appendChild(img);
+    } else {
+      fig.appendChild(el("div", "ph", im[2] || "no preview"));
+    }
+    fig.appendChild(el("figcaption", null, label));
+    return fig;
+  }
+
+  function editView(e) {
+    var box = el("div", "edit");
+    var pair = el("div", "pair");
+    pair.appendChild(picture(e.source, "source"));
+    pair.appendChild(el("span", "arrow", "\u2192"));
+    pair.appendChild(picture(e.edited, "edited"));
+    box.appendChild(pair);
+    if (e.instruction) box.appendChild(el("div", "instr", e.instruction));
+    if (e.scores.length) {
+      var sc = el("div", "scores");
+      e.scores.forEach(function (s) { sc.appendChild(el("span", "score", s[0] + " " + s[1])); });
+      box.appendChild(sc);
+    }
+    return box;
+  }
+
   function card(c) {
     var root = el("div", "card " + c.status);
     root.setAttribute("data-id", c.id);
@@ -75,6 +106,7 @@
     });
     if (c.more_images) pics.appendChild(el("span", "muted", "+" + c.more_images + " more"));
     if (c.images.length) root.appendChild(pics);
+    if (c.edit) root.appendChild(editView(c.edit));
 
     if (c.status === "rejected") {
       var rej = el("div", "rej");

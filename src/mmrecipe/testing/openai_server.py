@@ -35,6 +35,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from mmrecipe.testing.fake_images import add_image_routes
+
 ServerKind = Literal["plain", "vllm", "sglang"]
 
 #: body fields a plain OpenAI-compatible server accepts on /v1/chat/completions
@@ -98,6 +100,8 @@ class FakeOpenAIServer:
         self.headers_seen: list[dict[str, str]] = []
         #: every chat body received (tests check what was sent)
         self.bodies: list[dict[str, Any]] = []
+        #: every images/* request received (see mmrecipe.testing.fake_images)
+        self.image_requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -117,6 +121,7 @@ class FakeOpenAIServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        add_image_routes(app, self)  # images/generations and images/edits
         if self.kind == "vllm":
             app.router.add_get("/version", self._version)
             app.router.add_post("/tokenize", self._tokenize)
@@ -471,6 +476,11 @@ SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "annotations": annotations_script,
     "honeypipe": honeypipe_script,
 }
+
+# the image-generation recipes' text steps (captions, edit instructions, contrastive captions)
+from mmrecipe.testing.imagegen_script import imagegen_script  # noqa: E402
+
+SCRIPTS["imagegen"] = imagegen_script
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:

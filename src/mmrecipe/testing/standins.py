@@ -152,3 +152,10 @@ def standin_overrides(recipe_path: Path, folder: Path) -> list[str]:
                 )
             out.append(f"backends.{name}={value}")
     return out
+
+
+# image generation (diffusers, openai_images): tiny diffusers pipelines of the same task
+from mmrecipe.testing.imagegen_standins import diffusion_standin  # noqa: E402
+
+register_standin("diffusers", diffusion_standin)
+register_standin("openai_images", diffusion_standin)

@@ -1,0 +1,2 @@
+"""Image generation and editing: what the generation ops share (seeds, saving, masks) and the
+edit-verification metrics."""
