@@ -102,6 +102,15 @@ class OutputSpec(pydantic.BaseModel):
     formats: list[str] = pydantic.Field(default_factory=lambda: ["llava"])
     #: sample fields copied into each output record when present
     keep_fields: list[str] = pydantic.Field(default_factory=lambda: ["domain", "source"])
+    #: images in assistant turns, for formats whose trainers take none: skip (the sample is
+    #: left out of that format, counted in stats.json) | move_to_user (before the answer)
+    assistant_images: str = "skip"
+    #: per-format writer options, e.g. {openai: {embed_images: true}, llava: {system: fold}}
+    options: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
+
+    def writer_options(self, fmt: str) -> dict[str, Any]:
+        """What the writer of ``fmt`` gets: its own options over the shared ones."""
+        return {"assistant_images": self.assistant_images, **self.options.get(fmt, {})}
 
 
 class ExecutorSpec(pydantic.BaseModel):
@@ -460,6 +469,16 @@ def check_settings(recipe: Recipe) -> None:
                 f"{', '.join(writable)})",
                 key=("output", "formats"),
             )
+    from mmrecipe.io import check_writer_options
+
+    for fmt in recipe.output.options:
+        if fmt not in recipe.output.formats:
+            raise ConfigError(
+                f"output.options.{fmt} is set but {fmt!r} is not in output.formats",
+                key=("output", "options", fmt),
+            )
+    for fmt in recipe.output.formats:
+        check_writer_options(fmt, recipe.output.writer_options(fmt))
 
 
 def _is_source(op_name: str) -> bool:

@@ -7,6 +7,7 @@ RUN_DIR/
   samples/             the same samples, lossless (fields, scores, trace): for report/analyze
   rejects/             one JSONL line per dropped sample: id, op, reason, detail, the sample
   images/              images the run produced (normalized inputs, synthesized images)
+  trainers/            registrations for trainers (written at the end of a run: io/snippets.py)
   state/state.sqlite   finished shards, per-shard stats, the model request cache
   state/stage-K/       intermediate shards before a barrier op (dedup)
   state/answers/       long model answers, one file per distinct answer (the cache refers to them)

@@ -101,7 +101,7 @@ def test_key_whitespace_stripped_and_echoed_key_redacted_everywhere(tmp_path: Pa
         assert done.returncode == 0, done.stderr
         assert "\r" not in done.stderr + done.stdout and SECRET not in done.stderr
         assert server.headers_seen[-1]["Authorization"] == f"Bearer {SECRET}"
-        record = json.loads((out / "data" / "shard-00000.jsonl").read_text().splitlines()[0])
+        record = json.loads((out / "data" / "shard-00000.json").read_text())[0]  # llava: array
         assert record["caption"] == "the key is ***, fine?"
         for path in out.rglob("*"):
             if path.is_file():
@@ -175,7 +175,7 @@ def test_a_long_answer_is_stored_once_in_the_state(tmp_path: Path) -> None:
         response = sample["trace"]["caption"]["response"]
         assert len(response["texts"][0]) == 20_000
         assert response["full_text_sha256"] == [blobs[0].stem]
-        before = (out / "data" / "shard-00000.jsonl").read_text()
+        before = (out / "data" / "shard-00000.json").read_text()
 
         # a redone shard reads the answer back from its file, not from the server
         import sqlite3
@@ -185,7 +185,7 @@ def test_a_long_answer_is_stored_once_in_the_state(tmp_path: Path) -> None:
         answered = sum(server.answered.values())
         _invoke(recipe, images, out, server.base_url)
         assert sum(server.answered.values()) == answered
-        assert (out / "data" / "shard-00000.jsonl").read_text() == before
+        assert (out / "data" / "shard-00000.json").read_text() == before
 
         # a lower max_answer_bytes holds for cached answers too
         _invoke(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mmrecipe.executor.local import LocalExecutor
 from mmrecipe.recipe import InputSpec, OutputSpec, Recipe, step
+from mmrecipe.testing.records import data_records
 
 
 def test_routed_rejects_continue_on_their_branch(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_routed_rejects_continue_on_their_branch(tmp_path: Path) -> None:
         output=OutputSpec(formats=["llava"], keep_fields=["kind"]),
     )
     result = LocalExecutor(recipe, tmp_path / "run", quiet=True).run()
-    kept = [json.loads(line) for line in (tmp_path / "run/data/shard-00000.jsonl").open()]
+    kept = data_records(tmp_path / "run/data")
     assert sorted((r["id"], r["kind"]) for r in kept) == [
         ("s0", "long"),
         ("s2", "long"),

@@ -15,6 +15,7 @@ from PIL import Image
 
 from mmrecipe.cli import main
 from mmrecipe.testing.openai_server import FakeOpenAIServer
+from mmrecipe.testing.records import data_records
 
 
 @pytest.fixture
@@ -77,7 +78,10 @@ def run(recipe_path: Path, data: Path, out: Path, url: str, fmt: str | None = No
 def records(out: Path) -> dict[str, list[str]]:
     got = {}
     for folder in ("data", "data/sharegpt", "samples", "rejects"):
-        lines = [line for f in sorted((out / folder).glob("*.jsonl")) for line in f.open()]
+        if folder == "rejects":
+            lines = [line for f in sorted((out / folder).glob("*.jsonl")) for line in f.open()]
+        else:  # llava shards are JSON arrays
+            lines = [json.dumps(r) for r in data_records(out / folder)]
         got[folder] = sorted(_strip_cached(line) for line in lines)
     got["totals"] = [json.dumps(json.loads((out / "stats.json").read_text())["totals"])]
     return got
@@ -124,8 +128,8 @@ def test_images_added_and_deleted_rerun_equals_fresh_run(tmp_path: Path, server)
     run(rec, folder, fresh, server.base_url)
     assert records(out) == records(fresh)
     assert not any("000.png" in line for line in records(out)["data"])
-    assert sorted(p.name for p in (out / "data").glob("*.jsonl")) == [
-        f"shard-0000{i}.jsonl" for i in range(4)
+    assert sorted(p.name for p in (out / "data").glob("shard-*")) == [
+        f"shard-0000{i}.json" for i in range(4)
     ]
 
     # an image replaced in place (same name, new pixels) is redone too

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mmrecipe.executor.local import LocalExecutor
 from mmrecipe.recipe import InputSpec, Recipe, step
+from mmrecipe.testing.records import data_records
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -22,7 +23,9 @@ def test_raising_op_rejects_only_the_poisoned_sample(tmp_path: Path) -> None:
         ops=[step("test_explode_on_bad", "explode")],
     )
     result = LocalExecutor(recipe, tmp_path / "run", quiet=True).run()
-    kept = [json.loads(x)["id"] for x in (tmp_path / "run/data/shard-00000.jsonl").open()]
+    kept = [
+        r["id"] for r in data_records(tmp_path / "run/samples")
+    ]  # no conversation: not in llava
     assert kept == ["ok1", "ok2", "ok3"]
     rejects = [json.loads(x) for x in (tmp_path / "run/rejects/p0-shard-00000.jsonl").open()]
     assert [(r["id"], r["reason"]) for r in rejects] == [("bad1", "op_error"), ("bad2", "op_error")]

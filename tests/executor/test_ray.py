@@ -31,6 +31,7 @@ from mmrecipe.executor.local import LocalExecutor
 from mmrecipe.executor.ray import RayExecutor, probe_storage
 from mmrecipe.recipe import load_recipe
 from mmrecipe.testing.openai_server import FakeOpenAIServer, oasis_script
+from mmrecipe.testing.records import data_records
 
 pytestmark = pytest.mark.slow
 
@@ -237,7 +238,7 @@ def test_worker_killed_mid_run_retries_its_shard(
         assert int((tmp_path / marker).read_text()) != os.getpid()
     assert outputs(on_ray) == outputs(local)
     assert funnel(on_ray) == funnel(local)
-    ids = [json.loads(x)["id"] for x in (on_ray / "data").glob("*.jsonl") for x in x.open()]
+    ids = [r["id"] for r in data_records(on_ray / "data")]  # llava shards: JSON arrays
     assert len(ids) == len(set(ids)) == 30
 
 

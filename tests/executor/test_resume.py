@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from mmrecipe.testing.records import data_records
+
 HERE = Path(__file__).resolve().parent
 
 RECIPE = """
@@ -96,9 +98,9 @@ def _run_and_kill(cmd: list[str], run: Path, phase: int, at_least: int) -> None:
 def _outputs(run: Path) -> dict[str, list[str]]:
     out = {}
     for folder in ("data", "data/sharegpt", "rejects"):
-        lines = []
-        for f in sorted((run / folder).glob("*.jsonl")):
-            lines.extend(f.read_text().splitlines())
+        lines = [json.dumps(r, sort_keys=True) for r in data_records(run / folder)]
+        if folder == "rejects":
+            lines = [x for f in sorted((run / folder).glob("*.jsonl")) for x in f.open()]
         out[folder] = sorted(lines)
     return out
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from mmrecipe.cli import main
 from mmrecipe.errors import MMRecipeError
+from mmrecipe.testing.records import data_records
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,7 +65,7 @@ def _error(result: Result) -> str:
 
 
 def _data(out: Path) -> list[str]:
-    return sorted(line for f in sorted((out / "data").glob("*.jsonl")) for line in f.open())
+    return sorted(json.dumps(r) for r in data_records(out / "data"))  # llava: JSON arrays
 
 
 def test_second_run_on_a_busy_run_dir_exits_2_and_a_dead_runs_lock_is_taken_over(

@@ -42,14 +42,24 @@ def test_coco_captions_and_instances(tmp_path: Path) -> None:
     assert [s.fields["coco_id"] for s in samples] == [7, 9]
     first = samples[0]
     assert first.fields["captions"] == ["A dog.", "A brown dog."]
-    assert first.fields["boxes"] == [{"bbox": [1.0, 2.0, 30.0, 20.0], "category": "dog"}]
+    assert first.fields["boxes"] == [
+        {"bbox": [1.0, 2.0, 30.0, 20.0], "category": "dog", "category_id": 18, "id": 5}
+    ]
     assert first.images[0].path == str(tmp_path / "a.jpg")
     assert "captions" not in samples[1].fields
 
-    writer = open_writer("coco", tmp_path / "out" / "coco.json", base_dir=tmp_path)
-    for s in samples:
-        writer.write(s)
-    writer.close()
-    again = list(open_reader("coco", tmp_path / "out" / "coco.json", image_root=tmp_path))
+    for fmt in ("coco", "coco_captions"):
+        writer = open_writer(fmt, tmp_path / "out" / f"{fmt}.json", base_dir=tmp_path)
+        for s in samples:
+            writer.write(s)
+        writer.close()
+    again = list(
+        open_reader(
+            "coco",
+            tmp_path / "out" / "coco_captions.json",
+            image_root=tmp_path,
+            instances=str(tmp_path / "out" / "coco.json"),
+        )
+    )
     assert again[0].fields["captions"] == first.fields["captions"]
-    assert again[0].fields["boxes"] == first.fields["boxes"]
+    assert again[0].fields["boxes"] == [{**first.fields["boxes"][0], "area": 600.0, "iscrowd": 0}]

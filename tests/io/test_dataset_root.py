@@ -172,7 +172,7 @@ def test_convert_image_root_and_allow_outside_root(tmp_path: Path) -> None:
     record = {
         "id": "a",
         "image": str(tmp_path / "pic.png"),
-        "conversations": [{"from": "human", "value": "x"}],
+        "conversations": [{"from": "human", "value": "x"}, {"from": "gpt", "value": "y"}],
     }
     src.write_text(json.dumps(record) + "\n")
 
@@ -195,7 +195,7 @@ def test_run_image_root_and_allow_outside_root(tmp_path: Path) -> None:
     record = {
         "id": "a",
         "image": str(tmp_path / "pic.png"),
-        "conversations": [{"from": "human", "value": "x"}],
+        "conversations": [{"from": "human", "value": "x"}, {"from": "gpt", "value": "y"}],
     }
     src.write_text(json.dumps(record) + "\n")
     recipe = tmp_path / "r.yaml"

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from mmrecipe.cli import main
+from mmrecipe.testing.records import data_records
 
 
 def _image(path: Path, color: tuple[int, int, int] = (200, 30, 30)) -> Path:
@@ -55,11 +56,7 @@ class Outcome:
             for f in sorted((run_dir / "rejects").glob("*.jsonl"))
             for line in f.read_text().splitlines()
         ]
-        self.kept = [
-            json.loads(line)
-            for f in sorted((run_dir / "data").glob("*.jsonl"))
-            for line in f.read_text().splitlines()
-        ]
+        self.kept = data_records(run_dir / "data")  # llava shards are JSON arrays
         self.parquet_rows = [
             row
             for f in sorted((run_dir / "data").rglob("*.parquet"))
@@ -139,7 +136,9 @@ def test_coco_bad_annotations_are_rejects_the_images_stay(tmp_path: Path) -> Non
     assert out.reasons == {"read:malformed_record": 3}
     fields = {r["fields"]["coco_id"]: r["fields"] for r in out.kept}
     assert fields[1]["captions"] == ["a red square"]
-    assert fields[2]["boxes"] == [{"bbox": [1.0, 2.0, 3.0, 4.0], "category": "cat"}]
+    assert fields[2]["boxes"] == [  # the source's ids are kept (a COCO round trip keeps them)
+        {"bbox": [1.0, 2.0, 3.0, 4.0], "category": "cat", "category_id": 5, "id": 4}
+    ]
     assert len(out.parquet_rows) == 2
 
 
@@ -159,7 +158,10 @@ def test_parquet_bad_rows_and_a_truncated_file(tmp_path: Path) -> None:
     def row(rid: str, **over: Any) -> dict[str, Any]:
         base = {
             "id": rid,
-            "messages": [{"role": "user", "content": "<image>\nHi"}],
+            "messages": [
+                {"role": "user", "content": "<image>\nHi"},
+                {"role": "assistant", "content": "Hello."},  # llava wants an answer
+            ],
             "images": [{"bytes": png, "path": "img.png"}],
             "fields": "{}",
         }
@@ -189,8 +191,9 @@ def test_symlink_loop_and_fifo_in_an_image_folder(tmp_path: Path) -> None:
     os.symlink(folder / "loop1.png", folder / "loop2.png")
     os.symlink(folder, folder / "sub")  # a directory loop: not followed
     os.mkfifo(folder / "pipe.png")  # reading it would hang the run
-    out = run(tmp_path, "image_folder", folder)
-    assert [Path(r["image"]).name for r in out.kept] == ["ok.png"]
+    # no conversation yet: trainer formats would leave the images out, samples keeps them
+    out = run(tmp_path, "image_folder", folder, formats=("samples", "parquet"))
+    assert [Path(r["images"][0]["path"]).name for r in out.kept] == ["ok.png"]
     assert out.reasons == {"read:unresolvable_path": 2, "read:not_a_file": 1}
 
 
@@ -250,7 +253,10 @@ def test_a_sample_no_writer_can_convert_is_a_write_error_reject(tmp_path: Path) 
         return {
             "id": sid,
             "images": [{"path": "a.png"}],
-            "messages": [{"role": "user", "content": "<image>\nHi"}],
+            "messages": [
+                {"role": "user", "content": "<image>\nHi"},
+                {"role": "assistant", "content": "Hello."},
+            ],
             "fields": {"boxes": boxes},
             "scores": {},
         }

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from mmrecipe.cli import main
+from mmrecipe.testing.records import data_records
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -133,11 +134,7 @@ def test_adversarial_folder_one_reject_per_bad_file(tmp_path: Path) -> None:
         assert by_file[name]["detail"], name
         assert by_file[name]["op"] in ("read", "intake", "dedup")
 
-    kept = [
-        json.loads(line)
-        for f in sorted((run / "data").glob("*.jsonl"))
-        for line in f.read_text().splitlines()
-    ]
+    kept = data_records(run / "data")
     samples = [
         json.loads(line)
         for f in sorted((run / "samples").glob("*.jsonl"))
@@ -145,10 +142,10 @@ def test_adversarial_folder_one_reject_per_bad_file(tmp_path: Path) -> None:
     ]
     kept_files = {s["fields"]["source_file"] for s in samples}
     assert kept_files == (good - {"plain.jpg"}) | {"copy.jpg"}
-    assert all(r["conversations"] == [] for r in kept)
+    assert all(r["messages"] == [] for r in kept)
     # every kept image opens as 8-bit RGB/L, upright
     for record in kept:
-        path = Path(record["image"])
+        path = Path(record["images"][0]["path"])
         path = path if path.is_absolute() else run / path
         with Image.open(path) as im:
             assert im.mode in ("RGB", "L"), (record, im.mode)

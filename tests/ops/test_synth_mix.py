@@ -21,7 +21,7 @@ ops:
     generators: {GENERATORS}
   - op: synth_verify
     name: verify
-output: {formats: [sharegpt]}
+output: {formats: [sharegpt], assistant_images: move_to_user}
 executor: {shard_size: 10}
 """
 

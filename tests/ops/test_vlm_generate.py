@@ -21,6 +21,7 @@ from mmrecipe.errors import BackendError
 from mmrecipe.registry import build_op
 from mmrecipe.sample import ImageRef, Sample
 from mmrecipe.testing.openai_server import FakeOpenAIServer
+from mmrecipe.testing.records import data_records
 
 SECRET = "sk-e2e-91b3c7d5a0f2"
 
@@ -93,9 +94,7 @@ def test_recaption_resume_cache_and_no_cache(tmp_path, server):
     assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0}
     assert stats["steps"]["caption"]["usage"]["mllm"]["requests"] == 6
     assert sum(server.answered.values()) == 6 and server.repeated() == {}
-    records = [
-        json.loads(line) for f in sorted((run_dir / "data").glob("*.jsonl")) for line in f.open()
-    ]
+    records = data_records(run_dir / "data")
     assert len(records) == 6
     first = records[0]
     assert first["caption"].startswith("answer to: Describe 00.png in one sentence.")
@@ -236,7 +235,7 @@ def test_killed_run_resumes_without_paying_twice(tmp_path):
     finally:
         srv.stop()
     assert stats["totals"]["kept"] == 8
-    ids = [json.loads(line)["id"] for f in (run_dir / "data").glob("*.jsonl") for line in f.open()]
+    ids = [r["id"] for r in data_records(run_dir / "data")]
     assert len(ids) == len(set(ids)) == 8
     assert len(srv.answered) == 8 and len(srv.repeated()) <= 1
 
@@ -305,5 +304,5 @@ def test_a_server_gone_mid_run_stops_the_run_and_a_rerun_finishes(tmp_path):
     finally:
         back.stop()
     assert stats["totals"] == {"input": 6, "kept": 6, "rejected": 0}
-    ids = [json.loads(x)["id"] for f in (run_dir / "data").glob("*.jsonl") for x in f.open()]
+    ids = [r["id"] for r in data_records(run_dir / "data")]
     assert len(ids) == len(set(ids)) == 6

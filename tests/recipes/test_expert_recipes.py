@@ -113,7 +113,7 @@ def test_image_textualization(images: Path, tmp_path: Path, tiny_stand_ins: Path
         prompted = {t["tag"] for t in fields["tags"]} | named
         assert fields["objects"] and all(o["label"] in prompted for o in fields["objects"])
         assert sample["messages"][-1]["role"] == "assistant"
-    assert (tmp_path / "run" / "data" / "shard-00000.jsonl").is_file()
+    assert (tmp_path / "run" / "data" / "shard-00000.json").is_file()  # llava: a JSON array
 
 
 def test_all_seeing(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:

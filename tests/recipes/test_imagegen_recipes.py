@@ -60,11 +60,16 @@ def _run(recipe: str, source: Path, out: Path, stand_ins: Path, sets: list[str])
 
 
 def _records(folder: Path) -> list[dict]:
-    return [
+    records = [
         json.loads(line)
         for f in sorted(folder.glob("*.jsonl"))
         for line in f.read_text().splitlines()
     ]
+    for record in records:  # image paths in a run dir are relative to it
+        for image in record.get("images") or []:
+            if isinstance(image, dict) and not Path(image["path"]).is_absolute():
+                image["path"] = str(folder.parent / image["path"])
+    return records
 
 
 def _accounted(stats: dict, out: Path, n_input: int) -> tuple[list[dict], list[dict]]:

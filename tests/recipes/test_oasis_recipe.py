@@ -22,6 +22,7 @@ from PIL import Image
 
 from mmrecipe.cli import main
 from mmrecipe.testing.openai_server import FakeOpenAIServer
+from mmrecipe.testing.records import data_records
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "oasis.yaml"
 
@@ -133,6 +134,8 @@ def run(tmp_path: Path, mllm: FakeOpenAIServer, llm: FakeOpenAIServer, *extra: s
 
 
 def records(run_dir: Path, sub: str) -> list[dict]:
+    if sub == "data":
+        return data_records(run_dir / sub)
     return [json.loads(x) for f in sorted((run_dir / sub).glob("*.jsonl")) for x in f.open()]
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mmrecipe.cli import main
 from mmrecipe.synth.base import all_generators
+from mmrecipe.testing.records import data_records
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "quickstart.yaml"
 
@@ -24,13 +25,18 @@ def test_quickstart_recipe_runs_end_to_end(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     run = tmp_path / "qs"
-    rows = [
-        json.loads(x) for f in (run / "data").glob("*.jsonl") for x in f.read_text().splitlines()
-    ]
-    assert len(rows) == 30 and all(r["conversations"][-1]["from"] == "gpt" for r in rows)
+    rows = data_records(run / "data")
+    assert rows and all(r["conversations"][-1]["from"] == "gpt" for r in rows)
+    stats = json.loads((run / "stats.json").read_text())
+    # interleaved traces (an image in the answer) are left out of LLaVA-NeXT, counted
+    llava = stats["outputs"]["llava_onevision"]
+    assert llava["written"] == len(rows) and len(rows) + sum(llava["left_out"].values()) == 30
+    assert set(llava["left_out"]) <= {"assistant_image"}
+    # the LLaVA-1.5 array holds the single-image ones; the trainers' snippets are written
+    assert json.loads((run / "trainers" / "llava.json").read_text())
+    assert (run / "trainers" / "llava_onevision.yaml").is_file()
     table = pq.read_table(list((run / "data" / "parquet").glob("*.parquet")))
     assert table.num_rows == 30
     assert all(img["bytes"] for imgs in table.column("images").to_pylist() for img in imgs)
-    stats = json.loads((run / "stats.json").read_text())
     assert stats["totals"] == {"input": 30, "kept": 30, "rejected": 0}
     assert len({r["generator"] for r in rows}) >= 4

@@ -132,7 +132,11 @@ def _etc_passwd() -> list[bytes]:
 
 
 def _conv(name: str) -> list[dict[str, str]]:
-    return [{"from": "human", "value": f"<image>\nDescribe {len(name)}."}]
+    # with an answer: trainer formats (llava, openai) leave a conversation without one out
+    return [
+        {"from": "human", "value": f"<image>\nDescribe {len(name)}."},
+        {"from": "gpt", "value": "A picture."},
+    ]
 
 
 def write_dataset(p: Planted, fmt: str) -> Path:
@@ -150,7 +154,10 @@ def write_dataset(p: Planted, fmt: str) -> Path:
             {
                 "id": f"r{i}",
                 "images": [n],
-                "messages": [{"role": "user", "content": "<image>Describe."}],
+                "messages": [
+                    {"role": "user", "content": "<image>Describe."},
+                    {"role": "assistant", "content": "A picture."},
+                ],
             }
             for i, n in enumerate([*names, good])
         ]
@@ -163,7 +170,8 @@ def write_dataset(p: Planted, fmt: str) -> Path:
                 {"type": "image_url", "image_url": {"url": n}},
                 {"type": "text", "text": "Describe."},
             ]
-            rows.append({"id": f"r{i}", "messages": [{"role": "user", "content": content}]})
+            answer = {"role": "assistant", "content": "A picture."}
+            rows.append({"id": f"r{i}", "messages": [{"role": "user", "content": content}, answer]})
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     elif fmt == "samples":
         path = p.data / "train.jsonl"
@@ -171,7 +179,10 @@ def write_dataset(p: Planted, fmt: str) -> Path:
             {
                 "id": f"r{i}",
                 "images": [{"path": n}],
-                "messages": [{"role": "user", "content": "<image>\nDescribe."}],
+                "messages": [
+                    {"role": "user", "content": "<image>\nDescribe."},
+                    {"role": "assistant", "content": "A picture."},
+                ],
                 "fields": {},
                 "scores": {},
             }
@@ -189,7 +200,10 @@ def write_dataset(p: Planted, fmt: str) -> Path:
             {
                 "id": f"r{i}",
                 "images": [{"bytes": None, "path": n}],
-                "messages": [{"role": "user", "content": "<image>\nDescribe."}],
+                "messages": [
+                    {"role": "user", "content": "<image>\nDescribe."},
+                    {"role": "assistant", "content": "A picture."},
+                ],
             }
             for i, n in enumerate([*names, good])
         ]
@@ -324,7 +338,10 @@ def test_convert_never_embeds_outside_files(
     out = tmp_path / "converted"
     suffix = {"parquet": ".parquet"}.get(to, ".jsonl")
     done = mmrecipe(p, "convert", str(source), str(out / f"o{suffix}"), "--to", to)
-    assert "wrote 1 record(s)" in done.stdout, done.output
+    if fmt == "coco" and to == "openai":  # captions, no conversation: nothing to train on
+        assert "left out of openai: 1 empty_conversation" in done.stdout, done.output
+    else:
+        assert "wrote 1 record(s)" in done.stdout, done.output
     assert_no_secret(p, _blob(out), f"convert output ({fmt} -> {to})")
     assert handler.hits == []
 

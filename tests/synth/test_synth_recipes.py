@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 
 from mmrecipe.cli import main
 from mmrecipe.synth.base import get_generator
+from mmrecipe.testing.records import data_records
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,9 +21,7 @@ def test_recipe_runs_with_limit(kind: str, tmp_path: Path) -> None:
     recipe = REPO / "recipes" / f"synth-{kind}.yaml"
     result = CliRunner().invoke(main, ["run", str(recipe), "-o", str(out), "--limit", "5"])
     assert result.exit_code == 0, result.output
-    records = [
-        json.loads(x) for f in sorted(out.glob("data/*.jsonl")) for x in f.read_text().splitlines()
-    ]
+    records = data_records(out / "data")
     assert len(records) == 5
     generator = get_generator(kind)()
     for rec in records:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
+from mmrecipe.errors import ConfigError
 from mmrecipe.io import EMBEDS_IMAGES, FORMATS, missing_image, open_reader, open_writer
 from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
+from mmrecipe.strictjson import clean_sample
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option takes KEY=VALUE, not {pair!r}")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
 
 
 @click.command("convert")
@@ -40,6 +54,26 @@ from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, recor
     is_flag=True,
     help="download http(s) images next to TARGET (images/remote/) instead of rejecting them",
 )
+@click.option(
+    "--assistant-images",
+    type=click.Choice(["skip", "move_to_user"]),
+    default="skip",
+    help="images in assistant turns, for formats whose trainers take none: leave the sample "
+    "out (counted) or move the image to the user turn before it",
+)
+@click.option(
+    "--option",
+    "writer_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="a writer option of the target format, e.g. embed_images=false (repeatable)",
+)
+@click.option(
+    "--keep-field",
+    "keep_fields",
+    multiple=True,
+    help="a sample field to copy into each record (repeatable; default: domain, source)",
+)
 def command(
     source: Path,
     target: Path,
@@ -48,8 +82,14 @@ def command(
     image_roots: tuple[Path, ...],
     allow_outside_root: bool,
     allow_remote: bool,
+    assistant_images: str,
+    writer_options: tuple[str, ...],
+    keep_fields: tuple[str, ...],
 ) -> None:
-    """Convert SOURCE into TARGET in another format; unreadable records are reported."""
+    """Convert SOURCE into TARGET in another format; unreadable records and samples the
+    target format cannot hold are reported by reason. A .json TARGET of a JSON format is one
+    JSON array, a .jsonl TARGET one record per line."""
+    options = {"assistant_images": assistant_images, **_parse_options(writer_options)}
     images = target.parent / "images"
     root = ImageRoot(
         [r.expanduser() for r in image_roots] or default_image_root(source),
@@ -58,7 +98,13 @@ def command(
         remote_dir=images / "remote",
     )
     reader = open_reader(from_format, source, image_root=root, materialize_dir=images)
-    writer = open_writer(to_format, target, base_dir=target.parent.absolute())
+    writer = open_writer(
+        to_format,
+        target,
+        base_dir=target.parent.absolute(),
+        keep_fields=list(keep_fields) or ["domain", "source"],
+        options=None if to_format == "samples" else options,
+    )
     embeds = to_format in EMBEDS_IMAGES
     written = 0
     bad: Counter[str] = Counter()
@@ -72,7 +118,7 @@ def command(
                 click.echo(f"skipped {sample.id}: {sample.rejection.detail}", err=True)
                 continue
             try:
-                writer.write(sample)
+                writer.write(clean_sample(sample))  # strict JSON: NaN/Infinity -> null
             except Exception as exc:  # a record this writer cannot convert: skip just it
                 bad["write_error"] += 1
                 click.echo(
@@ -82,7 +128,14 @@ def command(
             written += 1
     finally:
         writer.close()
-    msg = f"wrote {written} record(s) to {target}"
+    left_out: Counter[str] = getattr(writer, "left_out", Counter())
+    lost: Counter[str] = getattr(writer, "lost", Counter())
+    msg = f"wrote {getattr(writer, 'written', written)} record(s) to {target}"
     if bad:
         msg += " (skipped " + ", ".join(f"{n} {r}" for r, n in bad.items()) + ")"
+    if left_out:
+        msg += f" (left out of {to_format}: "
+        msg += ", ".join(f"{n} {r}" for r, n in left_out.items()) + ")"
+    if lost:
+        msg += " (lost: " + ", ".join(f"{n} {r}" for r, n in lost.items()) + ")"
     click.echo(msg)

@@ -44,6 +44,13 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None, top: int | N
         f"rejected {totals.get('rejected', 0)}",
         highlight=False,
     )
+    for fmt, out in stats.get("outputs", {}).items():
+        line = f"output {fmt}: written {out.get('written', 0)}"
+        if out.get("left_out"):
+            line += " · left out: " + ", ".join(f"{r} {n}" for r, n in out["left_out"].items())
+        if out.get("lost"):
+            line += " · lost: " + ", ".join(f"{r} {n}" for r, n in out["lost"].items())
+        console.print(line, highlight=False)
     for backend, usage in stats.get("usage", {}).items():
         parts = " · ".join(f"{k} {v}" for k, v in usage.items())
         console.print(f"backend {backend}: {parts}", highlight=False)

@@ -32,9 +32,16 @@ from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView
 from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
-from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
+from mmrecipe.io.base import (
+    GuardedReader,
+    ImageRoot,
+    default_image_root,
+    portable_path,
+    record_error,
+)
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.io.sampling import SampledReader
+from mmrecipe.io.snippets import write_snippets
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
 from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
@@ -48,6 +55,8 @@ from mmrecipe.strictjson import clean_sample
 from mmrecipe.writeerrors import is_disk_failure, output_errors
 
 READ_STEP = "read"
+#: per-shard stats of writers (samples left out of a format) are kept under this prefix
+OUTPUT_PREFIX = "output:"
 WRITE_STEP = "write"
 
 
@@ -167,6 +176,8 @@ class LocalExecutor:
                 for op in ops:
                     op.teardown()
             result.stats = self._write_stats(state, time.time() - started)
+            # the registrations trainers need, next to the data (RUN_DIR/trainers/)
+            write_snippets(layout.root, self.recipe.name, self.recipe.output.formats)
         finally:
             state.close()
         return result
@@ -377,7 +388,7 @@ class LocalExecutor:
         if phase.final:
             work.samples = self._check_writable(work.samples, work.stats, work.rejects)
         unwritable = await asyncio.to_thread(
-            self._write_shard, phase, shard, work.samples, work.rejects
+            self._write_shard, phase, shard, work.samples, work.rejects, work.stats
         )
         if unwritable:
             n = len(work.samples)
@@ -548,19 +559,28 @@ class LocalExecutor:
         return kept
 
     def _write_shard(
-        self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
+        self,
+        phase: Phase,
+        shard: int,
+        kept: list[Sample],
+        rejects: list[Sample],
+        stats: dict[str, StepStats] | None = None,
     ) -> list[Sample]:
         """Write the shard's files; a sample some writer cannot convert is moved to ``rejects``
-        (``write_error``) and the files are written again without it. Returns those samples."""
+        (``write_error``) and the files are written again without it. Returns those samples.
+        Samples a format cannot hold (left out by its writer, by reason) go into ``stats``."""
         layout = self.layout
+        counts: dict[str, StepStats] = {}
 
         def outputs(samples: list[Sample], failed: dict[int, str]) -> list[tuple[Path, Path]]:
             written: list[tuple[Path, Path]] = []
+            counts.clear()
             if phase.final:
                 formats = self.recipe.output.formats
                 for index, fmt in enumerate(formats):
                     final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
-                    written.append((self._write_file(fmt, final, samples, failed), final))
+                    tmp = self._write_file(fmt, final, samples, failed, counts)
+                    written.append((tmp, final))
                 final = layout.samples_file(shard)
                 written.append((self._write_file("samples", final, samples, failed), final))
             else:
@@ -575,12 +595,21 @@ class LocalExecutor:
             for s in unwritable:
                 rejects.append(s.reject(WRITE_STEP, "write_error", failed[id(s)]))
             written = outputs([s for s in kept if id(s) not in failed], {})
+        if stats is not None:
+            for fmt, st in counts.items():
+                stats.setdefault(f"{OUTPUT_PREFIX}{fmt}", StepStats()).merge(st)
         rejects_final = layout.rejects_file(phase.index, shard)
         if rejects:
             tmp = rejects_final.with_name(rejects_final.name + ".tmp")
             with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 for s in rejects:
-                    line = json.dumps(reject_record(s), ensure_ascii=False, default=str)
+                    record = reject_record(s)
+                    record["images"] = [  # relative to the run dir, as in samples/
+                        {**i, "path": portable_path(str(i.get("path", "")), layout.root)}
+                        for i in record.get("images", [])
+                        if isinstance(i, dict)
+                    ]
+                    line = json.dumps(record, ensure_ascii=False, default=str)
                     fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -592,11 +621,18 @@ class LocalExecutor:
         return unwritable
 
     def _write_file(
-        self, fmt: str, final: Path, samples: list[Sample], failed: dict[int, str]
+        self,
+        fmt: str,
+        final: Path,
+        samples: list[Sample],
+        failed: dict[int, str],
+        counts: dict[str, StepStats] | None = None,
     ) -> Path:
         tmp = final.with_name(final.name + ".tmp")
+        output = self.recipe.output
+        options = output.writer_options(fmt) if fmt != "samples" else None
         writer = open_writer(
-            fmt, tmp, base_dir=self.layout.root, keep_fields=self.recipe.output.keep_fields
+            fmt, tmp, base_dir=self.layout.root, keep_fields=output.keep_fields, options=options
         )
         try:
             for s in samples:
@@ -606,6 +642,13 @@ class LocalExecutor:
                     failed.setdefault(id(s), f"{fmt} writer: {record_error(exc)}")
         finally:
             writer.close()
+        if counts is not None:
+            # samples a format cannot hold, by reason (stats.json "outputs")
+            st = counts.setdefault(fmt, StepStats())
+            st.n_in += len(samples)
+            st.n_out += getattr(writer, "written", len(samples))
+            st.rejected.update(getattr(writer, "left_out", {}))
+            st.routed.update({f"lost:{k}": v for k, v in getattr(writer, "lost", {}).items()})
         return tmp
 
     def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
@@ -689,9 +732,12 @@ def reject_record(sample: Sample) -> dict[str, Any]:
 def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
     """Merge per-shard stats of every finished shard into the ``stats.json`` shape."""
     merged: dict[str, StepStats] = {}
+    outputs: dict[str, StepStats] = {}
     for _phase, _shard, shard_stats in state.shard_stats():
         for name, data in shard_stats.items():
-            merged.setdefault(name, StepStats()).merge(StepStats.from_dict(data))
+            bucket = outputs if name.startswith(OUTPUT_PREFIX) else merged
+            key = name.removeprefix(OUTPUT_PREFIX)
+            bucket.setdefault(key, StepStats()).merge(StepStats.from_dict(data))
     names = [n for n in step_order if n in merged] + [n for n in merged if n not in step_order]
     steps = {n: merged[n].to_dict() for n in names}
     reasons: dict[str, int] = {}
@@ -717,4 +763,13 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,
         "barriers": {str(k): v for k, v in state.barrier_stats().items()},
+        "outputs": {
+            fmt: {
+                "in": st.n_in,
+                "written": st.n_out,
+                "left_out": dict(sorted(st.rejected.items())),
+                "lost": {k[5:]: v for k, v in sorted(st.routed.items()) if k.startswith("lost:")},
+            }
+            for fmt, st in outputs.items()
+        },
     }

@@ -3,14 +3,21 @@
 | format | read | write |
 | --- | --- | --- |
 | image_folder | a folder of images, recursive | - |
-| llava | LLaVA JSON / JSONL | JSONL |
-| sharegpt | LLaMA-Factory ShareGPT (messages + images) | JSONL |
-| openai | OpenAI chat messages JSONL | JSONL |
-| parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
-| coco | COCO captions / instances JSON | COCO JSON |
+| llava | LLaVA JSON array / JSONL | one JSON array per shard (LLaVA-1.5 train.py) |
+| llava_onevision | the same, image lists | JSONL, image lists (LLaVA-NeXT/OneVision, InternVL) |
+| internvl_meta | InternVL meta JSON -> its annotations | - (written as a snippet) |
+| sharegpt | LLaMA-Factory ShareGPT (messages + images) | JSONL with a system column |
+| hf_messages | typed-part messages + images (TRL) | JSONL |
+| openai | OpenAI chat messages JSONL | JSONL, data: or https image URLs |
+| parquet | Parquet (bytes or paths; LLaVA, messages, the_cauldron) | Parquet, images embedded |
+| webdataset | tar shards (key.json + key.<ext>) | tar shards |
+| coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
 | edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
+
+Writers are checked against the loaders they are named after (see each module); a sample a
+format cannot hold is left out and counted (``stats.json`` ``outputs``), never written broken.
 
 A new reader gets the dataset root for free: take ``image_root: Path | ImageRoot`` and pass every
 image name a record holds to ``resolve_image(name, self.image_root)`` (never join paths
@@ -25,34 +32,42 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mmrecipe.errors import InputError
+from mmrecipe.errors import ConfigError, InputError
 from mmrecipe.io.base import ImageRoot, Reader, Writer, default_image_root
 from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
     "llava": {"read": True, "write": True},
+    "llava_onevision": {"read": True, "write": True},
+    "internvl_meta": {"read": True, "write": False},
     "sharegpt": {"read": True, "write": True},
+    "hf_messages": {"read": True, "write": True},
     "openai": {"read": True, "write": True},
     "parquet": {"read": True, "write": True},
+    "webdataset": {"read": True, "write": True},
     "coco": {"read": True, "write": True},
+    "coco_captions": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
     "edit_triplets": {"read": False, "write": True},
 }
 WRITE_SUFFIX = {
-    "llava": ".jsonl",
+    "llava": ".json",
+    "llava_onevision": ".jsonl",
     "sharegpt": ".jsonl",
+    "hf_messages": ".jsonl",
     "openai": ".jsonl",
     "parquet": ".parquet",
+    "webdataset": ".tar",
     "coco": ".json",
+    "coco_captions": ".json",
     "samples": ".jsonl",
     "interleaved": ".jsonl",
     "edit_triplets": ".parquet",
 }
-
 #: formats whose files hold the image bytes (the images must be readable when writing)
-EMBEDS_IMAGES = frozenset({"parquet"})
+EMBEDS_IMAGES = frozenset({"parquet", "webdataset"})
 
 
 def missing_image(sample: Sample) -> str | None:
@@ -68,9 +83,13 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         if any(path.rglob("*.parquet")):
             return "parquet"
+        if any(path.rglob("*.tar")):
+            return "webdataset"
         return "image_folder"
     if path.suffix == ".parquet":
         return "parquet"
+    if path.suffix == ".tar":
+        return "webdataset"
     if path.suffix not in (".json", ".jsonl"):
         raise InputError(f"cannot tell the format of {path}; set input.format")
     try:
@@ -79,6 +98,10 @@ def detect_format(path: Path) -> str:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if first is None:
         raise InputError(f"{path} holds no JSON record; set input.format")
+    from mmrecipe.io.internvl import is_internvl_meta
+
+    if is_internvl_meta(first):
+        return "internvl_meta"
     if "conversations" in first and ("image" in first or "from" in str(first["conversations"])):
         return "llava"
     if ("images" in first and "annotations" in first) or "categories" in first:
@@ -88,8 +111,16 @@ def detect_format(path: Path) -> str:
     if ("texts" in first and "images" in first) or "text_list" in first:
         return "interleaved"
     if "messages" in first and isinstance(first["messages"], list):
-        content = [m.get("content") for m in first["messages"] if isinstance(m, dict)]
-        return "openai" if any(isinstance(c, list) for c in content) else "sharegpt"
+        parts = [
+            p
+            for m in first["messages"]
+            if isinstance(m, dict) and isinstance(m.get("content"), list)
+            for p in m["content"]
+            if isinstance(p, dict)
+        ]
+        if any(p.get("type") == "image_url" for p in parts):
+            return "openai"
+        return "hf_messages" if parts else "sharegpt"
     if "conversations" in first:
         return "llava"
     raise InputError(f"cannot tell the format of {path} from its first record; set input.format")
@@ -130,7 +161,8 @@ def open_reader(
     """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes.
 
     Image names in the dataset are confined to ``image_root`` (default: the file's folder, or
-    the run dir for a file inside one; see ImageRoot); pass an ImageRoot to allow more.
+    the run dir for a file inside one, so ``convert RUN/data/shard.jsonl`` finds the run's
+    images from any working directory; see ImageRoot); pass an ImageRoot to allow more.
     """
     if not path.exists():
         raise InputError(f"input not found: {path}")
@@ -147,14 +179,23 @@ def open_reader(
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
         return ImageFolderReader(path, image_root=root, **options)
-    if fmt == "llava":
+    _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
+    if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
 
         return LlavaReader(path, root)
+    if fmt == "internvl_meta":
+        from mmrecipe.io.internvl import InternVLMetaReader
+
+        return InternVLMetaReader(path, root)
     if fmt == "sharegpt":
         from mmrecipe.io.sharegpt import ShareGPTReader
 
         return ShareGPTReader(path, root)
+    if fmt == "hf_messages":
+        from mmrecipe.io.hf_messages import HFMessagesReader
+
+        return HFMessagesReader(path, root)
     if fmt == "openai":
         from mmrecipe.io.openai_messages import OpenAIReader
 
@@ -163,7 +204,11 @@ def open_reader(
         from mmrecipe.io.parquet import ParquetReader
 
         return ParquetReader(path, root, materialize_dir)
-    if fmt == "coco":
+    if fmt == "webdataset":
+        from mmrecipe.io.webdataset import WebDatasetReader
+
+        return WebDatasetReader(path, materialize_dir)
+    if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
@@ -179,30 +224,37 @@ def open_reader(
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
+def _no_options(fmt: str, options: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(f"the {fmt} reader has no option {', '.join(unknown)}")
+
+
+_WRITERS = {
+    "llava": ("mmrecipe.io.llava", "LlavaWriter"),
+    "llava_onevision": ("mmrecipe.io.llava", "LlavaOneVisionWriter"),
+    "sharegpt": ("mmrecipe.io.sharegpt", "ShareGPTWriter"),
+    "hf_messages": ("mmrecipe.io.hf_messages", "HFMessagesWriter"),
+    "openai": ("mmrecipe.io.openai_messages", "OpenAIWriter"),
+    "parquet": ("mmrecipe.io.parquet", "ParquetWriter"),
+    "webdataset": ("mmrecipe.io.webdataset", "WebDatasetWriter"),
+    "coco": ("mmrecipe.io.coco", "CocoWriter"),
+    "coco_captions": ("mmrecipe.io.coco", "CocoCaptionsWriter"),
+}
+
+
 def open_writer(
-    fmt: str, path: Path, base_dir: Path | None = None, keep_fields: list[str] | None = None
+    fmt: str,
+    path: Path,
+    base_dir: Path | None = None,
+    keep_fields: list[str] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Writer:
-    """A writer of ``fmt`` into ``path``; image paths under ``base_dir`` are written relative."""
-    if fmt == "llava":
-        from mmrecipe.io.llava import LlavaWriter
+    """A writer of ``fmt`` into ``path``; image paths under ``base_dir`` are written relative.
 
-        return LlavaWriter(path, base_dir, keep_fields)
-    if fmt == "sharegpt":
-        from mmrecipe.io.sharegpt import ShareGPTWriter
-
-        return ShareGPTWriter(path, base_dir, keep_fields)
-    if fmt == "openai":
-        from mmrecipe.io.openai_messages import OpenAIWriter
-
-        return OpenAIWriter(path, base_dir, keep_fields)
-    if fmt == "parquet":
-        from mmrecipe.io.parquet import ParquetWriter
-
-        return ParquetWriter(path, base_dir, keep_fields)
-    if fmt == "coco":
-        from mmrecipe.io.coco import CocoWriter
-
-        return CocoWriter(path, base_dir, keep_fields)
+    ``options`` are the format's writer options (``output.options.<fmt>`` plus
+    ``assistant_images``); an unknown one is a configuration error.
+    """
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesWriter
 
@@ -215,7 +267,28 @@ def open_writer(
         from mmrecipe.io.edit_triplets import EditTripletsWriter
 
         return EditTripletsWriter(path, base_dir, keep_fields)
-    raise InputError(
-        f"cannot write format {fmt!r}; writable: "
-        f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
-    )
+    if fmt not in _WRITERS:
+        raise InputError(
+            f"cannot write format {fmt!r}; writable: "
+            f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"
+        )
+    import importlib
+
+    from mmrecipe.io.writing import JsonOut
+
+    module, name = _WRITERS[fmt]
+    cls = getattr(importlib.import_module(module), name)
+    extra: dict[str, Any] = {}
+    if issubclass(cls, JsonOut) and path.suffix in (".json", ".jsonl"):
+        extra["array"] = path.suffix == ".json"  # the file's name says its layout
+    return cls(path, base_dir, keep_fields, options, **extra)  # type: ignore[no-any-return]
+
+
+def check_writer_options(fmt: str, options: dict[str, Any]) -> None:
+    """Validate a format's writer options before anything runs (``mmrecipe validate``)."""
+    if fmt == "samples" or fmt not in _WRITERS:
+        return
+    import importlib
+
+    module, name = _WRITERS[fmt]
+    getattr(importlib.import_module(module), name).check_config(options)

@@ -73,12 +73,12 @@ class JsonlWriter:
 
 def portable_path(path: str, base_dir: Path | None) -> str:
     """Relative to ``base_dir`` when the image lives under it (a portable run dir), else as is."""
-    if base_dir is None:
+    if base_dir is None or path.startswith(("http://", "https://")):
         return path
     try:
         return str(Path(path).resolve().relative_to(base_dir.resolve()))
     except ValueError:
-        return path
+        return str(Path(path).absolute())  # never relative to whatever the cwd was
 
 
 class ImageRefused(Exception):

@@ -1,13 +1,27 @@
-"""COCO annotations: images with their captions and boxes (needed by LLaVA-Instruct, grounding).
+"""COCO annotations, as ``pycocotools.coco.COCO`` indexes them.
 
-A sample per image: ``fields.captions`` (list of str), ``fields.boxes`` (list of
-``{"bbox": [x, y, w, h], "category": name}`` in pixels, COCO's convention) and
-``fields.coco_id``. The reader takes a captions file, an instances file, or both
-(``options: {instances: path}``).
+The reader makes one reject of each entry that makes no sense (an annotation without
+``image_id``, a bbox that is not four numbers, an image without ``file_name``) and of a file
+that is not UTF-8 JSON with an ``images`` list.
+
+A sample per image: ``fields.captions`` (list of str) with ``fields.caption_ids``,
+``fields.boxes`` (``{"bbox": [x, y, w, h], "category", "category_id", "id", "area",
+"iscrowd", "segmentation"?, "supercategory"?}`` in pixels), ``fields.coco_id`` and
+``fields.coco_image`` (the image entry's other keys: ``coco_url``, ``license``, ...). The reader
+takes a captions file, an instances file, or both (``options: {instances: path}``).
+
+Writers: ``coco`` writes an instances file (images, box/segmentation annotations,
+``categories`` always present, since ``COCO.createIndex`` reads ``ann["category_id"]`` of every
+annotation once a ``categories`` key exists); ``coco_captions`` writes a captions file (no
+``categories``, as ``captions_train2017.json``). Captions in ``coco`` and boxes in
+``coco_captions`` are counted as lost. Ids are unique across shards: the source's own ids
+where a sample has them (a round trip keeps 397133 as 397133, category 18 as 18), else
+deterministic ids from the sample id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import defaultdict
@@ -20,12 +34,16 @@ from mmrecipe.io.base import (
     ImageRoot,
     encodable,
     lone_surrogates,
-    portable_path,
     record_error,
     rejected_record,
     resolve_image,
 )
+from mmrecipe.io.layout import LeftOut
+from mmrecipe.io.writing import FormatWriter
 from mmrecipe.sample import ImageRef, Sample, stable_id
+
+_IMAGE_OWN = ("id", "file_name", "width", "height")
+_BOX_KEYS = ("id", "area", "iscrowd", "segmentation")
 
 
 class CocoReader:
@@ -63,8 +81,12 @@ class CocoReader:
                 id=stable_id("coco", str(im["id"])),
                 fields={"coco_id": im["id"], "source_file": im["file_name"]},
             )
+            extra = {k: v for k, v in im.items() if k not in _IMAGE_OWN}
+            if extra:
+                sample.fields["coco_image"] = extra
             if loaded.captions.get(im["id"]):
-                sample.fields["captions"] = loaded.captions[im["id"]]
+                sample.fields["captions"] = [c for _, c in loaded.captions[im["id"]]]
+                sample.fields["caption_ids"] = [i for i, _ in loaded.captions[im["id"]]]
             if loaded.boxes.get(im["id"]):
                 sample.fields["boxes"] = loaded.boxes[im["id"]]
             try:
@@ -88,7 +110,7 @@ class _Loaded:
 
     def __init__(self) -> None:
         self.images: dict[Any, dict[str, Any]] = {}
-        self.captions: dict[Any, list[str]] = defaultdict(list)
+        self.captions: dict[Any, list[tuple[Any, str]]] = defaultdict(list)
         self.boxes: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.problems: list[Sample] = []
 
@@ -126,10 +148,10 @@ class _Loaded:
             if data.get(key) is not None and not isinstance(data[key], list):
                 self._problem(path, key, "malformed_file", f"{key!r} is not a list")
                 data[key] = []
-        categories: dict[Any, str] = {}
+        categories: dict[Any, dict[str, Any]] = {}
         for i, c in enumerate(data.get("categories") or []):
             try:
-                categories[_key(c["id"])] = str(c.get("name", c["id"]))
+                categories[_key(c["id"])] = {**c, "name": str(c.get("name", c["id"]))}
             except Exception as exc:
                 self._problem(
                     path, f"category:{i}", "malformed_record", f"category {i}: {record_error(exc)}"
@@ -158,7 +180,9 @@ class _Loaded:
                     f"annotation {i}: {record_error(exc)}",
                 )
 
-    def _annotation(self, ann: Any, categories: dict[Any, str], surrogates: bool) -> None:
+    def _annotation(
+        self, ann: Any, categories: dict[Any, dict[str, Any]], surrogates: bool
+    ) -> None:
         if surrogates:
             raise ValueError("holds a lone surrogate (invalid Unicode)")
         image_id = _key(ann["image_id"])
@@ -167,7 +191,7 @@ class _Loaded:
         if "caption" in ann:
             if not isinstance(ann["caption"], str):
                 raise TypeError("caption is not a string")
-            self.captions[image_id].append(ann["caption"].strip())
+            self.captions[image_id].append((ann.get("id"), ann["caption"].strip()))
         if "bbox" in ann:
             bbox = ann["bbox"]
             if not isinstance(bbox, list) or len(bbox) != 4:
@@ -176,10 +200,16 @@ class _Loaded:
             if len(values) != 4 or not all(math.isfinite(v) for v in values):
                 raise ValueError(f"bbox is not 4 finite numbers: {str(bbox)[:80]!r}")
             category_id = ann.get("category_id")
-            name = categories.get(category_id) if isinstance(category_id, int | str) else None
-            self.boxes[image_id].append(
-                {"bbox": values, "category": name if name is not None else str(category_id)}
-            )
+            cat = categories.get(category_id, {}) if isinstance(category_id, int | str) else {}
+            box: dict[str, Any] = {
+                "bbox": values,
+                "category": cat.get("name", str(category_id)),
+                "category_id": category_id,
+            }
+            if "supercategory" in cat:
+                box["supercategory"] = cat["supercategory"]
+            box.update({k: ann[k] for k in _BOX_KEYS if k in ann})
+            self.boxes[image_id].append(box)
 
 
 def _key(value: Any) -> int | str:
@@ -189,74 +219,132 @@ def _key(value: Any) -> int | str:
     return value
 
 
-class CocoWriter:
-    """Collects samples and writes one COCO JSON (captions and boxes) at close."""
+def derived_id(*parts: str) -> int:
+    """A deterministic id below 2**52 (exact in JSON readers that use doubles)."""
+    return int(hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:13], 16)
+
+
+class CocoWriter(FormatWriter):
+    """Collects one shard's images and writes one COCO instances JSON at close."""
 
     suffix = ".json"
+    kind = "instances"
 
-    def __init__(
-        self, path: Path, base_dir: Path | None = None, keep_fields: list[str] | None = None
-    ) -> None:
-        self.path = path
-        self.base_dir = base_dir
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._images: list[dict[str, Any]] = []
         self._annotations: list[dict[str, Any]] = []
-        self._categories: dict[str, int] = {}
+        self._categories: dict[int, dict[str, Any]] = {}
+        self._image_ids: set[int] = set()
 
     def write(self, sample: Sample) -> None:
         """Add one sample, or nothing at all when it cannot be converted (then raise)."""
-        n_images, n_annotations = len(self._images), len(self._annotations)
-        categories = dict(self._categories)
+        categories = {k: dict(v) for k, v in self._categories.items()}
+        image_ids = set(self._image_ids)
         try:
-            self._add(sample)
+            super().write(sample)
         except Exception:
-            del self._images[n_images:]
-            del self._annotations[n_annotations:]
-            self._categories = categories
+            self._categories, self._image_ids = categories, image_ids
             raise
 
-    def _add(self, sample: Sample) -> None:
+    def emit(self, record: Any) -> None:
+        image, annotations = record
+        self._images.append(image)
+        self._annotations.extend(annotations)
+
+    def record(self, sample: Sample) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not sample.images:
-            return
+            raise LeftOut("no_image")
+        if len(sample.images) > 1:
+            self.lost["extra_images"] += len(sample.images) - 1
         ref = sample.images[0]
-        image_id = len(self._images) + 1
-        self._images.append(
-            {
-                "id": image_id,
-                "file_name": portable_path(ref.path, self.base_dir),
-                "width": ref.width,
-                "height": ref.height,
-                "mmrecipe_id": sample.id,
-            }
-        )
-        captions = list(sample.fields.get("captions", []))
-        if "caption" in sample.fields:
-            captions.append(sample.fields["caption"])
-        for caption in captions:
-            self._annotations.append(
-                {"id": len(self._annotations) + 1, "image_id": image_id, "caption": caption}
-            )
-        for box in sample.fields.get("boxes", []):
-            cat = self._categories.setdefault(
-                box.get("category", "object"), len(self._categories) + 1
-            )
-            x, y, w, h = box["bbox"]
-            self._annotations.append(
+        file_name = self.image_path(ref)  # before any id is taken: it may leave the sample out
+        image_id = sample.fields.get("coco_id")
+        if not isinstance(image_id, int) or image_id in self._image_ids:
+            image_id = derived_id("image", sample.id)
+        self._image_ids.add(image_id)
+        width, height = ref.width, ref.height
+        if width is None or height is None:
+            width, height = _size(ref.path)
+        image = {
+            "id": image_id,
+            "file_name": file_name,
+            "width": width,
+            "height": height,
+            **(sample.fields.get("coco_image") or {}),
+            "mmrecipe_id": sample.id,
+        }
+        captions = self._captions(sample)
+        boxes = list(sample.fields.get("boxes") or [])
+        if self.kind == "instances":
+            if captions:
+                self.lost["captions"] += len(captions)
+            return image, [self._box(sample, image_id, i, b) for i, b in enumerate(boxes)]
+        if boxes:
+            self.lost["boxes"] += len(boxes)
+        ids = list(sample.fields.get("caption_ids") or [])
+        anns = []
+        for i, caption in enumerate(captions):
+            ann_id = ids[i] if i < len(ids) and isinstance(ids[i], int) else None
+            anns.append(
                 {
-                    "id": len(self._annotations) + 1,
+                    "id": ann_id
+                    if ann_id is not None
+                    else derived_id("caption", sample.id, str(i)),
                     "image_id": image_id,
-                    "bbox": [x, y, w, h],
-                    "area": w * h,
-                    "iscrowd": 0,
-                    "category_id": cat,
+                    "caption": caption,
                 }
             )
+        return image, anns
+
+    @staticmethod
+    def _captions(sample: Sample) -> list[str]:
+        captions = [str(c) for c in sample.fields.get("captions") or []]
+        if isinstance(sample.fields.get("caption"), str):
+            captions.append(sample.fields["caption"])
+        return captions
+
+    def _box(self, sample: Sample, image_id: int, index: int, box: dict[str, Any]) -> dict:
+        name = str(box.get("category", "object"))
+        cat_id = box.get("category_id")
+        if not isinstance(cat_id, int):
+            cat_id = derived_id("category", name) % 1_000_000_000
+        cat = self._categories.setdefault(cat_id, {"id": cat_id, "name": name})
+        if "supercategory" in box:
+            cat.setdefault("supercategory", box["supercategory"])
+        x, y, w, h = (float(v) for v in box["bbox"])
+        ann: dict[str, Any] = {
+            "id": box["id"]
+            if isinstance(box.get("id"), int)
+            else derived_id("box", sample.id, str(index)),
+            "image_id": image_id,
+            "category_id": cat_id,
+            "bbox": [x, y, w, h],
+            "area": box.get("area", w * h),
+            "iscrowd": box.get("iscrowd", 0),
+        }
+        if "segmentation" in box:
+            ann["segmentation"] = box["segmentation"]
+        return ann
 
     def close(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "images": self._images,
-            "annotations": self._annotations,
-            "categories": [{"id": i, "name": n} for n, i in self._categories.items()],
-        }
+        data: dict[str, Any] = {"images": self._images, "annotations": self._annotations}
+        if self.kind == "instances":
+            data["categories"] = sorted(self._categories.values(), key=lambda c: c["id"])
         self.path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+class CocoCaptionsWriter(CocoWriter):
+    """A COCO captions file (``captions_*.json`` layout: no categories)."""
+
+    kind = "captions"
+
+
+def _size(path: str) -> tuple[int | None, int | None]:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.width, im.height
+    except Exception:
+        return None, None

@@ -17,14 +17,19 @@ ROLE_TO_LLAVA = {"user": "human", "assistant": "gpt", "system": "system", "tool"
 
 
 def from_llava(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """LLaVA turns as messages; consecutive turns of one speaker are merged into one."""
+    from mmrecipe.io.layout import content_text, merge_image_only_turns
+
     out = []
     for turn in conversations:
+        if not isinstance(turn, dict):
+            raise ValueError(f"conversation turn is {type(turn).__name__}, not an object")
         speaker = str(turn.get("from", "human")).lower()
         role = LLAVA_TO_ROLE.get(speaker)
         if role is None:
             raise ValueError(f"unknown speaker {speaker!r} in conversations")
-        out.append({"role": role, "content": str(turn.get("value", ""))})
-    return out
+        out.append({"role": role, "content": content_text(turn.get("value"))})
+    return merge_image_only_turns(out)
 
 
 def to_llava(messages: list[dict[str, Any]]) -> list[dict[str, str]]:

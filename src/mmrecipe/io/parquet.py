@@ -1,10 +1,14 @@
 """Parquet with embedded image bytes, readable by ``datasets.load_dataset("parquet")``.
 
-Columns: ``id``, ``messages`` (list of {role, content}), ``images`` (list of {bytes, path}:
-the layout of the ``datasets`` Image feature, declared in the schema's ``huggingface``
-metadata), ``fields`` and ``scores`` as JSON text. The reader also takes common foreign
-layouts: an ``image``/``images`` column of bytes, paths or {bytes, path} structs, and
-``conversations`` (LLaVA) or ``messages`` (ShareGPT) columns.
+Columns: ``id``, ``messages`` (list of {role, content}, ``<image>`` placeholders in the text,
+assistant images included: this is a container, not a trainer's layout), ``images`` (list of
+{bytes, path}: the layout of the ``datasets`` Image feature, declared in the schema's
+``huggingface`` metadata), ``fields`` (JSON text of the kept fields: ``keep_fields`` plus the
+source's own keys, never everything) and ``scores`` (JSON text). The reader also takes common
+foreign layouts: an ``image``/``images`` column of bytes, paths or {bytes, path} structs;
+``conversations`` (LLaVA), ``messages`` with string or typed-part content (ShareGPT,
+llava-instruct-mix-vsft with ``text: null`` parts) or ``texts`` (the_cauldron:
+``[{user, assistant, source}]``).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mmrecipe.io.base import (
+    IMAGE_TOKEN,
     ImageRefused,
     ImageRoot,
     lone_surrogates,
@@ -22,9 +27,12 @@ from mmrecipe.io.base import (
     portable_path,
     record_error,
     rejected_record,
-    resolve_image,
 )
-from mmrecipe.io.conversation import LLAVA_TO_ROLE, text_of
+from mmrecipe.io.hf_messages import messages_from_parts
+from mmrecipe.io.layout import LeftOut, content_text, join_pieces, kept_fields_raw, split_pieces
+from mmrecipe.io.llava import source_fields
+from mmrecipe.io.paths import image_ref, is_remote
+from mmrecipe.io.writing import FormatWriter
 from mmrecipe.sample import ImageRef, Sample, stable_id
 
 _HF_FEATURES = {
@@ -57,34 +65,28 @@ def _schema() -> Any:
     return schema.with_metadata(meta)
 
 
-class ParquetWriter:
+class ParquetWriter(FormatWriter):
     """Buffers rows and writes row groups; image bytes are read from disk when written."""
 
     suffix = ".parquet"
+    OPTIONS: ClassVar[dict[str, Any]] = {"row_group_size": 256}
 
-    def __init__(
-        self,
-        path: Path,
-        base_dir: Path | None = None,
-        keep_fields: list[str] | None = None,
-        row_group_size: int = 256,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         import pyarrow.parquet as pq
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.base_dir = base_dir
-        self.keep_fields = keep_fields
-        self.row_group_size = row_group_size
+        super().__init__(*args, **kwargs)
+        self.row_group_size = int(self.options["row_group_size"])
         self._schema = _schema()
-        self._writer = pq.ParquetWriter(str(path), self._schema, compression="zstd")
+        self._writer = pq.ParquetWriter(str(self.path), self._schema, compression="zstd")
         self._rows: list[dict[str, Any]] = []
         #: images that could not be read when written (stored without bytes)
         self.missing = 0
 
-    def write(self, sample: Sample) -> None:
+    def record(self, sample: Sample) -> dict[str, Any]:
         images = []
         for ref in sample.images:
+            if is_remote(ref.path):
+                raise LeftOut("remote_image", "Parquet embeds image bytes: fetch it first")
             try:
                 data: bytes | None = Path(ref.path).read_bytes()
             except OSError:
@@ -94,18 +96,21 @@ class ParquetWriter:
             images.append(
                 {"bytes": data, "path": Path(portable_path(ref.path, self.base_dir)).name}
             )
-        fields = sample.fields  # all fields: Parquet is the lossless trainer-side format
-        self._rows.append(
-            {
-                "id": str(sample.id),
-                "messages": [
-                    {"role": str(m["role"]), "content": text_of(m)} for m in sample.messages
-                ],
-                "images": images,
-                "fields": json.dumps(fields, ensure_ascii=False, default=str),
-                "scores": json.dumps(sample.scores),
-            }
-        )
+        return {
+            "id": str(sample.id),
+            "messages": [
+                {"role": str(m["role"]), "content": content_text(m.get("content"))}
+                for m in sample.messages
+            ],
+            "images": images,
+            "fields": json.dumps(
+                kept_fields_raw(sample, self.keep_fields), ensure_ascii=False, default=str
+            ),
+            "scores": json.dumps(sample.scores),
+        }
+
+    def emit(self, record: Any) -> None:
+        self._rows.append(record)
         if len(self._rows) >= self.row_group_size:
             self._flush()
 
@@ -122,13 +127,6 @@ class ParquetWriter:
 
 
 class ParquetReader:
-    """Rows of one Parquet file or of every ``*.parquet`` under a folder, in sorted order.
-
-    A row that cannot be turned into a sample (bad ``fields`` JSON, a message without a role,
-    an image outside the dataset root) is one reject; a file that cannot be read (truncated,
-    not Parquet) is one reject for the file, and the next file is read.
-    """
-
     def __init__(
         self,
         path: Path,
@@ -173,6 +171,7 @@ class ParquetReader:
                 yield rejected_record(file, f"file:{index}", "unreadable_file", detail)
 
     def _safe_sample(self, file: Path, index: int, row: dict[str, Any]) -> Sample:
+        """One row's sample; a row that cannot be read is one reject, never a dead run."""
         try:
             return self._sample(file, index, row)
         except ImageRefused as exc:
@@ -189,16 +188,15 @@ class ParquetReader:
             raw_images = [raw_images]
         images = [self._image(x) for x in raw_images if x is not None]
         if row.get("messages") is not None:
-            messages = [{"role": m["role"], "content": text_of(m)} for m in row["messages"]]
-            if any(not isinstance(m["role"], str) for m in messages):
-                raise ValueError("a message has no role")
+            messages = messages_from_parts(row["messages"])
         elif row.get("conversations") is not None:
-            messages = [
-                {"role": LLAVA_TO_ROLE.get(t.get("from"), "user"), "content": t.get("value", "")}
-                for t in row["conversations"]
-            ]
+            from mmrecipe.io.conversation import from_llava
+
+            messages = from_llava(row["conversations"])
+        elif row.get("texts") is not None:
+            messages = _cauldron_messages(row["texts"], len(images))
         else:
-            messages = []
+            raise ValueError("no messages, conversations or texts column")
         fields: dict[str, Any] = {}
         if isinstance(row.get("fields"), str):
             fields = json.loads(row["fields"])
@@ -206,6 +204,17 @@ class ParquetReader:
                 raise ValueError("'fields' is not a JSON object")
             if lone_surrogates(row["fields"], fields):
                 raise ValueError("'fields' holds a lone surrogate (invalid Unicode)")
+        else:
+            own = ("id", "images", "image", "messages", "conversations", "texts", "scores")
+            fields = source_fields(
+                {k: v for k, v in row.items() if not isinstance(v, bytes | bytearray)}, own
+            )
+            if (
+                row.get("texts")
+                and isinstance(row["texts"][0], dict)
+                and row["texts"][0].get("source")
+            ):
+                fields.setdefault("source", row["texts"][0]["source"])
         scores = json.loads(row["scores"]) if isinstance(row.get("scores"), str) else {}
         if not isinstance(scores, dict):
             raise ValueError("'scores' is not a JSON object")
@@ -225,4 +234,22 @@ class ParquetReader:
             value = value.get("path")
         if isinstance(value, bytes | bytearray):
             return materialize_bytes(bytes(value), self.materialize_dir)
-        return ImageRef(path=resolve_image(value, self.image_root))
+        return image_ref(value, self.image_root)
+
+
+def _cauldron_messages(texts: Any, n_images: int) -> list[dict[str, Any]]:
+    """the_cauldron's ``texts: [{user, assistant, source}]``: one user and one assistant turn
+    per entry; its images (no placeholders there) open the first user turn."""
+    if not isinstance(texts, list) or not texts:
+        raise ValueError("empty texts")
+    messages: list[dict[str, Any]] = []
+    for t in texts:
+        if not isinstance(t, dict) or t.get("user") is None or t.get("assistant") is None:
+            raise ValueError("a texts entry without user and assistant")
+        messages.append({"role": "user", "content": str(t["user"])})
+        messages.append({"role": "assistant", "content": str(t["assistant"])})
+    if n_images and IMAGE_TOKEN not in messages[0]["content"]:
+        messages[0]["content"] = join_pieces(
+            [None] * n_images + split_pieces(messages[0]["content"])
+        )
+    return messages

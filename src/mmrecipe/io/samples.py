@@ -1,7 +1,13 @@
-"""mmrecipe's own JSONL: full samples (fields, scores, trace), the lossless format."""
+"""mmrecipe's own JSONL: full samples (fields, scores, trace), the lossless format.
+
+Image paths under the run dir are stored relative to it, and read back against the run dir
+that holds the file (whatever the working directory), so a run dir made with a relative
+``-o`` or moved elsewhere still finds its images.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,21 +17,26 @@ from mmrecipe.io.base import (
     ImageRoot,
     JsonlWriter,
     count_json_records,
+    default_image_root,
     iter_json_records,
+    portable_path,
     record_error,
     rejected_record,
     resolve_image,
 )
+from mmrecipe.io.paths import is_remote
 from mmrecipe.sample import Sample
 
 
 class SamplesReader:
     """Samples as mmrecipe wrote them. As a dataset (``image_root`` given) its image paths are
-    confined like any reader's; the executor's own stage files are read unconfined."""
+    confined like any reader's; the executor's own stage files are read unconfined, relative
+    paths against the run dir that holds them."""
 
     def __init__(self, path: Path, image_root: Path | ImageRoot | None = None) -> None:
         self.path = path
         self.image_root = image_root
+        self.base = default_image_root(path)
 
     def count(self) -> int | None:
         return count_json_records(self.path)
@@ -37,9 +48,13 @@ class SamplesReader:
                 continue
             try:
                 sample = Sample.from_dict(record)
-                if self.image_root is not None:
-                    for ref in sample.images:
+                for ref in sample.images:
+                    # relative names: against the root (the run dir that holds the file, by
+                    # default), else against that run dir for the executor's own files
+                    if self.image_root is not None:
                         ref.path = resolve_image(ref.path, self.image_root)
+                    elif _plain_relative(ref.path):
+                        ref.path = str(self.base / ref.path)
             except ImageRefused as exc:
                 yield rejected_record(self.path, index, exc.reason, f"record {index}: {exc.detail}")
                 continue
@@ -50,6 +65,22 @@ class SamplesReader:
             yield sample
 
 
+def _plain_relative(name: object) -> bool:
+    """A relative file name (not ``~...``, not a URL): what a run dir stores for its images."""
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and not os.path.isabs(name)
+        and not name.startswith("~")
+        and ":" not in name.split("/", 1)[0]
+        and not is_remote(name)
+    )
+
+
 class SamplesWriter(JsonlWriter):
     def record(self, sample: Sample) -> dict[str, Any]:
-        return sample.to_dict()
+        out = sample.to_dict()
+        out["images"] = [
+            {**ref, "path": portable_path(ref["path"], self.base_dir)} for ref in out["images"]
+        ]
+        return out

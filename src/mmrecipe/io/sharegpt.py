@@ -1,56 +1,113 @@
-"""ShareGPT as LLaMA-Factory reads it: ``{"messages": [{"role", "content"}], "images": [...]}``."""
+"""ShareGPT as LLaMA-Factory reads it (``src/llamafactory/data/converter.py``,
+``SharegptDatasetConverter``): ``{"messages": [{"role", "content"}], "images": [...],
+"system": "..."}``.
+
+The writer keeps what that converter and the multimodal plugin check: user/assistant turns
+alternating from a user turn and ending with an answer (an odd count is "abnormal" and
+skipped there), exactly one ``<image>`` per entry of ``images`` (``_validate_messages``), the
+system prompt in its own ``system`` column (always a string: ``""`` when there is none, one JSON
+type per column), image paths relative to the run dir (``media_dir``). Samples with images in
+assistant turns are left out (``assistant_image``) or moved (``assistant_images: move_to_user``):
+LLaMA-Factory would train on image tokens as labels. The dataset_info.json entry that goes with
+it is written by every run (``trainers/``).
+
+MS-Swift reads the same layout; its grounding records add ``objects: {ref, bbox, bbox_type}``
+(boxes ``[x1, y1, x2, y2]``; ``<ref-object>``/``<bbox>`` in the text are filled at training
+time). The reader keeps ``objects`` as it came (written back unchanged) and, for pixel boxes
+(``bbox_type`` real), also gives them as ``fields.boxes`` (COCO's ``[x, y, w, h]``); the writer
+with ``objects: true`` writes ``fields.boxes`` of other sources as ``objects`` (an empty one on
+rows without boxes, so the column keeps one type).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from mmrecipe.io.base import (
-    JsonlWriter,
-    JsonRecordReader,
-    resolve_image,
-)
-from mmrecipe.io.conversation import LLAVA_TO_ROLE, text_of
-from mmrecipe.sample import ImageRef, Sample
+from mmrecipe.io.base import JsonRecordReader
+from mmrecipe.io.conversation import LLAVA_TO_ROLE
+from mmrecipe.io.layout import content_text, merge_image_only_turns, prepare
+from mmrecipe.io.llava import image_list, source_fields
+from mmrecipe.io.paths import image_ref
+from mmrecipe.io.writing import JsonLinesOut
+from mmrecipe.sample import Sample
+
+_OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system")
 
 
 class ShareGPTReader(JsonRecordReader):
     format_name = "sharegpt"
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
-        raw_messages = record.get("messages")
-        if raw_messages is None and "conversations" in record:
-            raw_messages = record["conversations"]
-        if not isinstance(raw_messages, list):
+        raw = record.get("messages")
+        if raw is None:
+            raw = record.get("conversations")
+        if not isinstance(raw, list):
             raise ValueError("no 'messages' list")
         messages = []
-        for m in raw_messages:
-            role = m.get("role") or LLAVA_TO_ROLE.get(str(m.get("from")), None)
+        system = record.get("system")
+        if isinstance(system, str) and system:
+            messages.append({"role": "system", "content": system})
+        for m in raw:
+            if not isinstance(m, dict):
+                raise ValueError(f"message is {type(m).__name__}, not an object")
+            role = m.get("role") or LLAVA_TO_ROLE.get(str(m.get("from")))
             if role is None:
-                raise ValueError(f"message without role: {m!r}")
-            content = m.get("content", m.get("value", ""))
-            messages.append({"role": role, "content": text_of({"content": content})})
-        images = record.get("images") or []
-        if isinstance(images, str):
-            images = [images]
-        extra = {
-            k: v
-            for k, v in record.items()
-            if k not in ("id", "messages", "images", "conversations")
-        }
+                raise ValueError(f"message without a known role: {str(m)[:200]}")
+            role = LLAVA_TO_ROLE.get(role, role)
+            content = m["content"] if "content" in m else m.get("value")
+            messages.append({"role": role, "content": content_text(content)})
+        paths = image_list(record.get("images", record.get("image")))
+        fields = source_fields(record, _OWN_KEYS)
+        boxes = swift_boxes(record.get("objects"))
+        if boxes:
+            fields.setdefault("boxes", boxes)
         return Sample(
             id=self.record_id(index, record),
-            images=[ImageRef(path=resolve_image(p, self.image_root)) for p in images],
-            messages=messages,
-            fields=extra,
+            images=[image_ref(p, self.image_root) for p in paths],
+            messages=merge_image_only_turns(messages),
+            fields=fields,
         )
 
 
-class ShareGPTWriter(JsonlWriter):
+def swift_boxes(objects: Any) -> list[dict[str, Any]]:
+    """MS-Swift ``objects`` with pixel boxes as ``fields.boxes`` (``[x, y, w, h]``)."""
+    if not isinstance(objects, dict) or objects.get("bbox_type", "real") != "real":
+        return []
+    refs = objects.get("ref") or []
+    boxes = []
+    for i, box in enumerate(objects.get("bbox") or []):
+        if not isinstance(box, list) or len(box) != 4:
+            return []
+        x1, y1, x2, y2 = (float(v) for v in box)
+        name = refs[i] if i < len(refs) and isinstance(refs[i], str) else "object"
+        boxes.append({"bbox": [x1, y1, x2 - x1, y2 - y1], "category": name})
+    return boxes
+
+
+def swift_objects(boxes: list[dict[str, Any]]) -> dict[str, Any]:
+    """``fields.boxes`` as MS-Swift ``objects`` (pixel ``[x1, y1, x2, y2]``)."""
+    refs, out = [], []
+    for box in boxes:
+        x, y, w, h = (float(v) for v in box["bbox"])
+        refs.append(str(box.get("category", "object")))
+        out.append([x, y, x + w, y + h])
+    return {"ref": refs, "bbox": out, "bbox_type": "real"}
+
+
+class ShareGPTWriter(JsonLinesOut):
+    """LLaMA-Factory / MS-Swift ShareGPT JSONL (see the module docstring)."""
+
+    OPTIONS: ClassVar[dict[str, Any]] = {"objects": False}
+
     def record(self, sample: Sample) -> dict[str, Any]:
+        conv = prepare(sample, self.assistant_images)
         out: dict[str, Any] = {
             "id": sample.id,
-            "messages": [{"role": m["role"], "content": text_of(m)} for m in sample.messages],
-            "images": [self.image_path(i) for i in sample.images],
+            "messages": conv.messages,
+            "images": [self.image_path(i) for i in conv.images],
+            "system": conv.system,
         }
         out.update(self.extra_fields(sample))
+        if self.options["objects"] and not isinstance(out.get("objects"), dict):
+            out["objects"] = swift_objects(list(sample.fields.get("boxes") or []))
         return out

@@ -9,6 +9,7 @@ from mmrecipe.imaging import ImageRejected, Limits, check_image, save_normalized
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
+from mmrecipe.stats import current_step_stats
 
 
 @register_op("image_intake")
@@ -23,6 +24,9 @@ class ImageIntake(MapOp):
         min_side: shortest side allowed, in pixels
         max_aspect_ratio: long side / short side allowed
         animated: keep the first frame of animated images, or reject them
+        text_only: a sample with no image (the text-only part of a mixed dataset such as
+            LLaVA's 665k mix) is rejected (``no_image``) or kept, counted in the step's
+            ``routed`` stats as ``kept_text_only``
         reencode: "auto" re-encodes (to PNG) any file with bytes after the image's end, so a
             polyglot (a PNG with a ZIP appended) never travels on byte-identical; "always"
             re-encodes every image (drops metadata chunks too); "never" keeps plain files as is
@@ -42,9 +46,11 @@ class ImageIntake(MapOp):
         min_side: int = 8,
         max_aspect_ratio: float = 64.0,
         animated: Literal["first_frame", "reject"] = "first_frame",
+        text_only: Literal["reject", "keep"] = "reject",
         reencode: Literal["auto", "always", "never"] = "auto",
         perceptual_hash: Literal["phash", "dhash"] | None = None,
     ) -> None:
+        self.text_only = text_only
         self.perceptual_hash = perceptual_hash
         if perceptual_hash:
             self.writes = (*self.writes, f"fields.{perceptual_hash}")
@@ -63,7 +69,12 @@ class ImageIntake(MapOp):
         out_dir = self.ctx.image_dir / "normalized"
         for sample in samples:
             if not sample.images:
-                sample.reject(self.name, "no_image", "sample has no image")
+                if self.text_only == "keep":
+                    stats = current_step_stats.get()
+                    if stats is not None:
+                        stats.routed["kept_text_only"] += 1
+                else:
+                    sample.reject(self.name, "no_image", "sample has no image")
                 continue
             fixes: list[str] = []
             hashes: list[list[str]] = []

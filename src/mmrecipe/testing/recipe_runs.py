@@ -24,6 +24,10 @@ def run_recipe(recipe: str, run_dir: Path, *args: str) -> dict[str, Any]:
 
 
 def records(run_dir: Path, sub: str) -> list[dict[str, Any]]:
+    if sub.startswith("data"):  # shards may be JSON arrays (llava) or JSONL
+        from mmrecipe.testing.records import data_records
+
+        return data_records(run_dir / sub)
     return [
         json.loads(line)
         for f in sorted((run_dir / sub).glob("*.jsonl"))

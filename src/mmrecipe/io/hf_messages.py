@@ -1,0 +1,86 @@
+"""Typed-part messages, as TRL and Hugging Face chat templates take them:
+``{"messages": [{"role", "content": [{"type": "image"}, {"type": "text", "text": ...}]}],
+"images": [...]}``.
+
+TRL's ``DataCollatorForVisionLanguageModeling`` (``trl/trainer/sft_trainer.py``) passes
+``messages`` through ``prepare_multimodal_messages`` (``trl/data_utils.py``), which counts the
+``{"type": "image"}`` parts against ``images`` and raises on a mismatch, then renders them with
+the processor's chat template. So the text holds no literal ``<image>`` (the template adds the
+model's own token per image part: a literal one would be a second, unmatched marker), every
+``content`` is a list of parts (one JSON type across rows), the system prompt is a ``system``
+message, and images in assistant turns are left out (``assistant_image``) or moved
+(``assistant_images: move_to_user``). ``images`` are paths relative to the run dir; the
+loading line the run writes to ``trainers/`` casts them to the ``datasets`` Image feature.
+
+The reader also takes ``text: null`` parts (llava-instruct-mix-vsft) and a single ``image``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mmrecipe.io.base import JsonRecordReader
+from mmrecipe.io.conversation import LLAVA_TO_ROLE
+from mmrecipe.io.layout import content_text, merge_image_only_turns, prepare, split_pieces
+from mmrecipe.io.llava import image_list, source_fields
+from mmrecipe.io.paths import image_ref
+from mmrecipe.io.writing import JsonLinesOut
+from mmrecipe.sample import Sample
+
+_OWN_KEYS = ("id", "messages", "images", "image")
+
+
+def typed_parts(text: str) -> list[dict[str, Any]]:
+    """``"<image>\\nWhat?"`` as ``[{"type": "image"}, {"type": "text", "text": "What?"}]``."""
+    return [
+        {"type": "image", "text": None} if p is None else {"type": "text", "text": p}
+        for p in split_pieces(text)
+    ]
+
+
+def messages_from_parts(raw: Any) -> list[dict[str, Any]]:
+    """Messages with string or typed-part content, as mmrecipe messages (turns merged)."""
+    if not isinstance(raw, list):
+        raise ValueError("no 'messages' list")
+    messages = []
+    for m in raw:
+        if not isinstance(m, dict):
+            raise ValueError(f"message is {type(m).__name__}, not an object")
+        role = m.get("role")
+        if not isinstance(role, str):
+            raise ValueError("message without a role")
+        messages.append(
+            {"role": LLAVA_TO_ROLE.get(role, role), "content": content_text(m.get("content"))}
+        )
+    return merge_image_only_turns(messages)
+
+
+class HFMessagesReader(JsonRecordReader):
+    format_name = "hf_messages"
+
+    def _sample(self, index: int, record: dict[str, Any]) -> Sample:
+        paths = image_list(record.get("images", record.get("image")))
+        return Sample(
+            id=self.record_id(index, record),
+            images=[image_ref(p, self.image_root) for p in paths],
+            messages=messages_from_parts(record.get("messages")),
+            fields=source_fields(record, _OWN_KEYS),
+        )
+
+
+class HFMessagesWriter(JsonLinesOut):
+    """TRL / chat-template JSONL (see the module docstring)."""
+
+    def record(self, sample: Sample) -> dict[str, Any]:
+        conv = prepare(sample, self.assistant_images)
+        messages = [{"role": "system", "content": typed_parts(conv.system)}] if conv.system else []
+        messages += [
+            {"role": m["role"], "content": typed_parts(m["content"])} for m in conv.messages
+        ]
+        out: dict[str, Any] = {
+            "id": sample.id,
+            "messages": messages,
+            "images": [self.image_path(i) for i in conv.images],
+        }
+        out.update(self.extra_fields(sample))
+        return out
