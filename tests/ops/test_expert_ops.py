@@ -128,7 +128,7 @@ def test_backend_settings_are_validated_per_type() -> None:
     pytest.importorskip("torch")
     from mmrecipe.backends import build_backend
 
-    with pytest.raises(ConfigError, match=r"backend 'det' \(type detector\): threshold"):
+    with pytest.raises(ConfigError, match=r"backends.det.threshold: .*less than or equal to 1"):
         build_backend("det", {"type": "detector", "model": "x", "threshold": 3})
     with pytest.raises(ConfigError, match="pred_iou"):
         build_backend("seg", {"type": "segmenter", "model": "x", "pred_iou": 0.5})
