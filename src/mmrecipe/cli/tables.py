@@ -34,3 +34,17 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None) -> None:
     for backend, usage in stats.get("usage", {}).items():
         parts = " · ".join(f"{k} {v}" for k, v in usage.items())
         console.print(f"backend {backend}: {parts}", highlight=False)
+    runs, cache = stats.get("runs"), stats.get("cache")
+    if isinstance(runs, dict) and isinstance(cache, dict):
+        if runs.get("count", 0) > 1:
+            wall = (
+                f"{runs['count']} runs in this dir: first {runs['first_wall_seconds']:.1f} s, "
+                f"last {runs['last_wall_seconds']:.1f} s"
+            )
+        else:
+            wall = f"wall {runs.get('last_wall_seconds', 0):.1f} s"
+        console.print(
+            f"{wall} · model requests {cache.get('requests', 0)} · cache hits "
+            f"{cache.get('hits', 0)} · cache entries {cache.get('entries', 0)}",
+            highlight=False,
+        )

@@ -30,7 +30,7 @@ from typing import Any
 
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
-from mmrecipe.executor.progress import ProgressView
+from mmrecipe.executor.progress import ProgressView, ShardTicker, current_shard
 from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.io.sampling import SampledReader
@@ -167,6 +167,7 @@ class LocalExecutor:
             self.progress.log(msg)
             result.messages.append(msg)
             state.reset_shards()
+            state.set_meta("runs", "[]")  # wall times of the new recipe's runs start afresh
             self.layout.clear_outputs()
         elif previous is not None:
             done = sum(len(state.finished_shards(p.index)) for p in self.phases)
@@ -205,9 +206,13 @@ class LocalExecutor:
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
 
-        async def worker(shard: int, pending: PendingShard) -> None:
+        async def worker(shard: int, pending: PendingShard, ticker: ShardTicker) -> None:
             try:
+                current_shard.set(ticker)  # this task's context: stages tick the bar per sample
+                t0 = time.perf_counter()
                 samples = await asyncio.to_thread(pending.load)
+                ticker.read_seconds += time.perf_counter() - t0
+                ticker.size = len(samples) if phase.index > 0 else ticker.size
                 await self._process_shard(phase, shard, samples, state)
                 result.processed_shards += 1
             except BaseException as exc:
@@ -219,7 +224,9 @@ class LocalExecutor:
         shard = 0
         while not failure:
             await sem.acquire()
+            t_read = time.perf_counter()
             chunk = await asyncio.to_thread(next, chunks, None)
+            t_read = time.perf_counter() - t_read  # a reader's time for this shard
             if chunk is None:
                 sem.release()
                 break
@@ -227,7 +234,9 @@ class LocalExecutor:
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
-                task = asyncio.create_task(worker(shard, chunk))
+                ticker = self.progress.shard_ticker(chunk.size)
+                ticker.read_seconds = t_read
+                task = asyncio.create_task(worker(shard, chunk, ticker))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             shard += 1
@@ -273,7 +282,7 @@ class LocalExecutor:
             for start in range(0, n, size):
                 stop = min(start + size, n)
                 yield PendingShard(
-                    size=stop - start, load=lambda a=start, b=stop: source.generate(a, b)
+                    size=stop - start, load=lambda a=start, b=stop: _generate(source, a, b)
                 )
             return
         chunk: list[Sample] = []
@@ -299,6 +308,9 @@ class LocalExecutor:
         if phase.index == 0:
             read = stats.setdefault(READ_STEP, StepStats())
             read.n_in = len(samples)
+            if (ticker := current_shard.get()) is not None:
+                read.seconds = ticker.read_seconds  # the reader's or the source op's time
+                ticker.read(len(samples) - ticker.read_done)
             for s in samples:
                 if s.rejected:
                     assert s.rejection is not None
@@ -393,8 +405,11 @@ class LocalExecutor:
         t0 = time.perf_counter()
         outputs: list[Sample] = []
         try:
+            ticker = current_shard.get()
             for i in range(0, len(selected), size):
                 outputs.extend(await self._call_op(op, selected[i : i + size]))
+                if ticker is not None:
+                    ticker.tick(len(selected[i : i + size]))
         finally:
             if timed:
                 st.seconds += time.perf_counter() - t0
@@ -490,6 +505,7 @@ class LocalExecutor:
         stats["recipe"] = self.recipe.name
         stats["wall_seconds"] = round(wall, 3)
         stats["cache_entries"] = state.cache_size()
+        stats.update(run_history(state, wall, stats.get("usage", {})))
         self.layout.write_stats(stats)
         return stats
 
@@ -500,6 +516,19 @@ class PendingShard:
 
     size: int
     load: Callable[[], list[Sample]]
+
+
+def _generate(source: SourceOp, start: int, stop: int) -> list[Sample]:
+    """A source op's shard, one index at a time so the bar moves per sample (index ``i`` fully
+    determines its sample, so this equals ``source.generate(start, stop)``)."""
+    ticker = current_shard.get()
+    out: list[Sample] = []
+    for index in range(start, stop):
+        made = source.generate(index, index + 1)
+        out.extend(made)
+        if ticker is not None:
+            ticker.read(len(made))
+    return out
 
 
 def _read_stage(path: Path) -> list[Sample]:
@@ -515,6 +544,29 @@ def reject_record(sample: Sample) -> dict[str, Any]:
     body.pop("id", None)
     record.update(body)
     return record
+
+
+def run_history(state: StateStore, wall: float, usage: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Figures that mean what they say across reruns into one run dir: the wall time of the
+    first and of the last finished run (a no-op rerun is fast; the first run is what the data
+    cost), and model answers reused from the request cache vs the cache's size."""
+    runs = json.loads(state.get_meta("runs") or "[]")
+    runs.append(round(wall, 3))
+    state.set_meta("runs", json.dumps(runs))
+    return {
+        "runs": {
+            "count": len(runs),
+            "first_wall_seconds": runs[0],
+            "last_wall_seconds": runs[-1],
+            "total_wall_seconds": round(sum(runs), 3),
+        },
+        "cache": {
+            # answers taken from the cache / sent to a model, over the shards in the output
+            "hits": sum(u.get("cache_hits", 0) for u in usage.values()),
+            "requests": sum(u.get("requests", 0) for u in usage.values()),
+            "entries": state.cache_size(),
+        },
+    }
 
 
 def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
