@@ -341,6 +341,11 @@ def check_recipe(recipe: Recipe) -> None:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown output format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
     declared = set(recipe.backends)
+    from mmrecipe.context import OpContext
+
+    aliases = OpContext(run_dir=Path("."), backend_specs=dict(recipe.backends))
+    for name in recipe.backends:
+        aliases.resolve(name)  # same_as: declared, no circle
     for spec in recipe.active_steps():
         backend = spec.params.get("backend")
         if isinstance(backend, str) and backend not in declared:

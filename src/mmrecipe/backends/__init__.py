@@ -22,6 +22,8 @@ BACKEND_TYPES: dict[str, str] = {
     "openai": "mmrecipe.backends.openai:OpenAIBackend",
     "transformers": "mmrecipe.backends.transformers:TransformersBackend",
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
+    # vllm when installed with a GPU visible, else transformers (chosen at run time)
+    "auto": "mmrecipe.backends.auto:build",
 }
 
 
