@@ -397,6 +397,7 @@ _CASCADES = (
     ("haarcascade_eye.xml", 1.15, 3, False),
 )
 _FACE_MARGIN = 0.6
+_DETECT_SIDE = 320
 
 
 @lru_cache(maxsize=len(PHOTOS))
@@ -405,8 +406,14 @@ def faces(name: str) -> tuple[tuple[float, float, float, float], ...]:
     found once per process: scene text never goes on them."""
     import cv2
 
-    gray = np.asarray(_photo(name).convert("L"))
-    min_side = max(24, max(gray.shape) // 16)
+    photo = _photo(name).convert("L")
+    # detected at <= 320 px on the long side: 2-3x faster, and the faces that matter are large
+    shrink = min(1.0, _DETECT_SIDE / max(photo.size))
+    small = photo.resize(
+        (round(photo.width * shrink), round(photo.height * shrink)), Image.Resampling.BOX
+    )
+    gray = np.asarray(small)
+    min_side = max(12, max(gray.shape) // 16)
     boxes: list[tuple[float, float, float, float]] = []
     for file, scale, neighbours, person in _CASCADES:
         cascade = cv2.CascadeClassifier(cv2.data.haarcascades + file)
@@ -415,11 +422,11 @@ def faces(name: str) -> tuple[tuple[float, float, float, float], ...]:
         found = cascade.detectMultiScale(
             gray, scaleFactor=scale, minNeighbors=neighbours, minSize=(min_side, min_side)
         )
-        for x, y, w, h in found:
+        for x, y, w, h in np.asarray(found, dtype=float).reshape(-1, 4) / shrink:
             m = _FACE_MARGIN
             boxes.append((x - m * w, y - m * h, x + (1 + m) * w, y + (1 + m) * h))
             if person:
-                boxes.append((x - w, y, x + 2 * w, gray.shape[0]))
+                boxes.append((x - w, y, x + 2 * w, float(photo.height)))
     return tuple(boxes)
 
 
