@@ -167,7 +167,7 @@ class LocalExecutor:
             self.progress.log(msg)
             result.messages.append(msg)
             state.reset_shards()
-            state.set_meta("runs", "[]")  # wall times of the new recipe's runs start afresh
+            state.set_meta("runs", "{}")  # wall times of the new recipe's runs start afresh
             self.layout.clear_outputs()
         elif previous is not None:
             done = sum(len(state.finished_shards(p.index)) for p in self.phases)
@@ -212,7 +212,8 @@ class LocalExecutor:
                 t0 = time.perf_counter()
                 samples = await asyncio.to_thread(pending.load)
                 ticker.read_seconds += time.perf_counter() - t0
-                ticker.size = len(samples) if phase.index > 0 else ticker.size
+                if phase.index > 0:  # a stage file's size is known once it is read
+                    ticker.size = len(samples)
                 await self._process_shard(phase, shard, samples, state)
                 result.processed_shards += 1
             except BaseException as exc:
@@ -550,16 +551,17 @@ def run_history(state: StateStore, wall: float, usage: dict[str, dict[str, int]]
     """Figures that mean what they say across reruns into one run dir: the wall time of the
     first and of the last finished run (a no-op rerun is fast; the first run is what the data
     cost), and model answers reused from the request cache vs the cache's size."""
-    runs = json.loads(state.get_meta("runs") or "[]")
-    runs.append(round(wall, 3))
+    wall = round(wall, 3)
+    previous = json.loads(state.get_meta("runs") or "{}")
+    runs = {
+        "count": previous.get("count", 0) + 1,
+        "first_wall_seconds": previous.get("first_wall_seconds", wall),
+        "last_wall_seconds": wall,
+        "total_wall_seconds": round(previous.get("total_wall_seconds", 0.0) + wall, 3),
+    }
     state.set_meta("runs", json.dumps(runs))
     return {
-        "runs": {
-            "count": len(runs),
-            "first_wall_seconds": runs[0],
-            "last_wall_seconds": runs[-1],
-            "total_wall_seconds": round(sum(runs), 3),
-        },
+        "runs": runs,
         "cache": {
             # answers taken from the cache / sent to a model, over the shards in the output
             "hits": sum(u.get("cache_hits", 0) for u in usage.values()),
