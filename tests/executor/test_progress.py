@@ -99,7 +99,7 @@ def test_bar_is_exact_at_shard_end_and_never_overshoots() -> None:
         task = view._progress.tasks[0]
         assert abs(task.completed - 10 / 3) < 1e-6
         for _ in range(50):  # a misbehaving stage cannot push the shard past its size
-            ticker.tick(10)
+            ticker.tick(10, "a")
         assert task.completed < 10
         view.shard_done(0, 10, {"read": StepStats(n_in=10, n_out=8)})
         assert task.completed == 10

@@ -410,7 +410,7 @@ class LocalExecutor:
             for i in range(0, len(selected), size):
                 outputs.extend(await self._call_op(op, selected[i : i + size]))
                 if ticker is not None:
-                    ticker.tick(len(selected[i : i + size]))
+                    ticker.tick(len(selected[i : i + size]), step.name)
         finally:
             if timed:
                 st.seconds += time.perf_counter() - t0

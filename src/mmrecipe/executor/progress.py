@@ -50,16 +50,18 @@ class ShardTicker:
         #: samples the read stage has reported (a source op reports them one by one)
         self.read_done = 0
         self.advanced = 0.0
+        #: samples each stage has finished so far in this shard (the table's live "in")
+        self.stage_done: dict[str, int] = {}
 
-    def tick(self, n: int) -> None:
-        """``n`` samples finished one stage of this shard."""
+    def tick(self, n: int, stage: str) -> None:
+        """``n`` samples finished the stage ``stage`` of this shard."""
         if n > 0:
-            self.view._advance_partial(self, n)
+            self.view._advance_partial(self, n, stage)
 
     def read(self, n: int) -> None:
         """``n`` samples came out of the reader or source op."""
         self.read_done += n
-        self.tick(n)
+        self.tick(n, "read")
 
 
 current_shard: ContextVar[ShardTicker | None] = ContextVar("current_shard", default=None)
@@ -79,6 +81,8 @@ class ProgressView:
         self._phases = 1
         self._done = 0
         self._stages = 1
+        #: samples each stage has finished in shards not yet done (shown live in the table)
+        self._in_flight: dict[str, int] = {}
 
     def log(self, message: str) -> None:
         if self._live is not None:
@@ -92,6 +96,7 @@ class ProgressView:
             self._order = (["read"] if phase == 0 else []) + steps
             self._stages = max(1, len(self._order))
             self._steps = {}
+            self._in_flight = {}
             if self.quiet:
                 log.info(
                     "phase %d/%d: %s samples",
@@ -114,7 +119,10 @@ class ProgressView:
                 "samples", total=total, phase=f"{phase + 1}/{n_phases}"
             )
             self._live = Live(
-                self._render(), console=self.console, refresh_per_second=4, transient=False
+                console=self.console,
+                refresh_per_second=4,
+                transient=False,
+                get_renderable=self._render,  # rebuilt at each refresh: the table is live too
             )
             self._live.start()
 
@@ -128,8 +136,10 @@ class ProgressView:
         """A new shard of ``size`` input samples starts (see :class:`ShardTicker`)."""
         return ShardTicker(self, size)
 
-    def _advance_partial(self, ticker: ShardTicker, n: int) -> None:
+    def _advance_partial(self, ticker: ShardTicker, n: int, stage: str) -> None:
         with self._lock:
+            ticker.stage_done[stage] = ticker.stage_done.get(stage, 0) + n
+            self._in_flight[stage] = self._in_flight.get(stage, 0) + n
             # never past the shard's share: shard_done tops it up to exactly its size
             step = min(n / self._stages, max(0.0, ticker.size - ticker.advanced - 1e-6))
             if step <= 0:
@@ -143,6 +153,10 @@ class ProgressView:
         with self._lock:
             for name, st in stats.items():
                 self._steps.setdefault(name, StepStats()).merge(st)
+            if ticker is not None:  # the shard's counts are in the merged stats now
+                for stage, done in ticker.stage_done.items():
+                    self._in_flight[stage] = self._in_flight.get(stage, 0) - done
+                ticker.stage_done = {}
             read = stats.get("read")
             n = read.n_in if read is not None else n_in
             self._done += n
@@ -165,7 +179,7 @@ class ProgressView:
             st = self._steps.get(name, StepStats())
             table.add_row(
                 name,
-                str(st.n_in),
+                str(st.n_in + self._in_flight.get(name, 0)),
                 str(st.n_out),
                 str(sum(st.rejected.values())),
                 f"{st.seconds:.1f}",
