@@ -64,6 +64,9 @@ def test_source_run_bar_moves_per_sample_and_read_has_the_time(tmp_path: Path) -
     counts = {int(m) for m in re.findall(rf"\b(\d+)/{N}\b", screen)}
     # one shard of N samples: a per-shard bar would show only 0 and N
     assert any(0 < c < N for c in counts), sorted(counts)
+    # the step table is live as well: the read row counts samples as the source makes them
+    reads = {int(m) for m in re.findall(r"read\s+(\d+)\s", screen)}
+    assert any(0 < c < N for c in reads), sorted(reads)
     stats = json.loads((run / "stats.json").read_text())
     read = stats["steps"]["read"]["seconds"]
     # synthesis is the read step's work: it holds most of the run's time, not 0.0
