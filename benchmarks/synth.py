@@ -4,6 +4,7 @@ Each generator makes N samples end to end (draw, encode PNG, write, build the sa
 temporary folder, at a fixed difficulty; a second column times ``make`` alone (no PNG encoding).
 
     python benchmarks/synth.py [-n 200] [--difficulty 3] [--only chart] [--profile chart]
+    python benchmarks/synth.py --against /path/to/main/src    # before/after ratio per generator
 
 ``--profile KIND`` runs KIND under cProfile and prints where its time goes, stage by stage.
 For ``chart`` (the slowest generator) it is matplotlib's text handling, not our code: every
@@ -27,7 +28,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import os
 import pstats
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -43,9 +49,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", action="append", help="time only these generator kinds")
     parser.add_argument("--profile", metavar="KIND", help="print where KIND's time goes")
+    parser.add_argument(
+        "--against",
+        metavar="SRC",
+        help="another mmrecipe source tree (e.g. main's src/): before/after ratio per generator",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (--against)")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile:
         profile(args.profile, args.n, args.difficulty, args.seed)
+        return
+    if args.against:
+        compare(args)
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,10 +78,42 @@ def main() -> None:
             total_s = time.perf_counter() - t0
             images = sum(len(s.images) for s in samples)
             rows.append((kind, args.n / total_s, args.n / make_s, images / args.n))
+    if args.json:
+        print(json.dumps({kind: sps for kind, sps, _m, _i in rows}))
+        return
     print(f"{'generator':<16} {'samples/s':>10} {'make only/s':>12} {'images/sample':>14}")
     for kind, sps, make_sps, ips in rows:
         print(f"{kind:<16} {sps:>10.1f} {make_sps:>12.1f} {ips:>14.1f}")
     print(f"(n={args.n} per generator, difficulty {args.difficulty}, one process)")
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Before/after in one run: each generator is timed in fresh processes on the other source
+    tree and on this one, back to back, for ``--rounds`` rounds (the load of a shared machine
+    drifts over minutes, so the two sides of a ratio are measured seconds apart), and the
+    median samples/s of each side and their ratio are printed."""
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    base = [sys.executable, __file__, "--json", "-n", str(args.n)]
+    base += ["--difficulty", str(args.difficulty), "--seed", str(args.seed)]
+    kinds = args.only or list(all_generators())
+    print(f"{'generator':<16} {'before/s':>9} {'after/s':>9} {'after/before':>13}")
+    for kind in kinds:
+        runs: dict[str, list[float]] = {"before": [], "after": []}
+        for _round in range(args.rounds):
+            for side, tree in (("before", args.against), ("after", here)):
+                env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
+                cmd = [*base, "--only", kind]
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+                rates = json.loads(out.stdout.strip().splitlines()[-1])
+                if kind in rates:
+                    runs[side].append(rates[kind])
+        if not runs["before"]:
+            print(f"{kind:<16} {'-':>9} {statistics.median(runs['after']):>9.1f}   (new)")
+            continue
+        before, after = statistics.median(runs["before"]), statistics.median(runs["after"])
+        print(f"{kind:<16} {before:>9.1f} {after:>9.1f} {after / before:>13.2f}", flush=True)
+    print(f"(n={args.n}, difficulty {args.difficulty}, median of {args.rounds} rounds, each")
+    print(" round timing both sides back to back in fresh processes)")
 
 
 #: (label, function name) of the stages worth naming, in the order printed
