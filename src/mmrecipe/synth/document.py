@@ -436,31 +436,21 @@ _FLAT_MAX = {"plain": 6.0, "plate": 14.0}
 
 
 class _Surface:
-    """Where text may go on one backdrop: per-pixel detail (gradient magnitude) and a mask of
-    faces and text already placed, both as integral images so any rectangle is O(1)."""
+    """Where text may go on one backdrop: per-pixel detail (gradient magnitude, as an integral
+    image so any rectangle's mean is O(1)) and the boxes already taken (faces, placed text)."""
 
     def __init__(self, image: Image.Image, blocked: list[tuple[float, float, float, float]]):
-        gray = np.asarray(image.convert("L"), dtype=np.float32)
+        gray = np.asarray(image.convert("L"), dtype=np.int32)
         grad = np.zeros_like(gray)
         grad[:, 1:] += np.abs(np.diff(gray, axis=1))
         grad[1:, :] += np.abs(np.diff(gray, axis=0))
         self.h, self.w = gray.shape
         self._detail = _integral(grad)
-        self._mask = np.zeros_like(gray)
-        for box in blocked:
-            self._fill(box)
-        self._blocked = _integral(self._mask)
-
-    def _fill(self, box: tuple[float, float, float, float]) -> None:
-        x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
-        x1, y1 = min(self.w, math.ceil(box[2])), min(self.h, math.ceil(box[3]))
-        if x1 > x0 and y1 > y0:
-            self._mask[y0:y1, x0:x1] = 1
+        self._taken = list(blocked)
 
     def block(self, box: tuple[float, float, float, float]) -> None:
         """Nothing else may go on ``box`` (text placed there)."""
-        self._fill(box)
-        self._blocked = _integral(self._mask)
+        self._taken.append(box)
 
     def spot(
         self, rng: random.Random, w: int, h: int, flat_max: float
@@ -474,7 +464,9 @@ class _Surface:
         if not len(ys) or not len(xs):
             return None
         detail = _box_sums(self._detail, ys, xs, h, w) / (w * h)
-        free = _box_sums(self._blocked, ys, xs, h, w) == 0
+        free = np.ones(detail.shape, dtype=bool)
+        for x0, y0, x1, y1 in self._taken:
+            free &= ~((ys[:, None] < y1) & (ys[:, None] + h > y0) & (xs < x1) & (xs + w > x0))
         ok = free & (detail <= flat_max)
         if not ok.any():
             return None
@@ -486,8 +478,9 @@ class _Surface:
 
 
 def _integral(a: np.ndarray) -> np.ndarray:
-    out = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.float64)
-    out[1:, 1:] = a.cumsum(0).cumsum(1)
+    """Summed-area table (int64: exact) with a zero row and column in front."""
+    out = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.int64)
+    out[1:, 1:] = a.cumsum(0, dtype=np.int64).cumsum(1)
     return out
 
 
