@@ -318,7 +318,7 @@ def _make_page(rng: random.Random, difficulty: int) -> tuple[Image.Image, dict[s
     lines += [(f"{k}: {v}".split(), body) for k, v in fields.items()]
     n_par = {1: 1, 2: rng.randint(1, 2), 3: rng.randint(2, 3)}[difficulty]
     space = body.getlength(" ")
-    per_par = [rng.randint(2, 3) for _ in range(n_par)]
+    per_par = [rng.randint(1, 3) for _ in range(n_par)]  # ~35 words a page, as before
     text = sentences(rng, title, sum(per_par), fields)
     for k in range(n_par):
         first = sum(per_par[:k])
@@ -406,6 +406,8 @@ def faces(name: str) -> tuple[tuple[float, float, float, float], ...]:
     found once per process: scene text never goes on them."""
     import cv2
 
+    # one thread: OpenCV's pool would otherwise keep spinning beside the generator's own work
+    cv2.setNumThreads(1)
     photo = _photo(name).convert("L")
     # detected at <= 320 px on the long side: 2-3x faster, and the faces that matter are large
     shrink = min(1.0, _DETECT_SIDE / max(photo.size))
