@@ -13,6 +13,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Debian's Tesseract for the OCR backend and the LLaVAR test (as root; skipped when present)
+if ! command -v tesseract >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null
+  else
+    echo "note: tesseract is missing and this is not root: the OCR tests will fail" >&2
+  fi
+fi
+
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip

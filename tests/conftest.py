@@ -25,3 +25,11 @@ def tiny_llava_server(tiny_llava_dir: Path) -> Iterator[str]:
 
     with transformers_serve(tiny_llava_dir) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def tiny_stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``mmrecipe.testing.standins`` builds tiny experts, shared by the session's tests
+    (each folder is built once and reused)."""
+    pytest.importorskip("torch", reason="the tiny experts need the 'hf' extra (torch)")
+    return tmp_path_factory.mktemp("tiny-stand-ins")

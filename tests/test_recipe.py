@@ -63,3 +63,42 @@ def test_shipped_oasis_recipes_validate() -> None:
     assert {s.name: s for s in ocr.ops}["domain"].params["values"] == {"domain": "ocr"}
     assert not {s.name: s for s in ocr.ops}["response_qc"].enabled
     assert load_recipe(root / "oasis.yaml").fingerprint() != ocr.fingerprint()
+
+
+def test_python_built_recipes_are_checked_before_running(tmp_path: Path) -> None:
+    """The executor refuses what ``validate`` refuses, before a run dir is made."""
+    from mmrecipe.executor.local import LocalExecutor
+    from mmrecipe.recipe import InputSpec, OutputSpec, Recipe, step
+
+    base = {
+        "input": InputSpec(format="image_folder", path=str(tmp_path)),
+        "ops": [step("exact_dedup")],
+    }
+    bad = [
+        (Recipe(**base, output=OutputSpec(formats=["image_folder"])), "output.formats"),
+        (
+            Recipe(
+                **base,
+                backends={"m": {"type": "openai", "model": "m", "base_url": "u", "timeout_s": -1}},
+            ),
+            "timeout_s",
+        ),
+    ]
+    for recipe, needle in bad:
+        with pytest.raises(ConfigError, match=needle):
+            LocalExecutor(recipe, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_set_reaches_a_key_inside_a_mapping_parameter() -> None:
+    recipe = load_recipe(
+        Path(__file__).resolve().parents[1] / "recipes" / "honeypipe.yaml",
+        ["ops.qa_gate.minimums.qa_correctness=5", "ops.mixture.enabled=true"],
+    )
+    gate = next(s for s in recipe.ops if s.name == "qa_gate")
+    assert gate.params["minimums"] == {
+        "qa_relevance": 3,
+        "qa_answerability": 3,
+        "qa_correctness": 5,
+    }
+    assert next(s for s in recipe.ops if s.name == "mixture").enabled

@@ -6,7 +6,15 @@ class MMRecipeError(Exception):
 
 
 class ConfigError(MMRecipeError):
-    """The recipe, an override or a command-line argument is wrong."""
+    """The recipe, an override or a command-line argument is wrong.
+
+    ``key`` is the path of the recipe key at fault (``("backends", "mllm", "timeout_s")``,
+    step indices as ints), so the loader can say on which line of which file it is.
+    """
+
+    def __init__(self, message: str, key: tuple[str | int, ...] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class InputError(MMRecipeError):

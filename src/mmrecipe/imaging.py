@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ class Limits:
     min_side: int = 8
     max_aspect_ratio: float = 64.0
     animated: str = "first_frame"  # or "reject"
+    #: "auto": re-encode files with bytes after the image's end; "always"; "never"
+    reencode: str = "auto"
 
 
 @dataclass
@@ -55,10 +58,17 @@ class CheckedImage:
     #: normalized pixels when the file itself is not usable as is (None: keep the file)
     normalized: Image.Image | None = None
     fixes: list[str] = field(default_factory=list)
+    #: the decoded pixels, when ``check_image(draft=True)`` was asked for them
+    decoded: Image.Image | None = None
 
 
-def check_image(path: str | Path, limits: Limits) -> CheckedImage:
-    """Read, validate and (when needed) normalize one image file, or raise ImageRejected."""
+def check_image(path: str | Path, limits: Limits, draft: bool = False) -> CheckedImage:
+    """Read, validate and (when needed) normalize one image file, or raise ImageRejected.
+
+    ``draft``: a plain JPEG is decoded as a grey image reduced up to 8x in the DCT domain
+    (every byte is still entropy-decoded, so truncation and corruption are still caught) and
+    returned in ``decoded``, for perceptual hashing without a second decode.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -82,18 +92,19 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {exc}") from None
+        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
     except UnidentifiedImageError:
         if looks_like_image(data):
             raise ImageRejected(
                 "corrupt",
                 f"{path} has an image signature but cannot be decoded (damaged header or data)",
             ) from None
+        # never quote the bytes: the file may be anything (a key, a password file)
         raise ImageRejected(
-            "not_an_image", f"{path} is not an image (wrong extension? starts with {data[:8]!r})"
+            "not_an_image", f"{path} is not an image (wrong extension? {len(data)} bytes)"
         ) from None
     except Exception as exc:
-        raise ImageRejected("corrupt", f"{path}: cannot open: {exc}") from None
+        raise ImageRejected("corrupt", f"{path}: cannot open: {error_message(exc)}") from None
     fmt = im.format or "UNKNOWN"
     width, height = im.size
     if width * height > limits.max_pixels:
@@ -118,16 +129,20 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
     n_frames = getattr(im, "n_frames", 1)
     if n_frames > 1 and limits.animated == "reject":
         raise ImageRejected("animated", f"{path} has {n_frames} frames")
+    plain_jpeg = fmt == "JPEG" and im.mode in PLAIN_MODES and n_frames == 1
+    drafted = draft and plain_jpeg and im.getexif().get(0x0112, 1) in (1, None)
+    if drafted:
+        im.draft("L", (32, 32))
     try:
         im.load()
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {exc}") from None
+        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
     except OSError as exc:
-        text = str(exc)
+        text = error_message(exc)
         reason = "truncated" if "truncated" in text or "broken data stream" in text else "corrupt"
         raise ImageRejected(reason, f"{path}: {text}") from None
     except Exception as exc:
-        raise ImageRejected("corrupt", f"{path}: cannot decode: {exc}") from None
+        raise ImageRejected("corrupt", f"{path}: cannot decode: {error_message(exc)}") from None
 
     fixes: list[str] = []
     out = im
@@ -142,6 +157,16 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
         out = to_rgb(out)
     if fmt not in PLAIN_FORMATS and "mode_" not in "".join(fixes):
         fixes.append(f"format_{fmt}_to_PNG")
+    if not fixes and limits.reencode != "never":
+        # bytes after the image's end (a ZIP appended to a PNG: a polyglot) must not travel on
+        end = image_end(data, fmt)
+        if limits.reencode == "always":
+            fixes.append("reencoded")
+        elif end is None or end < len(data):
+            fixes.append("trailing_data_removed" if end is not None else f"reencoded_{fmt}")
+    if fixes and drafted:  # re-encoding needs the full pixels, not the reduced grey draft
+        out = Image.open(io.BytesIO(data))
+        out.load()
     normalized = out if fixes else None
     if normalized is not None:
         width, height = normalized.size
@@ -153,6 +178,7 @@ def check_image(path: str | Path, limits: Limits) -> CheckedImage:
         height=height,
         normalized=normalized,
         fixes=fixes,
+        decoded=(im if drafted else normalized or im) if draft else None,
     )
 
 
@@ -168,6 +194,96 @@ _SIGNATURES = (
     b"8BPS",
     b"\x00\x00\x01\x00",
 )
+
+
+def error_message(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message without quoted bytes (a decoder may echo the file's content)."""
+    text = _BYTES_REPR.sub("<bytes>", str(exc))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+_BYTES_REPR = re.compile(r"""b(['"]).*?(?<!\\)\1""")
+
+
+def image_end(data: bytes, fmt: str) -> int | None:
+    """Where the image in ``data`` ends (PNG after IEND, JPEG after EOI, GIF after its
+    trailer, WebP/BMP by their declared size), or None when that cannot be told."""
+    try:
+        if fmt == "PNG":
+            return _png_end(data)
+        if fmt == "JPEG":
+            return _jpeg_end(data)
+        if fmt == "GIF":
+            return _gif_end(data)
+        if fmt == "WEBP" and data[:4] == b"RIFF":
+            return 8 + int.from_bytes(data[4:8], "little")
+        if fmt == "BMP":
+            size = int.from_bytes(data[2:6], "little")
+            return size or None
+    except IndexError:
+        return None
+    return None
+
+
+def _png_end(data: bytes) -> int | None:
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        pos += 12 + length
+        if kind == b"IEND":
+            return pos
+    return None
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    pos, n = 2, len(data)
+    while pos + 1 < n:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return pos + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:  # entropy-coded data: up to the next marker that is not FF00/RSTn
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= n:
+                    return None
+                nxt = data[pos + 1]
+                if nxt == 0 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+                    pos += 1 if nxt == 0xFF else 2
+                    continue
+                break
+    return None
+
+
+def _gif_end(data: bytes) -> int | None:
+    def skip_blocks(pos: int) -> int:
+        while data[pos]:
+            pos += 1 + data[pos]
+        return pos + 1
+
+    flags = data[10]
+    pos = 13 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
+    while True:
+        kind = data[pos]
+        if kind == 0x3B:
+            return pos + 1
+        if kind == 0x21:
+            pos = skip_blocks(pos + 2)
+        elif kind == 0x2C:
+            flags = data[pos + 9]
+            pos += 10 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
+            pos = skip_blocks(pos + 1)
+        else:
+            return None
 
 
 def looks_like_image(data: bytes) -> bool:

@@ -3,7 +3,8 @@
 A :class:`PromptCaller` fills ``{field}`` templates from ``sample.fields``, attaches the
 sample's images where asked, sends a whole batch to the backend at once (so an HTTP backend keeps
 many requests in flight), keeps raw answers in ``sample.trace[<step>]`` and turns failures into
-rejections: ``missing_field``, ``model_error`` (after the backend's retries) and
+rejections: ``missing_field``, ``model_error`` (after the backend's retries; transient when
+the failure was a transport one, so the next run retries it), ``answer_too_large`` and
 ``empty_output``. The op then reads the answers and decides.
 """
 
@@ -144,10 +145,10 @@ class PromptCaller:
             gens = {key: next(generations) for key in requests}
             traces = {key: self.trace(key, requests[key], gens[key]) for key in requests}
             sample.trace[step] = next(iter(traces.values())) if len(traces) == 1 else traces
-            failed = [(key, g.error) for key, g in gens.items() if g.error]
+            failed = [(key, g) for key, g in gens.items() if g.error]
             if failed:
-                key, error = failed[0]
-                sample.reject(step, "model_error", error if len(gens) == 1 else f"{key}: {error}")
+                key, gen = failed[0]
+                reject_failed(sample, step, gen, None if len(gens) == 1 else key)
                 continue
             if any(not any(t.strip() for t in g.texts) for g in gens.values()):
                 sample.reject(step, "empty_output", "the model answered with empty text")
@@ -176,13 +177,28 @@ class PromptCaller:
         return {"request": req, "response": generation_trace(gen)}
 
 
+def reject_failed(sample: Sample, step: str, gen: Generation, key: str | None = None) -> Sample:
+    """Reject a sample whose request failed for good: ``gen.error_reason`` or ``model_error``,
+    marked transient for transport failures, so the next run retries it."""
+    error = gen.error or "unknown error"
+    return sample.reject(
+        step,
+        gen.error_reason or "model_error",
+        error if key is None else f"{key}: {error}",
+        transient=gen.transient,
+    )
+
+
 def params_trace(params: SamplingParams) -> dict[str, Any]:
     """Sampling parameters as kept in a trace: the ones that are set."""
     return {k: v for k, v in params.to_dict().items() if v not in ((), None)}
 
 
 def generation_trace(gen: Generation) -> dict[str, Any]:
-    """A generation as kept in a trace: texts (cut when huge), reasons, tokens, cache, error."""
+    """A generation as kept in a trace: texts (cut when huge), reasons, tokens, cache, error.
+
+    A cut text is referred to by its sha256 (``full_text_sha256``): the answer itself is stored
+    once, in the outputs and (cached) in ``state/answers/<sha256>.txt``, never copied here."""
     out: dict[str, Any] = {
         "texts": [t if len(t) <= _TRACE_TEXT_LIMIT else t[:_TRACE_TEXT_LIMIT] for t in gen.texts],
         "finish_reasons": gen.finish_reasons,
@@ -190,6 +206,15 @@ def generation_trace(gen: Generation) -> dict[str, Any]:
         "completion_tokens": gen.completion_tokens,
         "cached": gen.cached,
     }
+    if any(len(t) > _TRACE_TEXT_LIMIT for t in gen.texts):
+        out["full_text_sha256"] = [
+            hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()
+            if len(t) > _TRACE_TEXT_LIMIT
+            else None
+            for t in gen.texts
+        ]
     if gen.error:
         out["error"] = gen.error
+        if gen.transient:
+            out["transient"] = True
     return out

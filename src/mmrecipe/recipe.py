@@ -26,7 +26,9 @@ import pydantic
 import yaml
 
 from mmrecipe.errors import ConfigError
+from mmrecipe.safe_yaml import key_line, load_yaml, read_yaml_file
 from mmrecipe.sample import MAIN_BRANCH
+from mmrecipe.suggest import did_you_mean, explain_validation
 
 STEP_KEYS = {"op", "name", "branch", "route", "enabled"}
 #: backend keys that change how a model is reached, not what it answers: a resume may change them
@@ -65,8 +67,19 @@ class InputSpec(pydantic.BaseModel):
     #: image_folder | llava | sharegpt | openai | parquet | coco | samples | auto
     format: str = "auto"
     path: str | None = None
-    #: where relative image paths in annotation files are resolved (default: the file's folder)
-    image_root: str | None = None
+    #: the dataset root: relative image paths are resolved against it, and no image may lie
+    #: outside it (default: the dataset file's folder; a run dir for a file inside one); a
+    #: list allows several folders (relative paths are resolved against the first)
+    image_root: str | list[str] | None = None
+    #: let records name images outside the root (absolute paths, ``..``, symlinks out)
+    allow_outside_root: bool = False
+    #: download ``http(s)://`` images into the run dir (else such records are rejected)
+    allow_remote: bool = False
+    #: size cap and time-out of each download
+    remote_max_bytes: int = pydantic.Field(default=50 * 1024 * 1024, ge=1)
+    remote_timeout_s: float = pydantic.Field(default=30.0, gt=0)
+    #: downloads in flight at once (JSON/JSONL readers)
+    remote_concurrency: int = pydantic.Field(default=16, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
     #: a random, deterministic subset: {n: 15000, seed: 0} (``--limit`` takes the first N)
@@ -94,8 +107,13 @@ class OutputSpec(pydantic.BaseModel):
 class ExecutorSpec(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    #: only "local" for now; the Ray Data executor will take the same recipes
-    type: Literal["local"] = "local"
+    #: "local" (this machine) or "ray" (a Ray cluster: pip install 'mmrecipe[ray]')
+    type: Literal["local", "ray"] = "local"
+    #: ray only: the cluster to join (default: $RAY_ADDRESS, else a Ray started on this machine)
+    address: str | None = None
+    #: ray only: actors per phase that calls models (each keeps its backends across shards;
+    #: default: one per shard in flight)
+    actors: int | None = pydantic.Field(default=None, ge=1)
     #: samples per shard: the unit of atomic output and resume
     shard_size: int = pydantic.Field(default=1000, ge=1)
     #: shards processed concurrently (bounds memory: about shards_in_flight * shard_size samples)
@@ -157,6 +175,10 @@ class Recipe(pydantic.BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+#: top-level keys a recipe file may hold (a file with none of them is not a recipe)
+_FILE_KEYS = {*Recipe.model_fields, "extends", "overrides"}
+
+
 def step(
     op: str,
     name: str | None = None,
@@ -188,9 +210,18 @@ def _normalize_step(raw: Any, index: int) -> dict[str, Any]:
     if isinstance(raw, str):
         raw = {"op": raw}
     if not isinstance(raw, dict) or "op" not in raw:
-        raise ConfigError(f"ops[{index}] must be a mapping with an 'op' key, got {raw!r}")
+        got = "a mapping without 'op'" if isinstance(raw, dict) else type(raw).__name__
+        raise ConfigError(
+            f"ops[{index}] must be a mapping with an 'op' key, got {got}", key=("ops", index)
+        )
     raw = dict(raw)
-    params = dict(raw.pop("params", {}) or {})
+    params = raw.pop("params", {}) or {}
+    if not isinstance(params, dict):
+        raise ConfigError(
+            f"ops[{index}].params must be a mapping, not {type(params).__name__}",
+            key=("ops", index, "params"),
+        )
+    params = dict(params)
     for key in list(raw):
         if key not in STEP_KEYS:
             params[key] = raw.pop(key)
@@ -225,6 +256,8 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
             raise ConfigError(
                 f"cannot set {'.'.join(path)}: {'.'.join(path[:depth])} is not a mapping"
             )
+        if "op" in node and "params" in node and part not in STEP_KEYS:
+            node = node["params"]  # a key inside a mapping parameter: ops.gate.minimums.x=5
         if part not in node or node[part] is None:
             node[part] = {}
         node = node[part]
@@ -245,8 +278,11 @@ def _find_step(steps: list[Any], key: str, where: list[str]) -> dict[str, Any]:
             return s
     if key.isdigit() and int(key) < len(steps):
         return steps[int(key)]
-    names = ", ".join(str(s.get("name")) for s in steps if isinstance(s, dict))
-    raise ConfigError(f"no step named {key!r} for --set {'.'.join(where)}; steps: {names}")
+    names = [str(s.get("name")) for s in steps if isinstance(s, dict)]
+    raise ConfigError(
+        f"no step named {key!r} for --set {'.'.join(where)}{did_you_mean(key, names)}"
+        f" (steps: {', '.join(names)})"
+    )
 
 
 def recipe_from_dict(
@@ -254,38 +290,75 @@ def recipe_from_dict(
     overrides: list[str] | None = None,
     *,
     base_overrides: list[tuple[list[str], Any]] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Recipe:
     """Validate a raw recipe mapping, after applying a child recipe's ``overrides:``
-    (``base_overrides``) and then the command line's ``--set`` overrides."""
+    (``base_overrides``), then the command line's ``--set`` overrides, then ``values``
+    (dotted key -> value, set as given: paths from options are never parsed as YAML)."""
     if not isinstance(raw, dict):
         raise ConfigError("a recipe must be a YAML mapping with at least an 'ops' list")
     data = copy.deepcopy(raw)
-    data["ops"] = [_normalize_step(s, i) for i, s in enumerate(data.get("ops") or [])]
+    steps = data.get("ops") or []
+    if not isinstance(steps, list):
+        raise ConfigError(f"ops: must be a list of steps, not {type(steps).__name__}", key=("ops",))
+    data["ops"] = [_normalize_step(s, i) for i, s in enumerate(steps)]
     for path, value in base_overrides or []:
         apply_override(data, path, value)
     for text in overrides or []:
         path, value = parse_override(text)
         apply_override(data, path, value)
+    for key, value in (values or {}).items():
+        apply_override(data, key.split("."), value)
     try:
         recipe = Recipe.model_validate(data)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"recipe is invalid at {loc or '(top)'}: {first['msg']}") from None
+        loc = tuple(exc.errors()[0]["loc"])
+        raise ConfigError(explain_validation(exc, Recipe), key=loc) from None
     return recipe
 
 
-def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe YAML file and validate it (ops included).
+def load_recipe(
+    path: str | Path, overrides: list[str] | None = None, values: dict[str, Any] | None = None
+) -> Recipe:
+    """Read a recipe YAML file and validate it (ops and backends included).
+
+    ``overrides`` are ``--set KEY=VALUE`` texts (values parsed as YAML); ``values`` maps dotted
+    keys to values set as given (``{"input.path": "dir/my #1"}``).
 
     A recipe may start from another: ``extends: other.yaml`` (relative to this file) takes
     that recipe whole, this file's top-level keys replace the other's, and ``overrides:`` maps
     dotted keys to values exactly as ``--set`` does (``ops.domain.values: {domain: ocr}``).
     """
-    raw, base_overrides = _read_extended(Path(path), [])
-    recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides)
-    check_recipe(recipe)
+    try:
+        raw, base_overrides = _read_extended(Path(path), [])
+        recipe = recipe_from_dict(raw, overrides, base_overrides=base_overrides, values=values)
+        check_recipe(recipe)
+    except ConfigError as exc:
+        touched = {
+            p.split(".")[0].split("=")[0].strip() for p in [*(overrides or []), *(values or {})]
+        }
+        where = None if exc.key is None or exc.key[0] in touched else _locate(Path(path), exc.key)
+        if where is None:
+            raise
+        raise ConfigError(f"{exc} [{where}]", key=exc.key) from None
     return recipe
+
+
+def _locate(path: Path, key: tuple[str | int, ...]) -> str | None:
+    """``"recipe.yaml, line 12"``: where the file (or the one it extends) sets ``key``."""
+    for _ in range(16):
+        try:
+            text = path.read_text(encoding="utf-8")
+            line = key_line(text, key)
+            if line is not None:
+                return f"{path}, line {line}"
+            base = load_yaml(text)
+        except (OSError, UnicodeDecodeError, ConfigError):
+            return None
+        if not isinstance(base, dict) or not isinstance(base.get("extends"), str):
+            return None
+        path = path.parent / base["extends"]
+    return None
 
 
 def _read_extended(
@@ -295,16 +368,17 @@ def _read_extended(
         raise ConfigError(f"recipe file not found: {path}")
     if path.resolve() in chain:
         raise ConfigError(f"recipe {path} extends itself (through {chain[-1].name})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    raw = read_yaml_file(path) or {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a recipe must be a YAML mapping")
+        raise ConfigError(f"{path} is not a valid recipe: not a YAML mapping")
+    if raw and not any(isinstance(k, str) and k in _FILE_KEYS for k in raw):
+        raise ConfigError(f"{path} is not a valid recipe: none of its keys is a recipe key")
     own = raw.pop("overrides", None) or {}
     if not isinstance(own, dict):
         raise ConfigError(f"{path}: overrides: must map dotted keys to values")
     base = raw.pop("extends", None)
+    if base is not None and not isinstance(base, str):
+        raise ConfigError(f"{path}: extends: must name one recipe file")
     if base is None:
         if own:
             raise ConfigError(f"{path}: overrides: needs extends: (the recipe it changes)")
@@ -323,35 +397,73 @@ def check_recipe(recipe: Recipe) -> None:
     provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
         provided = {"images", "messages"}
+        if recipe.input.format not in ("image_folder", "auto"):  # annotation files carry fields
+            provided.add("fields.*")
     for index, spec in enumerate(recipe.ops):
-        op = build_op(spec.op, spec.name, spec.params)
+        try:
+            op = build_op(spec.op, spec.name, spec.params)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), key=exc.key or ("ops", index)) from None
         if not spec.enabled:
             continue
         if op.kind == OpKind.SOURCE and index != 0:
-            raise ConfigError(f"step {spec.name!r}: a source op must be the first step")
+            raise ConfigError(
+                f"step {spec.name!r}: a source op must be the first step", key=("ops", index)
+            )
         for read in op.reads:
             if not _provided(read, provided):
                 raise ConfigError(
-                    f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step writes it"
+                    f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step "
+                    "writes it",
+                    key=("ops", index),
                 )
         provided.update(op.writes)
-    from mmrecipe.io import FORMATS
-
-    for fmt in recipe.output.formats:
-        if fmt not in FORMATS:
-            raise ConfigError(f"unknown output format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+    check_settings(recipe)
     declared = set(recipe.backends)
     from mmrecipe.context import OpContext
 
     aliases = OpContext(run_dir=Path("."), backend_specs=dict(recipe.backends))
     for name in recipe.backends:
         aliases.resolve(name)  # same_as: declared, no circle
-    for spec in recipe.active_steps():
+    for index, spec in enumerate(recipe.ops):
         backend = spec.params.get("backend")
-        if isinstance(backend, str) and backend not in declared:
+        if spec.enabled and isinstance(backend, str) and backend not in declared:
             raise ConfigError(
                 f"step {spec.name!r} uses backend {backend!r}, which the recipe's backends: "
-                f"section does not declare (declared: {', '.join(sorted(declared)) or 'none'})"
+                f"section does not declare{did_you_mean(backend, declared)} (declared: "
+                f"{', '.join(sorted(declared)) or 'none'})",
+                key=("ops", index, "backend"),
+            )
+
+
+def check_settings(recipe: Recipe) -> None:
+    """The checks a Python-built recipe gets too (the executor runs them): each backend entry
+    against its type's settings, and output formats that can be written."""
+    from mmrecipe.backends.settings import check_backends
+    from mmrecipe.io import FORMATS
+
+    check_backends(recipe.backends)
+    readable = sorted(k for k, v in FORMATS.items() if v["read"])
+    fmt = recipe.input.format
+    if fmt != "auto" and fmt not in readable:
+        raise ConfigError(
+            f"input.format: unknown input format {fmt!r}{did_you_mean(fmt, readable)}"
+            f" (readable: auto, {', '.join(readable)})",
+            key=("input", "format"),
+        )
+    writable = sorted(k for k, v in FORMATS.items() if v["write"])
+    for fmt in recipe.output.formats:
+        if fmt not in FORMATS:
+            raise ConfigError(
+                f"output.formats: unknown output format {fmt!r}{did_you_mean(fmt, writable)}"
+                f" (writable: {', '.join(writable)})",
+                key=("output", "formats"),
+            )
+        if not FORMATS[fmt]["write"]:
+            raise ConfigError(
+                f"output.formats: {fmt!r} can be read but not written (writable: "
+                f"{', '.join(writable)})",
+                key=("output", "formats"),
             )
 
 

@@ -18,6 +18,7 @@ import pydantic
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import Op
+from mmrecipe.suggest import did_you_mean
 
 _OPS: dict[str, type[Op]] = {}
 _DISCOVERED = False
@@ -54,12 +55,20 @@ def discover() -> None:
 
 def load_plugins(modules: list[str]) -> None:
     """Import user modules that register ops (recipe ``plugins:`` and ``MMRECIPE_PLUGINS``)."""
-    names = list(modules) + [m for m in os.environ.get("MMRECIPE_PLUGINS", "").split(",") if m]
-    for name in names:
+    env = [m for m in os.environ.get("MMRECIPE_PLUGINS", "").split(",") if m.strip()]
+    for name in [*modules, *env]:
+        where = "plugins" if name in modules else "MMRECIPE_PLUGINS"
         try:
             importlib.import_module(name.strip())
-        except ImportError as exc:
-            raise ConfigError(f"cannot import plugin module {name!r}: {exc}") from None
+        except ConfigError:
+            raise
+        except Exception as exc:  # any failure of user code on import is the plugin's, one line
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise ConfigError(
+                f"{where}: cannot import plugin module {name.strip()!r}: "
+                f"{type(exc).__name__}: {first}",
+                key=("plugins",) if where == "plugins" else None,
+            ) from None
 
 
 def get_op(name: str) -> type[Op]:
@@ -68,7 +77,9 @@ def get_op(name: str) -> type[Op]:
         return _OPS[name]
     except KeyError:
         known = ", ".join(sorted(_OPS))
-        raise ConfigError(f"unknown op {name!r}; known ops: {known}") from None
+        hint = did_you_mean(name, _OPS)
+        listing = " (`mmrecipe ops` lists them)" if hint else f"; known ops: {known}"
+        raise ConfigError(f"unknown op {name!r}{hint}{listing}") from None
 
 
 def all_ops() -> dict[str, type[Op]]:
@@ -131,14 +142,24 @@ def build_op(op_name: str, step_name: str, params: dict[str, Any]) -> Op:
     try:
         validated = model(**params)
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc']) or '(params)'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_param_problem(e, model) for e in exc.errors())
         raise ConfigError(f"step {step_name!r} (op {op_name}): {problems}") from None
     kwargs = {k: getattr(validated, k) for k in model.model_fields}
     op = cls(**kwargs)
     op.step_name = step_name
     return op
+
+
+def _param_problem(error: Any, model: type[pydantic.BaseModel]) -> str:
+    key = ".".join(str(x) for x in error["loc"]) or "(params)"
+    if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+        # a misspelt step key (nmae, brnach) lands among the params: suggest those too
+        hint = did_you_mean(key, [*model.model_fields, "name", "branch", "route", "enabled"])
+        known = ", ".join(model.model_fields) or "none"
+        return f"unknown parameter {key!r}{hint}" + ("" if hint else f" (parameters: {known})")
+    if error["type"] == "missing":
+        return f"{key} is required"
+    return f"{key}: {error['msg']}"
 
 
 def _type_name(ann: Any) -> str:

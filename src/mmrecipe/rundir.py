@@ -9,6 +9,8 @@ RUN_DIR/
   images/              images the run produced (normalized inputs, synthesized images)
   state/state.sqlite   finished shards, per-shard stats, the model request cache
   state/stage-K/       intermediate shards before a barrier op (dedup)
+  state/answers/       long model answers, one file per distinct answer (the cache refers to them)
+  run.lock             held by the run using the dir (pid, host, start time)
   stats.json           per step: in, out, rejected by reason, seconds, model usage
 ```
 """
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from mmrecipe import strictjson
 
 if TYPE_CHECKING:
     from mmrecipe.recipe import Recipe
@@ -82,6 +86,17 @@ class RunDir:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"shard-{shard:05d}.jsonl"
 
+    def remove_shard(self, phase: int, shard: int, final: bool) -> None:
+        """Delete every file of one shard (its input is gone from a rerun's input)."""
+        name = f"shard-{shard:05d}"
+        self.rejects_file(phase, shard).unlink(missing_ok=True)
+        if final:
+            for path in self.data.rglob(f"{name}.*"):
+                path.unlink(missing_ok=True)
+            self.samples_file(shard).unlink(missing_ok=True)
+        else:
+            (self.state / f"stage-{phase}" / f"{name}.jsonl").unlink(missing_ok=True)
+
     def clear_outputs(self) -> None:
         """Remove outputs of an earlier, different recipe (the state's cache is kept)."""
         for path in (self.data, self.samples, self.rejects):
@@ -101,12 +116,15 @@ class RunDir:
                     tmp.unlink(missing_ok=True)
 
     def write_recipe(self, recipe: Recipe) -> None:
-        text = yaml.safe_dump(recipe.to_yaml_dict(), sort_keys=False, allow_unicode=True)
+        from mmrecipe.backends.settings import redact_secrets
+
+        data = redact_secrets(recipe.to_yaml_dict())
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         self.recipe_file.write_text(text, encoding="utf-8")
 
     def write_stats(self, stats: dict[str, Any]) -> None:
         tmp = self.stats_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(strictjson.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(self.stats_file)
 
     def read_stats(self) -> dict[str, Any]:

@@ -60,11 +60,15 @@ class Rejection:
     op: str
     reason: str
     detail: str | None = None
+    #: a transport failure (server error, time-out, rate limit): the next run retries it
+    transient: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": self.op, "reason": self.reason}
         if self.detail:
             out["detail"] = self.detail
+        if self.transient:
+            out["transient"] = True
         return out
 
 
@@ -86,9 +90,12 @@ class Sample:
     branch: str = MAIN_BRANCH
     rejection: Rejection | None = None
 
-    def reject(self, op: str, reason: str, detail: str | None = None) -> Sample:
-        """Mark the sample as dropped by ``op``; the executor sends it to ``rejects/``."""
-        self.rejection = Rejection(op=op, reason=reason, detail=detail)
+    def reject(
+        self, op: str, reason: str, detail: str | None = None, *, transient: bool = False
+    ) -> Sample:
+        """Mark the sample as dropped by ``op``; the executor sends it to ``rejects/``.
+        ``transient``: a transport failure that a later run should retry."""
+        self.rejection = Rejection(op=op, reason=reason, detail=detail, transient=transient)
         return self
 
     @property

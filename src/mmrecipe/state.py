@@ -3,6 +3,11 @@
 One file, ``RUN_DIR/state/state.sqlite``, in WAL mode so readers and the writer do not block
 each other. A finished shard is recorded only after its files were renamed into place, so a
 crash loses at most the shards in flight.
+
+Beside each finished shard the store keeps what it read (``shard_inputs``: a fingerprint of its
+input samples and their ``id:digest`` list, see :mod:`mmrecipe.resume`) and how many of its
+rejects were transient (server errors, time-outs): a rerun redoes a shard whose input changed or
+that had transient rejects.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ CREATE TABLE IF NOT EXISTS shards (
 CREATE TABLE IF NOT EXISTS request_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL,
     created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS barrier_stats (phase INTEGER PRIMARY KEY, stats TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shard_inputs (
+    phase INTEGER NOT NULL, shard INTEGER NOT NULL, fingerprint TEXT, items TEXT,
+    transient INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (phase, shard));
 """
 
 
@@ -62,13 +70,81 @@ class StateStore:
             return {r[0] for r in rows}
 
     def mark_finished(
-        self, phase: int, shard: int, n_in: int, n_out: int, stats: dict[str, Any]
+        self,
+        phase: int,
+        shard: int,
+        n_in: int,
+        n_out: int,
+        stats: dict[str, Any],
+        *,
+        fingerprint: str | None = None,
+        items: list[str] | None = None,
+        transient: int = 0,
     ) -> None:
+        """Record a finished shard, with what it read and its transient rejects, at once."""
         with self._lock:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO shards VALUES(?, ?, ?, ?, ?, ?)",
-                (phase, shard, n_in, n_out, json.dumps(stats), time.time()),
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO shards VALUES(?, ?, ?, ?, ?, ?)",
+                    (phase, shard, n_in, n_out, json.dumps(stats), time.time()),
+                )
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO shard_inputs VALUES(?, ?, ?, ?, ?)",
+                    (
+                        phase,
+                        shard,
+                        fingerprint,
+                        json.dumps(items) if items is not None else None,
+                        transient,
+                    ),
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def shard_records(self, phase: int) -> dict[int, tuple[str | None, int]]:
+        """Finished shards of a phase: shard -> (input fingerprint, transient rejects).
+
+        Shards finished by a version that recorded no inputs have fingerprint None."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT s.shard, i.fingerprint, COALESCE(i.transient, 0) FROM shards s "
+                "LEFT JOIN shard_inputs i ON i.phase = s.phase AND i.shard = s.shard "
+                "WHERE s.phase=?",
+                (phase,),
             )
+            return {r[0]: (r[1], r[2]) for r in rows}
+
+    def shard_items(self, phase: int, shard: int) -> list[str]:
+        """The ``id:digest`` items a finished shard read (empty when not recorded)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT items FROM shard_inputs WHERE phase=? AND shard=?", (phase, shard)
+            ).fetchone()
+        return json.loads(row[0]) if row and row[0] else []
+
+    def forget_shards(self, phase: int, from_shard: int = 0) -> None:
+        """Forget finished shards of ``phase`` from ``from_shard`` on (to be redone or gone)."""
+        with self._lock:
+            for table in ("shards", "shard_inputs"):
+                self._conn.execute(
+                    f"DELETE FROM {table} WHERE phase=? AND shard>=?", (phase, from_shard)
+                )
+
+    def forget_phases_after(self, phase: int) -> None:
+        """Forget every finished shard of the phases after ``phase`` (their input changes)."""
+        with self._lock:
+            for table in ("shards", "shard_inputs"):
+                self._conn.execute(f"DELETE FROM {table} WHERE phase>?", (phase,))
+            self._conn.execute("DELETE FROM barrier_stats WHERE phase>?", (phase,))
+
+    def transient_total(self) -> int:
+        """Transient rejects over every finished shard (the next run redoes their shards)."""
+        with self._lock:
+            row = self._conn.execute("SELECT SUM(transient) FROM shard_inputs").fetchone()
+        return row[0] or 0
 
     def shard_stats(self) -> list[tuple[int, int, dict[str, Any]]]:
         with self._lock:
@@ -102,7 +178,9 @@ class StateStore:
         """Forget finished shards (the recipe changed); the request cache is kept."""
         with self._lock:
             self._conn.execute("DELETE FROM shards")
+            self._conn.execute("DELETE FROM shard_inputs")
             self._conn.execute("DELETE FROM barrier_stats")
+            self._conn.execute("DELETE FROM meta WHERE key LIKE 'phase%\\_shards' ESCAPE '\\'")
 
     # request cache ----------------------------------------------------------------------
     def cache_get(self, key: str) -> str | None:

@@ -19,6 +19,8 @@ class StepStats:
     n_out: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     routed: Counter[str] = field(default_factory=Counter)
+    #: rejects for transport reasons (server errors, time-outs): the next run retries them
+    transient: int = 0
     seconds: float = 0.0
     #: backend name -> counter name -> value (requests, prompt_tokens, cache_hits, ...)
     usage: dict[str, Counter[str]] = field(default_factory=dict)
@@ -33,6 +35,7 @@ class StepStats:
         self.n_out += other.n_out
         self.rejected.update(other.rejected)
         self.routed.update(other.routed)
+        self.transient += other.transient
         self.seconds += other.seconds
         for backend, counts in other.usage.items():
             self.usage.setdefault(backend, Counter()).update(counts)
@@ -43,6 +46,7 @@ class StepStats:
             "out": self.n_out,
             "rejected": dict(sorted(self.rejected.items())),
             "rejected_total": sum(self.rejected.values()),
+            "rejected_transient": self.transient,
             "routed": dict(sorted(self.routed.items())),
             "seconds": round(self.seconds, 3),
             "usage": {b: dict(sorted(c.items())) for b, c in sorted(self.usage.items())},
@@ -55,6 +59,7 @@ class StepStats:
             n_out=data.get("out", 0),
             rejected=Counter(data.get("rejected", {})),
             routed=Counter(data.get("routed", {})),
+            transient=data.get("rejected_transient", 0),
             seconds=data.get("seconds", 0.0),
             usage={b: Counter(c) for b, c in data.get("usage", {}).items()},
         )

@@ -58,3 +58,9 @@ def test_validate_ops_and_stats(tmp_path: Path) -> None:
     stats = _mmrecipe("stats", str(run))
     assert stats.returncode == 0 and "intake" in stats.stdout
     assert "kept 2" in stats.stdout
+
+
+def test_ops_prints_brackets_in_docs_as_written() -> None:
+    result = _mmrecipe("ops", "annotation_context")
+    assert result.returncode == 0
+    assert "[x1, y1, x2, y2]" in " ".join(result.stdout.split())

@@ -34,3 +34,28 @@ class ExplodeOnBad(MapOp):
             if "bad" in sample.id:
                 raise ValueError(f"cannot handle {sample.id}")
         return samples
+
+
+@register_op("test_non_finite")
+class NonFinite(MapOp):
+    """Writes non-finite numbers, as a model's logprobs and a division by zero would."""
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        for sample in samples:
+            sample.scores["ratio"] = float("inf")
+            sample.fields["nll"] = float("nan")
+            sample.trace["model"] = {"token_logprobs": [[-0.5, float("-inf")]]}
+        return samples
+
+
+@register_op("test_write_image")
+class WriteImage(MapOp):
+    """Writes a small file per sample under the run's images/ (as image normalization does)."""
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        for sample in samples:
+            path = self.ctx.image_dir / f"{sample.id}.bin"
+            with open(path, "wb") as fh:
+                fh.write(b"\0" * 64)
+            sample.fields["written"] = path.name
+        return samples

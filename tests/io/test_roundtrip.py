@@ -58,8 +58,8 @@ def _llava_input(tmp_path: Path) -> Path:
     return path
 
 
-def _convert(src: Path, dst: Path, fmt: str) -> None:
-    result = CliRunner().invoke(main, ["convert", str(src), str(dst), "--to", fmt])
+def _convert(src: Path, dst: Path, fmt: str, *extra: str) -> None:
+    result = CliRunner().invoke(main, ["convert", str(src), str(dst), "--to", fmt, *extra])
     assert result.exit_code == 0, result.output
 
 
@@ -85,8 +85,10 @@ def test_openai_and_samples_formats_round_trip(tmp_path: Path) -> None:
     first = json.loads((tmp_path / "o/out.jsonl").read_text().splitlines()[1])
     kinds = [p["type"] for p in first["messages"][0]["content"]]
     assert kinds == ["image_url", "image_url", "text"]
-    _convert(tmp_path / "o" / "out.jsonl", tmp_path / "n" / "out.jsonl", "samples")
-    back = list(open_reader("auto", tmp_path / "n" / "out.jsonl"))
+    # o/out.jsonl names the images in imgs/, beside o/: the dataset root must include them
+    root = ["--image-root", str(tmp_path)]
+    _convert(tmp_path / "o" / "out.jsonl", tmp_path / "n" / "out.jsonl", "samples", *root)
+    back = list(open_reader("auto", tmp_path / "n" / "out.jsonl", image_root=tmp_path))
     orig = list(open_reader("llava", src))
     assert [s.messages for s in back] == [s.messages for s in orig]
     assert [[_sha(Path(i.path)) for i in s.images] for s in back] == [

@@ -95,7 +95,7 @@ def make_adversarial_folder(root: Path) -> tuple[dict[str, str], set[str]]:
     outside = root.parent / "outside.png"
     photo().save(outside)
     os.symlink(outside, root / "escape.png")
-    bad["escape.png"] = "symlink_escapes_root"
+    bad["escape.png"] = "image_outside_root"
     return bad, good
 
 

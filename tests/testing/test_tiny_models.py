@@ -1,9 +1,9 @@
-"""The tiny random LLaVA loads with the Auto classes and generates fast, offline."""
+"""The tiny random LLaVA loads with the Auto classes and generates, offline (its speed is
+measured in ``benchmarks/tiny_models.py``, not asserted here)."""
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from pathlib import Path
 
@@ -28,9 +28,7 @@ def test_tiny_llava_loads_and_generates(tiny_llava_dir: Path) -> None:
     )
     image_id = processor.tokenizer.convert_tokens_to_ids("<image>")
     assert int((inputs["input_ids"] == image_id).sum()) == 4  # (28/14)^2 patches
-    start = time.perf_counter()
     out = model.generate(**inputs, max_new_tokens=16, min_new_tokens=16, do_sample=True)
-    assert time.perf_counter() - start < 1.0
     assert out.shape[1] == inputs["input_ids"].shape[1] + 16
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mmrecipe import strictjson
 from mmrecipe.analysis.diversity import DEFAULT_WINDOW, TypeTokenRatio
 from mmrecipe.analysis.funnel import stage_summary, step_funnel
 from mmrecipe.analysis.language import detect_each
@@ -28,6 +29,7 @@ from mmrecipe.analysis.text import instruction_and_response, words
 from mmrecipe.analysis.verbs import top_pairs, verb_noun_counts
 from mmrecipe.errors import ConfigError
 from mmrecipe.io import open_reader
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root
 from mmrecipe.rundir import RunDir
 
 ANALYSIS_DIR = "analysis"
@@ -191,7 +193,7 @@ def analyze_run(
         analysis["plots"] = [p.name for p in write_plots(analysis, out_dir)]
     target = out_dir / ANALYSIS_FILE
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(strictjson.dumps(analysis, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(target)
     analysis["output_dir"] = str(out_dir)
     return analysis
@@ -223,7 +225,10 @@ def _dataset_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a dataset file as sample dicts; unreadable records are skipped (the
     reader reports them as rejected samples)."""
     with tempfile.TemporaryDirectory(prefix="mmrecipe-analyze-") as tmp:
-        for sample in open_reader("auto", path, materialize_dir=Path(tmp)):
+        # text only: image names are never opened here, so any may stand
+        root = ImageRoot(default_image_root(path), allow_outside_root=True)
+        reader = open_reader("auto", path, image_root=root, materialize_dir=Path(tmp))
+        for sample in GuardedReader(reader, path):
             if not sample.rejected:
                 yield sample.to_dict()
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it costs every CLI call ~1 s
+    from matplotlib.figure import Figure
 
 PLOTS = ("lengths.png", "languages.png", "verb_noun.png", "scores.png", "funnel.png")
 _DPI = 110
@@ -30,13 +30,19 @@ def write_plots(analysis: dict[str, Any], folder: Path) -> list[Path]:
     return paths
 
 
+def _figure(**kwargs: Any) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
 def _empty(ax: Any, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=11)
     ax.set_axis_off()
 
 
 def _lengths(analysis: dict[str, Any]) -> Figure:
-    fig = Figure(figsize=(11, 7), layout="constrained")
+    fig = _figure(figsize=(11, 7), layout="constrained")
     axes = fig.subplots(2, 2)
     for row, kind in enumerate(("instruction_length", "response_length")):
         for col, unit in enumerate(("words", "chars")):
@@ -60,7 +66,7 @@ def _lengths(analysis: dict[str, Any]) -> Figure:
 
 def _languages(analysis: dict[str, Any]) -> Figure:
     langs: dict[str, int] = analysis["languages"]
-    fig = Figure(figsize=(9, max(3.0, 0.35 * min(len(langs), 21) + 1.2)), layout="constrained")
+    fig = _figure(figsize=(9, max(3.0, 0.35 * min(len(langs), 21) + 1.2)), layout="constrained")
     ax = fig.subplots()
     if not langs:
         _empty(ax, "no instructions")
@@ -84,13 +90,15 @@ def _languages(analysis: dict[str, Any]) -> Figure:
 def _verb_noun(analysis: dict[str, Any]) -> Figure:
     vn = analysis["verb_noun"]
     pairs = {k: v for k, v in vn.items() if isinstance(v, dict)}
-    fig = Figure(figsize=(9, 9), layout="constrained")
+    fig = _figure(figsize=(9, 9), layout="constrained")
     ax = fig.subplots()
     if not vn.get("available") or not pairs:
         _empty(ax, vn.get("note") if not vn.get("available") else "no verb–noun pairs found")
         return fig
     verb_totals = analysis.get("verb_counts", {})
     inner_sizes, inner_labels, outer_sizes, outer_labels = [], [], [], []
+    import matplotlib
+
     palette = matplotlib.colormaps["tab20"]
     inner_colors, outer_colors = [], []
     for i, (verb, nouns) in enumerate(pairs.items()):
@@ -140,7 +148,7 @@ def _scores(analysis: dict[str, Any]) -> Figure:
     n = max(1, len(scores))
     cols = min(n, 2)
     rows = (n + cols - 1) // cols
-    fig = Figure(figsize=(5.5 * cols, 3.6 * rows), layout="constrained")
+    fig = _figure(figsize=(5.5 * cols, 3.6 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     flat = [ax for row in axes for ax in row]
     if not scores:
@@ -165,7 +173,7 @@ def _scores(analysis: dict[str, Any]) -> Figure:
 
 def _funnel(analysis: dict[str, Any]) -> Figure:
     rows = analysis["funnel"]
-    fig = Figure(figsize=(9, max(2.5, 0.5 * len(rows) + 1.2)), layout="constrained")
+    fig = _figure(figsize=(9, max(2.5, 0.5 * len(rows) + 1.2)), layout="constrained")
     ax = fig.subplots()
     if not rows:
         _empty(ax, "no steps in stats.json")

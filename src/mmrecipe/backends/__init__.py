@@ -6,39 +6,52 @@ request cache unless ``--no-cache`` was given.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
-from mmrecipe.errors import ConfigError
+from mmrecipe.backends.experts import EXPERT_TYPES
 
 if TYPE_CHECKING:
     from mmrecipe.context import OpContext
 
-__all__ = ["Backend", "ChatRequest", "Generation", "SamplingParams", "build_backend", "require"]
+__all__ = [
+    "Backend",
+    "ChatRequest",
+    "Generation",
+    "SamplingParams",
+    "build_backend",
+    "register_backend_type",
+    "require",
+]
 
 #: backend type -> "module:Class", imported lazily so the core never imports torch or vllm
 BACKEND_TYPES: dict[str, str] = {
     "openai": "mmrecipe.backends.openai:OpenAIBackend",
     "transformers": "mmrecipe.backends.transformers:TransformersBackend",
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
+    "tesseract": "mmrecipe.backends.tesseract:TesseractBackend",
     # vllm when installed with a GPU visible, else transformers (chosen at run time)
-    "auto": "mmrecipe.backends.auto:build",
+    "auto": "mmrecipe.backends.auto:AutoBackend",
 }
+BACKEND_TYPES.update(EXPERT_TYPES)  # vision experts: detector, segmenter, tagger, ...
+
+
+def register_backend_type(kind: str, target: str) -> None:
+    """Make ``type: kind`` build ``target`` ("module:Class"); see ``backends/settings.py``
+    for how the class declares the settings it accepts."""
+    BACKEND_TYPES[kind] = target
 
 
 def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None) -> Backend:
-    """Build the backend ``name`` from its recipe spec (``type`` picks the engine)."""
-    spec = dict(spec)
-    kind = spec.pop("type", None)
-    if kind not in BACKEND_TYPES:
-        raise ConfigError(
-            f"backend {name!r}: type must be one of {', '.join(BACKEND_TYPES)}, got {kind!r}"
-        )
-    module_name, _, cls_name = BACKEND_TYPES[kind].partition(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    backend: Backend = cls(name=name, **spec)
-    if ctx is not None and ctx.use_cache and ctx.state is not None:
+    """Build the backend ``name`` from its recipe spec (``type`` picks the engine), after
+    checking the spec against that type's settings schema."""
+    from mmrecipe.backends.settings import check_backend_spec
+
+    cls, settings = check_backend_spec(name, spec)
+    backend: Backend = cls(name=name, **settings)
+    # experts (OCR, detectors, ...) answer no chat requests: nothing to cache
+    chat = hasattr(backend, "generate") and getattr(cls, "cacheable", True)
+    if chat and ctx is not None and ctx.use_cache and ctx.state is not None:
         from mmrecipe.backends.cache import CachedBackend
 
         backend = CachedBackend(backend, ctx.state)

@@ -19,6 +19,8 @@ import importlib.util
 import logging
 from typing import Any, Literal
 
+import pydantic
+
 from mmrecipe.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -66,14 +68,39 @@ def build(
         "trust_remote_code": trust_remote_code,
     }
     log.info("backend %r: %s in process for %s (%s)", name, chosen, model, why)
-    if chosen == "vllm":
-        from mmrecipe.backends.vllm import VLLMBackend
+    extra = (vllm if chosen == "vllm" else transformers) or {}
+    try:
+        if chosen == "vllm":
+            from mmrecipe.backends.vllm import VLLMBackend
 
-        backend: Any = VLLMBackend(**common, **(vllm or {}))
-    else:
-        from mmrecipe.backends.transformers import TransformersBackend
+            backend: Any = VLLMBackend(**common, **extra)
+        else:
+            from mmrecipe.backends.transformers import TransformersBackend
 
-        backend = TransformersBackend(**common, **(transformers or {}))
+            backend = TransformersBackend(**common, **extra)
+    except TypeError as exc:  # an unknown key under vllm: / transformers:
+        raise ConfigError(f"backends.{name}.{chosen}: {exc}") from None
     backend.engine_name = chosen
     backend.engine_reason = why
     return backend
+
+
+class AutoBackend:
+    """The recipe's ``type: auto``: building it builds the engine :func:`build` chooses (so
+    the object a run gets is a ``VLLMBackend`` or a ``TransformersBackend``)."""
+
+    class Settings(pydantic.BaseModel):
+        """What a ``type: auto`` entry may hold (checked before anything runs)."""
+
+        model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+        model: str
+        engine: Literal["auto", "vllm", "transformers"] = "auto"
+        dtype: str = "auto"
+        hook_prefix: str | None = None
+        trust_remote_code: bool = False
+        vllm: dict[str, Any] | None = None
+        transformers: dict[str, Any] | None = None
+
+    def __new__(cls, name: str, **settings: Any) -> Any:
+        return build(name, **settings)

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from mmrecipe.errors import BackendError
 from mmrecipe.sample import ImageRef
 
-Capability = Literal["vision", "hook", "logprobs", "json_schema"]
+Capability = Literal["vision", "hook", "logprobs", "json_schema", "ocr"]
 
 #: which backends can hook, for error messages
 HOOK_CAPABLE = (
@@ -76,6 +76,11 @@ class Generation:
     completion_tokens: int = 0
     error: str | None = None
     cached: bool = False
+    #: the reject reason for a failure (``model_error`` when None), e.g. ``answer_too_large``
+    error_reason: str | None = None
+    #: the failure was a transport one (server error, time-out, refused connection, rate
+    #: limit after all retries): the sample is rejected now and retried by the next run
+    transient: bool = False
 
     @property
     def text(self) -> str:
@@ -86,7 +91,8 @@ class Generation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Generation:
-        return cls(**data)
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @runtime_checkable

@@ -5,6 +5,10 @@ questions again; the cache answers them without paying the model. The key is the
 decides the answer: backend class, model, sampling parameters, messages, the images' sha256,
 hooking, and the sample index when sampling is random (temperature > 0). Base URLs, time-outs
 and API keys are not part of it. Failed generations are never cached.
+
+Long answers (over ``BLOB_CHARS``) are stored once, as content-addressed files under
+``state/answers/<sha256>.txt`` that the cache row refers to: a large answer is not copied into
+the database (and its write-ahead log), and identical answers share one file.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ import hashlib
 import json
 from typing import Any
 
+from mmrecipe import strictjson
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams
+from mmrecipe.limits import limit_answer
 from mmrecipe.state import StateStore
 from mmrecipe.stats import record_usage
+
+#: answer texts longer than this are kept as files under ``state/answers/``, referred to by hash
+BLOB_CHARS = 64 * 1024
 
 
 class CachedBackend:
@@ -27,6 +36,7 @@ class CachedBackend:
         self.inner = inner
         self.state = state
         self._file_shas: dict[str, str] = {}
+        self.blobs = state.path.parent / "answers"
 
     @property
     def name(self) -> str:
@@ -45,7 +55,7 @@ class CachedBackend:
 
     def __getattr__(self, item: str) -> Any:
         # engine-specific extras (server kind, hook prefix, ...) stay reachable through the cache
-        if item in ("inner", "state", "_file_shas"):
+        if item in ("inner", "state", "_file_shas", "blobs"):
             raise AttributeError(item)
         return getattr(self.inner, item)
 
@@ -131,21 +141,55 @@ class CachedBackend:
 
     def _lookup(self, keys: list[str]) -> list[Generation | None]:
         out: list[Generation | None] = []
-        for key in keys:
-            raw = self.state.cache_get(key)
+        many = getattr(self.state, "cache_get_many", None)  # one round trip on a Ray worker
+        raws = many(keys) if many is not None else [self.state.cache_get(k) for k in keys]
+        for raw in raws:
             if raw is None:
                 out.append(None)
                 continue
-            gen = Generation.from_dict(json.loads(raw))
+            data = json.loads(raw)
+            if data.get("text_refs") and not self._resolve(data):
+                out.append(None)  # an answer file went missing: ask again
+                continue
+            gen = Generation.from_dict(data)
             gen.cached = True
-            out.append(gen)
+            # an answer cached under a larger max_answer_bytes is held to today's limit
+            out.append(limit_answer(gen, getattr(self.inner, "max_answer_bytes", 0)))
         return out
 
     def _store(self, items: list[tuple[str, Generation]]) -> None:
         for key, gen in items:
             data = gen.to_dict()
             data["cached"] = False
-            self.state.cache_put(key, json.dumps(data, ensure_ascii=False))
+            refs = [self._put_blob(t) if len(t) > BLOB_CHARS else None for t in data["texts"]]
+            if any(refs):
+                data["texts"] = ["" if r else t for r, t in zip(refs, data["texts"], strict=True)]
+                data["text_refs"] = refs
+            self.state.cache_put(key, strictjson.dumps(data, ensure_ascii=False))
+
+    def _put_blob(self, text: str) -> str:
+        raw = text.encode("utf-8", "surrogatepass")
+        sha = hashlib.sha256(raw).hexdigest()
+        path = self.blobs / f"{sha}.txt"
+        if not path.exists():
+            self.blobs.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(raw)
+            tmp.replace(path)
+        return sha
+
+    def _resolve(self, data: dict[str, Any]) -> bool:
+        """Put the referred answer files' texts back into a cache row (False: one is gone)."""
+        texts = list(data.get("texts") or [])
+        for i, sha in enumerate(data.pop("text_refs") or []):
+            if sha is None:
+                continue
+            try:
+                texts[i] = (self.blobs / f"{sha}.txt").read_bytes().decode("utf-8", "surrogatepass")
+            except (OSError, IndexError, ValueError):
+                return False
+        data["texts"] = texts
+        return True
 
 
 def file_sha256(path: str) -> str:

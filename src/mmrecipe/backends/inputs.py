@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image
 
 from mmrecipe.backends.base import ChatRequest
-from mmrecipe.imaging import Limits, check_image, to_rgb
+from mmrecipe.imaging import Limits, check_image, error_message, to_rgb
 from mmrecipe.sample import ImageRef
 
 IMAGE_TOKEN = "<image>"
@@ -100,4 +100,4 @@ def load_image(ref: ImageRef, limits: Limits | None = None) -> Image.Image:
     except ImageRejected as exc:
         raise RequestError(f"image {exc.reason}: {exc.detail}") from None
     except Exception as exc:  # anything PIL raises on bytes nobody vouched for
-        raise RequestError(f"image unreadable: {ref.path}: {exc}") from None
+        raise RequestError(f"image unreadable: {ref.path}: {error_message(exc)}") from None

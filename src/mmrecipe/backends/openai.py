@@ -48,10 +48,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
+from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.hooking import END_OF_TURN, banned_token_bias, known_family
 from mmrecipe.errors import BackendError, BackendUnavailable
+from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer, too_large
 from mmrecipe.sample import ImageRef
 from mmrecipe.stats import record_usage
 
@@ -71,10 +73,14 @@ _RETRY_STATUSES = {408, 409, 425, 429}
 class _Retryable(Exception):
     """A failed attempt that may succeed later."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, transient: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        #: a transport failure (the next run retries); False for a server's malformed answers
+        self.transient = transient
 
 
 class _Fatal(Exception):
@@ -100,6 +106,8 @@ class OpenAIBackend:
         max_backoff_s: longest delay between attempts (``Retry-After`` may ask for up to 120 s)
         image_cache_size: encoded images kept for reuse across requests
         vision: False for a text-only model (ops that send images then fail at setup)
+        max_answer_bytes: an answer text larger than this is rejected (``answer_too_large``);
+            the HTTP body is read only up to a bound derived from it
     """
 
     #: this backend records its own usage (requests, tokens, errors, retries) into the step
@@ -112,16 +120,17 @@ class OpenAIBackend:
         base_url: str,
         server: ServerKind = "auto",
         api_key_env: str | None = None,
-        concurrency: int = 64,
-        timeout_s: float = 120.0,
-        max_retries: int = 5,
-        connect_timeout_s: float = 10.0,
+        concurrency: PositiveInt = 64,
+        timeout_s: PositiveFloat = 120.0,
+        max_retries: NonNegativeInt = 5,
+        connect_timeout_s: PositiveFloat = 10.0,
         extra_body: dict[str, Any] | None = None,
         hook_prefix: str | None = None,
-        backoff_s: float = 1.0,
-        max_backoff_s: float = 30.0,
-        image_cache_size: int = 256,
+        backoff_s: NonNegativeFloat = 1.0,
+        max_backoff_s: NonNegativeFloat = 30.0,
+        image_cache_size: PositiveInt = 256,
         vision: bool = True,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
             raise BackendError(
@@ -129,6 +138,8 @@ class OpenAIBackend:
             )
         if concurrency < 1:
             raise BackendError(f"backend {name!r}: concurrency must be >= 1")
+        if not timeout_s > 0 or not connect_timeout_s > 0:
+            raise BackendError(f"backend {name!r}: timeout_s and connect_timeout_s must be > 0")
         self.name = name
         self.model = model
         base = base_url.rstrip("/")
@@ -142,14 +153,10 @@ class OpenAIBackend:
         self.hook_prefix = hook_prefix
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self.max_answer_bytes = int(max_answer_bytes)
         self._api_key: str | None = None
         if api_key_env:
-            key = os.environ.get(api_key_env)
-            if not key:
-                raise BackendError(
-                    f"backend {name!r}: environment variable {api_key_env} (api_key_env) is not set"
-                )
-            self._api_key = key
+            self._api_key = _read_api_key(name, api_key_env)
         if server != "auto":
             self._check_reachable()
         self.server: Literal["openai", "vllm", "sglang"] = (
@@ -293,7 +300,16 @@ class OpenAIBackend:
         if url is None:
             return Generation(error=self._hook_error or self._hook_message()), 0
         payload = json.dumps(body).encode()
-        return await self._send(url, payload, parse, request.hook)
+        gen, retries = await self._send(url, payload, parse, request.hook, self._body_limit(params))
+        return limit_answer(gen, self.max_answer_bytes), retries
+
+    def _body_limit(self, p: SamplingParams) -> int:
+        """The most HTTP body bytes read for one answer: JSON escaping (up to 6 bytes a
+        character), ``n`` outputs and logprobs grow the body beyond the answer texts."""
+        if self.max_answer_bytes <= 0:
+            return 0
+        per_text = 6 * self.max_answer_bytes * (8 if p.logprobs else 1)
+        return per_text * max(1, p.n) + 64 * 1024
 
     async def _prepare(
         self, request: ChatRequest, params: SamplingParams
@@ -395,7 +411,7 @@ class OpenAIBackend:
         return body
 
     async def _send(
-        self, url: str, payload: bytes, parse: Any, hook: bool
+        self, url: str, payload: bytes, parse: Any, hook: bool, body_limit: int = 0
     ) -> tuple[Generation, int]:
         assert self._session is not None and self._sem is not None
         timeout = aiohttp.ClientTimeout(total=self.timeout_s, sock_connect=self.connect_timeout_s)
@@ -404,19 +420,24 @@ class OpenAIBackend:
         for attempt in range(attempts):
             retry_after: float | None = None
             refused = False
+            transient = True
             try:
                 async with (
                     self._sem,
                     self._session.post(url, data=payload, headers=headers, timeout=timeout) as resp,
                 ):
                     status = resp.status
-                    raw = await resp.read()
                     retry_header = resp.headers.get("Retry-After")
+                    raw = await _read_bounded(resp, body_limit)
+                if raw is None:
+                    return too_large(body_limit, self.max_answer_bytes), attempt
                 if status == 200:
                     try:
-                        return parse(json.loads(raw)), attempt
+                        return self._redact_answer(parse(json.loads(raw))), attempt
                     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-                        raise _Retryable("malformed response from server") from None
+                        raise _Retryable(
+                            "malformed response from server", transient=False
+                        ) from None
                 snippet = self._redact(raw[:300].decode("utf-8", "replace").strip())
                 if status in _RETRY_STATUSES or status >= 500:
                     retry_after = _parse_retry_after(retry_header)
@@ -430,6 +451,7 @@ class OpenAIBackend:
                 return Generation(error=str(exc)), attempt
             except _Retryable as exc:
                 reason, retry_after = exc.reason, exc.retry_after
+                transient = exc.transient
             except TimeoutError:
                 reason = f"timed out after {self.timeout_s:g} s"
             except aiohttp.ClientError as exc:
@@ -438,7 +460,9 @@ class OpenAIBackend:
             if attempt + 1 >= attempts:
                 if refused and not await self._reachable():
                     raise self._unreachable(reason)
-                return Generation(error=f"gave up after {attempts} attempt(s): {reason}"), attempt
+                # transport failures are not the sample's: the next run retries them
+                error = f"gave up after {attempts} attempt(s): {reason}"
+                return Generation(error=error, transient=transient), attempt
             if retry_after is not None:
                 delay = min(retry_after, 120.0)
             else:
@@ -533,6 +557,13 @@ class OpenAIBackend:
         return self.hook_prefix
 
     # helpers ----------------------------------------------------------------------------
+    def _redact_answer(self, gen: Generation) -> Generation:
+        """A server that echoes the API key back (a proxy's debug output, a model repeating
+        its headers) must not plant it in answers, the cache, outputs or the report."""
+        if self._api_key and any(self._api_key in t for t in gen.texts):
+            gen.texts = [self._redact(t) for t in gen.texts]
+        return gen
+
     def _redact(self, text: str) -> str:
         if self._api_key and self._api_key in text:
             text = text.replace(self._api_key, "***")
@@ -561,6 +592,21 @@ class OpenAIBackend:
             )
 
 
+def _read_api_key(name: str, env: str) -> str:
+    """The key in ``env``, stripped of surrounding whitespace (a trailing ``\r`` from a Windows
+    file would otherwise reach an HTTP header and, through its error, a traceback); a key with
+    whitespace or control characters inside is refused with a message that never shows it."""
+    key = (os.environ.get(env) or "").strip()
+    if not key:
+        raise BackendError(f"backend {name!r}: environment variable {env} (api_key_env) is not set")
+    if any(c.isspace() or not c.isprintable() for c in key):
+        raise BackendError(
+            f"backend {name!r}: the API key in {env} holds spaces or control characters "
+            f"inside it ({len(key)} characters); set the variable to the key alone"
+        )
+    return key
+
+
 class _NoCaps:
     """Stands in for a backend without capabilities, to reuse ``require``'s message."""
 
@@ -582,8 +628,14 @@ class _ImageCache:
 
     async def data_url(self, ref: ImageRef) -> str:
         path = ref.path
-        if path.startswith(("http://", "https://", "data:")):
+        if path.startswith("data:"):
             return path
+        if path[:8].lower().startswith(("http://", "https://")):
+            # a server must never be handed a URL mmrecipe did not fetch itself
+            raise ValueError(
+                f"image {path[:200]!r} is a URL: readers download those into the run dir "
+                "(input.allow_remote: true); it is not forwarded to the server"
+            )
         if ref.sha256:
             key: tuple[Any, ...] = (path, ref.sha256)
         else:
@@ -617,6 +669,24 @@ class _ImageCache:
         while len(self._urls) > self.size:
             self._urls.popitem(last=False)
         return url
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The response body, or None once it passes ``limit`` bytes (0: no limit): a server
+    cannot make the client hold an answer of any size in memory."""
+    if limit <= 0:
+        return await resp.read()
+    length = resp.content_length
+    if length is not None and length > limit:
+        return None
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in resp.content.iter_chunked(256 * 1024):
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _encode(path: str, fmt: str | None) -> str:

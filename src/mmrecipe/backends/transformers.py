@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import PositiveInt
+
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
 from mmrecipe.errors import BackendError
+from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class TransformersBackend:
         hook_prefix: the hooking prefix; derived from the chat template when None.
         trust_remote_code: allow the model's own code (only for models you trust).
         max_images_per_request: a request with more images fails with a clear error.
+        max_answer_bytes: an answer larger than this is rejected (``answer_too_large``).
         local_files_only: never reach the hub (the default; this is a batch tool).
     """
 
@@ -60,11 +64,12 @@ class TransformersBackend:
         model: str,
         device: str = "auto",
         dtype: str = "auto",
-        batch_size: int = 8,
+        batch_size: PositiveInt = 8,
         hook_prefix: str | None = None,
         trust_remote_code: bool = False,
-        max_images_per_request: int = 8,
+        max_images_per_request: PositiveInt = 8,
         local_files_only: bool = True,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         try:
             import torch
@@ -76,6 +81,8 @@ class TransformersBackend:
             ) from exc
         self.name = name
         self.model = model
+        #: answers larger than this (UTF-8 bytes) are rejected as answer_too_large
+        self.max_answer_bytes = int(max_answer_bytes)
         self.batch_size = max(1, int(batch_size))
         self.max_images_per_request = max_images_per_request
         self._torch = torch
@@ -175,7 +182,12 @@ class TransformersBackend:
                 chunk = ready[start : start + self.batch_size]
                 for prep, gen in zip(chunk, self._run_chunk(chunk, params), strict=True):
                     results[prep.index] = gen
-        return [g if g is not None else Generation(error="not generated") for g in results]
+        return [
+            limit_answer(g, self.max_answer_bytes)
+            if g is not None
+            else Generation(error="not generated")
+            for g in results
+        ]
 
     def _prepare(self, index: int, request: ChatRequest) -> _Prepared:
         prep = _Prepared(index=index)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix, strip_bos
 from mmrecipe.backends.inputs import RequestError, load_image, to_parts
 from mmrecipe.errors import BackendError
+from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,7 @@ class VLLMBackend:
         trust_remote_code: allow the model's own code (only for models you trust).
         seed: engine seed.
         engine_kwargs: any other ``vllm.LLM`` argument (e.g. ``enforce_eager``).
+        max_answer_bytes: an answer larger than this is rejected (``answer_too_large``).
     """
 
     #: the model runs in this process: it batches best when given a whole shard at once
@@ -133,15 +137,16 @@ class VLLMBackend:
         self,
         name: str,
         model: str,
-        tensor_parallel_size: int = 1,
-        gpu_memory_utilization: float = 0.9,
-        max_model_len: int | None = None,
+        tensor_parallel_size: PositiveInt = 1,
+        gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)] = 0.9,
+        max_model_len: PositiveInt | None = None,
         dtype: str = "auto",
         limit_mm_per_prompt: dict[str, int] | None = None,
         hook_prefix: str | None = None,
         trust_remote_code: bool = False,
         seed: int = 0,
         engine_kwargs: dict[str, Any] | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         try:
             import vllm
@@ -151,6 +156,8 @@ class VLLMBackend:
             ) from exc
         self.name = name
         self.model = model
+        #: answers larger than this (UTF-8 bytes) are rejected as answer_too_large
+        self.max_answer_bytes = int(max_answer_bytes)
         self._vllm = vllm
         self._lock = threading.Lock()
         args: dict[str, Any] = {
@@ -290,7 +297,12 @@ class VLLMBackend:
                 raise BackendError(f"backend {self.name!r} is closed")
             self._run(chats, sampling, params.logprobs, results, chat=True)
             self._run(hooks, sampling, params.logprobs, results, chat=False)
-        return [g if g is not None else Generation(error="not generated") for g in results]
+        return [
+            limit_answer(g, self.max_answer_bytes)
+            if g is not None
+            else Generation(error="not generated")
+            for g in results
+        ]
 
     def _run(
         self,

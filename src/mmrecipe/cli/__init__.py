@@ -4,26 +4,24 @@ exposes ``command`` (a click command); they are found by importing the package's
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
 import sys
 
 import click
 
 from mmrecipe import __version__
+from mmrecipe.cli.logs import configure_logging
 from mmrecipe.errors import MMRecipeError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mmrecipe")
-def main() -> None:
+@click.option(
+    "-v", "--verbose", is_flag=True, help="also show other libraries' log lines (matplotlib, ...)"
+)
+def main(verbose: bool) -> None:
     """Turn image collections into training data for vision-language models, and curate it."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    configure_logging(verbose)
 
 
 def _load_commands() -> None:

@@ -12,9 +12,11 @@ from rich.table import Table
 from mmrecipe.analysis import ANALYSIS_FILE, analyze_run
 from mmrecipe.analysis.analyze import DEFAULT_LANGUAGE_SAMPLE, DEFAULT_POS_SAMPLE
 from mmrecipe.analysis.diversity import DEFAULT_WINDOW
+from mmrecipe.cli.logs import verbose_option
 
 
 @click.command("analyze")
+@verbose_option
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option(
     "--language-sample",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from mmrecipe.registry import all_ops, op_params
+from mmrecipe.registry import all_ops, get_op, op_params
 
 
 @click.command("ops")
@@ -14,13 +15,16 @@ from mmrecipe.registry import all_ops, op_params
 def command(name: str | None) -> None:
     """List ops (or show one) with their parameters and defaults."""
     console = Console()
+    if name:
+        get_op(name)  # an unknown name: one line with a "did you mean"
     for op_name, cls in all_ops().items():
         if name and op_name != name:
             continue
         doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
-        console.print(f"[bold]{op_name}[/] ({cls.kind.value}) {doc}", highlight=False)
+        # docstrings are text, not markup: "[x1, y1, x2, y2]" must print as written
+        console.print(f"[bold]{op_name}[/] ({cls.kind.value}) {escape(doc)}", highlight=False)
         table = Table(box=None, show_header=False, pad_edge=False)
         for p in op_params(cls):
             default = "required" if p.required else repr(p.default)
-            table.add_row(f"  {p.name}", p.annotation, default, p.doc)
+            table.add_row(f"  {p.name}", escape(p.annotation), escape(default), escape(p.doc))
         console.print(table)

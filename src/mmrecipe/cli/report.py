@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from mmrecipe.cli.logs import verbose_option
 from mmrecipe.report import DEFAULT_MAX_SAMPLES, write_report
 
 
 @click.command("report")
+@verbose_option
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option(
     "-o",

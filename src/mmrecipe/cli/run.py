@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
-from mmrecipe.cli.tables import print_stats
+from mmrecipe.cli.logs import verbose_option
+from mmrecipe.cli.tables import RUN_TOP_REASONS, print_stats
 from mmrecipe.errors import ConfigError
 from mmrecipe.executor.local import LocalExecutor
 from mmrecipe.recipe import load_recipe
 
 
 @click.command("run")
+@verbose_option
 @click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -27,6 +29,14 @@ from mmrecipe.recipe import load_recipe
     "input_path",
     type=click.Path(path_type=Path),
     help="input path (image folder, JSON/JSONL, Parquet), overrides input.path",
+)
+@click.option(
+    "--image-root",
+    "image_roots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="the dataset root (input.image_root): no image may lie outside it (repeatable: "
+    "several folders; relative image paths are resolved against the first)",
 )
 @click.option(
     "--set",
@@ -49,6 +59,7 @@ def command(
     recipe: Path,
     run_dir: Path,
     input_path: Path | None,
+    image_roots: tuple[Path, ...],
     overrides: tuple[str, ...],
     limit: int | None,
     quiet: bool,
@@ -58,14 +69,28 @@ def command(
 ) -> None:
     """Run RECIPE (a YAML file) and write its outputs into RUN_DIR."""
     extra = list(overrides)
+    #: path options are set as given, never parsed as YAML ("dir/my #1" is a path, not a comment)
+    values: dict[str, str] = {}
     if input_path is not None:
         if not input_path.exists():
             raise ConfigError(f"--input {input_path} does not exist")
-        extra.append(f"input.path={input_path.absolute()}")
-    spec = load_recipe(recipe, extra)
-    runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
+        values["input.path"] = str(input_path.absolute())
+    if image_roots:  # literal paths, not parsed as --set values
+        for root in image_roots:
+            if not root.expanduser().is_dir():
+                raise ConfigError(f"--image-root {root} is not a folder")
+        values["input.image_root"] = [str(r.expanduser().absolute()) for r in image_roots]
+    spec = load_recipe(recipe, extra, values)
+    if (executor or spec.executor.type) == "ray":
+        from mmrecipe.executor.ray import RayExecutor
+
+        runner: LocalExecutor = RayExecutor(
+            spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet
+        )
+    else:
+        runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
     result = runner.run()
-    print_stats(result.stats, run_dir)
+    print_stats(result.stats, run_dir, top=RUN_TOP_REASONS)
     if write_report:
         from mmrecipe.report import write_report as make_report
 

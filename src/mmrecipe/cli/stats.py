@@ -14,7 +14,13 @@ from mmrecipe.rundir import RunDir
 @click.command("stats")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print stats.json as is")
-def command(run_dir: Path, as_json: bool) -> None:
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    help="show the N most frequent reject reasons per step and a '… k more' line (default: all)",
+)
+def command(run_dir: Path, as_json: bool, top: int | None) -> None:
     """Print the per-step funnel of RUN_DIR."""
     layout = RunDir(run_dir)
     if not layout.stats_file.exists():
@@ -25,4 +31,4 @@ def command(run_dir: Path, as_json: bool) -> None:
 
         click.echo(json.dumps(stats, indent=2))
     else:
-        print_stats(stats, run_dir)
+        print_stats(stats, run_dir, top=top)

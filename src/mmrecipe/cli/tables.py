@@ -8,20 +8,33 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+#: reject reasons shown per step at the end of ``mmrecipe run`` (``mmrecipe stats`` shows all)
+RUN_TOP_REASONS = 5
 
-def print_stats(stats: dict[str, Any], run_dir: Path | None = None) -> None:
+
+def reason_lines(rejected: dict[str, int], top: int | None = None) -> list[str]:
+    """``reason count`` lines, most frequent first; past ``top``, one ``… k more`` line."""
+    ordered = sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0]))
+    if top is None or len(ordered) <= top:
+        return [f"{r} {n}" for r, n in ordered]
+    rest = ordered[top:]
+    more = f"… {len(rest)} more ({sum(n for _, n in rest)} samples)"
+    return [f"{r} {n}" for r, n in ordered[:top]] + [more]
+
+
+def print_stats(stats: dict[str, Any], run_dir: Path | None = None, top: int | None = None) -> None:
+    """The funnel table; ``top`` caps the reject reasons shown per step (None: every one)."""
     console = Console()
     table = Table(title=f"mmrecipe run {run_dir}" if run_dir else "mmrecipe run")
-    for col in ("step", "in", "out", "rejected", "top reasons", "seconds"):
-        table.add_column(col, justify="left" if col in ("step", "top reasons") else "right")
+    for col in ("step", "in", "out", "rejected", "reasons", "seconds"):
+        table.add_column(col, justify="left" if col in ("step", "reasons") else "right")
     for name, st in stats.get("steps", {}).items():
-        reasons = sorted(st.get("rejected", {}).items(), key=lambda kv: -kv[1])[:3]
         table.add_row(
             name,
             str(st["in"]),
             str(st["out"]),
             str(st.get("rejected_total", 0)),
-            ", ".join(f"{r} {n}" for r, n in reasons),
+            "\n".join(reason_lines(st.get("rejected", {}), top)),
             f"{st.get('seconds', 0):.1f}",
         )
     console.print(table)
@@ -34,6 +47,12 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None) -> None:
     for backend, usage in stats.get("usage", {}).items():
         parts = " · ".join(f"{k} {v}" for k, v in usage.items())
         console.print(f"backend {backend}: {parts}", highlight=False)
+    if stats.get("rejected_transient"):
+        console.print(
+            f"{stats['rejected_transient']} of the rejects were transient (server errors, "
+            "time-outs, rate limits): rerun the same command to retry them",
+            highlight=False,
+        )
     runs, cache = stats.get("runs"), stats.get("cache")
     if isinstance(runs, dict) and isinstance(cache, dict):
         if runs.get("count", 0) > 1:

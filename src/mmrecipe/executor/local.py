@@ -31,18 +31,24 @@ from typing import Any
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
 from mmrecipe.executor.progress import ProgressView, ShardTicker, current_shard
-from mmrecipe.io import WRITE_SUFFIX, open_reader, open_writer
+from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
+from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
 from mmrecipe.io.samples import SamplesReader
 from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
-from mmrecipe.recipe import Recipe, StepSpec
+from mmrecipe.recipe import Recipe, StepSpec, check_settings
 from mmrecipe.registry import build_op, load_plugins
+from mmrecipe.resume import ShardInput, ShardPlan
 from mmrecipe.rundir import RunDir
+from mmrecipe.runlock import RunLock
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 from mmrecipe.stats import StepStats, current_step_stats
+from mmrecipe.strictjson import clean_sample
+from mmrecipe.writeerrors import is_disk_failure, output_errors
 
 READ_STEP = "read"
+WRITE_STEP = "write"
 
 
 @dataclass
@@ -98,6 +104,7 @@ class LocalExecutor:
     # planning ---------------------------------------------------------------------------
     def _plan(self) -> list[Phase]:
         load_plugins(self.recipe.plugins)
+        check_settings(self.recipe)
         steps = [
             Step(spec, build_op(spec.op, spec.name, spec.params))
             for spec in self.recipe.active_steps()
@@ -125,6 +132,15 @@ class LocalExecutor:
 
     # running ----------------------------------------------------------------------------
     def run(self) -> RunResult:
+        """Run the recipe into the run dir, holding its lock (a second run exits at once)."""
+        with output_errors(self.layout.root):
+            try:
+                with RunLock(self.layout.root):
+                    return self._run_locked()
+            finally:
+                self.progress.stop()
+
+    def _run_locked(self) -> RunResult:
         layout = self.layout
         layout.create()
         state = StateStore(layout.state_db)
@@ -139,7 +155,7 @@ class LocalExecutor:
             self._check_fingerprint(state, result)
             layout.write_recipe(self.recipe)
             started = time.time()
-            ops = ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
+            ops = self._driver_ops()
             for op in ops:
                 op.setup(ctx)
             # chunked pipelining keeps remote servers busy; an in-process engine is one
@@ -152,9 +168,13 @@ class LocalExecutor:
                     op.teardown()
             result.stats = self._write_stats(state, time.time() - started)
         finally:
-            self.progress.stop()
             state.close()
         return result
+
+    def _driver_ops(self) -> list[Op]:
+        """The ops this process sets up: here all of them (the Ray adapter keeps only the
+        source and the barriers, whose ``fit`` runs on the driver)."""
+        return ([self.source] if self.source else []) + [s.op for s in self.all_steps()]
 
     def _check_fingerprint(self, state: StateStore, result: RunResult) -> None:
         fingerprint = self.recipe.fingerprint({"limit": self.limit})
@@ -190,7 +210,8 @@ class LocalExecutor:
             await ctx.aclose()
 
     async def _run_phase(self, phase: Phase, state: StateStore, result: RunResult) -> None:
-        finished = state.finished_shards(phase.index)
+        records = state.shard_records(phase.index)
+        old_count = int(state.get_meta(f"phase{phase.index}_shards") or 0)
         if phase.barrier is not None:
             barrier_op = phase.barrier.op
             assert isinstance(barrier_op, BarrierOp)
@@ -205,16 +226,12 @@ class LocalExecutor:
         sem = asyncio.Semaphore(self.recipe.executor.shards_in_flight)
         tasks: set[asyncio.Task[None]] = set()
         failure: list[BaseException] = []
+        plan = ShardPlan(phase.index, records, old_count, state)
 
         async def worker(shard: int, pending: PendingShard, ticker: ShardTicker) -> None:
             try:
                 current_shard.set(ticker)  # this task's context: stages tick the bar per sample
-                t0 = time.perf_counter()
-                samples = await asyncio.to_thread(pending.load)
-                ticker.read_seconds += time.perf_counter() - t0
-                if phase.index > 0:  # a stage file's size is known once it is read
-                    ticker.size = len(samples)
-                await self._process_shard(phase, shard, samples, state)
+                await self._process_shard(phase, shard, pending, state)
                 result.processed_shards += 1
             except BaseException as exc:
                 failure.append(exc)
@@ -231,7 +248,7 @@ class LocalExecutor:
             if chunk is None:
                 sem.release()
                 break
-            if shard in finished:
+            if plan.reuse(shard, chunk.input):
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
@@ -241,10 +258,17 @@ class LocalExecutor:
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             shard += 1
+        if not failure:
+            for msg in plan.finish(shard):
+                self.progress.log(msg)
+                result.messages.append(msg)
         if tasks:
             await asyncio.gather(*tasks)
         if failure:
             raise failure[0]
+        for gone in plan.gone_shards(shard):
+            self.layout.remove_shard(phase.index, gone, final=phase.final)
+        state.forget_shards(phase.index, shard)
         state.set_meta(f"phase{phase.index}_shards", str(shard))
 
     def _input_count(self, phase: Phase, state: StateStore) -> int | None:
@@ -258,16 +282,32 @@ class LocalExecutor:
     def _reader(self) -> Any:
         spec = self.recipe.input
         assert spec.path is not None
+        path = Path(spec.path).expanduser()
+        given = [spec.image_root] if isinstance(spec.image_root, str) else spec.image_root or []
+        roots = [Path(r).expanduser() for r in given]
+        for root in roots:
+            if not root.is_dir():
+                raise ConfigError(f"input.image_root {root} is not a folder")
+        image_root = ImageRoot(
+            roots or default_image_root(path),
+            allow_outside_root=spec.allow_outside_root,
+            allow_remote=spec.allow_remote,
+            remote_dir=self.layout.images / "remote",
+            remote_max_bytes=spec.remote_max_bytes,
+            remote_timeout_s=spec.remote_timeout_s,
+            remote_workers=spec.remote_concurrency,
+        )
         reader = open_reader(
             spec.format,
-            Path(spec.path).expanduser(),
-            image_root=Path(spec.image_root).expanduser() if spec.image_root else None,
+            path,
+            image_root=image_root,
             materialize_dir=self.layout.images / "input",
             **spec.options,
         )
+        guarded = GuardedReader(reader, path)
         if spec.sample is not None:
-            reader = SampledReader(reader, spec.sample.n, spec.sample.seed)
-        return reader
+            return SampledReader(guarded, spec.sample.n, spec.sample.seed)
+        return guarded
 
     def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
         size = self.recipe.executor.shard_size
@@ -275,7 +315,7 @@ class LocalExecutor:
             n_prev = int(state.get_meta(f"phase{phase.index - 1}_shards") or 0)
             for shard in range(n_prev):
                 path = self.layout.stage_file(phase.index - 1, shard)
-                yield PendingShard(size=0, load=lambda p=path: _read_stage(p))
+                yield PendingShard(size=0, load=lambda p=path: _read_stage(p), path=path)
             return
         if self.source is not None:
             source = self.source
@@ -283,7 +323,9 @@ class LocalExecutor:
             for start in range(0, n, size):
                 stop = min(start + size, n)
                 yield PendingShard(
-                    size=stop - start, load=lambda a=start, b=stop: _generate(source, a, b)
+                    size=stop - start,
+                    load=lambda a=start, b=stop: _generate(source, a, b),
+                    span=(start, stop),
                 )
             return
         chunk: list[Sample] = []
@@ -292,40 +334,70 @@ class LocalExecutor:
                 break
             chunk.append(sample)
             if len(chunk) >= size:
-                yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+                yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
                 chunk = []
         if chunk:
-            yield PendingShard(size=len(chunk), load=lambda c=chunk: c)
+            yield PendingShard(len(chunk), lambda c=chunk: c, ShardInput.of(chunk))
 
     def _iter_stage(self, phase: int, state: StateStore) -> Iterator[Sample]:
         for pending in self._chunks(Phase(index=phase + 1, steps=[]), state):
             yield from pending.load()
 
     async def _process_shard(
-        self, phase: Phase, shard: int, samples: list[Sample], state: StateStore
+        self, phase: Phase, shard: int, pending: PendingShard, state: StateStore
     ) -> None:
-        stats: dict[str, StepStats] = {}
-        rejects: list[Sample] = []
-        if phase.index == 0:
-            read = stats.setdefault(READ_STEP, StepStats())
-            read.n_in = len(samples)
-            if (ticker := current_shard.get()) is not None:
-                read.seconds = ticker.read_seconds  # the reader's or the source op's time
-                ticker.read(len(samples) - ticker.read_done)
-            for s in samples:
-                if s.rejected:
-                    assert s.rejection is not None
-                    read.rejected[s.rejection.reason] += 1
-                    rejects.append(s)
-            samples = [s for s in samples if not s.rejected]
-            read.n_out = len(samples)
-        n_in = len(samples)
-        samples = await self._run_steps(phase.steps, samples, stats, rejects)
-        await asyncio.to_thread(self._write_shard, phase, shard, samples, rejects)
+        """Run one shard, then (here, on the driver, the state store's only writer) record it
+        as finished, with what it read (``pending.input``, for resume): its files are in place
+        by then."""
+        outcome = await self._run_shard(phase, shard, pending)
+        shard_input = pending.input
         state.mark_finished(
-            phase.index, shard, n_in, len(samples), {k: v.to_dict() for k, v in stats.items()}
+            phase.index,
+            shard,
+            outcome.n_in,
+            outcome.n_out,
+            {k: v.to_dict() for k, v in outcome.stats.items()},
+            fingerprint=shard_input.fingerprint if shard_input else None,
+            items=shard_input.items if shard_input else None,
+            transient=sum(st.transient for st in outcome.stats.values()),
         )
-        self.progress.shard_done(phase.index, n_in, stats)
+        self.progress.shard_done(phase.index, outcome.n_in, outcome.stats)
+
+    async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
+        """Where a shard runs: in this process (the Ray adapter sends it to a worker)."""
+        ticker = current_shard.get()
+        t0 = time.perf_counter()
+        samples = await asyncio.to_thread(pending.load)
+        if ticker is not None:
+            ticker.read_seconds += time.perf_counter() - t0
+            if phase.index > 0:  # a stage file's size is known once it is read
+                ticker.size = len(samples)
+        return await self.process_shard(phase, shard, samples)
+
+    async def process_shard(self, phase: Phase, shard: int, samples: list[Sample]) -> ShardOutcome:
+        """The unit of work both executors call: one shard through the phase's steps, its files
+        written atomically; returns its stats (recording it finished is the caller's job). The
+        Ray adapter may split the steps over workers: ``start_shard``, ``_run_steps`` per part,
+        then ``finish_shard``."""
+        work = start_shard(phase, samples)
+        work.samples = await self._run_steps(phase.steps, work.samples, work.stats, work.rejects)
+        return await self.finish_shard(phase, shard, work)
+
+    async def finish_shard(self, phase: Phase, shard: int, work: ShardWork) -> ShardOutcome:
+        """Write the shard's files (temporary names, then renamed into place); a sample no
+        writer can take becomes a ``write`` reject instead of failing the shard."""
+        if phase.final:
+            work.samples = self._check_writable(work.samples, work.stats, work.rejects)
+        unwritable = await asyncio.to_thread(
+            self._write_shard, phase, shard, work.samples, work.rejects
+        )
+        if unwritable:
+            n = len(work.samples)
+            st = work.stats.setdefault(WRITE_STEP, StepStats(n_in=n, n_out=n))
+            st.rejected["write_error"] += len(unwritable)
+            st.n_out -= len(unwritable)
+            work.samples = [s for s in work.samples if not s.rejected]
+        return ShardOutcome(n_in=work.n_in, n_out=len(work.samples), stats=work.stats)
 
     async def _run_steps(
         self,
@@ -350,6 +422,8 @@ class LocalExecutor:
                     st = stats.setdefault(step.name, StepStats())
                     samples = await self._run_step(step, samples, st, rejects)
             i = j
+        for s in (*samples, *rejects):
+            clean_sample(s)  # strict JSON before anything is written: NaN/Infinity -> null, flagged
         return samples
 
     async def _run_pipelined(
@@ -406,16 +480,16 @@ class LocalExecutor:
         t0 = time.perf_counter()
         outputs: list[Sample] = []
         try:
-            ticker = current_shard.get()
             for i in range(0, len(selected), size):
                 outputs.extend(await self._call_op(op, selected[i : i + size]))
-                if ticker is not None:
+                if (ticker := current_shard.get()) is not None:
                     ticker.tick(len(selected[i : i + size]), step.name)
         finally:
             if timed:
                 st.seconds += time.perf_counter() - t0
             current_step_stats.reset(token)
         kept: list[Sample] = []
+        routed = 0
         for s in outputs:
             if s.rejection is None:
                 kept.append(s)
@@ -426,11 +500,13 @@ class LocalExecutor:
                 s.branch = route
                 s.rejection = None
                 st.routed[route] += 1
+                routed += 1
                 kept.append(s)
             else:
                 st.rejected[s.rejection.reason] += 1
+                st.transient += s.rejection.transient
                 rejects.append(s)
-        st.n_out += sum(1 for s in kept if s.branch == step.spec.branch)
+        st.n_out += len(kept) - routed  # an op may put its outputs on branches (fan_out)
         return kept + others
 
     async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:
@@ -441,7 +517,9 @@ class LocalExecutor:
             return await op.aprocess_batch(batch)
         except BackendUnavailable:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_disk_failure(exc):
+                raise  # a full or read-only disk is no sample's fault: stop, the rerun resumes
             if len(batch) == 1:
                 return [self._error_reject(op, batch[0])]
         out: list[Sample] = []
@@ -450,7 +528,9 @@ class LocalExecutor:
                 out.extend(await op.aprocess_batch([sample]))
             except BackendUnavailable:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_disk_failure(exc):
+                    raise
                 out.append(self._error_reject(op, sample))
         return out
 
@@ -460,27 +540,62 @@ class LocalExecutor:
         last = exc_text[-1] if exc_text else "unknown error"
         return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
 
+    def _check_writable(
+        self, samples: list[Sample], stats: dict[str, StepStats], rejects: list[Sample]
+    ) -> list[Sample]:
+        """A format that embeds image bytes (Parquet) needs the files: a sample whose image is
+        gone is rejected at a ``write`` step (``missing_image``) instead of failing the shard."""
+        if not any(fmt in EMBEDS_IMAGES for fmt in self.recipe.output.formats):
+            return samples
+        st = stats.setdefault(WRITE_STEP, StepStats())
+        st.n_in += len(samples)
+        kept: list[Sample] = []
+        for s in samples:
+            problem = missing_image(s)
+            if problem is None:
+                kept.append(s)
+                continue
+            s.reject(WRITE_STEP, "missing_image", problem)
+            st.rejected["missing_image"] += 1
+            rejects.append(s)
+        st.n_out += len(kept)
+        return kept
+
     def _write_shard(
         self, phase: Phase, shard: int, kept: list[Sample], rejects: list[Sample]
-    ) -> None:
+    ) -> list[Sample]:
+        """Write the shard's files; a sample some writer cannot convert is moved to ``rejects``
+        (``write_error``) and the files are written again without it. Returns those samples."""
         layout = self.layout
-        written: list[tuple[Path, Path]] = []
-        if phase.final:
-            formats = self.recipe.output.formats
-            for index, fmt in enumerate(formats):
-                final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
-                written.append((self._write_file(fmt, final, kept), final))
-            final = layout.samples_file(shard)
-            written.append((self._write_file("samples", final, kept), final))
-        else:
-            final = layout.stage_file(phase.index, shard)
-            written.append((self._write_file("samples", final, kept), final))
+
+        def outputs(samples: list[Sample], failed: dict[int, str]) -> list[tuple[Path, Path]]:
+            written: list[tuple[Path, Path]] = []
+            if phase.final:
+                formats = self.recipe.output.formats
+                for index, fmt in enumerate(formats):
+                    final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
+                    written.append((self._write_file(fmt, final, samples, failed), final))
+                final = layout.samples_file(shard)
+                written.append((self._write_file("samples", final, samples, failed), final))
+            else:
+                final = layout.stage_file(phase.index, shard)
+                written.append((self._write_file("samples", final, samples, failed), final))
+            return written
+
+        failed: dict[int, str] = {}
+        written = outputs(kept, failed)
+        unwritable = [s for s in kept if id(s) in failed]
+        if unwritable:
+            for s in unwritable:
+                rejects.append(s.reject(WRITE_STEP, "write_error", failed[id(s)]))
+            written = outputs([s for s in kept if id(s) not in failed], {})
         rejects_final = layout.rejects_file(phase.index, shard)
         if rejects:
             tmp = rejects_final.with_name(rejects_final.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
+            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 for s in rejects:
-                    fh.write(json.dumps(reject_record(s), ensure_ascii=False) + "\n")
+                    line = json.dumps(reject_record(s), ensure_ascii=False, default=str)
+                    fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             written.append((tmp, rejects_final))
@@ -488,21 +603,28 @@ class LocalExecutor:
             rejects_final.unlink(missing_ok=True)
         for tmp_path, final_path in written:
             os.replace(tmp_path, final_path)
+        return unwritable
 
-    def _write_file(self, fmt: str, final: Path, samples: list[Sample]) -> Path:
+    def _write_file(
+        self, fmt: str, final: Path, samples: list[Sample], failed: dict[int, str]
+    ) -> Path:
         tmp = final.with_name(final.name + ".tmp")
         writer = open_writer(
             fmt, tmp, base_dir=self.layout.root, keep_fields=self.recipe.output.keep_fields
         )
         try:
             for s in samples:
-                writer.write(s)
+                try:
+                    writer.write(s)
+                except Exception as exc:  # one sample a writer cannot convert: its reject
+                    failed.setdefault(id(s), f"{fmt} writer: {record_error(exc)}")
         finally:
             writer.close()
         return tmp
 
     def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
-        stats = collect_stats(state, [READ_STEP] + [s.name for s in self.all_steps()])
+        steps = [READ_STEP] + [s.name for s in self.all_steps()] + [WRITE_STEP]
+        stats = collect_stats(state, steps)
         stats["recipe"] = self.recipe.name
         stats["wall_seconds"] = round(wall, 3)
         stats["cache_entries"] = state.cache_size()
@@ -517,6 +639,58 @@ class PendingShard:
 
     size: int
     load: Callable[[], list[Sample]]
+    #: what a reader shard reads (None for a source op's or a later phase's shards)
+    input: ShardInput | None = None
+    #: where it comes from, for a worker that loads it itself: a source op's index range, or
+    #: an intermediate stage file (neither: the samples are in memory)
+    span: tuple[int, int] | None = None
+    path: Path | None = None
+
+
+@dataclass
+class ShardWork:
+    """A shard on its way through the steps: the samples still alive, the rejects so far (in
+    order) and the per-step stats."""
+
+    samples: list[Sample]
+    n_in: int
+    rejects: list[Sample] = field(default_factory=list)
+    stats: dict[str, StepStats] = field(default_factory=dict)
+
+
+def start_shard(phase: Phase, samples: list[Sample]) -> ShardWork:
+    """A shard's input as it enters the phase: in the first phase, what the reader already
+    rejected (a malformed record) is counted under the ``read`` step and set aside."""
+    stats: dict[str, StepStats] = {}
+    rejects: list[Sample] = []
+    if phase.index == 0:
+        read = stats.setdefault(READ_STEP, StepStats())
+        read.n_in = len(samples)
+        if (ticker := current_shard.get()) is not None:
+            read.seconds = ticker.read_seconds  # the reader's or the source op's time
+            ticker.read(len(samples) - ticker.read_done)
+        for s in samples:
+            if s.rejected:
+                assert s.rejection is not None
+                read.rejected[s.rejection.reason] += 1
+                rejects.append(s)
+        samples = [s for s in samples if not s.rejected]
+        read.n_out = len(samples)
+    return ShardWork(samples=samples, n_in=len(samples), rejects=rejects, stats=stats)
+
+
+@dataclass
+class ShardOutcome:
+    """What processing one shard returns: samples in (after the read step) and out, and the
+    per-step stats."""
+
+    n_in: int
+    n_out: int
+    stats: dict[str, StepStats]
+
+
+def _read_stage(path: Path) -> list[Sample]:
+    return list(SamplesReader(path)) if path.exists() else []
 
 
 def _generate(source: SourceOp, start: int, stop: int) -> list[Sample]:
@@ -530,21 +704,6 @@ def _generate(source: SourceOp, start: int, stop: int) -> list[Sample]:
         if ticker is not None:
             ticker.read(len(made))
     return out
-
-
-def _read_stage(path: Path) -> list[Sample]:
-    return list(SamplesReader(path)) if path.exists() else []
-
-
-def reject_record(sample: Sample) -> dict[str, Any]:
-    """A line of ``rejects/``: id, op, reason and detail first, then the whole sample."""
-    assert sample.rejection is not None
-    record: dict[str, Any] = {"id": sample.id, **sample.rejection.to_dict()}
-    body = sample.to_dict()
-    body.pop("rejection", None)
-    body.pop("id", None)
-    record.update(body)
-    return record
 
 
 def run_history(state: StateStore, wall: float, usage: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -571,6 +730,17 @@ def run_history(state: StateStore, wall: float, usage: dict[str, dict[str, int]]
     }
 
 
+def reject_record(sample: Sample) -> dict[str, Any]:
+    """A line of ``rejects/``: id, op, reason and detail first, then the whole sample."""
+    assert sample.rejection is not None
+    record: dict[str, Any] = {"id": sample.id, **sample.rejection.to_dict()}
+    body = sample.to_dict()
+    body.pop("rejection", None)
+    body.pop("id", None)
+    record.update(body)
+    return record
+
+
 def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
     """Merge per-shard stats of every finished shard into the ``stats.json`` shape."""
     merged: dict[str, StepStats] = {}
@@ -592,8 +762,12 @@ def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
             bucket = usage.setdefault(backend, {})
             for key, value in counts.items():
                 bucket[key] = bucket.get(key, 0) + value
+    transient = sum(st.transient for st in merged.values())
     return {
         "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
+        # of the rejected, those for transport reasons (server errors, time-outs): a rerun
+        # retries them
+        "rejected_transient": transient,
         "steps": steps,
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "usage": usage,

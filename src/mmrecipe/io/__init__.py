@@ -9,16 +9,24 @@
 | parquet | Parquet (image bytes or paths) | Parquet with embedded image bytes |
 | coco | COCO captions / instances JSON | COCO JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
+| interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+
+A new reader gets the dataset root for free: take ``image_root: Path | ImageRoot`` and pass every
+image name a record holds to ``resolve_image(name, self.image_root)`` (never join paths
+yourself); turn ``ImageRefused`` into a reject of the record with its ``reason`` (or derive
+from ``JsonRecordReader``, which does), and any other exception of one record into a reject too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import InputError
-from mmrecipe.io.base import Reader, Writer
+from mmrecipe.io.base import ImageRoot, Reader, Writer, default_image_root
+from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
@@ -28,6 +36,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "parquet": {"read": True, "write": True},
     "coco": {"read": True, "write": True},
     "samples": {"read": True, "write": True},
+    "interleaved": {"read": True, "write": True},
 }
 WRITE_SUFFIX = {
     "llava": ".jsonl",
@@ -36,7 +45,19 @@ WRITE_SUFFIX = {
     "parquet": ".parquet",
     "coco": ".json",
     "samples": ".jsonl",
+    "interleaved": ".jsonl",
 }
+
+#: formats whose files hold the image bytes (the images must be readable when writing)
+EMBEDS_IMAGES = frozenset({"parquet"})
+
+
+def missing_image(sample: Sample) -> str | None:
+    """Why a sample's images cannot be embedded (a file gone or unreadable), or None."""
+    for ref in sample.images:
+        if not os.path.isfile(ref.path) or not os.access(ref.path, os.R_OK):
+            return f"{ref.path} is not a readable file; cannot embed it"
+    return None
 
 
 def detect_format(path: Path) -> str:
@@ -49,7 +70,10 @@ def detect_format(path: Path) -> str:
         return "parquet"
     if path.suffix not in (".json", ".jsonl"):
         raise InputError(f"cannot tell the format of {path}; set input.format")
-    first = _first_record(path)
+    try:
+        first = _first_record(path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if first is None:
         raise InputError(f"{path} holds no JSON record; set input.format")
     if "conversations" in first and ("image" in first or "from" in str(first["conversations"])):
@@ -58,7 +82,9 @@ def detect_format(path: Path) -> str:
         return "coco"
     if "fields" in first and "scores" in first:
         return "samples"
-    if "messages" in first:
+    if ("texts" in first and "images" in first) or "text_list" in first:
+        return "interleaved"
+    if "messages" in first and isinstance(first["messages"], list):
         content = [m.get("content") for m in first["messages"] if isinstance(m, dict)]
         return "openai" if any(isinstance(c, list) for c in content) else "sharegpt"
     if "conversations" in first:
@@ -67,24 +93,24 @@ def detect_format(path: Path) -> str:
 
 
 def _first_record(path: Path) -> dict[str, Any] | None:
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1 << 20)
     stripped = head.lstrip()
     if stripped.startswith("{") and path.suffix == ".json":
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
+            return json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+        except (json.JSONDecodeError, RecursionError):
             pass
     if stripped.startswith("["):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
             return data[0] if data and isinstance(data[0], dict) else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return None
     for line in stripped.splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if isinstance(record, dict):
             return record
@@ -94,46 +120,59 @@ def _first_record(path: Path) -> dict[str, Any] | None:
 def open_reader(
     fmt: str,
     path: Path,
-    image_root: Path | None = None,
+    image_root: Path | ImageRoot | None = None,
     materialize_dir: Path | None = None,
     **options: Any,
 ) -> Reader:
-    """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes."""
+    """A reader for ``path``; ``materialize_dir`` receives images that arrive as bytes.
+
+    Image names in the dataset are confined to ``image_root`` (default: the file's folder, or
+    the run dir for a file inside one; see ImageRoot); pass an ImageRoot to allow more.
+    """
     if not path.exists():
         raise InputError(f"input not found: {path}")
     if fmt == "auto":
         fmt = detect_format(path)
+    root = (
+        image_root
+        if isinstance(image_root, ImageRoot)
+        else ImageRoot(image_root or default_image_root(path))
+    )
     if fmt == "image_folder":
         from mmrecipe.io.image_folder import ImageFolderReader
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
-        return ImageFolderReader(path, **options)
+        return ImageFolderReader(path, image_root=root, **options)
     if fmt == "llava":
         from mmrecipe.io.llava import LlavaReader
 
-        return LlavaReader(path, image_root)
+        return LlavaReader(path, root)
     if fmt == "sharegpt":
         from mmrecipe.io.sharegpt import ShareGPTReader
 
-        return ShareGPTReader(path, image_root)
+        return ShareGPTReader(path, root)
     if fmt == "openai":
         from mmrecipe.io.openai_messages import OpenAIReader
 
-        return OpenAIReader(path, image_root, materialize_dir)
+        return OpenAIReader(path, root, materialize_dir)
     if fmt == "parquet":
         from mmrecipe.io.parquet import ParquetReader
 
-        return ParquetReader(path, image_root, materialize_dir)
+        return ParquetReader(path, root, materialize_dir)
     if fmt == "coco":
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
-        return CocoReader(path, image_root, Path(instances) if instances else None)
+        return CocoReader(path, root, Path(instances) if instances else None)
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 
-        return SamplesReader(path)
+        return SamplesReader(path, root)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedReader
+
+        return InterleavedReader(path, root)
     raise InputError(f"unknown input format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
 
 
@@ -165,6 +204,10 @@ def open_writer(
         from mmrecipe.io.samples import SamplesWriter
 
         return SamplesWriter(path, base_dir, keep_fields)
+    if fmt == "interleaved":
+        from mmrecipe.io.interleaved import InterleavedWriter
+
+        return InterleavedWriter(path, base_dir, keep_fields)
     raise InputError(
         f"cannot write format {fmt!r}; writable: "
         f"{', '.join(k for k, v in FORMATS.items() if v['write'])}"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import re
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 from mmrecipe.sample import ImageRef, Sample
 
@@ -45,7 +48,10 @@ class JsonlWriter:
         self.base_dir = base_dir
         self.keep_fields = keep_fields or []
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        # backslashreplace: a stray surrogate from a file name must not kill the shard
+        self._fh: IO[str] = open(  # noqa: SIM115 - closed in close()
+            path, "w", encoding="utf-8", errors="backslashreplace"
+        )
 
     def record(self, sample: Sample) -> dict[str, Any]:
         raise NotImplementedError
@@ -75,36 +81,203 @@ def portable_path(path: str, base_dir: Path | None) -> str:
         return path
 
 
-def resolve_image(path: str, root: Path) -> str:
-    """An absolute path for an image named in an annotation file."""
-    p = Path(path).expanduser()
-    return str(p if p.is_absolute() else (root / p).absolute())
+class ImageRefused(Exception):
+    """A record names an image the dataset may not use (outside the root, a URL the recipe does
+    not allow, ...): readers turn it into a reject of that record with ``reason``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class ImageRoot:
+    """Where a dataset's images may come from: the one policy every reader applies.
+
+    A dataset is untrusted: a record naming ``/etc/passwd``, ``../../x``, ``~/.ssh/id_rsa``,
+    ``file:///...`` or a symlink that leads out of the root must not make a run read that file
+    (and embed it in Parquet or send it to a model server). Paths are resolved (symlinks
+    followed) before the check, so nothing outside the root is ever opened. ``http(s)://``
+    images are fetched into the run dir only when the recipe allows it.
+    """
+
+    def __init__(
+        self,
+        path: Path | list[Path],
+        *,
+        allow_outside_root: bool = False,
+        allow_remote: bool = False,
+        remote_dir: Path | None = None,
+        remote_max_bytes: int = 50 * 1024 * 1024,
+        remote_timeout_s: float = 30.0,
+        remote_workers: int = 16,
+    ) -> None:
+        if allow_remote and remote_dir is None:
+            raise ValueError("allow_remote needs remote_dir (where downloads are stored)")
+        paths = path if isinstance(path, list) else [path]
+        if not paths:
+            raise ValueError("ImageRoot needs at least one folder")
+        #: the folders images may lie in; relative names are relative to the first
+        self.roots = [Path(p).expanduser().absolute() for p in paths]
+        self.path = self.roots[0]
+        self.allow_outside_root = allow_outside_root
+        self.allow_remote = allow_remote
+        self.remote_dir = remote_dir
+        self.remote_max_bytes = remote_max_bytes
+        self.remote_timeout_s = remote_timeout_s
+        #: downloads in flight at once (readers that can overlap them)
+        self.remote_workers = remote_workers
+        self._root_str = str(self.path)
+        self._reals: list[tuple[str, str]] = []  # (real root, real root + separator)
+        for root in self.roots:
+            try:
+                real = str(root.resolve())
+            except (RuntimeError, OSError):
+                real = str(root)
+            self._reals.append((real, real.rstrip(os.sep) + os.sep))
+        self._dirs: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"ImageRoot({str(self.path)!r}, allow_outside_root={self.allow_outside_root})"
+
+    def resolve(self, name: str) -> str:
+        """The real path of image ``name`` (relative names are relative to the root), or
+        ImageRefused when it is not allowed; never opens the file."""
+        if not isinstance(name, str) or not name.strip():
+            raise ImageRefused("bad_image_path", f"image path {name!r} is empty or not a string")
+        if "\x00" in name:
+            raise ImageRefused("bad_image_path", f"image path {name!r} contains a NUL byte")
+        lower = name[:10].lower()
+        if lower.startswith(("http://", "https://")):
+            return self._remote(name)
+        if lower.startswith("file:"):
+            parts = urlsplit(name)
+            if parts.netloc not in ("", "localhost"):
+                raise ImageRefused("unsupported_url", f"{name!r}: a file URL on another host")
+            candidate = unquote(parts.path)
+        elif _URL_SCHEME.match(name):
+            raise ImageRefused(
+                "unsupported_url", f"{name[:200]!r}: only paths and http(s) URLs name images"
+            )
+        else:
+            candidate = os.path.expanduser(name) if name.startswith("~") else name
+        if not os.path.isabs(candidate):
+            candidate = os.path.join(self._root_str, candidate)
+        real, st = self._realpath(candidate, name)
+        if not (self.allow_outside_root or self._inside(real)):
+            where = self._root_str if len(self.roots) == 1 else ", ".join(map(str, self.roots))
+            raise ImageRefused(
+                "image_outside_root",
+                f"{name!r} leads outside the dataset root {where}; not opened "
+                "(set the root with input.image_root / --image-root, or allow it with "
+                "input.allow_outside_root: true; convert: --allow-outside-root)",
+            )
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            # a FIFO or a device would block or never end whoever reads it
+            raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
+        return real
+
+    def _inside(self, real: str) -> bool:
+        return any(real == root or real.startswith(sep) for root, sep in self._reals)
+
+    def _realpath(self, candidate: str, name: str) -> tuple[str, os.stat_result | None]:
+        """``os.path.realpath`` with the folders' real paths cached (datasets name many files
+        in few folders), and the file's stat (None: it does not exist)."""
+        head, tail = os.path.split(candidate)
+        if tail in ("", ".", ".."):
+            head, tail = candidate, ""
+        real_head = self._dirs.get(head)
+        if real_head is None:
+            real_head = os.path.realpath(head)
+            if len(self._dirs) >= 4096:
+                self._dirs.clear()
+            self._dirs[head] = real_head
+        full = os.path.join(real_head, tail) if tail else real_head
+        try:
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                full = os.path.realpath(full)
+                st = os.stat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return full, None
+        except OSError as exc:  # ELOOP: a symlink loop; EACCES: a folder we may not enter
+            raise ImageRefused(
+                "unresolvable_path", f"{name!r}: {exc.strerror or type(exc).__name__}"
+            ) from None
+        return full, st
+
+    def _remote(self, url: str) -> str:
+        if not self.allow_remote:
+            raise ImageRefused(
+                "remote_image_not_allowed",
+                f"{url[:200]!r} is a URL; set input.allow_remote: true (convert: "
+                "--allow-remote) to download it",
+            )
+        from mmrecipe.io.remote import fetch_image
+
+        assert self.remote_dir is not None
+        path = fetch_image(url, self.remote_dir, self.remote_max_bytes, self.remote_timeout_s)
+        return str(path.absolute())
+
+
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def resolve_image(path: str, root: Path | ImageRoot) -> str:
+    """The path of an image named in a dataset record, confined to the dataset root.
+
+    Every reader calls this for every image name a record holds; a plain ``Path`` root means
+    the default policy (confined, no downloads). Raises ImageRefused (a reject, not an abort).
+    """
+    return (root if isinstance(root, ImageRoot) else ImageRoot(root)).resolve(path)
+
+
+def default_image_root(path: Path) -> Path:
+    """The folder of a dataset file (the folder itself for a directory); for a file inside a
+    run dir (``data/``, ``data/<format>/``, ``samples/``), the run dir, whose images/ it uses."""
+    folder = path if path.is_dir() else path.parent
+    folder = folder.absolute()
+    for parent in (folder, folder.parent, folder.parent.parent):
+        if (parent / "recipe.yaml").is_file() and (parent / "state").is_dir():
+            return parent
+    return folder
 
 
 def iter_json_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Records of a JSON list or JSONL file: (index, record) or (index, error text).
 
-    A malformed line becomes an error string so the caller can reject just that record.
+    A malformed line becomes an error string so the caller can reject just that record: broken
+    JSON, nesting too deep to parse (RecursionError), lone surrogates (``"\\ud800"``: valid
+    JSON, but no output file could hold it), a value that is not an object. A UTF-8 byte order
+    mark is skipped. A JSON array that cannot be parsed is one error for the whole file.
     """
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1)
         while head and head.isspace():
             head = fh.read(1)
         fh.seek(0)
         if head == "[":
+            text = fh.read()
             try:
-                data = json.load(fh)
+                data = json.loads(text)
             except json.JSONDecodeError as exc:
                 yield (
                     0,
                     f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}); no record read",
                 )
                 return
+            except RecursionError:
+                yield 0, f"{path.name} is nested too deeply to parse; no record read"
+                return
+            check = _SURROGATE.search(text) is not None
+            del text
             for index, record in enumerate(data):
-                if isinstance(record, dict):
-                    yield index, record
-                else:
+                if not isinstance(record, dict):
                     yield index, f"{fmt} record {index} is not an object"
+                elif check and not encodable(record):
+                    yield index, f"{fmt} record {index} holds a lone surrogate (invalid Unicode)"
+                else:
+                    yield index, record
             return
         for index, line in enumerate(fh):
             if not line.strip():
@@ -114,13 +287,37 @@ def iter_json_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any
             except json.JSONDecodeError as exc:
                 yield index, f"line {index + 1} is not valid JSON ({exc.msg})"
                 continue
+            except RecursionError:
+                yield index, f"line {index + 1} is nested too deeply to parse"
+                continue
             if not isinstance(record, dict):
                 yield index, f"line {index + 1} is not a JSON object"
+                continue
+            if _SURROGATE.search(line) and not encodable(record):
+                yield index, f"line {index + 1} holds a lone surrogate (invalid Unicode)"
                 continue
             yield index, record
 
 
-def rejected_record(path: Path, index: int, reason: str, detail: str) -> Sample:
+#: a JSON escape of a UTF-16 surrogate: only then can a parsed record hold an unencodable str
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogates(raw: str, value: Any) -> bool:
+    """Whether ``value``, parsed from the JSON text ``raw``, holds a lone surrogate."""
+    return _SURROGATE.search(raw) is not None and not encodable(value)
+
+
+def encodable(record: Any) -> bool:
+    """Whether ``record`` can be written as UTF-8 (paired surrogate escapes are fine)."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
+
+
+def rejected_record(path: Path, index: int | str, reason: str, detail: str) -> Sample:
     """A placeholder sample for an unreadable record, so it is counted and kept in rejects/."""
     from mmrecipe.sample import stable_id
 
@@ -131,13 +328,73 @@ def rejected_record(path: Path, index: int, reason: str, detail: str) -> Sample:
     return sample.reject("read", reason, detail)
 
 
+def record_error(exc: BaseException, limit: int = 300) -> str:
+    """A reject detail for an exception: its type and a bounded message (never a traceback)."""
+    text = str(exc)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def guarded(samples: Iterable[Sample], source: Path) -> Iterator[Sample]:
+    """A reader's samples; if the reader itself fails (a broken file, a reader bug), the rest
+    of the file becomes one reject (``reader_error``) instead of a dead run."""
+    try:
+        it = iter(samples)
+    except Exception as exc:
+        yield rejected_record(source, "file", "reader_error", record_error(exc))
+        return
+    while True:
+        try:
+            sample = next(it)
+        except StopIteration:
+            return
+        except Exception as exc:
+            yield rejected_record(source, "file", "reader_error", record_error(exc))
+            return
+        yield sample
+
+
+class GuardedReader:
+    """Any reader, made safe to iterate: see :func:`guarded`; a failing ``count`` is unknown."""
+
+    def __init__(self, reader: Reader, source: Path) -> None:
+        self.reader = reader
+        self.source = source
+
+    def count(self) -> int | None:
+        try:
+            return self.reader.count()
+        except Exception:
+            return None
+
+    def __iter__(self) -> Iterator[Sample]:
+        return guarded(self.reader, self.source)
+
+
+def _in_windows(records: Iterator[tuple[int, Any]], make: Any, workers: int) -> Iterator[Sample]:
+    """Samples made ``workers`` at a time in threads (their image downloads overlap), in the
+    records' order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mmrecipe-fetch") as pool:
+        window: list[tuple[int, Any]] = []
+        for item in records:
+            window.append(item)
+            if len(window) >= workers * 4:
+                yield from pool.map(lambda it: make(*it), window)
+                window = []
+        if window:
+            yield from pool.map(lambda it: make(*it), window)
+
+
 class JsonRecordReader:
     """Base of JSON/JSONL readers: one sample per record; a malformed record is rejected with
     its line and reason, and reading goes on. Subclasses implement ``_sample``."""
 
     format_name = "json"
 
-    def __init__(self, path: Path, image_root: Path | None = None) -> None:
+    def __init__(self, path: Path, image_root: Path | ImageRoot | None = None) -> None:
         self.path = path
         self.image_root = image_root or path.parent
 
@@ -145,15 +402,26 @@ class JsonRecordReader:
         return count_json_records(self.path)
 
     def __iter__(self) -> Iterator[Sample]:
-        for index, record in iter_json_records(self.path, self.format_name):
-            if isinstance(record, str):
-                yield rejected_record(self.path, index, "malformed_record", record)
-                continue
-            try:
-                yield self._sample(index, record)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                detail = f"record {index} of {self.path.name}: {type(exc).__name__}: {exc}"
-                yield rejected_record(self.path, index, "malformed_record", detail)
+        records = iter_json_records(self.path, self.format_name)
+        root = self.image_root
+        if isinstance(root, ImageRoot) and root.allow_remote and root.remote_workers > 1:
+            yield from _in_windows(records, self._one, root.remote_workers)
+            return
+        for index, record in records:
+            yield self._one(index, record)
+
+    def _one(self, index: int, record: dict[str, Any] | str) -> Sample:
+        """The sample of one record, or its reject; never raises."""
+        if isinstance(record, str):
+            return rejected_record(self.path, index, "malformed_record", record)
+        try:
+            return self._sample(index, record)
+        except ImageRefused as exc:
+            detail = f"record {index} of {self.path.name}: {exc.detail}"
+            return rejected_record(self.path, index, exc.reason, detail)
+        except Exception as exc:  # any record the reader cannot make sense of
+            detail = f"record {index} of {self.path.name}: {record_error(exc)}"
+            return rejected_record(self.path, index, "malformed_record", detail)
 
     def _sample(self, index: int, record: dict[str, Any]) -> Sample:
         raise NotImplementedError

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from mmrecipe.io.base import ImageRefused, ImageRoot, encodable, resolve_image
 from mmrecipe.sample import ImageRef, Sample, stable_id
 
 IMAGE_EXTENSIONS = frozenset(
@@ -42,10 +43,15 @@ IMAGE_EXTENSIONS = frozenset(
 
 
 class ImageFolderReader:
-    """One sample per image file; a symlink that leaves the root is rejected, not followed."""
+    """One sample per image file; a symlink that leaves the root (the folder, or
+    ``image_root``) is rejected, not followed, and so is a symlink loop."""
 
     def __init__(
-        self, root: Path, recursive: bool = True, extensions: list[str] | None = None
+        self,
+        root: Path,
+        recursive: bool = True,
+        extensions: list[str] | None = None,
+        image_root: Path | ImageRoot | None = None,
     ) -> None:
         self.root = root
         self.recursive = recursive
@@ -54,6 +60,7 @@ class ImageFolderReader:
             if extensions
             else IMAGE_EXTENSIONS
         )
+        self.image_root = image_root or root
 
     def _paths(self) -> Iterator[Path]:
         if self.recursive:
@@ -71,22 +78,30 @@ class ImageFolderReader:
         return sum(1 for _ in self._paths())
 
     def __iter__(self) -> Iterator[Sample]:
-        real_root = self.root.resolve()
         for path in self._paths():
             rel = path.relative_to(self.root).as_posix()
+            if not encodable(rel):
+                # a name that is not valid UTF-8: no output file could hold it
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                sample = Sample(id=stable_id("image_folder", shown), fields={"source_file": shown})
+                yield sample.reject("read", "bad_file_name", f"{shown!r} is not valid UTF-8")
+                continue
             sample = Sample(
                 id=stable_id("image_folder", rel),
                 images=[ImageRef(path=str(path.absolute()))],
                 fields={"source_file": rel},
             )
             if path.is_symlink():
-                target = path.resolve()
-                if not target.exists():
-                    sample.reject("read", "missing_file", f"{rel}: symlink target does not exist")
-                elif not target.is_relative_to(real_root):
-                    sample.reject(
-                        "read",
-                        "symlink_escapes_root",
-                        f"{rel} points outside the input folder (to {target}); not followed",
-                    )
+                try:
+                    target = Path(resolve_image(str(path.absolute()), self.image_root))
+                except ImageRefused as exc:
+                    sample.images = []  # nothing downstream (a report thumbnail) may open it
+                    sample.reject("read", exc.reason, f"{rel}: {exc.detail}")
+                else:
+                    if not target.exists():
+                        sample.reject(
+                            "read", "missing_file", f"{rel}: symlink target does not exist"
+                        )
+            elif not path.is_file():  # a FIFO or a device would block whoever reads it
+                sample.reject("read", "not_a_file", f"{rel} is not a regular file")
             yield sample

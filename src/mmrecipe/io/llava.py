@@ -22,7 +22,7 @@ class LlavaReader(JsonRecordReader):
             images = []
         elif isinstance(images, str):
             images = [images]
-        refs = [ImageRef(path=resolve_image(str(p), self.image_root)) for p in images]
+        refs = [ImageRef(path=resolve_image(p, self.image_root)) for p in images]
         extra = {
             k: v for k, v in record.items() if k not in ("id", "image", "images", "conversations")
         }

@@ -9,6 +9,7 @@ from typing import Any
 
 from mmrecipe.io.base import (
     IMAGE_TOKEN,
+    ImageRoot,
     JsonlWriter,
     JsonRecordReader,
     materialize_bytes,
@@ -21,7 +22,10 @@ class OpenAIReader(JsonRecordReader):
     format_name = "openai"
 
     def __init__(
-        self, path: Path, image_root: Path | None = None, materialize_dir: Path | None = None
+        self,
+        path: Path,
+        image_root: Path | ImageRoot | None = None,
+        materialize_dir: Path | None = None,
     ) -> None:
         super().__init__(path, image_root)
         self.materialize_dir = materialize_dir or path.parent / "images"
@@ -40,7 +44,7 @@ class OpenAIReader(JsonRecordReader):
                     elif kind in ("image_url", "image"):
                         url = part.get("image_url", {})
                         url = url.get("url") if isinstance(url, dict) else url or part.get("image")
-                        images.append(self._image(str(url)))
+                        images.append(self._image(url))
                         pieces.append(IMAGE_TOKEN)
                 content = "\n".join(pieces)
             messages.append({"role": m["role"], "content": content})
@@ -52,12 +56,10 @@ class OpenAIReader(JsonRecordReader):
             fields=extra,
         )
 
-    def _image(self, url: str) -> ImageRef:
-        if url.startswith("data:"):
+    def _image(self, url: Any) -> ImageRef:
+        if isinstance(url, str) and url.startswith("data:"):
             _, _, payload = url.partition(",")
             return materialize_bytes(base64.b64decode(payload), self.materialize_dir)
-        if url.startswith("file://"):
-            url = url[len("file://") :]
         return ImageRef(path=resolve_image(url, self.image_root))
 
 

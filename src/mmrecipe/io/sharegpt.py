@@ -39,7 +39,7 @@ class ShareGPTReader(JsonRecordReader):
         }
         return Sample(
             id=self.record_id(index, record),
-            images=[ImageRef(path=resolve_image(str(p), self.image_root)) for p in images],
+            images=[ImageRef(path=resolve_image(p, self.image_root)) for p in images],
             messages=messages,
             fields=extra,
         )

@@ -6,6 +6,7 @@ text comes from a model and may be anything.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -95,11 +96,12 @@ def parse_refined_caption(reply: str) -> str | None:
     return None
 
 
-def mean_nll(token_logprobs: list[float]) -> float | None:
-    """Mean negative log-likelihood per token (None without tokens): lower = more confident."""
+def mean_nll(token_logprobs: list[float | None]) -> float | None:
+    """Mean negative log-likelihood per token (None without tokens): lower = more confident.
+    A missing logprob (a ``-inf`` stored as null in strict JSON) counts as impossible: inf."""
     if not token_logprobs:
         return None
-    return -sum(token_logprobs) / len(token_logprobs)
+    return -sum(-math.inf if v is None else v for v in token_logprobs) / len(token_logprobs)
 
 
 def _strip_quotes(text: str) -> str:

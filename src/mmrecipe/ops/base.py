@@ -49,6 +49,10 @@ class Op:
     io_bound: ClassVar[bool] = False
     #: samples handed to one ``process_batch`` call (None: the executor's default)
     batch_size: ClassVar[int | None] = None
+    #: what one worker running this op needs, as Ray resources (``{"num_cpus": 2}``; default
+    #: one CPU): the Ray executor sizes its tasks and actors from it (GPUs of in-process
+    #: engines come from the backend); the local executor ignores it
+    resources: ClassVar[dict[str, float]] = {}
 
     #: the step name in the recipe (defaults to ``op_name``); used in rejects and stats
     step_name: str = ""

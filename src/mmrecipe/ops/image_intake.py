@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
+from mmrecipe.curation.phash import image_hashes
 from mmrecipe.imaging import ImageRejected, Limits, check_image, save_normalized
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
@@ -23,6 +24,12 @@ class ImageIntake(MapOp):
         min_side: shortest side allowed, in pixels
         max_aspect_ratio: long side / short side allowed
         animated: keep the first frame of animated images, or reject them
+        reencode: "auto" re-encodes (to PNG) any file with bytes after the image's end, so a
+            polyglot (a PNG with a ZIP appended) never travels on byte-identical; "always"
+            re-encodes every image (drops metadata chunks too); "never" keeps plain files as is
+        perceptual_hash: also store each image's perceptual hash and crop views in
+            ``fields.<phash|dhash>`` (one list per image) from a reduced-size JPEG decode, so
+            ``near_dedup`` needs no second decode
     """
 
     reads = ("images",)
@@ -36,7 +43,12 @@ class ImageIntake(MapOp):
         min_side: int = 8,
         max_aspect_ratio: float = 64.0,
         animated: Literal["first_frame", "reject"] = "first_frame",
+        reencode: Literal["auto", "always", "never"] = "auto",
+        perceptual_hash: Literal["phash", "dhash"] | None = None,
     ) -> None:
+        self.perceptual_hash = perceptual_hash
+        if perceptual_hash:
+            self.writes = (*self.writes, f"fields.{perceptual_hash}")
         self.limits = Limits(
             max_file_bytes=max_file_bytes,
             max_pixels=max_pixels,
@@ -44,6 +56,7 @@ class ImageIntake(MapOp):
             min_side=min_side,
             max_aspect_ratio=max_aspect_ratio,
             animated=animated,
+            reencode=reencode,
         )
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
@@ -54,9 +67,10 @@ class ImageIntake(MapOp):
                 sample.reject(self.name, "no_image", "sample has no image")
                 continue
             fixes: list[str] = []
+            hashes: list[list[str]] = []
             for index, ref in enumerate(sample.images):
                 try:
-                    checked = check_image(ref.path, self.limits)
+                    checked = check_image(ref.path, self.limits, draft=bool(self.perceptual_hash))
                 except ImageRejected as exc:
                     where = f"image {index}: " if len(sample.images) > 1 else ""
                     sample.reject(self.name, exc.reason, where + exc.detail)
@@ -77,6 +91,10 @@ class ImageIntake(MapOp):
                     else checked.size_bytes
                 )
                 ref.width, ref.height = checked.width, checked.height
+                if self.perceptual_hash and checked.decoded is not None:
+                    hashes.append(image_hashes(checked.decoded, self.perceptual_hash))
+            if self.perceptual_hash and not sample.rejected:
+                sample.fields[self.perceptual_hash] = hashes
             if fixes and not sample.rejected:
                 sample.fields["image_fixes"] = fixes
         return samples

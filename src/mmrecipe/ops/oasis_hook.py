@@ -10,7 +10,7 @@ from mmrecipe.backends.hooking import hook_sampling_for, user_turn
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import ExpandOp
-from mmrecipe.prompted import generation_trace, params_trace
+from mmrecipe.prompted import generation_trace, params_trace, reject_failed
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -150,7 +150,7 @@ class OasisHook(ExpandOp):
             }
             sample.trace[self.name] = trace
             if gen.error:
-                out.append(sample.reject(self.name, "model_error", gen.error))
+                out.append(reject_failed(sample, self.name, gen))
                 continue
             texts = gen.texts or [""]
             children = (

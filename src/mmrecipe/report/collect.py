@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -135,14 +136,15 @@ def response_words(record: dict[str, Any]) -> int | None:
 
 
 def numeric_scores(record: dict[str, Any]) -> dict[str, float]:
-    """The plottable scores (numbers, not bools or NaN); other values are ignored."""
+    """The plottable scores (finite numbers, not bools, NaN or Infinity from older runs);
+    other values are ignored."""
     scores = record.get("scores")
     if not isinstance(scores, dict):
         return {}
     return {
         str(k): float(v)
         for k, v in scores.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and v == v
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     }
 
 

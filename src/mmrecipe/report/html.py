@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from html import escape
 from importlib import resources
 from typing import Any
 
+from mmrecipe import strictjson
 from mmrecipe.report import charts
 
 
 def json_for_script(value: Any) -> str:
     """JSON that is safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&``
     can appear literally, so a string holding ``</script>`` cannot end the element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # runs written before strict JSON may hold NaN/Infinity: shown as null, never a crash
+    text = strictjson.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return (
         text.replace("&", "\\u0026")
         .replace("<", "\\u003c")

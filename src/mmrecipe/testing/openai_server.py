@@ -408,7 +408,69 @@ def oasis_script(body: dict[str, Any]) -> str | None:
     return None
 
 
-SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {"oasis": oasis_script}
+def by_marker(
+    rules: dict[str, str | Callable[[dict[str, Any]], str | None]],
+) -> Callable[[dict[str, Any]], str | None]:
+    """A responder that answers by the first marker (a substring) found in the request's text,
+    system prompt included; a rule is a fixed answer or ``body -> answer``. Requests no rule
+    matches get the default ``answer to: ...``."""
+
+    def respond(body: dict[str, Any]) -> str | None:
+        text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
+        for marker, rule in rules.items():
+            if marker in text:
+                return rule(body) if callable(rule) else rule
+        return None
+
+    return respond
+
+
+def annotations_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through the annotation recipes (LLaVA-Instruct, ALLaVA,
+    LLaVAR, MMEvol, ...): QA lists as JSON, evolutions that every judge passes."""
+    text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
+    tag = _image_tag(body.get("messages", [])) or f" #{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+    if "You check an evolved" in text:
+        return json.dumps({"harder": 4, "correct": 5, "reason": "harder and still correct"})
+    if "You evolve visual" in text:
+        return json.dumps(
+            {"question": f"What fine detail stands out{tag}?", "answer": "A small one."}
+        )
+    if "Reply with JSON only: a list" in text:
+        return json.dumps(
+            [
+                {"question": f"What is shown{tag}?", "answer": "A scene worth describing."},
+                {"question": "What else is there?", "answer": "More of the same scene."},
+            ]
+        )
+    return None
+
+
+def honeypipe_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
+    the judges, every question needs reasoning, the CoT's final answer is the original answer
+    (the fidelity check agrees), domain ``general``."""
+    text = _text_of(body.get("messages", [{}])[-1].get("content"))
+    if text.startswith("You judge the"):
+        return "Fine in every respect. [[5]]"
+    if text.startswith("You decide whether"):
+        return "[[REASONING]]"
+    if text.startswith("You check whether two answers"):
+        return "[[AGREE]]"
+    if text.startswith("You label the domain"):
+        return "[[general]]"
+    if text.startswith("You rate how useful"):
+        return "[[4]]"
+    if 'with "Final answer:"' in text or 'starting with "Final answer:"' in text:
+        return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
+    return None
+
+
+SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "oasis": oasis_script,
+    "annotations": annotations_script,
+    "honeypipe": honeypipe_script,
+}
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:

@@ -1,0 +1,1 @@
+"""Curation of existing datasets: perceptual hashes, Hamming search, near-duplicate text."""
