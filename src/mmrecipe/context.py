@@ -32,7 +32,12 @@ class OpContext:
         return path
 
     def backend(self, name: str) -> Any:
-        """The backend named ``name`` in the recipe, built once and shared by the ops."""
+        """The backend named ``name`` in the recipe, built once and shared by the ops.
+
+        ``name: {same_as: other}`` makes ``name`` the very same backend as ``other``: one
+        in-process model loaded once serves both roles (``recipes/oasis-local.yaml``).
+        """
+        name = self.resolve(name)
         with self._lock:
             if name not in self._backends:
                 if name not in self.backend_specs:
@@ -44,6 +49,27 @@ class OpContext:
 
                 self._backends[name] = build_backend(name, self.backend_specs[name], self)
             return self._backends[name]
+
+    def resolve(self, name: str) -> str:
+        """The backend ``name`` stands for, following ``same_as`` (checked: declared, no loop)."""
+        seen = [name]
+        while isinstance(spec := self.backend_specs.get(name), dict) and "same_as" in spec:
+            if set(spec) != {"same_as"}:
+                raise ConfigError(
+                    f"backend {name!r}: same_as names another backend and takes no other keys "
+                    f"(got {', '.join(sorted(set(spec) - {'same_as'}))})"
+                )
+            name = str(spec["same_as"])
+            if name in seen:
+                raise ConfigError(
+                    f"backends {' -> '.join([*seen, name])}: same_as goes in a circle"
+                )
+            if name not in self.backend_specs:
+                raise ConfigError(
+                    f"backend {seen[-1]!r}: same_as {name!r}, which the recipe does not declare"
+                )
+            seen.append(name)
+        return name
 
     def has_in_process_backend(self) -> bool:
         """Whether a backend built so far runs its model in this process (vLLM, transformers)."""

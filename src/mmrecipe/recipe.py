@@ -429,6 +429,11 @@ def check_recipe(recipe: Recipe) -> None:
         provided.update(op.writes)
     check_settings(recipe)
     declared = set(recipe.backends)
+    from mmrecipe.context import OpContext
+
+    aliases = OpContext(run_dir=Path("."), backend_specs=dict(recipe.backends))
+    for name in recipe.backends:
+        aliases.resolve(name)  # same_as: declared, no circle
     for index, spec in enumerate(recipe.ops):
         backend = spec.params.get("backend")
         if spec.enabled and isinstance(backend, str) and backend not in declared:

@@ -151,6 +151,12 @@ def test_adversarial_folder_one_reject_per_bad_file(tmp_path: Path) -> None:
             assert im.mode in ("RGB", "L"), (record, im.mode)
     rotated = next(s for s in samples if s["fields"]["source_file"] == "rotated.jpg")
     assert (rotated["images"][0]["width"], rotated["images"][0]["height"]) == (30, 60)
+    # size_bytes is the size of the file the sample points at (the normalized PNG, if any)
+    for s in samples:
+        ref = s["images"][0]
+        path = Path(ref["path"]) if Path(ref["path"]).is_absolute() else run / ref["path"]
+        assert ref["size_bytes"] == path.stat().st_size, s["fields"]["source_file"]
+    assert any("original_images" in s["fields"] for s in samples)
 
     stats = json.loads((run / "stats.json").read_text())
     assert stats["totals"] == {

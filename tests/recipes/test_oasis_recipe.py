@@ -217,6 +217,12 @@ def test_oasis_funnel_output_and_rethresholding(tmp_path: Path, servers, chunk: 
     assert (calls(mllm), calls(llm)) == (mllm_calls, llm_calls)
     assert stats["totals"]["kept"] == 2
     assert stats["steps"]["qc_solvability"]["usage"]["mllm"]["cache_hits"] == 4
+    # the header's figures: every answer reused, none paid; the recipe changed, so this run
+    # is the first of its recipe in the dir
+    assert stats["cache"]["requests"] == 0
+    assert stats["cache"]["hits"] == mllm_calls + llm_calls
+    assert stats["cache"]["entries"] >= stats["cache"]["hits"]
+    assert stats["runs"]["count"] == 1
 
     # loosening the sum rule admits the borderline instruction: only its answer is paid for
     stats = run(tmp_path, mllm, llm, *chunked, "--set", "ops.qc_gate.solvability_clarity_sum_min=6")

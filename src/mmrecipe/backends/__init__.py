@@ -31,6 +31,8 @@ BACKEND_TYPES: dict[str, str] = {
     "transformers": "mmrecipe.backends.transformers:TransformersBackend",
     "vllm": "mmrecipe.backends.vllm:VLLMBackend",
     "tesseract": "mmrecipe.backends.tesseract:TesseractBackend",
+    # vllm when installed with a GPU visible, else transformers (chosen at run time)
+    "auto": "mmrecipe.backends.auto:AutoBackend",
 }
 BACKEND_TYPES.update(EXPERT_TYPES)  # vision experts: detector, segmenter, tagger, ...
 BACKEND_TYPES.update(IMAGEGEN_TYPES)  # image generation: diffusers, openai_images

@@ -224,6 +224,8 @@ def _owning_type(key: str, kind: str) -> str | None:
 def check_backends(backends: dict[str, Any]) -> None:
     """Check every entry of a recipe's ``backends:`` section (raises ConfigError)."""
     for name, spec in backends.items():
+        if isinstance(spec, dict) and "same_as" in spec:
+            continue  # an alias of another entry: OpContext.resolve checks it
         try:
             check_backend_spec(name, spec)
         except ConfigError as exc:

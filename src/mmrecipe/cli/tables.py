@@ -60,3 +60,17 @@ def print_stats(stats: dict[str, Any], run_dir: Path | None = None, top: int | N
             "time-outs, rate limits): rerun the same command to retry them",
             highlight=False,
         )
+    runs, cache = stats.get("runs"), stats.get("cache")
+    if isinstance(runs, dict) and isinstance(cache, dict):
+        if runs.get("count", 0) > 1:
+            wall = (
+                f"{runs['count']} runs in this dir: first {runs['first_wall_seconds']:.1f} s, "
+                f"last {runs['last_wall_seconds']:.1f} s"
+            )
+        else:
+            wall = f"wall {runs.get('last_wall_seconds', 0):.1f} s"
+        console.print(
+            f"{wall} · model requests {cache.get('requests', 0)} · cache hits "
+            f"{cache.get('hits', 0)} · cache entries {cache.get('entries', 0)}",
+            highlight=False,
+        )

@@ -30,7 +30,7 @@ from typing import Any
 
 from mmrecipe.context import OpContext
 from mmrecipe.errors import BackendUnavailable, ConfigError
-from mmrecipe.executor.progress import ProgressView
+from mmrecipe.executor.progress import ProgressView, ShardTicker, current_shard
 from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
 from mmrecipe.io.base import (
     GuardedReader,
@@ -198,6 +198,7 @@ class LocalExecutor:
             self.progress.log(msg)
             result.messages.append(msg)
             state.reset_shards()
+            state.set_meta("runs", "{}")  # wall times of the new recipe's runs start afresh
             self.layout.clear_outputs()
         elif previous is not None:
             done = sum(len(state.finished_shards(p.index)) for p in self.phases)
@@ -238,8 +239,9 @@ class LocalExecutor:
         failure: list[BaseException] = []
         plan = ShardPlan(phase.index, records, old_count, state)
 
-        async def worker(shard: int, pending: PendingShard) -> None:
+        async def worker(shard: int, pending: PendingShard, ticker: ShardTicker) -> None:
             try:
+                current_shard.set(ticker)  # this task's context: stages tick the bar per sample
                 await self._process_shard(phase, shard, pending, state)
                 result.processed_shards += 1
             except BaseException as exc:
@@ -251,7 +253,9 @@ class LocalExecutor:
         shard = 0
         while not failure:
             await sem.acquire()
+            t_read = time.perf_counter()
             chunk = await asyncio.to_thread(next, chunks, None)
+            t_read = time.perf_counter() - t_read  # a reader's time for this shard
             if chunk is None:
                 sem.release()
                 break
@@ -259,7 +263,9 @@ class LocalExecutor:
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
-                task = asyncio.create_task(worker(shard, chunk))
+                ticker = self.progress.shard_ticker(chunk.size)
+                ticker.read_seconds = t_read
+                task = asyncio.create_task(worker(shard, chunk, ticker))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             shard += 1
@@ -329,7 +335,7 @@ class LocalExecutor:
                 stop = min(start + size, n)
                 yield PendingShard(
                     size=stop - start,
-                    load=lambda a=start, b=stop: source.generate(a, b),
+                    load=lambda a=start, b=stop: _generate(source, a, b),
                     span=(start, stop),
                 )
             return
@@ -370,7 +376,13 @@ class LocalExecutor:
 
     async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
         """Where a shard runs: in this process (the Ray adapter sends it to a worker)."""
+        ticker = current_shard.get()
+        t0 = time.perf_counter()
         samples = await asyncio.to_thread(pending.load)
+        if ticker is not None:
+            ticker.read_seconds += time.perf_counter() - t0
+            if phase.index > 0:  # a stage file's size is known once it is read
+                ticker.size = len(samples)
         return await self.process_shard(phase, shard, samples)
 
     async def process_shard(self, phase: Phase, shard: int, samples: list[Sample]) -> ShardOutcome:
@@ -481,6 +493,8 @@ class LocalExecutor:
         try:
             for i in range(0, len(selected), size):
                 outputs.extend(await self._call_op(op, selected[i : i + size]))
+                if (ticker := current_shard.get()) is not None:
+                    ticker.tick(len(selected[i : i + size]), step.name)
         finally:
             if timed:
                 st.seconds += time.perf_counter() - t0
@@ -657,6 +671,7 @@ class LocalExecutor:
         stats["recipe"] = self.recipe.name
         stats["wall_seconds"] = round(wall, 3)
         stats["cache_entries"] = state.cache_size()
+        stats.update(run_history(state, wall, stats.get("usage", {})))
         self.layout.write_stats(stats)
         return stats
 
@@ -694,6 +709,9 @@ def start_shard(phase: Phase, samples: list[Sample]) -> ShardWork:
     if phase.index == 0:
         read = stats.setdefault(READ_STEP, StepStats())
         read.n_in = len(samples)
+        if (ticker := current_shard.get()) is not None:
+            read.seconds = ticker.read_seconds  # the reader's or the source op's time
+            ticker.read(len(samples) - ticker.read_done)
         for s in samples:
             if s.rejected:
                 assert s.rejection is not None
@@ -716,6 +734,43 @@ class ShardOutcome:
 
 def _read_stage(path: Path) -> list[Sample]:
     return list(SamplesReader(path)) if path.exists() else []
+
+
+def _generate(source: SourceOp, start: int, stop: int) -> list[Sample]:
+    """A source op's shard, one index at a time so the bar moves per sample (index ``i`` fully
+    determines its sample, so this equals ``source.generate(start, stop)``)."""
+    ticker = current_shard.get()
+    out: list[Sample] = []
+    for index in range(start, stop):
+        made = source.generate(index, index + 1)
+        out.extend(made)
+        if ticker is not None:
+            ticker.read(len(made))
+    return out
+
+
+def run_history(state: StateStore, wall: float, usage: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Figures that mean what they say across reruns into one run dir: the wall time of the
+    first and of the last finished run (a no-op rerun is fast; the first run is what the data
+    cost), and model answers reused from the request cache vs the cache's size."""
+    wall = round(wall, 3)
+    previous = json.loads(state.get_meta("runs") or "{}")
+    runs = {
+        "count": previous.get("count", 0) + 1,
+        "first_wall_seconds": previous.get("first_wall_seconds", wall),
+        "last_wall_seconds": wall,
+        "total_wall_seconds": round(previous.get("total_wall_seconds", 0.0) + wall, 3),
+    }
+    state.set_meta("runs", json.dumps(runs))
+    return {
+        "runs": runs,
+        "cache": {
+            # answers taken from the cache / sent to a model, over the shards in the output
+            "hits": sum(u.get("cache_hits", 0) for u in usage.values()),
+            "requests": sum(u.get("requests", 0) for u in usage.values()),
+            "entries": state.cache_size(),
+        },
+    }
 
 
 def reject_record(sample: Sample) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from mmrecipe.curation.phash import image_hashes
@@ -93,8 +94,13 @@ class ImageIntake(MapOp):
                     fixes.extend(checked.fixes)
                 else:
                     ref.format = checked.format
-                ref.sha256 = checked.sha256
-                ref.size_bytes = checked.size_bytes
+                ref.sha256 = checked.sha256  # the source bytes' hash: the image's identity
+                # the size of the file the sample now points at (the normalized PNG, if any)
+                ref.size_bytes = (
+                    os.path.getsize(ref.path)
+                    if checked.normalized is not None
+                    else checked.size_bytes
+                )
                 ref.width, ref.height = checked.width, checked.height
                 if self.perceptual_hash and checked.decoded is not None:
                     hashes.append(image_hashes(checked.decoded, self.perceptual_hash))

@@ -53,14 +53,38 @@ def _bar(fraction: float, css: str = "bar") -> str:
     return f'<span class="{css}" style="width:{width:.0f}px"></span>'
 
 
+def run_figures(stats: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Header figures that mean what they say over reruns: the first and the last run's wall
+    time (a no-op rerun must not hide what the data cost), model answers reused from the cache
+    vs requests sent, and the cache's size as entries. Older stats.json files have only the
+    last run's wall time and the cache size."""
+    runs = stats.get("runs")
+    items: list[tuple[str, Any]] = []
+    if isinstance(runs, dict) and runs.get("count", 0) > 1:
+        items += [
+            ("first run seconds", runs.get("first_wall_seconds")),
+            ("last run seconds", runs.get("last_wall_seconds")),
+            ("runs", runs.get("count")),
+        ]
+    else:
+        items.append(("wall seconds", stats.get("wall_seconds")))
+    cache = stats.get("cache")
+    if isinstance(cache, dict):
+        if cache.get("hits") or cache.get("requests"):
+            items += [("model requests", cache.get("requests")), ("cache hits", cache.get("hits"))]
+        items.append(("cache entries", cache.get("entries")))
+    else:
+        items.append(("cache entries", stats.get("cache_entries")))
+    return items
+
+
 def totals_section(stats: dict[str, Any], run_name: str) -> str:
     totals = stats.get("totals", {})
     items = [
         ("input", totals.get("input")),
         ("kept", totals.get("kept")),
         ("rejected", totals.get("rejected")),
-        ("wall seconds", stats.get("wall_seconds")),
-        ("cached answers", stats.get("cache_entries")),
+        *run_figures(stats),
     ]
     spans = "".join(
         f"<span>{escape(label)} <b>{_num(value)}</b></span>"
