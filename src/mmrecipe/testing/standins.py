@@ -106,6 +106,7 @@ register_standin("tesseract", _as_is)  # a local OCR engine: no stand-in needed
 register_standin("openai", _chat)
 register_standin("transformers", _chat)
 register_standin("vllm", _chat)
+register_standin("auto", _chat)  # vllm or transformers, chosen at run time: both are chat
 # random tiny detectors score low: threshold 0 so every step downstream sees boxes
 register_standin(
     "detector",
@@ -136,6 +137,8 @@ def standin_overrides(recipe_path: Path, folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name, spec in recipe.backends.items():
+        if "same_as" in spec:  # an alias shares its target's model: the target's stand-in
+            continue
         kind = spec.get("type")
         if kind not in STANDINS:
             known = ", ".join(sorted(STANDINS))
