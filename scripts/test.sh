@@ -4,21 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium for the report's browser test (as root; skipped when already present)
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's packages the tests need (as root; one apt-get run, only for what is missing):
+# chromium for the report's browser test, tesseract-ocr for the OCR backend and LLaVAR test
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "note: chromium is missing and this is not root: the browser test will fail" >&2
-  fi
-fi
-
-# Debian's Tesseract for the OCR backend and the LLaVAR test (as root; skipped when present)
-if ! command -v tesseract >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null
-  else
-    echo "note: tesseract is missing and this is not root: the OCR tests will fail" >&2
+    echo "note: ${missing[*]} missing and this is not root: the browser/OCR tests will fail" >&2
   fi
 fi
 
