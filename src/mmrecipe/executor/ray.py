@@ -150,7 +150,7 @@ class WorkerJob:
 
 
 @dataclass
-class ShardInput:
+class ShardSource:
     """A shard's input as it travels: a source op's index range, a stage file, or samples."""
 
     span: tuple[int, int] | None = None
@@ -267,16 +267,16 @@ class PhaseWorker:
             op.setup(self.ctx)
         self.executor.pipeline_io = not self.ctx.has_in_process_backend()
 
-    def load(self, shard_input: ShardInput) -> list[Sample]:
-        if shard_input.span is not None:
+    def load(self, shard_source: ShardSource) -> list[Sample]:
+        if shard_source.span is not None:
             assert self.executor.source is not None
-            return self.executor.source.generate(*shard_input.span)
-        if shard_input.path is not None:
-            return _read_stage(Path(shard_input.path))
-        return shard_input.samples or []
+            return self.executor.source.generate(*shard_source.span)
+        if shard_source.path is not None:
+            return _read_stage(Path(shard_source.path))
+        return shard_source.samples or []
 
     async def run(self, shard: int, payload: Any) -> tuple[Any, list[tuple[str, str]]]:
-        """A ``ShardInput`` in for the first part, a ``ShardWork`` for the second; the
+        """A ``ShardSource`` in for the first part, a ``ShardWork`` for the second; the
         ``ShardOutcome`` out of the last part (its files written), a ``ShardWork`` otherwise;
         with the model answers paid for since the last call."""
         if self.part.first:
@@ -619,12 +619,12 @@ class RayExecutor(LocalExecutor):
 
     async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
         if pending.span is not None:
-            shard_input = ShardInput(span=pending.span)
+            shard_source = ShardSource(span=pending.span)
         elif pending.path is not None:
-            shard_input = ShardInput(path=str(pending.path))
+            shard_source = ShardSource(path=str(pending.path))
         else:  # samples read on the driver (references to images, not pixels)
-            shard_input = ShardInput(samples=await asyncio.to_thread(pending.load))
-        payload: Any = shard_input
+            shard_source = ShardSource(samples=await asyncio.to_thread(pending.load))
+        payload: Any = shard_source
         for runner in await self._runners_for(phase):  # one part, or CPU tasks then actors
             try:
                 payload, answers = await runner.run(shard, payload)
