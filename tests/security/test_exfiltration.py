@@ -380,3 +380,29 @@ def test_allow_remote_downloads_into_the_run_dir_and_sends_bytes_not_urls(
     bodies = json.dumps(model_server.bodies)
     assert p.url not in bodies
     assert base64.b64encode(p.secret_bytes).decode() in bodies
+
+
+def test_internvl_meta_cannot_name_files_outside_its_folder(tmp_path: Path) -> None:
+    """An InternVL meta JSON is a dataset too: its ``annotation`` and ``root`` stay inside the
+    dataset root; an entry that leaves it is one reject, and the other entries are read."""
+    from mmrecipe.io import open_reader
+    from mmrecipe.io.base import ImageRoot
+
+    secret = tmp_path / "outside" / "secret.jsonl"
+    secret.parent.mkdir()
+    secret.write_text('{"id": "s", "conversations": [{"from": "human", "value": "SECRET"}]}\n')
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_text(
+        '{"id": "x", "conversations": [{"from": "human", "value": "q"}, '
+        '{"from": "gpt", "value": "a"}]}\n'
+    )
+    meta = data / "meta.json"
+    meta.write_text(
+        '{"evil": {"root": "/", "annotation": "%s"}, "ok": {"annotation": "a.jsonl"}}' % secret
+    )
+    samples = list(open_reader("internvl_meta", meta, image_root=ImageRoot(data)))
+    reasons = [s.rejection.reason if s.rejection else None for s in samples]
+    assert reasons.count("image_outside_root") == 1
+    assert all("SECRET" not in json.dumps(s.to_dict()) for s in samples)
+    assert any(s.id == "x" for s in samples)  # the entry inside the root is read

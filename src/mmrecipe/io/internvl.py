@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import InputError
-from mmrecipe.io.base import ImageRoot
+from mmrecipe.io.base import ImageRoot, rejected_record
 from mmrecipe.io.llava import LlavaReader
 from mmrecipe.sample import Sample
 
@@ -44,9 +44,20 @@ class InternVLMetaReader:
         ann = ann if ann.is_absolute() else self.path.parent / ann
         root = Path(str(entry.get("root") or ann.parent)).expanduser()
         root = root if root.is_absolute() else self.path.parent / root
+        policy = self.policy
+        if not (policy and policy.allow_outside_root):
+            # the meta file is a dataset: its annotation and root stay inside the dataset root
+            # (the meta's folder, or --image-root) like any image path a record names
+            allowed = policy.roots if policy else [self.path.parent]
+            for what, where in (("annotation", ann), ("root", root)):
+                if not _inside(where, allowed):
+                    raise _Outside(
+                        f"InternVL meta {self.path.name}: {what} {str(where)!r} is outside the "
+                        "dataset root; not read (set --image-root / input.image_root, or "
+                        "input.allow_outside_root: true)"
+                    )
         if not ann.exists():
             raise InputError(f"InternVL annotation not found: {ann}")
-        policy = self.policy
         confined = ImageRoot(
             root,
             allow_outside_root=bool(policy and policy.allow_outside_root),
@@ -56,14 +67,31 @@ class InternVLMetaReader:
         return LlavaReader(ann, confined)
 
     def count(self) -> int | None:
-        counts = [self._reader(e).count() for _, e in self.entries]
+        try:
+            counts = [self._reader(e).count() for _, e in self.entries]
+        except _Outside:
+            return None
         return None if any(c is None for c in counts) else sum(c or 0 for c in counts)
 
     def __iter__(self) -> Iterator[Sample]:
         for name, entry in self.entries:
-            for sample in self._reader(entry):
+            try:
+                reader = self._reader(entry)
+            except _Outside as exc:  # one reject for the entry; the other entries are read
+                yield rejected_record(self.path, name, "image_outside_root", str(exc))
+                continue
+            for sample in reader:
                 sample.fields.setdefault("internvl_dataset", name)
                 repeat = entry.get("repeat_time", 1)
                 if repeat != 1:
                     sample.fields.setdefault("internvl_repeat_time", repeat)
                 yield sample
+
+
+class _Outside(ValueError):
+    """An entry of the meta names a file or folder outside the dataset root."""
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    real = path.resolve()
+    return any(real.is_relative_to(r.resolve()) for r in roots)
