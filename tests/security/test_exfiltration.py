@@ -398,9 +398,8 @@ def test_internvl_meta_cannot_name_files_outside_its_folder(tmp_path: Path) -> N
         '{"from": "gpt", "value": "a"}]}\n'
     )
     meta = data / "meta.json"
-    meta.write_text(
-        '{"evil": {"root": "/", "annotation": "%s"}, "ok": {"annotation": "a.jsonl"}}' % secret
-    )
+    entries = {"evil": {"root": "/", "annotation": str(secret)}, "ok": {"annotation": "a.jsonl"}}
+    meta.write_text(json.dumps(entries))
     samples = list(open_reader("internvl_meta", meta, image_root=ImageRoot(data)))
     reasons = [s.rejection.reason if s.rejection else None for s in samples]
     assert reasons.count("image_outside_root") == 1
