@@ -122,3 +122,16 @@ def test_qwen25vl_absolute_pixels_exact(tmp_path: Path) -> None:
                 got.setdefault(item["label"], []).append(item["bbox_2d"])
         assert got == want
     assert out[1]["conversations"][1]["value"].count("bbox_2d") == 2  # both dogs, one turn
+
+
+def test_pixel_settings_without_absolute_pixels_are_refused() -> None:
+    """Qwen-VL boxes are relative ([0, 1000)): resize settings would be ignored, so they are
+    refused at construction (validate and run say it in one line)."""
+    import pytest
+
+    from mmrecipe.errors import ConfigError
+    from mmrecipe.registry import build_op
+
+    with pytest.raises(ConfigError, match="qwen25vl"):
+        build_op("grounding_qa", "grounding", {"format": "qwenvl", "resize": "none"})
+    build_op("grounding_qa", "grounding", {"format": "qwen25vl", "resize": "none"})

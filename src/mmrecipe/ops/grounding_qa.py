@@ -68,6 +68,15 @@ class GroundingQa(MapOp):
             raise ConfigError("grounding_qa: tasks is a non-empty list of grounding, referring")
         if max_turns is not None and max_turns < 1:
             raise ConfigError("grounding_qa: max_turns must be >= 1")
+        if format != "qwen25vl" and (
+            resize != "smart" or min_pixels != 56 * 56 or max_pixels != 28 * 28 * 16384
+        ):
+            # Qwen-VL boxes are scaled to [0, 1000) of the image, whatever its size: these
+            # settings would change nothing, so they are refused rather than ignored
+            raise ConfigError(
+                "grounding_qa: resize, min_pixels and max_pixels apply to format: qwen25vl "
+                "(absolute pixels) only"
+            )
         self.boxes_field = boxes_field
         self.format = format
         self.several = several
