@@ -219,6 +219,16 @@ class FakeOpenAIServer:
             return web.json_response({"error": {"message": "bad api key"}}, status=401)
         return None
 
+    async def _admit(self, body: dict[str, Any], key: str) -> str | None:
+        """A request's common start: keep its body, take its next fault, wait the delay."""
+        if self.keep_bodies:
+            with self._lock:
+                self.bodies.append(body)
+        fault = self._next_fault(key)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return fault
+
     def _next_fault(self, key: str) -> str | None:
         with self._lock:
             self.attempts[key] += 1
@@ -271,12 +281,7 @@ class FakeOpenAIServer:
                     status=422,
                 )
         key = ("hook:" if hook else "") + _prompt_key(messages) + image_tag(messages)
-        if self.keep_bodies:
-            with self._lock:
-                self.bodies.append(body)
-        fault = self._next_fault(key)
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        fault = await self._admit(body, key)
         if fault is not None and fault != "empty":
             return await self._apply_fault(request, fault, "chat", key)
         n_images = sum(_count_images(m.get("content")) for m in messages)
@@ -335,12 +340,7 @@ class FakeOpenAIServer:
         if isinstance(images, str):
             images = [images]
         key = "generate:" + text
-        if self.keep_bodies:
-            with self._lock:
-                self.bodies.append(body)
-        fault = self._next_fault(key)
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        fault = await self._admit(body, key)
         if fault is not None:
             return await self._apply_fault(request, fault, "generate", key)
         sp = body.get("sampling_params") or {}

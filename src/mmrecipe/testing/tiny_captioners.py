@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmrecipe.testing.tiny_expert_parts import VISION, save_model, seed_torch, text_config
+from mmrecipe.testing.tiny_expert_parts import (
+    VISION,
+    save_model,
+    seed_torch,
+    special_ids,
+    text_config,
+)
 
 
 def build_tiny_blip(folder: Path, seed: int = 0) -> Path:
@@ -54,9 +60,7 @@ def build_tiny_blip2(folder: Path, seed: int = 0) -> Path:
         num_attention_heads=2,
         max_position_embeddings=128,
         word_embed_proj_dim=32,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
+        **special_ids(tok),
     )
     config = Blip2Config(
         vision_config=dict(VISION),
@@ -93,9 +97,7 @@ def build_tiny_trocr(folder: Path, seed: int = 0) -> Path:
         decoder_attention_heads=2,
         decoder_ffn_dim=64,
         max_position_embeddings=64,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
+        **special_ids(tok),
         decoder_start_token_id=tok.bos_token_id,
     )
     config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
@@ -164,9 +166,7 @@ def build_tiny_florence2(folder: Path, seed: int = 0) -> Path:
         encoder_ffn_dim=32,
         decoder_ffn_dim=32,
         max_position_embeddings=256,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
+        **special_ids(tok),
         decoder_start_token_id=tok.eos_token_id,
         forced_eos_token_id=None,
     )

@@ -106,6 +106,13 @@ def text_config(tok: Any, max_positions: int = 77) -> dict[str, Any]:
         "num_hidden_layers": 2,
         "num_attention_heads": 2,
         "max_position_embeddings": max_positions,
+        **special_ids(tok),
+    }
+
+
+def special_ids(tok: Any) -> dict[str, int]:
+    """The tokenizer's BOS/EOS/PAD ids, as every text config takes them."""
+    return {
         "bos_token_id": tok.bos_token_id,
         "eos_token_id": tok.eos_token_id,
         "pad_token_id": tok.pad_token_id,
