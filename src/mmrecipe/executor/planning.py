@@ -13,7 +13,8 @@ from mmrecipe.io import open_reader
 from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root
 from mmrecipe.io.sampling import SampledReader
 from mmrecipe.ops.base import OpKind, SourceOp
-from mmrecipe.recipe import Recipe, check_settings
+from mmrecipe.recipe import Recipe
+from mmrecipe.recipe_checks import check_settings
 from mmrecipe.registry import build_op, load_plugins
 from mmrecipe.rundir import RunDir
 
