@@ -1,5 +1,5 @@
 # Model backends behind one protocol (openai, transformers, vllm, auto), the cache, hooking.
-# Imported by context.py, executor/, cli/, ops, experts/ and testing/; it never imports ops or executor.
+# Imported by context.py, executor/, cli/, ops, experts/, testing/; never imports ops or executor.
 """Model backends: one protocol (``mmrecipe.backends.base``), one module per engine.
 
 ``build_backend`` turns a recipe's ``backends:`` entry into a backend, wrapping it in the run's
