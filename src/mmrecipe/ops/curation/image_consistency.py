@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from mmrecipe.backends.inputs import RequestError
-from mmrecipe.context import OpContext
 from mmrecipe.experts.opsupport import ExpertUser, open_rgb
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.ops.curation.interleaved import image_indices
@@ -32,10 +31,6 @@ class ImageConsistency(ExpertUser, FilterOp):
     def __init__(self, backend: str, min_score: float = 0.3) -> None:
         self.backend_name = backend
         self.min_score = min_score
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
 
     def score(self, samples: list[Sample]) -> None:
         jobs: list[tuple[Sample, list[int]]] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from mmrecipe.backends.inputs import RequestError
-from mmrecipe.context import OpContext
 from mmrecipe.experts.opsupport import ExpertUser, open_rgb
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.ops.curation.interleaved import adjacent_texts
@@ -37,10 +36,6 @@ class ImageTextAlignment(ExpertUser, FilterOp):
         self.backend_name = backend
         self.min_score = min_score
         self.min_pair_score = min_pair_score
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
 
     def score(self, samples: list[Sample]) -> None:
         jobs: list[tuple[Sample, int]] = []

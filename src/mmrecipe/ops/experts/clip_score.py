@@ -7,7 +7,7 @@ import numpy as np
 
 from mmrecipe.context import OpContext
 from mmrecipe.experts.embstore import VectorReader
-from mmrecipe.experts.opsupport import ExpertUser, sample_text, text_reads
+from mmrecipe.experts.opsupport import ExpertUser, text_reads
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
@@ -56,19 +56,10 @@ class ClipScore(ExpertUser, FilterOp):
 
     def setup(self, ctx: OpContext) -> None:
         super().setup(ctx)
-        self.setup_expert(ctx, self.name)
         self._reader = VectorReader(ctx.run_dir)
 
     def score(self, samples: list[Sample]) -> None:
-        texts: dict[str, str] = {}
-        for sample in samples:
-            if sample.rejected:
-                continue
-            text = sample_text(sample, self.text_source)
-            if text is None:
-                sample.reject(self.name, "no_text", f"no text in {self.text_source} to score")
-            else:
-                texts[sample.id] = text
+        texts = self.texts_of(samples, self.text_source, f"no text in {self.text_source} to score")
         stored: dict[str, np.ndarray] = {}
         if self.image_embedding_field:
             for sample in samples:

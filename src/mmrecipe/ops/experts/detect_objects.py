@@ -3,17 +3,17 @@ All-Seeing's object facts, consensus inputs)."""
 
 from __future__ import annotations
 
-from mmrecipe.context import OpContext
+from typing import Any
+
 from mmrecipe.errors import ConfigError
-from mmrecipe.experts.opsupport import ExpertUser
-from mmrecipe.ops.base import MapOp
+from mmrecipe.ops.experts.base import ExpertMapOp
 from mmrecipe.ops.experts.consensus import item_label
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("detect_objects")
-class DetectObjects(ExpertUser, MapOp):
+class DetectObjects(ExpertMapOp):
     """Stores ``[{"label", "score", "box"}]`` in a field, best first; a box is x0, y0, x1, y1 in
     pixels of the image.
 
@@ -47,36 +47,27 @@ class DetectObjects(ExpertUser, MapOp):
     ) -> None:
         if labels and labels_field:
             raise ConfigError("detect_objects: give labels or labels_field, not both")
-        self.backend_name = backend
-        self.labels = list(labels or [])
         fields = [labels_field] if isinstance(labels_field, str) else list(labels_field or [])
+        self.init_expert(
+            backend, output_field, image_index, reads=tuple(f"fields.{f}" for f in fields)
+        )
+        self.labels = list(labels or [])
         self.labels_fields = fields
         self.threshold = threshold
-        self.output_field = output_field
         self.min_objects = min_objects
-        self.image_index = image_index
-        self.reads = ("images", *(f"fields.{f}" for f in fields))
-        self.writes = (f"fields.{output_field}",)
 
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        opened = self.open_images(samples, self.name)
-        if not opened:
-            return samples
+    def ask(self, images: list[Any], samples: list[Sample]) -> list[Any]:
         vocab = None
         if self.labels_fields:
-            vocab = [self._field_labels(s) for s, _ in opened]
+            vocab = [self._field_labels(s) for s in samples]
         elif self.labels:
-            vocab = [self.labels] * len(opened)
-        results = self.expert.detect([im for _, im in opened], vocab, self.threshold)
-        for (sample, _), dets in zip(opened, results, strict=True):
-            sample.fields[self.output_field] = dets
-            if len(dets) < self.min_objects:
-                sample.reject(self.name, "too_few_objects", f"{len(dets)} < {self.min_objects}")
-        return samples
+            vocab = [self.labels] * len(images)
+        return self.expert.detect(images, vocab, self.threshold)
+
+    def check(self, answer: list[Any]) -> tuple[str, str] | None:
+        if len(answer) < self.min_objects:
+            return "too_few_objects", f"{len(answer)} < {self.min_objects}"
+        return None
 
     def _field_labels(self, sample: Sample) -> list[str]:
         out: list[str] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.experts.embstore import write_vectors
-from mmrecipe.experts.opsupport import ExpertUser, sample_text, text_reads
+from mmrecipe.experts.opsupport import ExpertUser, text_reads
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
@@ -54,7 +54,6 @@ class Embed(ExpertUser, MapOp):
 
     def setup(self, ctx: OpContext) -> None:
         super().setup(ctx)
-        self.setup_expert(ctx, self.name)
         if self.text_source is not None:
             from mmrecipe.backends.experts.base import require_expert
 
@@ -64,14 +63,8 @@ class Embed(ExpertUser, MapOp):
         assert self.ctx is not None
         texts: dict[str, str] = {}
         if self.text_source is not None:
-            for sample in samples:
-                if sample.rejected:
-                    continue
-                text = sample_text(sample, self.text_source)
-                if text is None:
-                    sample.reject(self.name, "no_text", f"nothing to embed in {self.text_source}")
-                else:
-                    texts[sample.id] = text
+            missing = f"nothing to embed in {self.text_source}"
+            texts = self.texts_of(samples, self.text_source, missing)
         if self.images:
             opened = self.open_images(samples, self.name)
             if opened:

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from mmrecipe.context import OpContext
-from mmrecipe.experts.opsupport import ExpertUser, crop, regions_of
-from mmrecipe.ops.base import MapOp
+from mmrecipe.ops.experts.base import ExpertMapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("image_to_text")
-class ImageToText(ExpertUser, MapOp):
+class ImageToText(ExpertMapOp):
     """Stores one text per image in a field (or per region with ``regions_field``: All-Seeing's
     region captions). An empty answer is kept as "" unless ``reject_empty``.
 
@@ -26,6 +24,8 @@ class ImageToText(ExpertUser, MapOp):
         image_index: which of the sample's images to look at
     """
 
+    region_default = ""
+
     def __init__(
         self,
         backend: str,
@@ -35,44 +35,15 @@ class ImageToText(ExpertUser, MapOp):
         reject_empty: bool = False,
         image_index: int = 0,
     ) -> None:
-        self.backend_name = backend
+        self.init_expert(backend, output_field, image_index, regions_field)
         self.task = task
         self.capability = task
-        self.output_field = output_field
-        self.regions_field = regions_field
         self.reject_empty = reject_empty
-        self.image_index = image_index
-        if regions_field:
-            self.reads = ("images", f"fields.{regions_field}")
-            self.writes = (f"fields.{regions_field}",)
-        else:
-            self.reads = ("images",)
-            self.writes = (f"fields.{output_field}",)
 
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
+    def ask(self, images: list[Any], samples: list[Sample]) -> list[str]:
+        return self.expert.describe(images, self.task)
 
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        opened = self.open_images(samples, self.name)
-        if not opened:
-            return samples
-        if self.regions_field:
-            jobs = []
-            for sample, image in opened:
-                for region in regions_of(sample, self.regions_field):
-                    piece = crop(image, region["box"])
-                    if piece is None:
-                        region[self.output_field] = ""
-                    else:
-                        jobs.append((region, piece))
-            texts = self.expert.describe([p for _, p in jobs], self.task) if jobs else []
-            for (region, _), text in zip(jobs, texts, strict=True):
-                region[self.output_field] = text
-            return samples
-        texts = self.expert.describe([im for _, im in opened], self.task)
-        for (sample, _), text in zip(opened, texts, strict=True):
-            sample.fields[self.output_field] = text
-            if self.reject_empty and not text:
-                sample.reject(self.name, "empty_output", f"the {self.task} model returned no text")
-        return samples
+    def check(self, answer: str) -> tuple[str, str] | None:
+        if self.reject_empty and not answer:
+            return "empty_output", f"the {self.task} model returned no text"
+        return None

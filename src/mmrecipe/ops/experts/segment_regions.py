@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from mmrecipe.context import OpContext
-from mmrecipe.experts.opsupport import ExpertUser, regions_of
-from mmrecipe.ops.base import MapOp
+from typing import Any
+
+from mmrecipe.experts.opsupport import regions_of
+from mmrecipe.ops.experts.base import ExpertMapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("segment_regions")
-class SegmentRegions(ExpertUser, MapOp):
+class SegmentRegions(ExpertMapOp):
     """Stores regions ``[{"box", "score", "area", "mask", ...}]`` in a field: ``mask`` is COCO
     uncompressed RLE (``pycocotools`` reads it), ``box`` the mask's tight box, ``score`` SAM's
     predicted IoU. Prompted by ``boxes_field`` (e.g. detections: their label is kept), else
@@ -40,31 +41,22 @@ class SegmentRegions(ExpertUser, MapOp):
         min_regions: int = 0,
         image_index: int = 0,
     ) -> None:
-        self.backend_name = backend
+        reads = (f"fields.{boxes_field}",) if boxes_field else ()
+        self.init_expert(backend, output_field, image_index, reads=reads)
         self.boxes_field = boxes_field
-        self.output_field = output_field
         self.min_area = min_area
         self.max_regions = max_regions
         self.keep_masks = keep_masks
         self.min_regions = min_regions
-        self.image_index = image_index
-        self.reads = ("images", *((f"fields.{boxes_field}",) if boxes_field else ()))
-        self.writes = (f"fields.{output_field}",)
 
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        opened = self.open_images(samples, self.name)
-        if not opened:
-            return samples
+    def ask(self, images: list[Any], samples: list[Sample]) -> list[list[dict[str, Any]]]:
         prompts = None
         if self.boxes_field:
-            prompts = [regions_of(s, self.boxes_field) for s, _ in opened]
+            prompts = [regions_of(s, self.boxes_field) for s in samples]
         boxes = [[p["box"] for p in ps] for ps in prompts] if prompts is not None else None
-        results = self.expert.segment([im for _, im in opened], boxes)
-        for i, ((sample, _), regions) in enumerate(zip(opened, results, strict=True)):
+        results = self.expert.segment(images, boxes)
+        out = []
+        for i, regions in enumerate(results):
             if prompts is not None:  # carry the prompting detection's label and score
                 by_box = {tuple(round(float(v), 1) for v in p["box"]): p for p in prompts[i]}
                 for region in regions:
@@ -77,9 +69,10 @@ class SegmentRegions(ExpertUser, MapOp):
             if not self.keep_masks:
                 for r in kept:
                     r.pop("mask", None)
-            sample.fields[self.output_field] = kept
-            if len(kept) < self.min_regions:
-                sample.reject(
-                    self.name, "no_regions", f"{len(kept)} region(s) < {self.min_regions}"
-                )
-        return samples
+            out.append(kept)
+        return out
+
+    def check(self, answer: list[dict[str, Any]]) -> tuple[str, str] | None:
+        if len(answer) < self.min_regions:
+            return "no_regions", f"{len(answer)} region(s) < {self.min_regions}"
+        return None

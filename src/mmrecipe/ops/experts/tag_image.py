@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from mmrecipe.context import OpContext
-from mmrecipe.experts.opsupport import ExpertUser, crop, regions_of
-from mmrecipe.ops.base import MapOp
+from typing import Any, ClassVar
+
+from mmrecipe.ops.experts.base import ExpertMapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("tag_image")
-class TagImage(ExpertUser, MapOp):
+class TagImage(ExpertMapOp):
     """Stores ``[{"tag", "score"}]`` (best first) in a field; with ``regions_field``, tags each
     region's crop instead and stores them in the region (All-Seeing's region tags).
 
@@ -25,6 +25,7 @@ class TagImage(ExpertUser, MapOp):
     """
 
     capability = "tagging"
+    region_default: ClassVar[list[Any]] = []
 
     def __init__(
         self,
@@ -36,44 +37,15 @@ class TagImage(ExpertUser, MapOp):
         min_tags: int = 0,
         image_index: int = 0,
     ) -> None:
-        self.backend_name = backend
+        self.init_expert(backend, output_field, image_index, regions_field)
         self.top_k = top_k
         self.threshold = threshold
-        self.output_field = output_field
-        self.regions_field = regions_field
         self.min_tags = min_tags
-        self.image_index = image_index
-        if regions_field:
-            self.reads = ("images", f"fields.{regions_field}")
-            self.writes = (f"fields.{regions_field}",)
-        else:
-            self.reads = ("images",)
-            self.writes = (f"fields.{output_field}",)
 
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
+    def ask(self, images: list[Any], samples: list[Sample]) -> list[Any]:
+        return self.expert.tag(images, self.top_k, self.threshold)
 
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        opened = self.open_images(samples, self.name)
-        if not opened:
-            return samples
-        if self.regions_field:
-            jobs = []
-            for sample, image in opened:
-                for region in regions_of(sample, self.regions_field):
-                    piece = crop(image, region["box"])
-                    if piece is None:
-                        region[self.output_field] = []
-                    else:
-                        jobs.append((region, piece))
-            tags = self.expert.tag([p for _, p in jobs], self.top_k, self.threshold) if jobs else []
-            for (region, _), found in zip(jobs, tags, strict=True):
-                region[self.output_field] = found
-            return samples
-        tags = self.expert.tag([im for _, im in opened], self.top_k, self.threshold)
-        for (sample, _), found in zip(opened, tags, strict=True):
-            sample.fields[self.output_field] = found
-            if len(found) < self.min_tags:
-                sample.reject(self.name, "no_tags", f"{len(found)} tag(s) < {self.min_tags}")
-        return samples
+    def check(self, answer: list[Any]) -> tuple[str, str] | None:
+        if len(answer) < self.min_tags:
+            return "no_tags", f"{len(answer)} tag(s) < {self.min_tags}"
+        return None

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from mmrecipe.backends.inputs import RequestError
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.experts.opsupport import ExpertUser, open_rgb
 from mmrecipe.ops.base import FilterOp
@@ -60,10 +59,6 @@ class ClipPairRank(ExpertUser, FilterOp):
             *(f"fields.{f}" for f in self.image_fields + self.caption_fields),
         )
         self.writes = ("scores.pair_rank_margin", "scores.pair_own_similarity")
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_expert(ctx, self.name)
 
     def score(self, samples: list[Sample]) -> None:
         live: list[tuple[Sample, list[Any], list[str]]] = []
