@@ -7,13 +7,13 @@ reaches into the registry, the backends and the writers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.suggest import did_you_mean
 
-if TYPE_CHECKING:
-    from mmrecipe.recipe import Recipe
+#: a ``mmrecipe.recipe.Recipe``; not imported, since recipe.py imports these checks
+Recipe = Any
 
 
 def check_recipe(recipe: Recipe) -> None:
