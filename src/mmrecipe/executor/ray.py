@@ -107,12 +107,10 @@ from mmrecipe.executor.ray_cluster import (
 )
 from mmrecipe.executor.ray_placement import ActorRunner, TaskRunner, plan_parts
 from mmrecipe.executor.ray_workers import (
-    CacheReader,
     Part,
     PhaseActor,
     PhaseWorker,
     ShardSource,
-    WorkerCache,
     WorkerJob,
     run_part_task,
 )
@@ -125,13 +123,11 @@ from mmrecipe.state import StateStore
 __all__ = [
     "INSTALL_HINT",
     "MAX_RETRIES",
-    "CacheReader",
     "Part",
     "PhaseActor",
     "PhaseWorker",
     "RayExecutor",
     "ShardSource",
-    "WorkerCache",
     "WorkerJob",
     "WorkerLost",
     "check_shared_storage",
@@ -169,7 +165,6 @@ class RayExecutor(LocalExecutor):
         self.address = address or recipe.executor.address or os.environ.get("RAY_ADDRESS")
         self._runners: dict[int, list[TaskRunner | ActorRunner]] = {}
         self._job: WorkerJob | None = None
-        self._state: StateStore | None = None
 
     def _driver_ops(self) -> list[Op]:
         """The driver sets up only the source (to count) and the barriers (to ``fit``); every
@@ -198,35 +193,17 @@ class RayExecutor(LocalExecutor):
                 ray.shutdown()
 
     async def _run_phases(self, state: StateStore, ctx: OpContext, result: RunResult) -> None:
-        ray = self._ray
-        self._state = state
-        reader = None
-        if self.use_cache:
-            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-            here = ray.get_runtime_context().get_node_id()
-            reader = (
-                ray.remote(CacheReader)
-                .options(
-                    num_cpus=0,
-                    scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False),
-                )
-                .remote(str(self.layout.state_db))
-            )
         self._job = WorkerJob(
             recipe=self.recipe,
             run_dir=str(self.layout.root),
             limit=self.limit,
             use_cache=self.use_cache,
             token=uuid.uuid4().hex,
-            cache_reader=reader,
         )
         try:
             await super()._run_phases(state, ctx, result)
         finally:
             await self._close_runners()
-            if reader is not None:
-                ray.kill(reader)
 
     async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
         if pending.span is not None:
@@ -238,7 +215,7 @@ class RayExecutor(LocalExecutor):
         payload: Any = shard_source
         for runner in await self._runners_for(phase):  # one part, or CPU tasks then actors
             try:
-                payload, answers = await runner.run(shard, payload)
+                payload = await runner.run(shard, payload)
             except self._ray.exceptions.RayTaskError as exc:
                 cause = getattr(exc, "cause", None)
                 if isinstance(cause, MMRecipeError):
@@ -250,8 +227,6 @@ class RayExecutor(LocalExecutor):
                     f"{MAX_RETRIES} retries ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
                     "finished shards are kept: rerun the same command to resume"
                 ) from exc
-            if answers and self._state is not None:
-                await asyncio.to_thread(_store_answers, self._state, answers)
         assert isinstance(payload, ShardOutcome)
         return payload
 
@@ -322,8 +297,3 @@ class RayExecutor(LocalExecutor):
             _, runners = self._runners.popitem()
             for runner in runners:
                 await runner.close()
-
-
-def _store_answers(state: StateStore, answers: list[tuple[str, str]]) -> None:
-    for key, value in answers:
-        state.cache_put(key, value)
