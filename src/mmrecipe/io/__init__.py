@@ -180,6 +180,15 @@ def open_reader(
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
+        if options.get("manifest"):  # the folder's files from a manifest, not a listing
+            from mmrecipe.io.manifest import ManifestReader
+
+            extra = set(options) - {"manifest"}
+            if extra:
+                raise ConfigError(
+                    f"image_folder with a manifest takes no other options (got {sorted(extra)})"
+                )
+            return ManifestReader(path, Path(options["manifest"]).expanduser(), image_root=root)
         return ImageFolderReader(path, image_root=root, **options)
     _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
