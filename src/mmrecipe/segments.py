@@ -164,7 +164,12 @@ class SegmentIndex:
         if len(cand) == 0:
             return out
         at = np.searchsorted(self.hi, hi[cand], side="left")
-        for c, i in zip(cand.tolist(), at.tolist(), strict=True):
+        inside = at < len(self.hi)
+        safe = np.minimum(at, len(self.hi) - 1)
+        exact = inside & (self.hi[safe] == hi[cand]) & (self.lo[safe] == lo[cand])
+        out[cand[exact]] = at[exact]
+        # two keys sharing their first 64 bits (rare): look past the first
+        for c, i in zip(cand[~exact].tolist(), at[~exact].tolist(), strict=True):
             while i < len(self.hi) and self.hi[i] == hi[c]:
                 if self.lo[i] == lo[c]:
                     out[c] = i
