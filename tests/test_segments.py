@@ -107,3 +107,14 @@ def test_an_old_sqlite_cache_is_read_then_moved_into_segments(tmp_path: Path) ->
         assert conn.execute("SELECT COUNT(*) FROM request_cache").fetchone()[0] == 0
     assert state.cache_get(key(2)) == "old2" and state.cache_size() == 5
     state.close()
+
+
+def test_merges_stop_at_their_size_cap(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("mmrecipe.segments.MAX_MERGE_ENTRIES", 100)
+    cache = SegmentCache(tmp_path)
+    for shard in range(17):
+        for i in range(10):
+            cache.cache_put(key(shard * 10 + i), "v")
+        cache.seal()
+    assert not list(tmp_path.glob("L1-*.idx"))  # 160 entries would exceed the cap
+    assert SegmentCache(tmp_path).size() == 170

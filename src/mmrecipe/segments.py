@@ -17,7 +17,9 @@ the next level (keys only: the merged index points into the same data files, no 
 copied). A run of N shards keeps at most ``FANOUT`` indexes per level, ~``FANOUT * log(N) /
 log(FANOUT)`` in all (100k shards: < 80). A merge is claimed with an ``O_EXCL`` lock file;
 inputs are unlinked only after the merged index is in place, so a reader sees every key at any
-moment (a reader that listed a now-gone index lists again).
+moment (a reader that listed a now-gone index lists again). Merges stop at
+``MAX_MERGE_ENTRIES`` (50M keys, ~1.6 GB to sort on the merging worker): 7B answers end in
+~140 such indexes plus < 16 per lower level, each ruled out per key by its Bloom filter.
 
 Why this and not the alternatives (``benchmarks/cache_scale.py``): one sqlite file has one
 writer at a time, and its WAL needs shared memory, which network storage does not give, so
@@ -52,6 +54,9 @@ BLOOM_BITS = 10
 BLOOM_K = 7
 #: indexes of one level merged into one of the next
 FANOUT = 16
+#: a merge of more entries than this is not done (its arrays are sorted in memory: ~32 bytes
+#: an entry, so at most ~1.6 GB on the worker that merges); the indexes above stay as they are
+MAX_MERGE_ENTRIES = 50_000_000
 #: a reader lists the sealed indexes again after this many seconds
 REFRESH_S = 2.0
 #: a merge lock older than this was left by a dead writer
@@ -178,6 +183,17 @@ class SegmentIndex:
         return out
 
 
+def _entries(path: Path) -> int:
+    """An index's entry count, from its header (0 when it is gone)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            (hlen,) = struct.unpack_from("<I", head, 8)
+            return int(json.loads(fh.read(hlen))["n"])
+    except (OSError, ValueError, struct.error, KeyError):
+        return 0
+
+
 class SegmentCache:
     """The request cache of one run dir as one process sees it: its own writer, every sealed
     segment for lookups. Thread-safe. ``CachedBackend`` calls it like the state store."""
@@ -299,6 +315,8 @@ class SegmentCache:
         for level in range(64):
             names = sorted(p.name for p in self.dir.glob(f"L{level}-*.idx"))
             if len(names) < fanout:
+                return
+            if sum(_entries(self.dir / n) for n in names[:fanout]) > MAX_MERGE_ENTRIES:
                 return
             lock = self.dir / f"L{level}.merging"
             try:
