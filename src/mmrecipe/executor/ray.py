@@ -39,10 +39,12 @@ a few times per phase, not once per op.
   our ``vllm`` backend (``vllm.LLM``) in process, once per actor, behind the same op code.
 * A **barrier** (dedup) is fitted on the driver over the whole previous phase's output (the
   stage files on shared storage), then shipped once (``ray.put``) to the workers that apply it.
-* **State**: only the driver writes ``state/state.sqlite``. A worker returns the shard's stats
-  and the model answers it paid for; the driver stores those, then marks the shard finished
-  (after its files were renamed into place on the worker). Cache lookups go to a read-only
-  reader actor pinned to the driver's node (sqlite's WAL does not work over network storage).
+* **State**: only the driver writes ``state/state.sqlite`` (a row per finished shard: small).
+  The request cache is not there: every worker process appends the answers it pays for to its
+  own segment under ``state/cache/`` and seals it (sorted keys + Bloom filter) when the shard
+  finishes; lookups read every sealed segment directly (:mod:`mmrecipe.segments`). No answer
+  passes through the driver, and the local executor uses the same store, so a run dir moves
+  between the executors with its cache.
 * **Faults**: a task whose worker dies is retried by Ray (``max_retries``), an actor that dies is
   restarted (setup again) and its shards retried (``max_task_retries``); a retried shard
   rewrites the same files under the same names, so there are no duplicates. A shard whose

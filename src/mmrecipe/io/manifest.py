@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import InputError
-from mmrecipe.io.base import ImageRefused, ImageRoot, encodable, resolve_image
+from mmrecipe.io.base import ImageRefused, ImageRoot, encodable
 from mmrecipe.sample import ImageRef, Sample, stable_id
 
 #: entries per range when reading a manifest in parallel, and ranges read ahead
@@ -159,7 +159,9 @@ class ManifestReader:
         if not self.manifest.is_file():
             raise InputError(f"manifest not found: {self.manifest}")
         self.parquet = self.manifest.suffix == ".parquet"
-        self.image_root = image_root or self.root
+        root_rules = image_root or self.root
+        # one ImageRoot for every entry: its folders' real paths are cached across entries
+        self.image_root = root_rules if isinstance(root_rules, ImageRoot) else ImageRoot(root_rules)
         self.threads = threads
 
     def count(self) -> int:
@@ -226,7 +228,7 @@ class ManifestReader:
             )
         path = self.root / rel
         try:
-            resolve_image(str(path), self.image_root)
+            self.image_root.resolve(str(path))
             st = os.lstat(path)
         except ImageRefused as exc:
             return sample.reject("read", exc.reason, f"{shown}: {exc.detail}")
