@@ -8,7 +8,8 @@
 
 A lookup lists the sealed indexes (again after ``REFRESH_S``), memory-maps them and asks each,
 newest first, with numpy over the whole batch of keys: the Bloom filter (10 bits a key, 7
-probes, ~1% false positives) rules a segment out touching only its filter's pages, a binary
+probes in one 512-bit block, ~1-2% false positives) rules a segment out touching one page of
+its filter, a binary
 search over its sorted keys finds the value's place, a ``pread`` reads it. Nothing goes through
 the driver, so inserts and lookups scale with the workers. A shard seals one segment, so
 segments would pile up with the shards; the indexes are compacted LSM-style: when ``FANOUT``
@@ -48,10 +49,11 @@ from pathlib import Path
 
 import numpy as np
 
-MAGIC = b"MMRCIDX1"
+MAGIC = b"MMRCIDX2"
 #: bits of Bloom filter per key and probes per lookup (~1% false positives)
 BLOOM_BITS = 10
 BLOOM_K = 7
+BLOCK_BITS = 512
 #: indexes of one level merged into one of the next
 FANOUT = 16
 #: a merge of more entries than this is not done (its arrays are sorted in memory: ~32 bytes
@@ -72,15 +74,17 @@ def key_words(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _bloom_positions(hi: np.ndarray, lo: np.ndarray, m_bits: int) -> np.ndarray:
-    """(n, K) bit positions: double hashing over two words of the (uniform) sha256."""
-    a = (hi % np.uint64(m_bits)).astype(np.int64)
-    b = (lo % np.uint64(m_bits)).astype(np.int64) | 1
-    steps = np.arange(BLOOM_K, dtype=np.int64)
-    return (a[:, None] + steps[None, :] * b[:, None]) % m_bits
+    """(n, K) bit positions of a blocked Bloom filter: a key's K bits lie in one 512-bit block
+    (one cache line, one page), picked by its first word; 9-bit slices of its second word
+    place the bits in the block. A lookup touches one page of a filter, not K."""
+    block = (hi % np.uint64(m_bits // BLOCK_BITS)).astype(np.int64) * BLOCK_BITS
+    shifts = np.arange(BLOOM_K, dtype=np.uint64) * np.uint64(9)
+    inner = ((lo[:, None] >> shifts[None, :]) & np.uint64(BLOCK_BITS - 1)).astype(np.int64)
+    return block[:, None] + inner
 
 
 def _bloom(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, int]:
-    m_bits = max(64, ((len(hi) * BLOOM_BITS + 63) // 64) * 64)
+    m_bits = max(1, (len(hi) * BLOOM_BITS + BLOCK_BITS - 1) // BLOCK_BITS) * BLOCK_BITS
     bits = np.zeros(m_bits // 8, dtype=np.uint8)
     pos = _bloom_positions(hi, lo, m_bits).ravel()
     np.bitwise_or.at(bits, pos >> 3, (1 << (pos & 7)).astype(np.uint8))
