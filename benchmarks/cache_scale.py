@@ -13,6 +13,9 @@ of a shard), all writers at once, in one run:
   sqlite file wait for its one write lock (on Ray only the driver wrote it; here the writers
   take turns directly, which is the best sqlite can do).
 
+Then one process's lookups/s (batches of 64, hits and misses) with 10, 100 and 400 sealed
+indexes (merges off): a lookup asks every index, so its cost grows with their number.
+
 Printed: aggregate inserts/s and lookups/s per store and writer count (best of ``--repeat``
 runs: the machine is shared), and the ratio to one writer. The machine's cores bound both: on 2 shared cores 4 writers cannot be 4x faster.
 """
@@ -146,6 +149,33 @@ def main() -> None:
                 f"{store:<9}{w:>8}{ins:>12,.0f}{ins / base[0]:>6.2f}{look:>12,.0f}"
                 f"{look / base[1]:>6.2f}{hits:>8}"
             )
+    lookups_by_index_count(args.repeat)
+
+
+def lookups_by_index_count(repeat: int) -> None:
+    """One process's lookups/s as sealed indexes pile up (merges off), hits and misses."""
+    print(f"{'indexes':>8}{'hits/s':>10}{'misses/s':>10}{'us/index/batch':>16}")
+    for n_idx in (10, 100, 400):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+            cache = SegmentCache(Path(tmp))
+            cache.compact = lambda fanout=0: None  # type: ignore[method-assign]
+            for j in range(n_idx):
+                for i in range(50):
+                    cache.cache_put(key(j, i), VALUE)
+                cache.seal()
+            reader = SegmentCache(Path(tmp))
+            rates = []
+            for salt in (0, 1_000_000):  # present, absent
+                keys = [key(j, i + salt) for j in range(n_idx) for i in range(0, 50, 5)][:4000]
+                best = 0.0
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    for at in range(0, len(keys), 64):
+                        reader.cache_get_many(keys[at : at + 64])
+                    best = max(best, len(keys) / (time.perf_counter() - t0))
+                rates.append(best)
+            per = 64 / rates[1] / n_idx * 1e6
+            print(f"{n_idx:>8}{rates[0]:>10,.0f}{rates[1]:>10,.0f}{per:>16.1f}")
 
 
 if __name__ == "__main__":
