@@ -51,3 +51,21 @@ def test_the_checker_sees_a_circle(tmp_path: Path) -> None:
     one = tmp_path / "one.py"
     one.write_text("def f():\n    from mmrecipe.context import OpContext\n")
     assert _imports(one, _modules()) == {"mmrecipe.context"}
+
+
+def test_an_op_family_imports_no_other_family() -> None:
+    modules = _modules()
+    families = {
+        p.name for p in (SRC / "mmrecipe" / "ops").iterdir() if (p / "__init__.py").is_file()
+    }
+    crossing = []
+    for name, path in modules.items():
+        parts = name.split(".")
+        if len(parts) < 3 or parts[1] != "ops" or parts[2] not in families:
+            continue
+        for dep in _imports(path, modules):
+            dep_parts = dep.split(".")
+            if len(dep_parts) > 2 and dep_parts[1] == "ops" and dep_parts[2] in families:
+                if dep_parts[2] != parts[2]:
+                    crossing.append((name, dep))
+    assert crossing == []
