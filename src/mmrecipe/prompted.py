@@ -178,22 +178,15 @@ class PromptCaller:
         return {"request": req, "response": generation_trace(gen)}
 
 
-class PromptedOp:
-    """Mixin for an op that asks a model through ``self.caller`` (a :class:`PromptCaller` its
-    constructor builds): put it before the op kind (``class X(PromptedOp, MapOp)``). The op is
-    I/O-bound (the executor runs it as a coroutine), its caller is set up with it, and the
-    synchronous entry points, which an I/O-bound op never gets, refuse. A new prompted op is
-    its parameters, its caller and ``aprocess_batch`` (or ``ascore`` + ``keep``)."""
+class IoBoundOp:
+    """Mixin for an op that waits on a model server: put it before the op kind
+    (``class X(IoBoundOp, MapOp)``). The executor runs it as a coroutine
+    (``aprocess_batch`` / ``ascore``); the synchronous entry points, which it never gets,
+    refuse."""
 
     io_bound = True
-    caller: PromptCaller
     op_name: str
-    name: str
     kind: str
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)  # the op kind's, next in the MRO
-        self.caller.setup(ctx, self.name)
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         entry = "ascore" if self.kind == "filter" else "aprocess_batch"
@@ -201,6 +194,20 @@ class PromptedOp:
 
     def score(self, samples: list[Sample]) -> None:
         raise TypeError(f"{self.op_name} is I/O-bound: the executor calls ascore")
+
+
+class PromptedOp(IoBoundOp):
+    """Mixin for an op that asks a model through ``self.caller`` (a :class:`PromptCaller` its
+    constructor builds): put it before the op kind (``class X(PromptedOp, MapOp)``). It is
+    an :class:`IoBoundOp` and sets its caller up with it. A new prompted op is its parameters,
+    its caller and ``aprocess_batch`` (or ``ascore`` + ``keep``)."""
+
+    caller: PromptCaller
+    name: str
+
+    def setup(self, ctx: OpContext) -> None:
+        super().setup(ctx)  # the op kind's, next in the MRO
+        self.caller.setup(ctx, self.name)
 
 
 def reject_failed(sample: Sample, step: str, gen: Generation, key: str | None = None) -> Sample:
