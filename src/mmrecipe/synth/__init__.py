@@ -1,5 +1,5 @@
 # Synthesis generators: images from known ground truth, one module (or package) per kind.
-# Imported by ops/synthesis, testing/ and tests; it never imports ops, executor or backends.
+# Imported by ops/synthesis, testing/ and tests; of ops it imports only ops.base (SourceOp).
 """Programmatic synthesis: images rendered from known ground truth, answers right by construction.
 
 Each kind is a :class:`~mmrecipe.synth.base.Generator` registered with ``@register_generator``;
