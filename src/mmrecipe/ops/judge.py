@@ -1,4 +1,5 @@
-"""The base of Oasis' quality judges: ask for a 1-5 score as ``[[k]]``, store it, decide later.
+"""The base of the ``[[k]]`` judges (Oasis' quality judges, HoneyPipe's qa_judge): ask for a
+1-5 score as ``[[k]]``, store it, decide later.
 
 Each judge is a filter split in two (data-juicer's stats/threshold split): ``score`` pays the
 model and stores ``scores.<dimension>``; ``keep`` only compares numbers. Oasis' own thresholds
