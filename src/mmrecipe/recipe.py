@@ -80,6 +80,12 @@ class InputSpec(pydantic.BaseModel):
     remote_timeout_s: float = pydantic.Field(default=30.0, gt=0)
     #: downloads in flight at once (JSON/JSONL readers)
     remote_concurrency: int = pydantic.Field(default=16, ge=1)
+    #: let URLs reach loopback, private, link-local and reserved addresses (an image server
+    #: on your own network); by default such a URL is rejected (``private_address``)
+    allow_private_hosts: bool = False
+    #: the cap on one member of a dataset's container (a WebDataset tar member): a larger one
+    #: is one reject (``member_too_large``), never read
+    member_max_bytes: int = pydantic.Field(default=50 * 1024 * 1024, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
     #: a random, deterministic subset: {n: 15000, seed: 0} (``--limit`` takes the first N)
