@@ -226,7 +226,13 @@ class ImageRoot:
         from mmrecipe.io.remote import fetch_image
 
         assert self.remote_dir is not None
-        path = fetch_image(url, self.remote_dir, self.remote_max_bytes, self.remote_timeout_s)
+        path = fetch_image(
+            url,
+            self.remote_dir,
+            self.remote_max_bytes,
+            self.remote_timeout_s,
+            allow_private=self.allow_private_hosts,
+        )
         return str(path.absolute())
 
 
