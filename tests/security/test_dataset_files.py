@@ -185,3 +185,24 @@ def test_internvl_meta_entry_that_is_not_a_file_is_one_reject(tmp_path: Path, ki
     expected = {"fifo": "not_a_file", "folder": "not_a_file", "missing": "missing_file"}
     assert reasons(samples) == [expected.get(kind, "malformed_record")]
     assert [s.id for s in samples if not s.rejected] == ["g"]
+
+
+def test_internvl_meta_entries_get_the_recipes_remote_caps(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "a", "conversations": []}))
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"a": {"annotation": "a.jsonl"}}))
+    policy = ImageRoot(
+        tmp_path,
+        allow_remote=True,
+        remote_dir=tmp_path / "remote",
+        remote_max_bytes=1234,
+        remote_timeout_s=2.5,
+        remote_workers=3,
+        allow_private_hosts=True,
+    )
+    reader = open_reader("internvl_meta", meta, image_root=policy)
+    entry = reader._reader(reader.entries[0][1])  # type: ignore[attr-defined]
+    root = entry.image_root
+    assert isinstance(root, ImageRoot)
+    assert (root.remote_max_bytes, root.remote_timeout_s, root.remote_workers) == (1234, 2.5, 3)
+    assert root.allow_private_hosts
