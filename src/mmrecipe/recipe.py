@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-import yaml
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.safe_yaml import key_line, load_yaml, read_yaml_file
+from mmrecipe.safe_yaml import key_line, load_override_value, load_yaml, read_yaml_file
 from mmrecipe.sample import MAIN_BRANCH
 from mmrecipe.suggest import did_you_mean, explain_validation
 
@@ -253,10 +252,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise ConfigError(f"--set has an empty key in {text!r}")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
+    # the recipe loader's limits (depth, alias expansion): a --set value is YAML too
+    parsed = load_override_value(value, f"--set {'.'.join(parts)}") if value.strip() else ""
     return parts, parsed
 
 
@@ -456,8 +453,10 @@ def check_settings(recipe: Recipe) -> None:
     against its type's settings, and output formats that can be written."""
     from mmrecipe.backends.settings import check_backends
     from mmrecipe.io import FORMATS
+    from mmrecipe.settings_ranges import check_recipe_numbers
 
     check_backends(recipe.backends)
+    check_recipe_numbers(recipe)  # .inf, 1e300, -1 and 10**20 are nobody's setting
     readable = sorted(k for k, v in FORMATS.items() if v["read"])
     fmt = recipe.input.format
     if fmt != "auto" and fmt not in readable:
