@@ -151,6 +151,7 @@ class LocalExecutor:
 
     def _run_locked(self) -> RunResult:
         layout = self.layout
+        layout.refuse_links()  # before anything is written: never through a planted link
         layout.create()
         state = StateStore(layout.state_db)
         ctx = OpContext(
