@@ -12,7 +12,7 @@ from PIL import Image
 
 from mmrecipe.io import open_reader
 from mmrecipe.io.base import ImageRoot
-from mmrecipe.ops.exact_dedup import ExactDedup
+from mmrecipe.ops.intake.exact_dedup import ExactDedup
 from mmrecipe.resume import sample_digest
 
 FORGED = "0" * 64

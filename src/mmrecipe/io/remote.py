@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mmrecipe.io.base import ImageRefused
+from mmrecipe.io.refusal import ImageRefused
 
 _EXTENSIONS = {
     "image/jpeg": "jpg",
