@@ -109,7 +109,29 @@ class RunDir:
             shutil.rmtree(stage)
         if self.stats_file.exists():
             self.stats_file.unlink()
+        self.remove_report()
         self.create()
+
+    def remove_report(self) -> None:
+        """Drop ``report.html``: it describes outputs that are being redone."""
+        (self.root / "report.html").unlink(missing_ok=True)
+
+    def recorded_recipe_name(self) -> str | None:
+        """The ``name`` of the recipe this run dir was made by (its ``recipe.yaml``)."""
+        try:
+            data = yaml.safe_load(self.recipe_file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            return None
+        name = data.get("name") if isinstance(data, dict) else None
+        return str(name) if name is not None else None
+
+    def holds_outputs(self) -> bool:
+        """Whether any shard was written (a start that failed before leaves nothing)."""
+        return any(
+            any(p.is_file() for p in folder.rglob("*"))
+            for folder in (self.data, self.samples, self.rejects)
+            if folder.is_dir()
+        )
 
     def remove_temporaries(self) -> None:
         """Delete half-written files of shards that were in flight when a run died."""
