@@ -6,6 +6,6 @@ elsewhere) and re-computed by ``verify``. Modules: ``functions`` / ``function_pl
 generator. Importing the package registers its generators.
 """
 
-from mmrecipe.synth.stem import analytic, function_plot, solid
+from mmrecipe.synth.stem import analytic, function_plot, solid, statistics
 
-__all__ = ["analytic", "function_plot", "solid"]
+__all__ = ["analytic", "function_plot", "solid", "statistics"]
