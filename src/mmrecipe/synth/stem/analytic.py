@@ -213,6 +213,9 @@ class AnalyticGeometryGenerator(Generator):
         given = f"The figure shows the {shape} {equation(gt)}. " if equation(gt) else ""
         return " ".join(s for s in (compose(rng, _ASK), f"{given}{ask}{clause}") if s)
 
+    def caption(self, ground_truth: dict[str, Any]) -> str:
+        return caption(ground_truth)
+
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         value, _ = derive(ground_truth)
         if isinstance(value, tuple):

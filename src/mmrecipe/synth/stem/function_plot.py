@@ -190,6 +190,9 @@ class FunctionPlotGenerator(Generator):
             clause = written(derive(gt)[2])[1]
         return f"{given} {ask}{clause}"
 
+    def caption(self, ground_truth: dict[str, Any]) -> str:
+        return caption(ground_truth)
+
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         expected, _, value = derive(ground_truth)
         if ground_truth["question"]["task"] in _WORD_TASKS:

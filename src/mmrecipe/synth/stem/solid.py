@@ -127,6 +127,9 @@ class SolidGeometryGenerator(Generator):
             extra={"caption": caption(gt)},
         )
 
+    def caption(self, ground_truth: dict[str, Any]) -> str:
+        return caption(ground_truth)
+
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         value, _ = derive(ground_truth)
         if isinstance(value, str):

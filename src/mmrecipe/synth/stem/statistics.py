@@ -169,6 +169,9 @@ class StatsChartGenerator(Generator):
             "above_line": "How many data points lie above the fitted line?",
         }[task]
 
+    def caption(self, ground_truth: dict[str, Any]) -> str:
+        return caption(ground_truth)
+
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         value, _ = derive(ground_truth)
         if isinstance(value, str):
