@@ -17,6 +17,7 @@ from typing import Any
 import sympy as sp
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.phrasing import article
 from mmrecipe.synth.render import figure_image, mpl_figure, pin_fonts
 from mmrecipe.synth.stem import functions as fn
 from mmrecipe.synth.stem.numbers import check_number, check_word, frac, pair, written
@@ -206,7 +207,7 @@ def caption(gt: dict[str, Any]) -> str:
     label = fn.plain(family, p)
     lo, hi = fn.window(family, p)
     text = (
-        f"A coordinate plane with the graph of a {family} function, {label}, drawn for x from "
+        f"A coordinate plane with the graph of {article(family)} {family} function, {label}, drawn for x from "
         f"{_plain(lo)} to {_plain(hi)}."
     )
     q = gt.get("question", {})

@@ -236,13 +236,22 @@ def render(gt: dict[str, Any], style: dict[str, Any], flip: bool) -> Any:
                     "label": "",
                 }
             ]
+            import matplotlib
+
+            # ``orientation`` replaced ``vert`` in matplotlib 3.10 (``vert`` warns from 3.11)
+            newer = tuple(int(v) for v in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+            turn = (
+                {"orientation": "horizontal" if flip else "vertical"}
+                if newer
+                else {"vert": not flip}
+            )
             ax.bxp(
                 stats,
-                vert=not flip,
                 widths=0.5,
                 patch_artist=True,
                 boxprops={"facecolor": "#dbe6f4", "edgecolor": ink},
                 medianprops={"color": ink, "linewidth": 2.0},
+                **turn,
             )
             ticks = range(lo - 2, hi + 3, 2)
             (ax.set_xticks if flip else ax.set_yticks)(list(ticks))
