@@ -74,7 +74,9 @@ def test_rcot_rewrite_recipe_keeps_right_rewrites_and_rejects_wrong_ones(tmp_pat
         )
     records = data_records(tmp_path / "run" / "data")
     rejects = [
-        json.loads(x) for f in (tmp_path / "run" / "rejects").glob("*.jsonl") for x in open(f)
+        json.loads(line)
+        for f in (tmp_path / "run" / "rejects").glob("*.jsonl")
+        for line in f.read_text().splitlines()
     ]
     assert len(records) + len(rejects) == 12 and len(rejects) == 3, stats
     for rec in records:
