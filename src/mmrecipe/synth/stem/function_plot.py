@@ -116,7 +116,7 @@ class FunctionPlotGenerator(Generator):
         label = fn.latex(family, params)
         gt["label_on_plot"] = rng.random() < 0.6
         style = draw_style(rng)
-        text = self._text(rng, gt, label)
+        text = self._text(gt, value)
         image = render(gt, style, label)
         return SynthItem(
             images=[image],
@@ -156,7 +156,7 @@ class FunctionPlotGenerator(Generator):
             q.update(m=rng.randint(-2, 2), b=rng.randint(-3, 3))
         return q
 
-    def _text(self, rng: random.Random, gt: dict[str, Any], label: str) -> str:
+    def _text(self, gt: dict[str, Any], value: Any) -> str:
         q, task = gt["question"], gt["question"]["task"]
         given = (
             "The graph of the function is shown."
@@ -188,7 +188,7 @@ class FunctionPlotGenerator(Generator):
                 f"x = {q['hi']} positive or negative? Answer 'positive' or 'negative'."
             )
         if task in ("value", "y_intercept", "extremum"):
-            clause = written(derive(gt)[2])[1]
+            clause = written(value)[1]
         return f"{given} {ask}{clause}"
 
     def caption(self, ground_truth: dict[str, Any]) -> str:
