@@ -21,11 +21,12 @@ TASKS = {
     "scatter": ("slope", "predict", "correlation", "above_line"),
 }
 CHARTS_BY_LEVEL = {1: ("histogram",), 2: ("box_plot",), 3: ("scatter",)}
+#: (topic, unit, bin widths, first edges): histogram bins in a range the topic really has
 _TOPICS = (
-    ("Test scores", "Score"),
-    ("Commute times", "Minutes"),
-    ("Daily temperatures", "Temperature (C)"),
-    ("Plant heights", "Height (cm)"),
+    ("Test scores", "Score", (5, 10), (20, 30, 40)),
+    ("Commute times", "Minutes", (5, 10), (0, 5, 10)),
+    ("Daily temperatures", "Temperature (C)", (2, 5), (-10, -4, 0, 6)),
+    ("Plant heights", "Height (cm)", (5, 10), (10, 20, 30)),
 )
 
 
@@ -101,10 +102,10 @@ class StatsChartGenerator(Generator):
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         level = max(1, min(difficulty, 3))
         chart = rng.choice([c for lv in range(1, level + 1) for c in CHARTS_BY_LEVEL[lv]])
-        topic, unit = rng.choice(_TOPICS)
+        topic, unit, widths, starts = rng.choice(_TOPICS)
         gt: dict[str, Any] = {"chart": chart, "topic": topic, "unit": unit}
         if chart == "histogram":
-            width, start, n = rng.choice([5, 10, 20]), rng.randint(0, 5) * 10, rng.randint(4, 7)
+            width, start, n = rng.choice(widths), rng.choice(starts), rng.randint(4, 7)
             gt["edges"] = [start + width * k for k in range(n + 1)]
             while True:
                 counts = [rng.randint(1, 14) for _ in range(n)]
