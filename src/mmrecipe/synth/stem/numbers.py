@@ -45,6 +45,13 @@ def check_word(expected: str, answer: str) -> str | None:
     return None
 
 
+def check_value(expected: Any, answer: str) -> str | None:
+    """A word answer compared as a word, anything else as a number."""
+    if isinstance(expected, str):
+        return check_word(expected, answer)
+    return check_number(expected, answer)
+
+
 def frac(value: Any) -> Fraction:
     """A ground-truth number (int, or ``[numerator, denominator]``) as an exact fraction."""
     if isinstance(value, list):

@@ -39,24 +39,21 @@ def style_axes(ax: Any, style: dict[str, Any], xlabel: str = "x", ylabel: str = 
             ax.spines[side].set_position("zero")
         for side in ("right", "top"):
             ax.spines[side].set_visible(False)
-        ax.annotate(
-            xlabel,
-            xy=(1.0, 0),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=style["font_size"],
+        # the axis names at the far ends of the axes: x right of the x-axis, y above the y-axis
+        ends = (
+            (xlabel, (1.0, 0), ("axes fraction", "data"), (4, 0), {"va": "center"}),
+            (ylabel, (0, 1.0), ("data", "axes fraction"), (0, 4), {"ha": "center"}),
         )
-        ax.annotate(
-            ylabel,
-            xy=(0, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="center",
-            fontsize=style["font_size"],
-        )
+        for text, xy, coords, offset, align in ends:
+            ax.annotate(
+                text,
+                xy=xy,
+                xycoords=coords,
+                xytext=offset,
+                textcoords="offset points",
+                fontsize=style["font_size"],
+                **align,
+            )
     else:
         ax.set_xlabel(xlabel, fontsize=style["font_size"])
         ax.set_ylabel(ylabel, fontsize=style["font_size"])

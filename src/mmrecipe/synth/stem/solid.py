@@ -11,7 +11,7 @@ from typing import Any
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
 from mmrecipe.synth.render import figure_image, mpl_figure, pin_fonts
-from mmrecipe.synth.stem.numbers import check_number, check_word, written
+from mmrecipe.synth.stem.numbers import check_value, written
 from mmrecipe.synth.stem.plotting import draw_style
 
 SOLIDS_BY_LEVEL = {1: ("cube", "prism"), 2: ("cylinder", "sphere"), 3: ("cone",)}
@@ -131,10 +131,7 @@ class SolidGeometryGenerator(Generator):
         return caption(ground_truth)
 
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
-        value, _ = derive(ground_truth)
-        if isinstance(value, str):
-            return check_word(value, answer)
-        return check_number(value, answer)
+        return check_value(derive(ground_truth)[0], answer)
 
 
 def caption(gt: dict[str, Any]) -> str:
@@ -202,38 +199,21 @@ def render(gt: dict[str, Any], style: dict[str, Any], depth_angle: float) -> Any
             t = np.linspace(0, 2 * np.pi, 300)
             ex, ey = r * np.cos(t), 0.3 * r * np.sin(t)  # the base circle, seen from above the rim
             front = np.sin(t) <= 0
+
+            def base_circle() -> None:
+                """The base circle as an ellipse: front half solid, back half dashed."""
+                ax.plot(np.where(front, ex, np.nan), np.where(front, ey, np.nan), color=ink, lw=lw)
+                back_x, back_y = np.where(~front, ex, np.nan), np.where(~front, ey, np.nan)
+                ax.plot(back_x, back_y, color=ink, linewidth=lw * 0.6, linestyle="--")
+
             if solid == "sphere":
                 ax.plot(r * np.cos(t), r * np.sin(t), color=ink, linewidth=lw)
-                ax.plot(
-                    np.where(front, ex, np.nan),
-                    np.where(front, ey, np.nan),
-                    color=ink,
-                    linewidth=lw,
-                )
-                ax.plot(
-                    np.where(~front, ex, np.nan),
-                    np.where(~front, ey, np.nan),
-                    color=ink,
-                    linewidth=lw * 0.6,
-                    linestyle="--",
-                )
+                base_circle()
                 seg((0, 0), (r, 0))
                 label((r / 2, 0.12 * r + 0.2), f"r = {r}")
             else:
                 h = d["h"]
-                ax.plot(
-                    np.where(front, ex, np.nan),
-                    np.where(front, ey, np.nan),
-                    color=ink,
-                    linewidth=lw,
-                )
-                ax.plot(
-                    np.where(~front, ex, np.nan),
-                    np.where(~front, ey, np.nan),
-                    color=ink,
-                    linewidth=lw * 0.6,
-                    linestyle="--",
-                )
+                base_circle()
                 if solid == "cylinder":
                     ax.plot(ex, ey + h, color=ink, linewidth=lw)
                     seg((-r, 0), (-r, h))

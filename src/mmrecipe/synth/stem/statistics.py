@@ -12,7 +12,7 @@ from typing import Any
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
 from mmrecipe.synth.render import figure_image, mpl_figure, pin_fonts
-from mmrecipe.synth.stem.numbers import check_number, check_word, written
+from mmrecipe.synth.stem.numbers import check_value, written
 from mmrecipe.synth.stem.plotting import draw_style, style_axes
 
 TASKS = {
@@ -174,10 +174,7 @@ class StatsChartGenerator(Generator):
         return caption(ground_truth)
 
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
-        value, _ = derive(ground_truth)
-        if isinstance(value, str):
-            return check_word(value, answer)
-        return check_number(value, answer)
+        return check_value(derive(ground_truth)[0], answer)
 
 
 def caption(gt: dict[str, Any]) -> str:
