@@ -1,2 +1,2 @@
-# Synthesis ops (synth_*): source ops over the generators of mmrecipe.synth, and the ops that
-# check or rewrite what they made. Imported by the registry's walk; nothing imports from here.
+# Synthesis family: source ops over mmrecipe.synth's generators, synth_verify and synth_rewrite.
+# Imported by the registry's discovery only (and tests); it imports mmrecipe.synth.

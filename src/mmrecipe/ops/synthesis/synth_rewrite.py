@@ -10,12 +10,12 @@ against the ground truth, so a rewrite that changed the maths is rejected, never
 
 from __future__ import annotations
 
-from mmrecipe.annotations.qa import QaParseError, parse_json_object, strip_image_tokens
 from mmrecipe.backends.base import SamplingParams
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.io.conversation import text_of
 from mmrecipe.ops.base import MapOp
+from mmrecipe.ops.generation.qa import QaParseError, parse_json_object, strip_image_tokens
 from mmrecipe.prompted import PromptCaller
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
