@@ -1,4 +1,7 @@
-"""Function plots with questions answered exactly by sympy (the MAVIS kind of function diagram).
+"""Function plots with questions answered exactly by sympy.
+
+MAVIS's data engine, in the seed list, "Automatically creates math diagrams" by rules, with
+captions, Q&A and CoT rationales and no GPT API; this is such an engine for function graphs.
 
 Families: linear, quadratic, polynomial (cubic with integer roots), exponential, logarithmic,
 trigonometric and piecewise (continuous, a line then a parabola). Questions: a value, the
