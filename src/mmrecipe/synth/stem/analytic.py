@@ -61,7 +61,9 @@ def derive(gt: dict[str, Any]) -> tuple[Any, str]:
         if task == "slope":
             return slope, f"slope = Δy/Δx = {dy}/{dx} = {slope}"
         b = y1 - slope * x1
-        return b, f"slope m = Δy/Δx = {slope}; b = y₁ − m·x₁ = {y1} − ({slope})·({x1}) = {b}"
+        why = f"slope m = Δy/Δx = {slope}; b = y₁ − m·x₁ = {y1} − ({slope})·({x1})"
+        why += f" = {b}"
+        return b, why
     if shape == "triangle":
         (ax, ay), (bx, by), (cx, cy) = _pts(gt)
         if task == "area":
@@ -118,7 +120,8 @@ def equation(gt: dict[str, Any]) -> str:
         return f"{shifted('x', p['h'])}² + {shifted('y', p['k'])}² = {int(p['r']) ** 2}"
     if shape in ("ellipse", "hyperbola"):
         sign = "+" if shape == "ellipse" else "-"
-        return f"{shifted('x', p['h'])}²/{int(p['a']) ** 2} {sign} {shifted('y', p['k'])}²/{int(p['b']) ** 2} = 1"
+        x_part = f"{shifted('x', p['h'])}²/{int(p['a']) ** 2}"
+        return f"{x_part} {sign} {shifted('y', p['k'])}²/{int(p['b']) ** 2} = 1"
     if shape == "parabola":
         a = Fraction(int(p["a"][0]), int(p["a"][1]))
         return f"y = {_fmt(a)}{shifted('x', p['h'])}² {'+' if p['k'] >= 0 else '-'} {abs(p['k'])}"

@@ -68,7 +68,10 @@ def derive(gt: dict[str, Any]) -> tuple[str, str, Any]:
             raise ValueError("unbounded on the shown range")
         answer, _ = written(value)
         word = "maximum" if q["kind"] == "max" else "minimum"
-        why = f"Compare f at the critical points and the ends of the range: the {word} is {_plain(value)}."
+        why = (
+            "Compare f at the critical points and the ends of the range: "
+            f"the {word} is {_plain(value)}."
+        )
         return answer, why, value
     if task == "monotonic":
         word = fn.monotone(parts, int(q["lo"]), int(q["hi"]))
@@ -85,7 +88,10 @@ def derive(gt: dict[str, Any]) -> tuple[str, str, Any]:
     if task == "area_sign":
         area = fn.integral(parts, int(q["lo"]), int(q["hi"]))
         word = "positive" if float(area) > 0 else "negative"
-        why = f"The signed area ∫ f(x) dx from {q['lo']} to {q['hi']} = {float(area):.2f}, so it is {word}."
+        why = (
+            f"The signed area ∫ f(x) dx from {q['lo']} to {q['hi']} = {float(area):.2f}, "
+            f"so it is {word}."
+        )
         return word, why, area
     raise ValueError(f"unknown function-plot task {task!r}")
 
@@ -166,7 +172,8 @@ class FunctionPlotGenerator(Generator):
             if gt["label_on_plot"]
             else (f"The graph shows {fn.plain(gt['family'], gt['params'])}.")
         )
-        rng_text = "on the shown range" if gt["family"] != "trigonometric" else "for -2π ≤ x ≤ 2π"
+        trig = gt["family"] == "trigonometric"
+        rng_text = "for -2π ≤ x ≤ 2π" if trig else "on the shown range"
         clause = ""
         if task == "value":
             ask = f"What is f({_plain(_x(q, 'x0'))})?"
@@ -184,7 +191,10 @@ class FunctionPlotGenerator(Generator):
             )
         elif task == "intersections":
             line = sp.latex(fn._q(q["m"]) * fn.X + fn._q(q["b"]))
-            ask = f"The dashed line is y = {line}. How many times does it meet the graph of f {rng_text}?"
+            ask = (
+                f"The dashed line is y = {line}. "
+                f"How many times does it meet the graph of f {rng_text}?"
+            )
         else:
             ask = (
                 f"Is the signed area between the graph and the x-axis from x = {q['lo']} to "
@@ -210,7 +220,8 @@ def caption(gt: dict[str, Any]) -> str:
     label = fn.plain(family, p)
     lo, hi = fn.window(family, p)
     text = (
-        f"A coordinate plane with the graph of {article(family)} {family} function, {label}, drawn for x from "
+        f"A coordinate plane with the graph of {article(family)} {family} function, {label}, "
+        "drawn for x from "
         f"{_plain(lo)} to {_plain(hi)}."
     )
     q = gt.get("question", {})

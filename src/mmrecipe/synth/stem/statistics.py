@@ -155,13 +155,16 @@ class StatsChartGenerator(Generator):
             "modal_bin": f"The histogram shows {topic}. Which interval holds the most values? "
             "Answer as low-high, e.g. 10-20.",
             "total": f"The histogram shows {topic}. How many values are there in total?",
-            "at_least": f"The histogram shows {topic}. How many values are at least {q.get('from')}?",
-            "probability": f"The histogram shows {topic}. If one value is picked at random, what is "
+            "at_least": f"The histogram shows {topic}. "
+            f"How many values are at least {q.get('from')}?",
+            "probability": f"The histogram shows {topic}. "
+            "If one value is picked at random, what is "
             f"the probability that it is at least {q.get('from')}?",
             "median": f"The box plot summarises {topic}. What is the median?",
             "iqr": f"The box plot summarises {topic}. What is the interquartile range?",
             "range": f"The box plot summarises {topic}. What is the range of the data?",
-            "slope": "The scatter plot shows data with its least-squares line. What is the slope of "
+            "slope": "The scatter plot shows data with its least-squares line. "
+            "What is the slope of "
             "the fitted line?",
             "predict": "Using the fitted line shown in the legend, what y does it predict at "
             f"x = {q.get('x0')}?",
