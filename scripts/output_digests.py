@@ -183,6 +183,14 @@ def run_synth_geometry(r: Runs) -> Path:
     return r.run("synth-geometry", "synth-geometry.yaml", "--limit", "12")
 
 
+def run_synth_stem(r: Runs) -> Path:
+    return r.run("synth-stem", "synth-stem.yaml", "--limit", "12")
+
+
+def run_synth_caption(r: Runs) -> Path:
+    return r.run("synth-caption", "synth-caption.yaml", "--limit", "8")
+
+
 def run_oasis(r: Runs) -> Path:
     sets = _sets(
         backends__mllm__base_url=r.server("oasis", "vllm"),  # hooks need a vLLM server
@@ -300,6 +308,8 @@ def run_llavar(r: Runs) -> Path:
 RUNS: dict[str, Callable[[Runs], Path]] = {
     "quickstart": run_quickstart,
     "synth-geometry": run_synth_geometry,
+    "synth-stem": run_synth_stem,
+    "synth-caption": run_synth_caption,
     "curate-folder": run_curate_folder,
     "dedup-images": run_dedup_images,
     "oasis": run_oasis,
