@@ -118,3 +118,15 @@ def test_merges_stop_at_their_size_cap(tmp_path: Path, monkeypatch) -> None:
         cache.seal()
     assert not list(tmp_path.glob("L1-*.idx"))  # 160 entries would exceed the cap
     assert SegmentCache(tmp_path).size() == 170
+
+
+def test_a_damaged_record_is_a_miss_not_a_wrong_answer(tmp_path: Path) -> None:
+    cache = SegmentCache(tmp_path)
+    cache.cache_put(key(1), "first")
+    cache.cache_put(key(2), "second")
+    cache.seal()
+    seg = next(tmp_path.glob("*.seg"))
+    data = bytearray(seg.read_bytes())
+    data[0] ^= 0xFF  # the first record's key, as a torn write would leave it
+    seg.write_bytes(bytes(data))
+    assert SegmentCache(tmp_path).cache_get_many([key(1), key(2)]) == [None, "second"]

@@ -280,6 +280,8 @@ class SegmentCache:
         no writer is alive (the run lock is held). Returns the answers recovered."""
         if not self.dir.is_dir():
             return 0
+        for tmp in self.dir.glob("*.idx.tmp*"):  # an index write cut short
+            tmp.unlink(missing_ok=True)
         referred: set[str] = set()
         for idx in self.dir.glob("*.idx"):
             try:
@@ -410,8 +412,12 @@ class SegmentCache:
         return out
 
     def _read(self, index: SegmentIndex, entry: int) -> str | None:
+        """The value of an index entry, read with its record header: a record whose key is
+        not the entry's (a torn write, a damaged file) is a miss, never a wrong answer."""
         name = index.files[int(index.file_no[entry])]
-        with self._lock:
+        n = int(index.length[entry])
+        start = int(index.offset[entry]) - _REC.size
+        with self._lock:  # an fd is not closed (and its number reused) while it is read
             fd = self._fds.get(name)
             if fd is None:
                 try:
@@ -423,11 +429,14 @@ class SegmentCache:
                         os.close(old)
                     self._fds.clear()
                 self._fds[name] = fd
-        n = int(index.length[entry])
-        raw = os.pread(fd, n, int(index.offset[entry]))
-        if len(raw) != n:
+            raw = os.pread(fd, _REC.size + n, start)
+        if len(raw) != _REC.size + n:
             return None
-        return raw.decode("utf-8", "surrogatepass")
+        key, length = _REC.unpack_from(raw, 0)
+        want = int(index.hi[entry]).to_bytes(8, "big") + int(index.lo[entry]).to_bytes(8, "big")
+        if key != want or length != n:
+            return None
+        return raw[_REC.size :].decode("utf-8", "surrogatepass")
 
     def size(self) -> int:
         """Entries over every sealed index and this writer's unsealed ones (a key stored
