@@ -200,6 +200,8 @@ def main() -> None:
                     str(args.nodes),
                     "--in-flight",
                     str(args.in_flight),
+                    "--rerun-max",
+                    str(args.rerun_max),
                 ]
                 out = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 line = out.stdout.strip().splitlines()[-1:] or ["{}"]
@@ -210,10 +212,11 @@ def main() -> None:
                 if "wall_s" not in r:
                     print(out.stdout[-2000:], out.stderr[-4000:])
                     raise SystemExit(f"the run of {n} shards failed")
+                print(json.dumps(r), file=sys.stderr, flush=True)  # the raw numbers
                 print(
                     f"{n:>7}{r['wall_s']:>9.1f}{r['driver_cpu_ms_per_shard']:>14.2f}"
                     f"{r['rss_10pct_mb'] or 0:>12.0f}{r['rss_peak_mb']:>9.0f}{r['requests']:>8}"
-                    f"{r['rerun_requests']:>11}{r['rerun_hits']:>11}{r['segments']:>8}",
+                    f"{r['rerun_requests']!s:>11}{r['rerun_hits']!s:>11}{r['segments']:>8}",
                     flush=True,
                 )
     finally:
