@@ -194,7 +194,12 @@ def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
     (sample,) = list(open_reader("sharegpt", tmp_path / "swift.jsonl"))
     assert sample.fields["boxes"][1] == {"bbox": [1.0, 2.0, 10.0, 20.0], "category": "dog"}
     write("sharegpt", [sample], tmp_path / "back.jsonl", tmp_path, objects=True)
-    assert jsonl(tmp_path / "back.jsonl")[0]["objects"] == objects  # as it came
+    # written back in MS-Swift's one shape: its defaults filled in, one schema for all shards
+    assert jsonl(tmp_path / "back.jsonl")[0]["objects"] == {
+        **objects,
+        "bbox_type": "real",
+        "image_id": [0, 0],
+    }
     # COCO boxes become objects; a row without boxes gets an empty one (one column type)
     src = tmp_path / "coco.json"
     src.write_text(
@@ -219,5 +224,6 @@ def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
         "ref": ["dog"],
         "bbox": [[1.0, 2.0, 11.0, 22.0]],
         "bbox_type": "real",
+        "image_id": [0],
     }
-    assert rows[1]["objects"] == {"ref": [], "bbox": [], "bbox_type": "real"}
+    assert rows[1]["objects"] == {"ref": [], "bbox": [], "bbox_type": "real", "image_id": []}

@@ -45,7 +45,7 @@ def write_snippets(run_dir: Path, name: str, formats: list[str]) -> list[Path]:
     key = _dataset_key(name)
     written: list[Path] = []
     if files.get("sharegpt"):
-        written += _llamafactory(run_dir, out, key, formats, files["sharegpt"])
+        written += _llamafactory(run_dir, out, key, files["sharegpt"])
     if files.get("llava"):
         written += _llava(run_dir, out, files["llava"])
     if files.get("llava_onevision"):
@@ -67,9 +67,7 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _llamafactory(
-    run_dir: Path, out: Path, key: str, formats: list[str], shards: list[Path]
-) -> list[Path]:
+def _llamafactory(run_dir: Path, out: Path, key: str, shards: list[Path]) -> list[Path]:
     attrs: dict[str, Any] = {
         "formatting": "sharegpt",
         "columns": {"messages": "messages", "images": "images", "system": "system"},
@@ -81,17 +79,14 @@ def _llamafactory(
             "system_tag": "system",
         },
     }
-    # LLaMA-Factory loads a folder only when it holds nothing but data files of one kind
-    if formats[0] != "sharegpt":
-        entries = {key: {"file_name": os.path.relpath(shards[0].parent, out), **attrs}}
-    else:
-        entries = {
-            f"{key}_{p.stem.removeprefix('shard-')}": {
-                "file_name": os.path.relpath(p, out),
-                **attrs,
-            }
-            for p in shards
-        }
+    # one entry per shard file: LLaMA-Factory loads each entry as its own table and aligns it
+    # to its standard columns before merging (``merge_dataset``), so shards never have to
+    # share one schema (a folder entry is one table: a source key that changes type between
+    # shards would stop it, see README "formats")
+    entries = {
+        f"{key}_{p.stem.removeprefix('shard-')}": {"file_name": os.path.relpath(p, out), **attrs}
+        for p in shards
+    }
     info = _write(out / "dataset_info.json", json.dumps(entries, indent=2) + "\n")
     args = (
         "# LLaMA-Factory: merge into your training YAML (llamafactory-cli train ...)\n"
