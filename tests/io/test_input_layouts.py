@@ -179,6 +179,47 @@ def test_webdataset_reader(tmp_path: Path) -> None:
     assert sha(samples[1].images[0].path) == sha(tmp_path / "src5.png")
 
 
+def test_img2dataset_tar_keeps_its_json_and_key(tmp_path: Path) -> None:
+    """img2dataset's webdataset output: KEY.jpg, KEY.txt, KEY.json with url, key, status,
+    width, height, similarity, ... (rom1504/img2dataset, "Output format choice")."""
+    import tarfile
+
+    meta = {
+        "url": "https://example.org/a.jpg",
+        "caption": "a photo",
+        "key": "000010002",
+        "status": "success",
+        "error_message": None,
+        "width": 30,
+        "height": 24,
+        "original_width": 300,
+        "original_height": 240,
+        "similarity": 0.31,
+    }
+    with tarfile.open(tmp_path / "00001.tar", "w") as tar:
+        for name, data in (
+            ("000010002.jpg", _png(tmp_path, 4)),
+            ("000010002.txt", b"a photo"),
+            ("000010002.json", json.dumps(meta).encode()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (sample,) = list(open_reader("auto", tmp_path / "00001.tar", materialize_dir=tmp_path / "m"))
+    assert sample.id == "000010002"  # the tar key, not a hash
+    for key, value in meta.items():
+        assert sample.fields[key] == value, key
+    assert sha(sample.images[0].path) == sha(tmp_path / "src4.png")
+    # written back (sharegpt keeps them in source_fields)
+    sample.messages = [
+        {"role": "user", "content": "<image>Describe."},
+        {"role": "assistant", "content": "A photo."},
+    ]
+    write("sharegpt", [sample], tmp_path / "sg.jsonl", tmp_path)
+    packed = json.loads(jsonl(tmp_path / "sg.jsonl")[0]["source_fields"])
+    assert packed["similarity"] == 0.31 and packed["url"] == meta["url"]
+
+
 def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
     make_image(tmp_path / "cat.png", 6)
     objects = {"ref": ["sheep", "dog"], "bbox": [[90.9, 160.8, 135, 212.8], [1, 2, 11, 22]]}

@@ -12,8 +12,9 @@ their own working directory):
   ``datasets: [{json_path, sampling_strategy}]``) and ``internvl_meta.json`` (InternVL's
   ``--meta_path``: ``root``, ``annotation``, ``data_augment``, ``repeat_time``, ``length``);
 * ``parquet``, ``hf_messages``, ``sharegpt`` -> ``hf_datasets.py`` (the ``datasets`` loading
-  lines, images cast to the Image feature). Not ``webdataset``: HF's loader wants the same
-  members in every sample, and samples differ in image count; Parquet is the HF layout.
+  lines, images cast to the Image feature); ``webdataset`` -> the same file, with the features
+  of the run's tars (HF's builder infers them from the first five samples and refuses samples
+  whose members differ: image count, image type, a caption or not).
 """
 
 from __future__ import annotations
@@ -146,6 +147,14 @@ def _hf_lines(run_dir: Path, files: dict[str, list[Path]]) -> str:
             f'parquet = load_dataset("parquet", data_files={_globs(files["parquet"])}, '
             'split="train")'
         )
+    if files.get("webdataset"):
+        from mmrecipe.io.webdataset import hf_features
+
+        blocks.append(
+            "# WebDataset: every member name the tars hold (absent ones None), images decoded\n"
+            f'webdataset = load_dataset("webdataset", data_files={_globs(files["webdataset"])}, '
+            f'split="train", features={hf_features(files["webdataset"])})'
+        )
     for fmt in ("hf_messages", "sharegpt"):
         if files.get(fmt):
             blocks.append(
@@ -158,7 +167,7 @@ def _hf_lines(run_dir: Path, files: dict[str, list[Path]]) -> str:
         return ""
     head = (
         "# Hugging Face datasets: the loading lines for this run's outputs\n"
-        "import os\n\nfrom datasets import Image, Sequence, load_dataset\n\n"
+        "import os\n\nfrom datasets import Features, Image, Sequence, Value, load_dataset\n\n"
         f"RUN = {str(run_dir)!r}\n\n"
     )
     return head + "\n\n".join(blocks) + "\n"
