@@ -224,6 +224,16 @@ def derived_id(*parts: str) -> int:
     return int(hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:13], 16)
 
 
+def _unused(taken: set[int], *parts: str) -> int:
+    """:func:`derived_id`, made unique among ``taken`` (two samples with one id, from a
+    source that repeats ids, must not become one image: ``COCO()`` keeps one per id)."""
+    value, n = derived_id(*parts), 0
+    while value in taken:
+        n += 1
+        value = derived_id(*parts, str(n))
+    return value
+
+
 class CocoWriter(FormatWriter):
     """Collects one shard's images and writes one COCO instances JSON at close."""
 
@@ -236,6 +246,7 @@ class CocoWriter(FormatWriter):
         self._annotations: list[dict[str, Any]] = []
         self._categories: dict[int, dict[str, Any]] = {}
         self._image_ids: set[int] = set()
+        self._ann_ids: set[int] = set()
 
     def write(self, sample: Sample) -> None:
         """Add one sample, or nothing at all when it cannot be converted (then raise)."""
@@ -251,6 +262,7 @@ class CocoWriter(FormatWriter):
         image, annotations = record
         self._images.append(image)
         self._annotations.extend(annotations)
+        self._ann_ids.update(a["id"] for a in annotations)
 
     def record(self, sample: Sample) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not sample.images:
@@ -261,7 +273,7 @@ class CocoWriter(FormatWriter):
         file_name = self.image_path(ref)  # before any id is taken: it may leave the sample out
         image_id = sample.fields.get("coco_id")
         if not isinstance(image_id, int) or image_id in self._image_ids:
-            image_id = derived_id("image", sample.id)
+            image_id = _unused(self._image_ids, "image", sample.id)
         self._image_ids.add(image_id)
         width, height = ref.width, ref.height
         if width is None or height is None:
@@ -290,7 +302,7 @@ class CocoWriter(FormatWriter):
                 {
                     "id": ann_id
                     if ann_id is not None
-                    else derived_id("caption", sample.id, str(i)),
+                    else _unused(self._ann_ids, "caption", sample.id, str(i)),
                     "image_id": image_id,
                     "caption": caption,
                 }
@@ -316,7 +328,7 @@ class CocoWriter(FormatWriter):
         ann: dict[str, Any] = {
             "id": box["id"]
             if isinstance(box.get("id"), int)
-            else derived_id("box", sample.id, str(index)),
+            else _unused(self._ann_ids, "box", sample.id, str(index)),
             "image_id": image_id,
             "category_id": cat_id,
             "bbox": [x, y, w, h],
