@@ -26,7 +26,7 @@ def test_the_cauldron_parquet(tmp_path: Path) -> None:
                 "images": [{"bytes": _png(tmp_path, 1), "path": None}],
                 "texts": [
                     {"user": "Question: what colour?", "assistant": "Red.", "source": "ai2d"},
-                    {"user": "And the shape?", "assistant": "Round.", "source": "ai2d"},
+                    {"user": "And the shape?", "assistant": "Round.", "source": "ai2d_gpt4v"},
                 ],
             }
         ]
@@ -39,7 +39,44 @@ def test_the_cauldron_parquet(tmp_path: Path) -> None:
     assert [m["role"] for m in sample.messages] == ["user", "assistant", "user", "assistant"]
     assert sample.messages[0]["content"] == "<image>\nQuestion: what colour?"
     assert sample.fields["source"] == "ai2d"
+    assert sample.fields["turn_sources"] == ["ai2d", "ai2d_gpt4v"]  # each turn's own
     assert sha(sample.images[0].path) == sha(tmp_path / "src1.png")
+    write("llava_onevision", [sample], tmp_path / "ov.jsonl", tmp_path)
+    assert jsonl(tmp_path / "ov.jsonl")[0]["turn_sources"] == ["ai2d", "ai2d_gpt4v"]
+
+
+def test_onevision_parquet_keeps_the_embedded_file_name(tmp_path: Path) -> None:
+    """lmms-lab/LLaVA-OneVision-Data: ``image`` {bytes, path}, ``conversations``,
+    ``data_source``; the original file name comes back as ``fields.image_names`` and as the
+    ``path`` of the image when written to Parquet again (HF ``datasets`` Image feature)."""
+    import datasets
+
+    table = pa.Table.from_pylist(
+        [
+            {
+                "id": "ai2d_42",
+                "image": {"bytes": _png(tmp_path, 2), "path": "ai2d/images/42.png"},
+                "conversations": [
+                    {"from": "human", "value": "<image>\nWhich layer?"},
+                    {"from": "gpt", "value": "The crust."},
+                ],
+                "data_source": "ai2d(gpt4v)",
+            }
+        ]
+    )
+    pq.write_table(table, tmp_path / "ov.parquet")
+    (sample,) = list(open_reader("auto", tmp_path / "ov.parquet", materialize_dir=tmp_path / "m"))
+    assert sample.fields["image_names"] == ["ai2d/images/42.png"]
+    assert sample.fields["data_source"] == "ai2d(gpt4v)"
+    write("parquet", [sample], tmp_path / "back.parquet", tmp_path)
+    ds = datasets.load_dataset(
+        "parquet",
+        data_files=str(tmp_path / "back.parquet"),
+        split="train",
+        cache_dir=str(tmp_path / "hf"),
+    ).cast_column("images", datasets.Sequence(datasets.Image(decode=False)))
+    assert ds[0]["images"][0]["path"] == "ai2d/images/42.png"
+    assert json.loads(ds[0]["fields"])["image_names"] == ["ai2d/images/42.png"]
 
 
 def test_llava_instruct_mix_typed_parts_with_null_text(tmp_path: Path) -> None:
