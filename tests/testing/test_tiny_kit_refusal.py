@@ -31,9 +31,9 @@ def test_kit_without_torch_makes_the_run_refuse(tmp_path: Path) -> None:
     words = kit.stdout.split()
     assert words and all(w.startswith("--standins-failed=") for w in words)
     (tmp_path / "in").mkdir()
+    args = ["run", str(recipe), "--input", str(tmp_path / "in"), "-o", str(tmp_path / "run")]
     run = subprocess.run(
-        [sys.executable, "-m", "mmrecipe", "run", str(recipe), "--input", str(tmp_path / "in")]
-        + ["-o", str(tmp_path / "run"), *words],
+        [sys.executable, "-m", "mmrecipe", *args, *words],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
