@@ -18,7 +18,7 @@ import pydantic
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import Op
-from mmrecipe.suggest import did_you_mean
+from mmrecipe.suggest import did_you_mean, given_value
 
 _OPS: dict[str, type[Op]] = {}
 _DISCOVERED = False
@@ -159,7 +159,7 @@ def _param_problem(error: Any, model: type[pydantic.BaseModel]) -> str:
         return f"unknown parameter {key!r}{hint}" + ("" if hint else f" (parameters: {known})")
     if error["type"] == "missing":
         return f"{key} is required"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {error['msg']}{given_value(error)}"
 
 
 def _type_name(ann: Any) -> str:
