@@ -110,3 +110,19 @@ def test_coco_keeps_samples_that_share_an_id(tmp_path: Path) -> None:
     write("coco_captions", twice, out, tmp_path)
     coco = coco_api.COCO(str(out))
     assert len(coco.imgs) == 4 and len(coco.anns) == 4
+
+
+def test_parquet_shards_whose_ids_restart_stay_unique(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    for n in range(2):
+        rows = [
+            {"id": str(i), "conversations": [{"from": "human", "value": "hi"}]} for i in range(2)
+        ]
+        pq.write_table(pa.Table.from_pylist(rows), folder / f"part-{n}.parquet")
+    ids = [s.id for s in open_reader("parquet", folder)]
+    assert ids == ["0", "1", "part-1.parquet/0", "part-1.parquet/1"]
+    assert ids == [s.id for s in open_reader("parquet", folder)]  # the same on a rerun

@@ -160,13 +160,20 @@ class ParquetReader:
     def __iter__(self) -> Iterator[Sample]:
         import pyarrow.parquet as pq
 
+        seen: set[str] = set()
+        folder = self.path.is_dir()
         for file in self._files():
             index = 0
             try:
                 pf = pq.ParquetFile(str(file))
                 for batch in pf.iter_batches(batch_size=self.batch_size):
                     for row in batch.to_pylist():
-                        yield self._safe_sample(file, index, row)
+                        sample = self._safe_sample(file, index, row)
+                        if folder and sample.id in seen and not sample.rejected:
+                            # a folder of shards whose ids restart: the file tells them apart
+                            sample.id = f"{file.relative_to(self.path).as_posix()}/{sample.id}"
+                        seen.add(sample.id)
+                        yield sample
                         index += 1
             except Exception as exc:  # truncated or not Parquet: the rest of this file
                 detail = f"{file.name} (after {index} row(s)): {record_error(exc)}"
