@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import portable_path
+from mmrecipe.io.parquet import ParquetRows
 from mmrecipe.sample import ImageRef, Sample
 
 _STR = {"dtype": "string", "_type": "Value"}
@@ -96,16 +97,12 @@ class EditTripletsWriter:
         keep_fields: list[str] | None = None,
         row_group_size: int = 128,
     ) -> None:
-        import pyarrow.parquet as pq
-
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.base_dir = base_dir
         self.keep_fields = keep_fields or []
         self.row_group_size = row_group_size
-        self._schema = _schema()
-        self._writer = pq.ParquetWriter(str(path), self._schema, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
+        self._out = ParquetRows(path, _schema(), row_group_size)
         #: samples not written, by reason (not an edit)
         self.left_out: Counter[str] = Counter()
         self.written = 0
@@ -145,7 +142,7 @@ class EditTripletsWriter:
             return
         assert source is not None and edited is not None
         self.written += 1
-        self._rows.append(
+        self._out.add(
             {
                 "id": sample.id,
                 "source_image": self._image(sample.images[source]),
@@ -161,16 +158,6 @@ class EditTripletsWriter:
                 ),
             }
         )
-        if len(self._rows) >= self.row_group_size:
-            self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
-            self._rows = []
 
     def close(self) -> None:
-        self._flush()
-        self._writer.close()
+        self._out.close()
