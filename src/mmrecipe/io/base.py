@@ -426,7 +426,7 @@ class JsonRecordReader:
 
 
 #: a JSON array up to this size is parsed once more to count its records (progress, ETA)
-COUNT_ARRAY_MAX_BYTES = 256 << 20
+COUNT_ARRAY_MAX_BYTES = 64 << 20
 
 
 def count_json_records(path: Path) -> int | None:
