@@ -69,8 +69,10 @@ def check_settings(recipe: Recipe) -> None:
     against its type's settings, and output formats that can be written."""
     from mmrecipe.backends.settings import check_backends
     from mmrecipe.io import FORMATS
+    from mmrecipe.settings_ranges import check_recipe_numbers
 
     check_backends(recipe.backends)
+    check_recipe_numbers(recipe)  # .inf, 1e300, -1 and 10**20 are nobody's setting
     readable = sorted(k for k, v in FORMATS.items() if v["read"])
     fmt = recipe.input.format
     if fmt != "auto" and fmt not in readable:

@@ -28,6 +28,7 @@ from mmrecipe.io.base import (
     record_error,
     rejected_record,
 )
+from mmrecipe.io.files import check_regular, listed_files
 from mmrecipe.io.hf_messages import messages_from_parts
 from mmrecipe.io.layout import LeftOut, content_text, join_pieces, kept_fields_raw, split_pieces
 from mmrecipe.io.llava import source_fields
@@ -156,18 +157,22 @@ class ParquetReader:
         self.materialize_dir = materialize_dir or path.parent / "images"
         self.batch_size = batch_size
 
-    def _files(self) -> list[Path]:
+    def _files(self) -> list[tuple[Path, ImageRefused | None]]:
+        """The Parquet files, each listed one checked against the dataset root."""
         if self.path.is_dir():
-            return sorted(self.path.rglob("*.parquet"))
-        return [self.path]
+            policy = self.image_root if isinstance(self.image_root, ImageRoot) else None
+            return list(listed_files(self.path, (".parquet",), policy))
+        return [(self.path, None)]
 
     def count(self) -> int | None:
         import pyarrow.parquet as pq
 
         total = 0
-        for f in self._files():
+        for f, refusal in self._files():
             try:
-                total += pq.ParquetFile(str(f)).metadata.num_rows
+                if refusal is not None:
+                    raise refusal
+                total += pq.ParquetFile(check_regular(f)).metadata.num_rows
             except Exception:
                 total += 1  # an unreadable file is one reject
         return total
@@ -177,10 +182,13 @@ class ParquetReader:
 
         seen: set[str] = set()
         folder = self.path.is_dir()
-        for file in self._files():
+        for file, refusal in self._files():
+            if refusal is not None:
+                yield rejected_record(file, "file", refusal.reason, refusal.detail)
+                continue
             index = 0
             try:
-                pf = pq.ParquetFile(str(file))
+                pf = pq.ParquetFile(check_regular(file))
                 for batch in pf.iter_batches(batch_size=self.batch_size):
                     for row in batch.to_pylist():
                         sample = self._safe_sample(file, index, row)
@@ -190,6 +198,8 @@ class ParquetReader:
                         seen.add(sample.id)
                         yield sample
                         index += 1
+            except ImageRefused as exc:
+                yield rejected_record(file, "file", exc.reason, exc.detail)
             except Exception as exc:  # truncated or not Parquet: the rest of this file
                 detail = f"{file.name} (after {index} row(s)): {record_error(exc)}"
                 yield rejected_record(file, f"file:{index}", "unreadable_file", detail)

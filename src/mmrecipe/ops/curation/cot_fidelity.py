@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Literal
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.io.conversation import text_of
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.ops.curation.honeypipe.parsing import bracket_token
 from mmrecipe.ops.curation.honeypipe.prompts import FIDELITY_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("cot_fidelity")
-class CotFidelity(FilterOp):
+class CotFidelity(PromptedOp, FilterOp):
     """An LLM checks that the chain of thought's final answer agrees with the original answer
     (``scores.cot_fidelity_<level>``: 1 agree, 0 disagree). An agreeing sample is rewritten:
     the user turn asks ``fields.cot_instruction`` (constraints stripped), the assistant turn is
@@ -32,7 +31,6 @@ class CotFidelity(FilterOp):
         max_tokens: longest reply
     """
 
-    io_bound = True
     reads = ("messages", "fields.instruction", "fields.answer", "fields.cot_final")
     writes = ("messages", "fields.cot", "scores.*", "trace")
 
@@ -52,13 +50,6 @@ class CotFidelity(FilterOp):
             SamplingParams(temperature=temperature, max_tokens=max_tokens),
             use_images=False,
         )
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def score(self, samples: list[Sample]) -> None:
-        raise TypeError("cot_fidelity is I/O-bound: the executor calls ascore")
 
     async def ascore(self, samples: list[Sample]) -> None:
         asked = []

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.curation.honeypipe.fields import QA_FIELDS, fill_qa, single_turn
 from mmrecipe.ops.curation.honeypipe.parsing import bracket_token, strip_constraints
 from mmrecipe.ops.curation.honeypipe.prompts import TRIAGE_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("cot_triage")
-class CotTriage(MapOp):
+class CotTriage(PromptedOp, MapOp):
     """An LLM decides whether a single-turn question needs step-by-step reasoning
     (``fields.needs_reasoning``); every sample starts with ``fields.cot: none`` and
     ``fields.cot_instruction``, the question without "answer directly / with a single word"
@@ -32,7 +31,6 @@ class CotTriage(MapOp):
         max_tokens: longest reply
     """
 
-    io_bound = True
     writes = ("fields.needs_reasoning", "fields.cot", "fields.cot_instruction", *QA_FIELDS, "trace")
 
     def __init__(
@@ -51,13 +49,6 @@ class CotTriage(MapOp):
         )
         self.bypass = set(bypass_domains or [])
         self.reads = ("messages", *QA_FIELDS, *(("fields.domain",) if self.bypass else ()))
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("cot_triage is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         fill_qa(samples)

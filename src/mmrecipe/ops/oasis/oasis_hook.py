@@ -10,13 +10,13 @@ from mmrecipe.backends.hooking import hook_sampling_for, user_turn
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import ExpandOp
-from mmrecipe.prompted import generation_trace, params_trace, reject_failed
+from mmrecipe.prompted import IoBoundOp, generation_trace, params_trace, reject_failed
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("oasis_hook")
-class OasisHook(ExpandOp):
+class OasisHook(IoBoundOp, ExpandOp):
     """Hook an MLLM with an image: it writes text (often an instruction) with no prompt at all.
 
     The request holds the sample's first image and no query; the backend renders the model's
@@ -50,7 +50,6 @@ class OasisHook(ExpandOp):
         output_field: where the hooked text goes
     """
 
-    io_bound = True
     reads = ("images",)
 
     def __init__(
@@ -112,9 +111,6 @@ class OasisHook(ExpandOp):
             if "banned_tokens" in chosen:
                 chosen["banned_tokens"] = tuple(chosen["banned_tokens"])
             self.params = dataclasses.replace(self.params, **chosen)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("oasis_hook is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         assert self.backend is not None, "setup() was not called"
