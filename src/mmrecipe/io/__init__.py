@@ -224,7 +224,9 @@ def open_reader(
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
-        return CocoReader(path, root, Path(instances) if instances else None)
+        return CocoReader(
+            path, root, Path(instances) if instances else None, meta_dir=materialize_dir
+        )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 

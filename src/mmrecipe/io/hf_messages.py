@@ -71,6 +71,8 @@ class HFMessagesReader(JsonRecordReader):
 class HFMessagesWriter(JsonLinesOut):
     """TRL / chat-template JSONL (see the module docstring)."""
 
+    source_column = True
+
     def record(self, sample: Sample) -> dict[str, Any]:
         conv = prepare(sample, self.assistant_images)
         messages = [{"role": "system", "content": typed_parts(conv.system)}] if conv.system else []
