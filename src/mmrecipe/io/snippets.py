@@ -81,6 +81,8 @@ def _llamafactory(
             "system_tag": "system",
         },
     }
+    if _has_videos(shards):  # rows without videos read as null: _find_medias gives None
+        attrs["columns"]["videos"] = "videos"
     # LLaMA-Factory loads a folder only when it holds nothing but data files of one kind
     if formats[0] != "sharegpt":
         entries = {key: {"file_name": os.path.relpath(shards[0].parent, out), **attrs}}
@@ -100,6 +102,18 @@ def _llamafactory(
         f"media_dir: {run_dir}  # image paths in the data are relative to the run dir\n"
     )
     return [info, _write(out / "llamafactory.yaml", args)]
+
+
+def _has_videos(shards: list[Path]) -> bool:
+    """Whether any record of the (JSONL or Parquet) shards has a ``videos`` column."""
+    for shard in shards:
+        if shard.suffix != ".jsonl":
+            continue
+        with open(shard, encoding="utf-8") as fh:
+            for line in fh:
+                if '"videos"' in line and "videos" in json.loads(line):
+                    return True
+    return False
 
 
 def _llava(run_dir: Path, out: Path, shards: list[Path]) -> list[Path]:
