@@ -130,7 +130,9 @@ def main() -> None:
             if fps_all is None:
                 print(f"{name:<11} {'-':>13} {'-':>6} {'-':>19}  {note}")
             else:
-                print(f"{name:<11} {fps_all:>13.0f} {fps_all / base:>6.2f} {fps_uni:>19.1f}  {note}")
+                print(
+                    f"{name:<11} {fps_all:>13.0f} {fps_all / base:>6.2f} {fps_uni:>19.1f}  {note}"
+                )
 
 
 if __name__ == "__main__":

@@ -52,6 +52,15 @@ from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveIn
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.hooking import END_OF_TURN, banned_token_bias, known_family
+from mmrecipe.backends.video_input import (
+    VideoInput,
+    as_frames,
+    resolve_mode,
+    video_data_url,
+    video_hook_prefix,
+    video_part,
+    with_video_parts,
+)
 from mmrecipe.errors import BackendError, BackendUnavailable
 from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer, too_large
 from mmrecipe.sample import ImageRef
@@ -108,6 +117,10 @@ class OpenAIBackend:
         vision: False for a text-only model (ops that send images then fail at setup)
         max_answer_bytes: an answer text larger than this is rejected (``answer_too_large``);
             the HTTP body is read only up to a bound derived from it
+        video_input: how videos are sent: ``video_url`` parts (vLLM, SGLang video models),
+            ``frames`` (the sampled frames as images), ``auto`` (video parts on vLLM/SGLang,
+            frames elsewhere); see backends/video_input.py
+        max_video_bytes: a larger video is not sent as a part (the request fails, one reject)
     """
 
     #: this backend records its own usage (requests, tokens, errors, retries) into the step
@@ -131,6 +144,8 @@ class OpenAIBackend:
         image_cache_size: PositiveInt = 256,
         vision: bool = True,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        video_input: VideoInput = "auto",
+        max_video_bytes: PositiveInt = 64 * 1024 * 1024,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
             raise BackendError(
@@ -165,6 +180,11 @@ class OpenAIBackend:
         caps = {"logprobs", "json_schema"} | ({"vision"} if vision else set())
         if self.server in ("vllm", "sglang"):
             caps.add("hook")
+        #: how videos are sent: video parts (vLLM, SGLang) or sampled frames as images
+        self.video_input = resolve_mode(video_input, self.server, name) if vision else "frames"
+        self.max_video_bytes = int(max_video_bytes)
+        if vision:
+            caps.add("video")
         self.capabilities: frozenset[str] = frozenset(caps)
         self._images = _ImageCache(image_cache_size)
         self._session: aiohttp.ClientSession | None = None
@@ -315,9 +335,15 @@ class OpenAIBackend:
         self, request: ChatRequest, params: SamplingParams
     ) -> tuple[str | None, dict[str, Any], Any]:
         """The URL, body and response parser of a request (URL None: hooking refused)."""
+        if request.videos and self.video_input == "frames":
+            request = as_frames(request)
+        videos = [video_data_url(v, self.max_video_bytes) for v in request.videos]
         urls = [await self._images.data_url(ref) for ref in request.images]
         if not request.hook:
-            body = self._chat_body(_chat_messages(request, urls), params)
+            messages = _chat_messages(request, urls)
+            body = self._chat_body(
+                with_video_parts(messages, videos) if videos else messages, params
+            )
             return self.base_url + "/chat/completions", body, _parse_chat
         if self.server == "openai":
             return None, {}, None
@@ -327,12 +353,18 @@ class OpenAIBackend:
                 return None, {}, None
             system = [m for m in request.messages if m.get("role") == "system"]
             content: list[dict[str, Any]] = [_image_part(u) for u in urls]
+            content += [video_part(u) for u in videos]
             content.append({"type": "text", "text": ""})
             body = self._chat_body([*system, {"role": "user", "content": content}], params)
             body["add_generation_prompt"] = False
             body["continue_final_message"] = True
             return self.base_url + "/chat/completions", body, _parse_chat
         prefix = await self._sglang_prefix()
+        if videos:  # the family's video placeholder; SGLang's native video_data
+            body = self._sglang_body(video_hook_prefix(self.model, prefix), [], params)
+            body.pop("image_data")
+            body["video_data"] = videos[0] if len(videos) == 1 else videos
+            return self.root_url + "/generate", body, _parse_sglang
         return self.root_url + "/generate", self._sglang_body(prefix, urls, params), _parse_sglang
 
     def _chat_body(self, messages: list[dict[str, Any]], p: SamplingParams) -> dict[str, Any]:

@@ -78,7 +78,9 @@ class HFMessagesReader(JsonRecordReader):
             images=[image_ref(p, self.image_root) for p in paths],
             messages=messages_from_parts(record.get("messages")),
             fields=source_fields(record, _OWN_KEYS),
-            videos=video_refs(video_list(record.get("videos", record.get("video"))), self.image_root),
+            videos=video_refs(
+                video_list(record.get("videos", record.get("video"))), self.image_root
+            ),
         )
 
 

@@ -69,7 +69,9 @@ class ShareGPTReader(JsonRecordReader):
             images=[image_ref(p, self.image_root) for p in paths],
             messages=merge_image_only_turns(messages),
             fields=fields,
-            videos=video_refs(video_list(record.get("videos", record.get("video"))), self.image_root),
+            videos=video_refs(
+                video_list(record.get("videos", record.get("video"))), self.image_root
+            ),
         )
 
 

@@ -33,7 +33,9 @@ def place_videos(messages: list[dict[str, str]], n_videos: int) -> list[dict[str
         out = [dict(m) for m in messages]
         first = next(i for i, m in enumerate(out) if m["role"] == "user")
         lead = "\n".join([VIDEO_TOKEN] * n_videos)
-        out[first]["content"] = f"{lead}\n{out[first]['content']}" if out[first]["content"] else lead
+        out[first]["content"] = (
+            f"{lead}\n{out[first]['content']}" if out[first]["content"] else lead
+        )
         return out
     raise LeftOut("video_placeholder_mismatch", f"{found} <video> for {n_videos} video(s)")
 

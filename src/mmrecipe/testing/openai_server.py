@@ -273,12 +273,19 @@ class FakeOpenAIServer:
         if fault is not None and fault != "empty":
             return await self._apply_fault(request, fault, "chat", key)
         n_images = sum(_count_images(m.get("content")) for m in messages)
+        n_videos = sum(_count_videos(m.get("content")) for m in messages)
+        if n_videos and self.kind == "plain":  # OpenAI itself takes no video parts
+            return web.json_response(
+                {"error": {"message": "Invalid content part type: video_url"}}, status=400
+            )
         if hook:
             rendered = self._render(body)
             base = "<|im_end|>\nThe image shows" if rendered.endswith("<|im_end|>\n") else "What is"
             base += f" in this picture? [images={n_images}]"
         else:
             base = f"answer to: {_prompt_key(messages)} [images={n_images}]"
+        if n_videos:
+            base += f" [videos={n_videos}]"
         scripted = self.responder(body) if self.responder is not None else None
         if scripted is not None:
             base = scripted
@@ -327,6 +334,9 @@ class FakeOpenAIServer:
         images = body.get("image_data") or []
         if isinstance(images, str):
             images = [images]
+        videos = body.get("video_data") or []
+        if isinstance(videos, str):
+            videos = [videos]
         key = "generate:" + text
         if self.keep_bodies:
             with self._lock:
@@ -341,6 +351,10 @@ class FakeOpenAIServer:
         out = []
         for i in range(n):
             answer = f"What is shown here? [images={len(images)}]" + (f" #{i}" if i else "")
+            if body.get("video_data"):  # SGLang's native video input
+                answer = f"What happens in this video? [videos={len(videos)}]" + (
+                    f" #{i}" if i else ""
+                )
             meta: dict[str, Any] = {
                 "prompt_tokens": len(text) // 4 + 10 * len(images),
                 "completion_tokens": len(answer.split()),
@@ -364,6 +378,8 @@ def _text_of(content: Any) -> str:
             parts.append(part.get("text", ""))
         elif part.get("type") == "image_url":
             parts.append("<|vision_start|><|image_pad|><|vision_end|>")
+        elif part.get("type") == "video_url":
+            parts.append("<|vision_start|><|video_pad|><|vision_end|>")
     return "".join(parts)
 
 
@@ -381,15 +397,21 @@ def _prompt_key(messages: list[dict[str, Any]]) -> str:
 def _image_tag(messages: list[dict[str, Any]]) -> str:
     """A short digest of the images sent, so the same prompt on two images is two keys."""
     urls = [
-        p["image_url"]["url"]
+        p[p["type"]]["url"]
         for m in messages
         if isinstance(m.get("content"), list)
         for p in m["content"]
-        if p.get("type") == "image_url"
+        if p.get("type") in ("image_url", "video_url")
     ]
     if not urls:
         return ""
     return " #img:" + hashlib.sha1("".join(urls).encode()).hexdigest()[:8]
+
+
+def _count_videos(content: Any) -> int:
+    if isinstance(content, list):
+        return sum(1 for p in content if p.get("type") == "video_url")
+    return 0
 
 
 def _count_images(content: Any) -> int:

@@ -125,7 +125,9 @@ def probe(path: str | Path, limits: VideoLimits) -> VideoInfo:
         frames = int(stream.frames or 0) or round(duration * fps)
         codec = ctx.name or "unknown"
         if not (limits.min_fps <= fps <= limits.max_fps):
-            raise VideoRejected("bad_fps", f"{fps:g} fps outside {limits.min_fps}..{limits.max_fps}")
+            raise VideoRejected(
+                "bad_fps", f"{fps:g} fps outside {limits.min_fps}..{limits.max_fps}"
+            )
         if min(width, height) < limits.min_side or max(width, height) > limits.max_side:
             raise VideoRejected(
                 "bad_size", f"{width}x{height} outside {limits.min_side}..{limits.max_side} px"

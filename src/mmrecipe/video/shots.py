@@ -24,9 +24,7 @@ def detect_shots(
     )
     manager.detect_scenes(video=video, show_progress=False)
     scenes = manager.get_scene_list(start_in_scene=True)
-    shots = [
-        [round(start.seconds, 6), round(end.seconds, 6)] for start, end in scenes
-    ]
+    shots = [[round(start.seconds, 6), round(end.seconds, 6)] for start, end in scenes]
     if not shots:
         duration = float(video.duration.seconds) if video.duration else 0.0
         shots = [[0.0, round(duration, 6)]]

@@ -166,7 +166,10 @@ def frames_as_images(sample: Sample) -> None:
     """Each video's frames appended to ``images``; each ``<video>`` placeholder (or, with none,
     the start of the first user turn) becomes one ``<image>`` per frame of its video."""
     groups = [
-        [ImageRef(path=str(f["path"]), sha256=str(f.get("sha256")), format="JPEG") for f in v.frames]
+        [
+            ImageRef(path=str(f["path"]), sha256=str(f.get("sha256")), format="JPEG")
+            for f in v.frames
+        ]
         for v in sample.videos
     ]
     tokens = [("\n".join([IMAGE_TOKEN] * len(g))) for g in groups]
@@ -184,5 +187,7 @@ def frames_as_images(sample: Sample) -> None:
     if not placed:
         user = next((m for m in sample.messages if m.get("role") == "user"), None)
         if user is not None and isinstance(user.get("content"), str):
-            user["content"] = "\n".join([*tokens, user["content"]]) if user["content"] else "\n".join(tokens)
+            user["content"] = (
+                "\n".join([*tokens, user["content"]]) if user["content"] else "\n".join(tokens)
+            )
     sample.images.extend(ref for g in groups for ref in g)
