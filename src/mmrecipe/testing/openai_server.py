@@ -503,6 +503,10 @@ SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
 from mmrecipe.testing.imagegen_script import imagegen_script  # noqa: E402
 
 SCRIPTS["imagegen"] = imagegen_script
+# the video and multi-image recipes (keyframe captions, QA JSON, motion names)
+from mmrecipe.testing.video_script import video_script  # noqa: E402
+
+SCRIPTS["video"] = video_script
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
