@@ -22,7 +22,9 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return moving_shapes(tmp_path_factory.mktemp("clip") / "cut.mp4", seconds=4.0, cut_at=2.0)
 
 
-def run(clip: Path, run_dir: Path, messages: list[dict[str, str]] | None = None, **params: object) -> Sample:
+def run(
+    clip: Path, run_dir: Path, messages: list[dict[str, str]] | None = None, **params: object
+) -> Sample:
     sample = Sample(id="v", videos=[VideoRef(path=str(clip))], messages=messages or [])
     (sample,) = VideoIntake().process_batch([sample])
     op = SampleFrames(**params)  # type: ignore[arg-type]
