@@ -37,9 +37,12 @@ def _canvas(size: tuple[int, int], color: tuple[int, int, int]) -> np.ndarray:
     width, height = size
     canvas = np.empty((height, width, 3), dtype=np.uint8)
     canvas[:] = color
-    # a fixed texture so the background is not flat (optical flow and hashes need structure)
-    ys, xs = np.mgrid[0:height, 0:width]
-    canvas[((xs // 16 + ys // 16) % 2).astype(bool)] //= 2
+    # a fixed, non-periodic texture (8 px blocks, seeded by the colour) so the background is
+    # not flat: optical flow and frame hashes need structure, and a periodic one aliases
+    rng = np.random.default_rng(sum(color))
+    blocks = rng.random(((height + 7) // 8, (width + 7) // 8)) < 0.5
+    mask = np.kron(blocks, np.ones((8, 8), dtype=bool))[:height, :width]
+    canvas[mask] //= 2
     return canvas
 
 
@@ -63,12 +66,14 @@ def moving_shapes(
                 frame = _canvas(size, (40, 90, 200))
                 x = (8 + i * speed) % max(1, width - 30)
                 frame[height // 3 : height // 3 + 24, x : x + 24] = (250, 220, 30)
+                frame[height // 3 + 8 : height // 3 + 16, x + 8 : x + 16] = (20, 20, 20)
             else:
                 frame = _canvas(size, (200, 60, 60))
                 y = (8 + (i - cut) * speed) % max(1, height - 30)
                 yy, xx = np.ogrid[0:height, 0:width]
                 disk = (yy - y - 12) ** 2 + (xx - width // 2) ** 2 <= 144
                 frame[disk] = (30, 240, 120)
+                frame[y + 10 : y + 14, width // 2 - 2 : width // 2 + 2] = (20, 20, 20)
             yield frame
 
     return _encode(path, frames(), fps, size)

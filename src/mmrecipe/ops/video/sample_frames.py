@@ -4,7 +4,6 @@ per segment; deterministic, written once under the run dir with their timestamps
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 from pathlib import Path
 from typing import Literal
@@ -14,6 +13,7 @@ from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import ImageRef, Sample, VideoRef
 from mmrecipe.video.decode import VideoRejected, read_frames_at, uniform_times
+from mmrecipe.video.frames import frame_folder, write_frame
 
 VIDEO_TOKEN = "<video>"
 IMAGE_TOKEN = "<image>"
@@ -139,11 +139,8 @@ class SampleFrames(MapOp):
         return samples
 
     def _frames(self, ref: VideoRef, root: Path) -> list[dict[str, object]]:
-        from PIL import Image
-
         fps = float(ref.fps or 0.0)
-        folder = root / (ref.sha256 or hashlib.sha256(ref.path.encode()).hexdigest())
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = frame_folder(root, ref)
         out: list[dict[str, object]] = []
         seen: set[int] = set()
         for t, array in read_frames_at(ref.path, self.times(ref), self.max_side):
@@ -151,14 +148,7 @@ class SampleFrames(MapOp):
             if index in seen:  # two times fell on one frame: keep it once
                 continue
             seen.add(index)
-            side = self.max_side or 0
-            target = folder / f"f{index:07d}-{side}-q{self.jpeg_quality}.jpg"
-            if not target.exists():
-                tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-                Image.fromarray(array).save(tmp, "JPEG", quality=self.jpeg_quality)
-                os.replace(tmp, target)
-            sha = hashlib.sha256(target.read_bytes()).hexdigest()
-            out.append({"path": str(target), "t": round(t, 6), "index": index, "sha256": sha})
+            out.append(write_frame(array, folder, index, t, self.max_side, self.jpeg_quality))
         return out
 
 
