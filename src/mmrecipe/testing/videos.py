@@ -53,9 +53,11 @@ def moving_shapes(
     size: tuple[int, int] = (160, 120),
     cut_at: float | None = 2.0,
     speed: int = 3,
+    scene: int = 0,
 ) -> Path:
     """A square sliding right (``speed`` px per frame) on a checkered background; at
-    ``cut_at`` seconds a hard cut to a different scene (another colour, a circle moving down)."""
+    ``cut_at`` seconds a hard cut to a different scene (another colour, a circle moving down).
+    ``scene`` picks other background colours and textures: another video, not a copy."""
     width, height = size
     n = max(1, round(seconds * fps))
     cut = None if cut_at is None else round(cut_at * fps)
@@ -63,12 +65,12 @@ def moving_shapes(
     def frames():  # type: ignore[no-untyped-def]
         for i in range(n):
             if cut is None or i < cut:
-                frame = _canvas(size, (40, 90, 200))
+                frame = _canvas(size, (40 + 50 * scene % 200, 90, 200 - 30 * scene % 200))
                 x = (8 + i * speed) % max(1, width - 30)
                 frame[height // 3 : height // 3 + 24, x : x + 24] = (250, 220, 30)
                 frame[height // 3 + 8 : height // 3 + 16, x + 8 : x + 16] = (20, 20, 20)
             else:
-                frame = _canvas(size, (200, 60, 60))
+                frame = _canvas(size, (200, 60 + 60 * scene % 190, 60))
                 y = (8 + (i - cut) * speed) % max(1, height - 30)
                 yy, xx = np.ogrid[0:height, 0:width]
                 disk = (yy - y - 12) ** 2 + (xx - width // 2) ** 2 <= 144
@@ -120,16 +122,46 @@ def truncated_copy(source: Path, path: Path, keep: float = 0.4) -> Path:
     return path
 
 
+def trimmed_reencode(source: Path, path: Path, start: float = 1.0, crf: int = 35) -> Path:
+    """``source`` from ``start`` seconds on, re-encoded at another quality: a re-upload."""
+    from mmrecipe.video.decode import iter_frames
+
+    frames = (f for _, t, f in iter_frames(source) if t >= start - 1e-6)
+    import av
+
+    with av.open(str(source)) as c:
+        s = c.streams.video[0]
+        fps, size = (
+            int(round(float(s.average_rate))),
+            (s.codec_context.width, s.codec_context.height),
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.options = {"threads": "1", "crf": str(crf)}
+        stream.codec_context.thread_count = 1
+        for array in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(array, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
 def video_set(folder: Path) -> dict[str, Path]:
     """The mixed folder the video recipes dry-run on: two cut clips, a zoom, a static clip,
-    a re-encoded trimmed copy, a truncated file, an empty file and a text file named .mp4."""
+    a trimmed re-encode of the first (a near-duplicate), a truncated file, an empty file and
+    a text file named .mp4."""
     folder.mkdir(parents=True, exist_ok=True)
     out = {
         "shapes": moving_shapes(folder / "shapes.mp4"),
-        "shapes_fast": moving_shapes(folder / "shapes_fast.mp4", speed=5, cut_at=1.5),
+        "shapes_fast": moving_shapes(folder / "shapes_fast.mp4", speed=5, cut_at=1.5, scene=1),
         "zoom": zoom_clip(folder / "zoom.mp4"),
         "static": static_clip(folder / "static.mp4"),
     }
+    out["reupload"] = trimmed_reencode(out["shapes"], folder / "shapes_reupload.mp4")
     out["truncated"] = truncated_copy(out["shapes"], folder / "truncated.mp4")
     (folder / "empty.mp4").write_bytes(b"")
     out["empty"] = folder / "empty.mp4"

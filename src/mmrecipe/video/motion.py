@@ -6,7 +6,8 @@ A similarity transform (scale, rotation, translation) is fitted to the flow by l
 when most of the picture moves and the fit explains it, the camera moved (zoom from the scale,
 rotation from the angle, pan from the translation: the camera pans opposite to the content);
 when only a region moves, an object moved, in the mean direction of its flow. The magnitude
-that decides "static" is the 95th percentile of the flow, so a small moving object still counts.
+that decides "static" is the 99th percentile of the flow, so a small moving object (2% of the
+picture) still counts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ MOVING_PX = 1.0
 class Motion:
     kind: str  # static | camera_zoom | camera_pan | camera_rotation | object_motion
     direction: str  # in | out | left | right | up | down | clockwise | counterclockwise | none
-    magnitude: float  # 95th percentile of the flow, px at the measuring size
+    magnitude: float  # 99th percentile of the flow, px at the measuring size
     moving_fraction: float
     scale: float
     rotation_deg: float
@@ -68,7 +69,7 @@ def measure_motion(
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
     u, v = flow[..., 0], flow[..., 1]
     mag = np.hypot(u, v)
-    p95 = float(np.percentile(mag, 95))
+    p99 = float(np.percentile(mag, 99))
     moving = mag > MOVING_PX
     fraction = float(moving.mean())
     h, w = a.shape
@@ -85,15 +86,15 @@ def measure_motion(
     target = np.concatenate([u.ravel(), v.ravel()])
     (s, r, tx, ty), *_ = np.linalg.lstsq(rows, target, rcond=None)
     scale, rotation = 1.0 + float(s), math.degrees(math.atan2(float(r), 1.0 + float(s)))
-    strong = mag > max(MOVING_PX, 0.5 * p95)  # the moving object, not its blurred edges
+    strong = mag > max(MOVING_PX, 0.5 * p99)  # the moving object, not its blurred edges
     if strong.any():
         dx, dy = float(u[strong].mean()), float(v[strong].mean())
     else:
         dx, dy = float(u.mean()), float(v.mean())
     base = dict(
-        magnitude=p95, moving_fraction=fraction, scale=scale, rotation_deg=rotation, dx=dx, dy=dy
+        magnitude=p99, moving_fraction=fraction, scale=scale, rotation_deg=rotation, dx=dx, dy=dy
     )
-    if p95 < static_px:
+    if p99 < static_px:
         return Motion("static", "none", **base)
     if fraction >= camera_fraction:
         radius = math.hypot(w, h) / 4  # a typical distance from the centre

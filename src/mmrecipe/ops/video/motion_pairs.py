@@ -31,7 +31,7 @@ class MotionPairs(ExpandOp):
         gap: seconds between the two frames of a pair
         stride: seconds between the starts of consecutive pairs in a shot
         max_pairs: most pairs kept per video
-        static_px: 95th-percentile flow (px at 256 px) below which a pair is static
+        static_px: 99th-percentile flow (px at 256 px) below which a pair is static
         cut_similarity: histogram correlation below which a pair spans a cut
         shot_threshold: PySceneDetect ContentDetector threshold
         max_side: frames are written with their longest side at most this
@@ -42,7 +42,7 @@ class MotionPairs(ExpandOp):
 
     def __init__(
         self,
-        gap: float = 0.3,
+        gap: float = 0.2,
         stride: float = 1.0,
         max_pairs: int = 4,
         static_px: float = 2.0,
