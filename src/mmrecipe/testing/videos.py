@@ -132,7 +132,7 @@ def trimmed_reencode(source: Path, path: Path, start: float = 1.0, crf: int = 35
     with av.open(str(source)) as c:
         s = c.streams.video[0]
         fps, size = (
-            int(round(float(s.average_rate))),
+            round(float(s.average_rate)),
             (s.codec_context.width, s.codec_context.height),
         )
     path.parent.mkdir(parents=True, exist_ok=True)
