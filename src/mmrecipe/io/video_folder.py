@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mmrecipe.io.base import ImageRoot
-from mmrecipe.io.image_folder import ImageFolderReader
+from mmrecipe.io.image_folder import IMAGE_EXTENSIONS, ImageFolderReader
 from mmrecipe.sample import Sample, VideoRef
 
 VIDEO_EXTENSIONS = frozenset(
@@ -19,7 +19,8 @@ VIDEO_EXTENSIONS = frozenset(
 
 
 class VideoFolderReader:
-    """One sample per video file, the video in ``videos`` (checked by ``video_intake``)."""
+    """One sample per video file, the video in ``videos`` (checked by ``video_intake``);
+    with ``images: true`` image files too, as image samples (a folder of mixed media)."""
 
     def __init__(
         self,
@@ -27,10 +28,12 @@ class VideoFolderReader:
         recursive: bool = True,
         extensions: list[str] | None = None,
         image_root: Path | ImageRoot | None = None,
+        images: bool = False,
     ) -> None:
-        self._files = ImageFolderReader(
-            root, recursive, extensions or sorted(VIDEO_EXTENSIONS), image_root
-        )
+        wanted = set(extensions or VIDEO_EXTENSIONS)
+        if images:  # a media folder: images come out as image samples, videos as video ones
+            wanted |= IMAGE_EXTENSIONS
+        self._files = ImageFolderReader(root, recursive, sorted(wanted), image_root)
 
     def count(self) -> int:
         return self._files.count()
@@ -38,6 +41,9 @@ class VideoFolderReader:
     def __iter__(self) -> Iterator[Sample]:
         for sample in self._files:
             # the image folder reader applied the root rules; the file is a video, not an image
+            if Path(str(sample.fields.get("source_file", ""))).suffix.lower() in IMAGE_EXTENSIONS:
+                yield sample
+                continue
             sample.videos = [VideoRef(path=ref.path) for ref in sample.images]
             sample.images = []
             yield sample

@@ -65,7 +65,21 @@ def video_script(body: dict[str, Any]) -> str | None:
         )
     if "Compare the images" in text:
         return json.dumps(
-            [{"question": "How do the images differ?", "answer": "They show different scenes."}]
+            {
+                "open_ended": [
+                    {
+                        "question": "How do Image 1 and Image 2 differ?",
+                        "answer": "They show different scenes.",
+                    }
+                ],
+                "multiple_choice": [
+                    {
+                        "question": "Which image comes first?",
+                        "options": {"A": "Image 1", "B": "Image 2"},
+                        "answer": "A",
+                    }
+                ],
+            }
         )
     if "Describe this video" in text:
         return "A yellow square slides right, then the scene cuts to a green disk moving down."
