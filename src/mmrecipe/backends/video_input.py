@@ -161,3 +161,62 @@ def with_video_parts(messages: list[dict[str, Any]], urls: list[str]) -> list[di
             out.append(first)
         first["content"] = [video_part(u) for u in pending] + list(first["content"])
     return out
+
+
+def processor_video_mode(
+    mode: str, processor: Any, backend: str, vision: bool
+) -> Literal["processor", "frames"]:
+    """In-process engines: ``processor`` when the model's processor takes ``videos=`` (it has
+    a video processor: Qwen2-VL, LLaVA-OneVision, LLaVA-NeXT-Video ...), else ``frames``;
+    ``processor`` asked of one that has none is refused."""
+    takes_videos = vision and getattr(processor, "video_processor", None) is not None
+    if mode == "processor" and not takes_videos:
+        raise BackendError(
+            f"backend {backend!r}: video_input processor, but this model's processor takes no "
+            "videos; use video_input: frames (the sampled frames as images)"
+        )
+    if mode == "auto":
+        return "processor" if takes_videos else "frames"
+    return "frames" if mode == "frames" else "processor"
+
+
+def video_frames(video: VideoRef) -> list[Any]:
+    """A video's sampled frames as RGB images, in time order: what processors take as one
+    video (they do their own resizing); the frames were written by ``sample_frames``."""
+    from PIL import Image
+
+    if not video.frames:
+        raise BackendError(
+            f"video {os.path.basename(video.path)!r} has no sampled frames (run sample_frames)"
+        )
+    out = []
+    for frame in video.frames:
+        with Image.open(str(frame["path"])) as im:
+            out.append(im.convert("RGB"))
+    return out
+
+
+def video_template_parts(messages: list[dict[str, Any]], n_videos: int) -> list[dict[str, Any]]:
+    """Chat-template messages (typed parts) with each ``<video>`` in a text part as a
+    ``{"type": "video"}`` part; videos without a placeholder open the first user turn."""
+    placed = 0
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        parts: list[dict[str, Any]] = []
+        for part in message.get("content") or []:
+            text = part.get("text") if part.get("type") == "text" else None
+            if not isinstance(text, str) or VIDEO_TOKEN not in text:
+                parts.append(part)
+                continue
+            for i, piece in enumerate(text.split(VIDEO_TOKEN)):
+                if i > 0:
+                    parts.append({"type": "video"})
+                    placed += 1
+                if piece.strip("\n"):
+                    parts.append({"type": "text", "text": piece.strip("\n")})
+        out.append({**message, "content": parts})
+    if placed < n_videos:
+        first = next((m for m in out if m.get("role") == "user"), None)
+        if first is not None:
+            first["content"] = [{"type": "video"}] * (n_videos - placed) + first["content"]
+    return out
