@@ -168,3 +168,21 @@ def video_set(folder: Path) -> dict[str, Path]:
     (folder / "notavideo.mp4").write_text("this is not a video\n")
     out["notavideo"] = folder / "notavideo.mp4"
     return out
+
+
+def media_set(folder: Path) -> dict[str, Path]:
+    """:func:`video_set` plus photos (scikit-image's bundled samples), a flat grey image and a
+    broken PNG: the mixed folder the multi-image recipe dry-runs on."""
+    import skimage.data
+    from PIL import Image
+
+    out = video_set(folder)
+    for name in ("astronaut", "coffee", "chelsea", "rocket"):
+        path = folder / f"{name}.png"
+        Image.fromarray(getattr(skimage.data, name)()).resize((256, 192)).save(path)
+        out[name] = path
+    Image.new("RGB", (128, 96), (128, 128, 128)).save(folder / "flat.png")
+    out["flat"] = folder / "flat.png"
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    out["broken"] = folder / "broken.png"
+    return out
