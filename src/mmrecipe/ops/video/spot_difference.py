@@ -117,7 +117,11 @@ class SpotDifference(MapOp):
                 os.replace(tmp, target)
             sample.images = [sample.images[0], ImageRef(path=str(target), format="PNG",
                                                         width=edited.shape[1], height=edited.shape[0])]  # fmt: skip
-            lines = [f"There are {len(diffs)} difference{'s' if len(diffs) > 1 else ''}:"]
+            lines = [
+                "There is 1 difference:"
+                if len(diffs) == 1
+                else f"There are {len(diffs)} differences:"
+            ]
             for i, d in enumerate(diffs, 1):
                 x, y, w, h = d["bbox"]
                 lines.append(f"{i}. [{x}, {y}, {x + w}, {y + h}]: {WORDS[d['change']]}.")
