@@ -5,7 +5,7 @@
 1. Throughput: ``sample_frames`` (8 uniform frames per clip, written as JPEG under a run dir)
    against two bare loops with the same decoder (PyAV): seek to each time and decode forward
    to it; and one pass decoding every frame with no seek. On ``clips`` generated 10 s 854x480
-   H.264 clips; each run twice, interleaved, best of each; frames/s and the ratios printed.
+   H.264 clips; each run three times, interleaved, best of each; frames/s and the ratios printed.
 2. Memory: ``recipes/video-caption.yaml`` end to end (intake, frame-hash dedup, shots,
    differential captions, dense caption) against the scripted server in its own process, over
    N distinct short clips, each N in a fresh Python process; peak RSS per N and its ratio to
@@ -95,7 +95,7 @@ def throughput(n_clips: int) -> None:
         ]
         best = {"bare": float("inf"), "forward": float("inf"), "sample_frames": float("inf")}
         count = {}
-        for round_ in range(2):
+        for round_ in range(3):
             for name, fn in (("bare", bare_loop), ("forward", bare_forward)):
                 start = time.perf_counter()
                 count[name] = fn(paths, 8)
@@ -143,7 +143,9 @@ def memory(sizes: list[int]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "clips"
             for i in range(max(sizes)):
-                moving_shapes(folder / f"c{i:04d}.mp4", 2.0, 10, (96, 72), 1.0, 1 + i % 5, scene=i)
+                moving_shapes(
+                    folder / f"c{i:04d}.mp4", 2.0, 10, (96, 72), 1.0, 1 + i % 5, scene=i + 1
+                )
             for n in sizes:
                 subset = Path(tmp) / f"in{n}"
                 subset.mkdir()

@@ -61,16 +61,20 @@ def moving_shapes(
     width, height = size
     n = max(1, round(seconds * fps))
     cut = None if cut_at is None else round(cut_at * fps)
+    first_bg, second_bg = (40, 90, 200), (200, 60, 60)
+    if scene:
+        rng = np.random.default_rng(scene)
+        first_bg, second_bg = (tuple(int(v) for v in rng.integers(30, 220, 3)) for _ in range(2))
 
     def frames():  # type: ignore[no-untyped-def]
         for i in range(n):
             if cut is None or i < cut:
-                frame = _canvas(size, (40 + 50 * scene % 200, 90, 200 - 30 * scene % 200))
+                frame = _canvas(size, first_bg)
                 x = (8 + i * speed) % max(1, width - 30)
                 frame[height // 3 : height // 3 + 24, x : x + 24] = (250, 220, 30)
                 frame[height // 3 + 8 : height // 3 + 16, x + 8 : x + 16] = (20, 20, 20)
             else:
-                frame = _canvas(size, (200, 60 + 60 * scene % 190, 60))
+                frame = _canvas(size, second_bg)
                 y = (8 + (i - cut) * speed) % max(1, height - 30)
                 yy, xx = np.ogrid[0:height, 0:width]
                 disk = (yy - y - 12) ** 2 + (xx - width // 2) ** 2 <= 144

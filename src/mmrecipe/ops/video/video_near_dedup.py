@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 from PIL import Image
 
-from mmrecipe.curation.hamming import UnionFind, self_pairs
+from mmrecipe.curation.hamming import EXACT_LIMIT, UnionFind, self_pairs
 from mmrecipe.curation.phash import image_hashes
 from mmrecipe.ops.base import BarrierOp
 from mmrecipe.registry import register_op
@@ -23,6 +23,28 @@ def frame_hashes(path: str, fps: float, video_fps: float) -> list[int]:
         int(image_hashes(Image.fromarray(frame), "dhash")[0], 16)
         for _, _, frame in iter_frames(path, every=every, max_side=64)
     ]
+
+
+def frame_pairs(hashes: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of frame hashes within ``radius`` bits: an exact scan in blocks of 2^18
+    comparisons (2 MB, so memory does not grow with the dataset), LSH past what an exact scan
+    does in reasonable time (``curation.hamming.EXACT_LIMIT``)."""
+    n = len(hashes)
+    if n * n > EXACT_LIMIT:
+        a, b, _ = self_pairs(hashes, radius, method="lsh")
+        return a, b
+    rows = max(1, (1 << 18) // max(1, n))
+    qs, xs = [], []
+    for start in range(0, n, rows):
+        dist = np.bitwise_count(hashes[start : start + rows, None] ^ hashes[None, :])
+        q, x = np.nonzero(dist <= radius)
+        q += start
+        keep = q < x
+        qs.append(q[keep])
+        xs.append(x[keep])
+    if not qs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(qs), np.concatenate(xs)
 
 
 @register_op("video_near_dedup")
@@ -79,7 +101,7 @@ class VideoNearDedup(BarrierOp):
             return
         counts = Counter(owner)
         first = {k: owner.index(k) for k in counts}  # where each video's hashes start
-        a, b, _ = self_pairs(np.array(hashes, dtype=np.uint64), self.max_distance)
+        a, b = frame_pairs(np.array(hashes, dtype=np.uint64), self.max_distance)
         # matching frames of video i and j, by time offset (a copy keeps one offset)
         by_offset: dict[tuple[int, int], dict[int, set[int]]] = {}
         for x, y in zip(a.tolist(), b.tolist(), strict=True):
