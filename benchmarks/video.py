@@ -5,11 +5,11 @@
 1. Throughput: ``sample_frames`` (8 uniform frames per clip, written as JPEG under a run dir)
    against two bare loops with the same decoder (PyAV): seek to each time and decode forward
    to it; and one pass decoding every frame with no seek. On ``clips`` generated 10 s 854x480
-   H.264 clips; each run three times, interleaved, best of each; frames/s and the ratios printed.
+   H.264 clips; each run ``--rounds`` times (5), interleaved, best of each; frames/s and the ratios printed.
 2. Memory: ``recipes/video-caption.yaml`` end to end (intake, frame-hash dedup, shots,
    differential captions, dense caption) against the scripted server in its own process, over
-   N distinct short clips, each N in a fresh Python process; peak RSS per N and its ratio to
-   the smallest run.
+   N distinct short clips, each N in a fresh Python process, shard_size 25 (so every size runs
+   two shards in flight); peak RSS per N and its ratio to the smallest run.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def sampler(paths: list[Path], n: int, run_dir: Path) -> int:
     return sum(len(s.videos[0].frames) for s in out)
 
 
-def throughput(n_clips: int) -> None:
+def throughput(n_clips: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = [
             moving_shapes(Path(tmp) / f"c{i}.mp4", 10.0, 30, (854, 480), 5.0, 3 + i, scene=i)
@@ -95,7 +95,7 @@ def throughput(n_clips: int) -> None:
         ]
         best = {"bare": float("inf"), "forward": float("inf"), "sample_frames": float("inf")}
         count = {}
-        for round_ in range(3):
+        for round_ in range(rounds):
             for name, fn in (("bare", bare_loop), ("forward", bare_forward)):
                 start = time.perf_counter()
                 count[name] = fn(paths, 8)
@@ -157,6 +157,8 @@ def memory(sizes: list[int]) -> None:
                     "--set", f"backends.mllm.base_url={url}",
                     "--set", "backends.mllm.model=Qwen/Qwen2.5-VL-7B-Instruct",
                     "--set", "input.allow_outside_root=true",
+                    # memory is about shard_size x shards_in_flight: the same at every size
+                    "--set", "executor.shard_size=25",
                 ]  # fmt: skip
                 start = time.perf_counter()
                 out = subprocess.run(
@@ -180,9 +182,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--sizes", default="50,200,800")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
-    throughput(args.clips)
+    throughput(args.clips, args.rounds)
     if not args.skip_memory:
         memory([int(s) for s in args.sizes.split(",")])
 

@@ -1,7 +1,9 @@
 """Video samples in every format: readers for each layout that names videos, writers checked
 with their consumers' parsing.
 
-LLaMA-Factory and LLaVA-NeXT pull training stacks, so their loading paths are re-implemented:
+LLaMA-Factory and LLaVA-NeXT pull training stacks, so their loading paths are re-implemented
+(llamafactory 0.9.5 installs with ``--no-deps``, but ``data/mm_plugin.py`` imports torchaudio at
+module level and no torchaudio wheel matches torch 2.13; LLaVA-NeXT is not on PyPI):
 * LLaMA-Factory @ ff6d4d12e ``src/llamafactory/data/converter.py`` ``_find_medias``
   (``os.path.join(media_dir, path)`` when that is a file; an empty list is None) and
   ``src/llamafactory/data/mm_plugin.py`` ``_validate_messages`` (L197-L210: as many

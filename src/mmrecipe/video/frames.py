@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,14 @@ def write_frame(
     from PIL import Image
 
     target = folder / f"f{index:07d}-{side or 0}-q{quality}.jpg"
-    if not target.exists():
-        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        Image.fromarray(array).save(tmp, "JPEG", quality=quality)
+    if target.exists():
+        data = target.read_bytes()
+    else:
+        buf = io.BytesIO()
+        Image.fromarray(array).save(buf, "JPEG", quality=quality)
+        data = buf.getvalue()
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}-{threading.get_ident()}")
+        tmp.write_bytes(data)
         os.replace(tmp, target)
-    sha = hashlib.sha256(target.read_bytes()).hexdigest()
+    sha = hashlib.sha256(data).hexdigest()
     return {"path": str(target), "t": round(t, 6), "index": index, "sha256": sha}

@@ -81,7 +81,10 @@ def test_as_images_replaces_the_placeholder(clip: Path, tmp_path: Path) -> None:
     messages = [{"role": "user", "content": "<video>\nWhat happens?"}]
     sample = run(clip, tmp_path, num_frames=3, as_images=True, messages=messages)
     assert sample.messages[0]["content"] == "<image>\n<image>\n<image>\nWhat happens?"
-    assert [i.path for i in sample.images] == [f["path"] for f in sample.videos[0].frames]
+    (source,) = sample.fields["source_videos"]
+    # uniform times 0.67, 2.0, 3.33 s: the first frames at or after them (10 fps)
+    assert source["path"] == str(clip) and source["frame_times"] == [0.7, 2.0, 3.4]
+    assert len(sample.images) == 3 and not sample.videos  # the frames replace the video
 
 
 def test_bad_settings_refused() -> None:

@@ -33,9 +33,10 @@ class SampleFrames(MapOp):
     ``videos[].shots``; ``random``: one seeded random time per uniform segment (the seed and
     the video's sha256 fix it).
 
-    ``as_images``: the frames also become the sample's images, each ``<video>`` placeholder
+    ``as_images``: the frames become the sample's images, each ``<video>`` placeholder
     becoming one ``<image>`` per frame (for image-only models and frame-taking trainers); the
-    video reference stays, so writers can still give the file.
+    video references move to ``fields.source_videos`` (path and frame times), so no model or
+    writer gets the same content twice.
 
     Rejects: ``undecodable`` (a frame could not be decoded), ``no_frames``.
 
@@ -88,7 +89,7 @@ class SampleFrames(MapOp):
         self.seed = seed
         self.as_images = as_images
         if as_images:
-            self.writes = ("videos", "images", "messages")
+            self.writes = ("videos", "images", "messages", "fields.source_videos")
 
     def times(self, ref: VideoRef) -> list[float]:
         """The frame times for one video (its duration and sha256 from intake)."""
@@ -136,20 +137,34 @@ class SampleFrames(MapOp):
                 continue
             if self.as_images and sample.videos:
                 frames_as_images(sample)
+                sample.fields["source_videos"] = [
+                    {"path": v.path, "sha256": v.sha256, "frame_times": [f["t"] for f in v.frames]}
+                    for v in sample.videos
+                ]
+                sample.videos = []
         return samples
 
     def _frames(self, ref: VideoRef, root: Path) -> list[dict[str, object]]:
+        from concurrent.futures import ThreadPoolExecutor
+
         fps = float(ref.fps or 0.0)
         folder = frame_folder(root, ref)
-        out: list[dict[str, object]] = []
         seen: set[int] = set()
-        for t, array in read_frames_at(ref.path, self.times(ref), self.max_side):
-            index = round(t * fps) if fps else len(out)
-            if index in seen:  # two times fell on one frame: keep it once
-                continue
-            seen.add(index)
-            out.append(write_frame(array, folder, index, t, self.max_side, self.jpeg_quality))
-        return out
+        # JPEG encoding (PIL) and decoding (FFmpeg) both release the GIL: frames are written
+        # in a second thread while the next ones decode
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmrecipe-frames") as pool:
+            pending = []
+            for t, array in read_frames_at(ref.path, self.times(ref), self.max_side):
+                index = round(t * fps) if fps else len(pending)
+                if index in seen:  # two times fell on one frame: keep it once
+                    continue
+                seen.add(index)
+                pending.append(
+                    pool.submit(
+                        write_frame, array, folder, index, t, self.max_side, self.jpeg_quality
+                    )
+                )
+            return [f.result() for f in pending]
 
 
 def frames_as_images(sample: Sample) -> None:
