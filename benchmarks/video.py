@@ -172,7 +172,9 @@ def memory(sizes: list[int]) -> None:
     finally:
         proc.kill()
     base = rows[0][2]
-    print("\nvideo-caption dry run (scripted server), 2 s 96x72 clips, shard_size 25, one process per size")
+    print(
+        "\nvideo-caption dry run (scripted server), 2 s 96x72 clips, shard_size 25, one process per size"
+    )
     print(f"{'clips':>6} {'kept':>6} {'peak RSS MB':>12} {'vs first':>9} {'seconds':>8}")
     for n, kept, peak, seconds in rows:
         print(f"{n:>6} {kept:>6} {peak:>12.1f} {peak / base:>9.2f} {seconds:>8.1f}")

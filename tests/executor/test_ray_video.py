@@ -51,7 +51,9 @@ def outputs(run: Path) -> dict[str, bytes]:
 
 def test_video_caption_on_ray_is_byte_identical(local_ray: None, tmp_path: Path) -> None:
     video_set(tmp_path / "clips")
-    with FakeOpenAIServer("vllm", model="Qwen/Qwen2.5-VL-7B-Instruct", responder=video_script) as srv:
+    with FakeOpenAIServer(
+        "vllm", model="Qwen/Qwen2.5-VL-7B-Instruct", responder=video_script
+    ) as srv:
         spec = load_recipe(
             ROOT / "recipes" / "video-caption.yaml",
             [f"input.path={tmp_path / 'clips'}", f"backends.mllm.base_url={srv.base_url}",

@@ -153,10 +153,11 @@ def probe(path: str | Path, limits: VideoLimits) -> VideoInfo:
     return VideoInfo(duration, fps, frames, width, height, codec)
 
 
-def _decode_from(container, stream, t: float) -> Iterator[tuple[float, object]]:  # type: ignore[no-untyped-def]
-    """Frames from the last keyframe before ``t`` onwards, as (time, av.VideoFrame), the
-    first one yielded being the first at or after ``t``."""
-    if stream.time_base is not None:
+def _decode_from(container, stream, t: float, seek: bool = True) -> Iterator[tuple[float, object]]:  # type: ignore[no-untyped-def]
+    """Frames from the last keyframe before ``t`` onwards (from the current position when
+    ``seek`` is False), as (time, av.VideoFrame), the first one yielded being the first at or
+    after ``t``."""
+    if seek and stream.time_base is not None:
         container.seek(int(t / stream.time_base), stream=stream, backward=True, any_frame=False)
     for frame in container.decode(stream):
         if frame.pts is None or frame.time is None:
@@ -186,7 +187,9 @@ def read_frames_at(
                 if current is not None and current[0] + 1e-6 >= t:
                     out.append((current[0], _rgb(current[1], max_side)))
                     continue
-                if frames is None or current is None or t - current[0] > 2.0:
+                if frames is None:  # a fresh container is at the start: no seek near it
+                    frames = _decode_from(container, stream, t, seek=t > 2.0)
+                elif current is None or t - current[0] > 2.0:
                     frames = _decode_from(container, stream, t)
                 last = current
                 for item in frames:
