@@ -83,6 +83,17 @@ class _FramePath:
     def path(self, value: str) -> None:
         self.frame["path"] = value
 
+    @property
+    def sha256(self) -> str | None:
+        return self.frame.get("sha256")
+
+    @sha256.setter
+    def sha256(self, value: str | None) -> None:
+        if value is None:
+            self.frame.pop("sha256", None)
+        else:
+            self.frame["sha256"] = value
+
 
 def _frames(sample: Sample) -> list[_FramePath]:
     return [_FramePath(f) for v in sample.videos for f in v.frames if "path" in f]
