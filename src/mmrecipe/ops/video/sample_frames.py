@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -88,6 +89,7 @@ class SampleFrames(MapOp):
         self.jpeg_quality = jpeg_quality
         self.seed = seed
         self.as_images = as_images
+        self._writer: ThreadPoolExecutor | None = None
         if as_images:
             self.writes = ("videos", "images", "messages", "fields.source_videos")
 
@@ -145,26 +147,31 @@ class SampleFrames(MapOp):
         return samples
 
     def _frames(self, ref: VideoRef, root: Path) -> list[dict[str, object]]:
-        from concurrent.futures import ThreadPoolExecutor
-
         fps = float(ref.fps or 0.0)
         folder = frame_folder(root, ref)
         seen: set[int] = set()
         # JPEG encoding (PIL) and decoding (FFmpeg) both release the GIL: frames are written
-        # in a second thread while the next ones decode
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmrecipe-frames") as pool:
-            pending = []
-            for t, array in read_frames_at(ref.path, self.times(ref), self.max_side):
-                index = round(t * fps) if fps else len(pending)
-                if index in seen:  # two times fell on one frame: keep it once
-                    continue
-                seen.add(index)
-                pending.append(
-                    pool.submit(
-                        write_frame, array, folder, index, t, self.max_side, self.jpeg_quality
-                    )
+        # in a second thread while the next ones decode (one long-lived thread per op: a new
+        # thread per video would leave glibc arenas behind)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmrecipe-frames")
+        pending = []
+        for t, array in read_frames_at(ref.path, self.times(ref), self.max_side):
+            index = round(t * fps) if fps else len(pending)
+            if index in seen:  # two times fell on one frame: keep it once
+                continue
+            seen.add(index)
+            pending.append(
+                self._writer.submit(
+                    write_frame, array, folder, index, t, self.max_side, self.jpeg_quality
                 )
-            return [f.result() for f in pending]
+            )
+        return [f.result() for f in pending]
+
+    def teardown(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
 
 
 def frames_as_images(sample: Sample) -> None:
