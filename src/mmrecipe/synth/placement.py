@@ -3,12 +3,18 @@
 A placement is proposed at random (position and size) and checked, cheapest test first; the
 first failed test is its reject reason, counted so a run can report why text did not land:
 
-- ``out_of_frame``: the box does not fit inside the image with a margin
+- ``out_of_frame``: the text is larger than the image, or its quad (once turned to the
+  region's perspective) leaves it
 - ``face``: it overlaps a face, an eye or a person's body below a face (OpenCV's Haar cascades,
   boxes widened: a cascade box covers the inner face only)
+- ``object``: it overlaps a box the recipe asked to avoid (a detector's people and animals,
+  from ``detect_objects``: the Haar cascades miss turned faces and whole bodies)
 - ``overlap``: it overlaps text placed before
-- ``textured``: its mean gradient magnitude (gray-level step between neighbours, from an
-  integral image, so O(1) per proposal) is above ``max_detail``: brick, foliage, crowds
+- ``textured``: the box and a margin of a third of its height around it are not flat: their
+  mean gradient magnitude (gray-level step between neighbours) is above ``max_detail``, or the
+  share of edge pixels (step over 24 levels) above ``max_edge_density`` (integral images, so
+  O(1) per proposal). Measured on scikit-image's photos: clear sky 0.0 edge share, a garage
+  floor 0.036, a wood table 0.12, brick 0.11-0.15, a cat's fur 0.09, printed text 0.25.
 - ``low_contrast``: the text colour against the region's mean colour is below
   ``min_contrast`` (WCAG 2 contrast ratio, 1 to 21)
 
@@ -30,21 +36,24 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-REASONS = ("out_of_frame", "face", "overlap", "textured", "low_contrast")
+REASONS = ("out_of_frame", "face", "object", "overlap", "textured", "low_contrast")
 
 Box = tuple[float, float, float, float]
 
-#: OpenCV's bundled Haar cascades (file, scale step, min neighbours, a person's face)
+#: OpenCV's bundled Haar cascades (file, scale step, min neighbours, whether the body below the
+#: face is blocked too: a column three faces wide down to the bottom of the image)
 _CASCADES = (
     ("haarcascade_frontalface_default.xml", 1.15, 4, True),
     ("haarcascade_profileface.xml", 1.15, 3, True),
-    ("haarcascade_frontalcatface.xml", 1.1, 2, False),
+    ("haarcascade_frontalcatface.xml", 1.1, 2, True),
     ("haarcascade_eye.xml", 1.15, 3, False),
 )
 _FACE_MARGIN = 0.6
 _DETECT_SIDE = 320
 #: perspective is taken from the surroundings only when their edges agree this much (0..1)
 _MIN_COHERENCE = 0.6
+#: a gray-level step between neighbours this large is an edge pixel
+EDGE_STEP = 24
 _MAX_SLANT_DEG = 20.0
 
 
@@ -112,7 +121,9 @@ class Surface:
     """One photo's placement state: detail and colour integral images, blocked boxes, and
     the count of rejected proposals by reason."""
 
-    def __init__(self, image: Image.Image, faces: list[Box]) -> None:
+    def __init__(
+        self, image: Image.Image, faces: list[Box], objects: list[Box] | None = None
+    ) -> None:
         rgb = np.asarray(image.convert("RGB"), dtype=np.int64)
         gray = np.asarray(image.convert("L"), dtype=np.float64)
         gx = np.zeros_like(gray)
@@ -121,15 +132,22 @@ class Surface:
         gy[1:, :] = np.diff(gray, axis=0)
         self._gx, self._gy = gx, gy
         self.h, self.w = gray.shape
-        self._detail = _integral(np.abs(gx) + np.abs(gy))
+        magnitude = np.abs(gx) + np.abs(gy)
+        self._detail = _integral(magnitude)
+        self._edges = _integral((magnitude > EDGE_STEP).astype(np.float64))
         self._color = [_integral(rgb[..., c].astype(np.float64)) for c in range(3)]
         self.faces = list(faces)
+        self.objects = list(objects or [])
         self.placed: list[Box] = []
         self.rejects: Counter[str] = Counter()
 
     def detail(self, box: tuple[int, int, int, int]) -> float:
         x0, y0, x1, y1 = box
         return _box_sum(self._detail, x0, y0, x1, y1) / max(1, (x1 - x0) * (y1 - y0))
+
+    def edge_density(self, box: tuple[int, int, int, int]) -> float:
+        x0, y0, x1, y1 = box
+        return _box_sum(self._edges, x0, y0, x1, y1) / max(1, (x1 - x0) * (y1 - y0))
 
     def mean_rgb(self, box: tuple[int, int, int, int]) -> tuple[float, float, float]:
         x0, y0, x1, y1 = box
@@ -143,6 +161,7 @@ class Surface:
         w: int,
         h: int,
         max_detail: float,
+        max_edge_density: float,
         min_contrast: float,
         colors: list[tuple[int, int, int]],
         tries: int,
@@ -150,12 +169,15 @@ class Surface:
         """Up to ``tries`` random proposals for a ``w`` x ``h`` box, each with a random colour
         of ``colors``; the first that passes every check, or None. Rejects are counted."""
         margin = 4
+        if w + 2 * margin > self.w or h + 2 * margin > self.h:
+            self.rejects["out_of_frame"] += 1
+            return None
         for _ in range(tries):
-            x0 = rng.randint(-w // 4, max(0, self.w - w + w // 4))
-            y0 = rng.randint(-h // 4, max(0, self.h - h + h // 4))
+            x0 = rng.randint(margin, self.w - w - margin)
+            y0 = rng.randint(margin, self.h - h - margin)
             color = rng.choice(colors)
             box = (x0, y0, x0 + w, y0 + h)
-            reason = self._check(box, margin, max_detail, min_contrast, color)
+            reason = self._check(box, margin, max_detail, max_edge_density, min_contrast, color)
             if reason is not None:
                 self.rejects[reason] += 1
                 continue
@@ -172,6 +194,7 @@ class Surface:
         box: tuple[int, int, int, int],
         margin: int,
         max_detail: float,
+        max_edge_density: float,
         min_contrast: float,
         color: tuple[int, int, int],
     ) -> str | None:
@@ -180,9 +203,13 @@ class Surface:
             return "out_of_frame"
         if any(_overlaps(box, f) for f in self.faces):
             return "face"
+        if any(_overlaps(box, o) for o in self.objects):
+            return "object"
         if any(_overlaps(box, p) for p in self.placed):
             return "overlap"
-        if self.detail(box) > max_detail:
+        pad = (y1 - y0) // 3
+        around = (max(0, x0 - pad), max(0, y0 - pad), min(self.w, x1 + pad), min(self.h, y1 + pad))
+        if self.detail(around) > max_detail or self.edge_density(around) > max_edge_density:
             return "textured"
         if contrast_ratio(color, self.mean_rgb(box)) < min_contrast:
             return "low_contrast"

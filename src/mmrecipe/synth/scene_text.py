@@ -47,7 +47,10 @@ class SceneTextSettings:
     languages: LanguageMix = field(default_factory=lambda: LanguageMix(None))
     #: mean gradient magnitude (gray levels) a region may have for painted text / for a plate
     max_detail: float = 8.0
-    max_detail_plate: float = 16.0
+    max_detail_plate: float = 12.0
+    #: share of edge pixels a region may have for painted text / for a plate (placement.py)
+    max_edge_density: float = 0.04
+    max_edge_density_plate: float = 0.06
     #: WCAG contrast ratio painted text must have against its region's mean colour (4.5:
     #: WCAG's AA level for body text)
     min_contrast: float = 4.5
@@ -62,6 +65,8 @@ class SceneTextSettings:
     def __post_init__(self) -> None:
         if self.max_detail <= 0 or self.max_detail_plate <= 0:
             raise ConfigError("max_detail and max_detail_plate must be > 0")
+        if not 0 < self.max_edge_density <= 1 or not 0 < self.max_edge_density_plate <= 1:
+            raise ConfigError("max_edge_density must be in (0, 1]")
         if self.min_contrast < 1:
             raise ConfigError("min_contrast is a WCAG ratio: 1 (none) to 21")
         if not 0 <= self.plate_ratio <= 1:
@@ -99,11 +104,13 @@ def place_text(
     difficulty: int,
     settings: SceneTextSettings,
     faces: list[tuple[float, float, float, float]] | None = None,
+    objects: list[tuple[float, float, float, float]] | None = None,
 ) -> tuple[Image.Image, dict[str, Any] | None, Counter[str]]:
     """Text lines on ``photo`` (already fitted); the ground truth, or None when no line found
-    a place, and the rejected proposals by reason. ``faces``: boxes found before (cached)."""
+    a place, and the rejected proposals by reason. ``faces``: boxes found before (cached);
+    ``objects``: more boxes to keep clear (a detector's people and animals)."""
     image = photo.copy()
-    surface = Surface(image, find_faces(image) if faces is None else faces)
+    surface = Surface(image, find_faces(image) if faces is None else faces, objects)
     catalog = settings.catalog()
     lo, hi = _LINES[difficulty]
     regions: list[dict[str, Any]] = []
@@ -127,6 +134,7 @@ def place_text(
         "lines": [r["text"] for r in regions],
         "words": words,
         "faces_avoided": len(surface.faces),
+        "objects_avoided": len(surface.objects),
         "placement_rejects": dict(sorted(surface.rejects.items())),
         "render": {"blur": blur[difficulty], "noise": noise, "size": list(image.size)},
     }
@@ -160,6 +168,7 @@ def _place_line(
             tw,
             th,
             settings.max_detail_plate if plate else settings.max_detail,
+            settings.max_edge_density_plate if plate else settings.max_edge_density,
             1.0 if plate else settings.min_contrast,
             _PLATES if plate else _PAINTS,
             settings.tries,

@@ -18,7 +18,7 @@ from PIL import Image
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
 from mmrecipe.synth.languages import LanguageMix
 from mmrecipe.synth.placement import find_faces
-from mmrecipe.synth.scene_text import SceneTextSettings, place_text
+from mmrecipe.synth.scene_text import SceneTextSettings, fit_photo, place_text
 from mmrecipe.synth.scene_text_tasks import check_tasks, derive_answer, make_question, verify_answer
 
 #: photos a sign could plausibly be on (no telescope field, micrograph, coins or moon; no brick
@@ -48,29 +48,36 @@ class SceneTextGenerator(Generator):
     """Signs in several languages and scripts on the bundled photos, with their quads.
 
     Args (generator options): ``languages`` (list, or language -> ratio), ``tasks``,
-    ``max_detail``, ``min_contrast``, ``plate_ratio``, ``font_dirs``."""
+    ``max_detail``, ``max_edge_density``, ``min_contrast``, ``plate_ratio``, ``font_dirs``,
+    ``max_side`` (plates may be on regions 1.5x as detailed: a board hides some texture)."""
 
     def __init__(
         self,
         languages: dict[str, float] | list[str] | None = None,
         tasks: list[str] | None = None,
         max_detail: float = 8.0,
+        max_edge_density: float = 0.04,
         min_contrast: float = 4.5,
         plate_ratio: float = 0.5,
         font_dirs: list[str] | None = None,
+        max_side: int = 768,
     ) -> None:
         self.languages = LanguageMix(languages).ratios
         self.tasks = check_tasks(tasks)
         self.max_detail = max_detail
+        self.max_edge_density = max_edge_density
         self.min_contrast = min_contrast
         self.plate_ratio = plate_ratio
         self._settings = SceneTextSettings(
             languages=LanguageMix(self.languages),
             max_detail=max_detail,
             max_detail_plate=1.5 * max_detail,
+            max_edge_density=max_edge_density,
+            max_edge_density_plate=min(1.0, 1.5 * max_edge_density),
             min_contrast=min_contrast,
             plate_ratio=plate_ratio,
             font_dirs=font_dirs,
+            max_side=max_side,
         )
         self._settings.catalog()  # a missing font is refused now, not at the first item
 
@@ -96,6 +103,22 @@ class SceneTextGenerator(Generator):
                 gt["crop"] = [x0, y0, crop]
                 return self._item(rng, out, gt)
         raise RuntimeError("no bundled photo had a flat region in 12 crops")
+
+    def make_on(
+        self,
+        photo: Image.Image,
+        rng: random.Random,
+        difficulty: int,
+        avoid: list[tuple[float, float, float, float]] | None = None,
+    ) -> tuple[SynthItem | None, dict[str, int]]:
+        """Text on the user's ``photo`` (scaled to ``max_side`` first), clear of the ``avoid``
+        boxes (pixels of ``photo``): the item, or None when no region passed; and the rejected
+        placements by reason."""
+        image = fit_photo(photo, self._settings.max_side)
+        k = image.width / photo.width
+        objects = [(a * k, b * k, c * k, d * k) for a, b, c, d in avoid or []]
+        out, gt, rejects = place_text(image, rng, difficulty, self._settings, objects=objects)
+        return (None if gt is None else self._item(rng, out, gt)), dict(rejects)
 
     def _item(self, rng: random.Random, image: Image.Image, gt: dict[str, Any]) -> SynthItem:
         task = rng.choice(self.tasks)
