@@ -195,11 +195,11 @@ def _place_line(
         ink = color
     origin = (pad - left, pad - top)
     draw.text(origin, text, font=font, fill=(*ink, 255), direction=direction)
-    word_boxes = _word_boxes(text, font, direction, origin, tw)
-    corners = [(0.0, 0.0), (float(tw), 0.0), (float(tw), float(th)), (0.0, float(th))]
+    boxes_of_words = word_boxes(text, font, direction, origin, tw)
+    flat = [(0.0, 0.0), (float(tw), 0.0), (float(tw), float(th)), (0.0, float(th))]
     local = [(x - qx0, y - qy0) for x, y in quad]
-    forward = homography(corners, local)
-    backward = homography(local, corners)
+    forward = homography(flat, local)
+    backward = homography(local, flat)
     coeffs = tuple((backward / backward[2, 2]).flatten()[:8])
     warped = layer.transform(
         (qx1 - qx0, qy1 - qy0), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC
@@ -207,9 +207,9 @@ def _place_line(
     image.paste(warped, (qx0, qy0), warped)
     surface.block((qx0, qy0, qx1, qy1))
     words = []
-    for word, box in word_boxes:
-        q = [(x + qx0, y + qy0) for x, y in apply_homography(forward, _corners(box))]
-        words.append(_word_record(word, q))
+    for word, box in boxes_of_words:
+        q = [(x + qx0, y + qy0) for x, y in apply_homography(forward, corners(box))]
+        words.append(word_record(word, q))
     return {
         "text": text,
         "language": lang,
@@ -230,7 +230,7 @@ def _place_line(
     }
 
 
-def _word_boxes(
+def word_boxes(
     text: str, font: Any, direction: str, origin: tuple[float, float], width: int
 ) -> list[tuple[str, tuple[float, float, float, float]]]:
     """Each space-separated word's box in the flat layer. Left to right: a word starts after
@@ -249,12 +249,12 @@ def _word_boxes(
     return out
 
 
-def _corners(box: tuple[float, float, float, float]) -> list[tuple[float, float]]:
+def corners(box: tuple[float, float, float, float]) -> list[tuple[float, float]]:
     x0, y0, x1, y1 = box
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
 
-def _word_record(text: str, quad: list[tuple[float, float]]) -> dict[str, Any]:
+def word_record(text: str, quad: list[tuple[float, float]]) -> dict[str, Any]:
     xs, ys = [p[0] for p in quad], [p[1] for p in quad]
     return {
         "text": text,
