@@ -18,6 +18,8 @@ from mmrecipe.synth.languages import normalize_reading, script_of, tesseract_lan
 from mmrecipe.synth.placement import homography
 
 BUILTIN = "tesseract"
+#: Tesseract page segmentation per language where another than ``psm`` reads better (measured)
+DEFAULT_PSM = {"ar": 13}
 #: rectified crops are scaled to this height: Tesseract reads best at 20-40 px x-height
 _CROP_HEIGHT = 64
 
@@ -44,6 +46,9 @@ class TextRegionConsensus(FilterOp):
         min_agreement: share of the region's recognizers that must agree (0 < x <= 1)
         max_cer: character error rate a reading may have and still agree (0: exact)
         psm: Tesseract page segmentation mode for the built-in recognizer (7: one line)
+        psm_by_language: per-language modes over ``psm``; default ``{ar: 13}`` (raw line:
+            measured on Arabic document lines, 36 of 51 read back against 28 of 51 with 7,
+            which returns nothing for some lines)
         recognizer_languages: recognizer -> the languages it may read (default: all)
     """
 
@@ -56,6 +61,7 @@ class TextRegionConsensus(FilterOp):
         min_agreement: float = 1.0,
         max_cer: float = 0.0,
         psm: int = 7,
+        psm_by_language: dict[str, int] | None = None,
         recognizer_languages: dict[str, list[str]] | None = None,
     ) -> None:
         self.recognizers = list(recognizers or [BUILTIN])
@@ -71,9 +77,12 @@ class TextRegionConsensus(FilterOp):
         self.min_agreement = min_agreement
         self.max_cer = max_cer
         self.psm = psm
+        self.psm_by_language = dict(DEFAULT_PSM if psm_by_language is None else psm_by_language)
+        for lang in self.psm_by_language:
+            tesseract_lang(lang)  # an unknown language is a ConfigError
         self.recognizer_languages = {k: list(v) for k, v in (recognizer_languages or {}).items()}
         self._backends: dict[str, Any] = {}
-        self._tesseracts: dict[str, TesseractBackend] = {}
+        self._tesseracts: dict[tuple[str, int], TesseractBackend] = {}
 
     def setup(self, ctx: Any) -> None:
         super().setup(ctx)
@@ -150,9 +159,10 @@ class TextRegionConsensus(FilterOp):
     def _read(self, name: str, crop: Image.Image, lang: str) -> str:
         if name == BUILTIN:
             code = tesseract_lang(lang)
-            if code not in self._tesseracts:
-                self._tesseracts[code] = _tesseract(code, self.psm)
-            result = self._tesseracts[code].ocr([crop])[0]
+            psm = self.psm_by_language.get(lang, self.psm)
+            if (code, psm) not in self._tesseracts:
+                self._tesseracts[(code, psm)] = _tesseract(code, psm)
+            result = self._tesseracts[(code, psm)].ocr([crop])[0]
             if result.error:
                 if "load" in result.error or "language" in result.error:
                     raise BackendError(
