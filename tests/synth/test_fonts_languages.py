@@ -108,3 +108,13 @@ def test_complex_scripts_are_shaped_and_read_back(lang: str, text: str) -> None:
 
     assert read(shaped) == normalize_reading(text, lang)
     assert read(basic) != normalize_reading(text, lang)
+
+
+def test_a_paragraph_does_not_repeat_a_sentence_pattern() -> None:
+    from mmrecipe.synth.languages import expand_distinct
+
+    templates = GRAMMARS["en"]["rules"]["sentence"]
+    patterns = [re.compile(re.sub(r"<[a-z0-9_]+>", ".+", re.escape(t)) + "$") for t in templates]
+    texts = expand_distinct(random.Random(3), "en", "sentence", len(templates))
+    used = [next(k for k, p in enumerate(patterns) if p.match(t)) for t in texts]
+    assert sorted(used) == list(range(len(templates)))

@@ -60,6 +60,17 @@ def expand(rng: random.Random, language: str, symbol: str, _depth: int = 0) -> s
     return _SYMBOL.sub(lambda m: expand(rng, language, m.group(1), _depth + 1), text)
 
 
+def expand_distinct(rng: random.Random, language: str, symbol: str, n: int) -> list[str]:
+    """``n`` texts for ``symbol``, each from a different alternative while there are enough
+    (a paragraph does not repeat a sentence pattern)."""
+    alternatives = grammar_of(language)["rules"][symbol]
+    picks = rng.sample(range(len(alternatives)), min(n, len(alternatives)))
+    picks += [rng.randrange(len(alternatives)) for _ in range(n - len(picks))]
+    return [
+        _SYMBOL.sub(lambda m: expand(rng, language, m.group(1), 1), alternatives[k]) for k in picks
+    ]
+
+
 def grammar_of(language: str) -> dict[str, Any]:
     try:
         return GRAMMARS[language]

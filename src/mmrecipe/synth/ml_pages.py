@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from mmrecipe.synth.doc_layout import draw_line, text_width, wrap
 from mmrecipe.synth.fonts import FontFace, load_font, pick_face
-from mmrecipe.synth.languages import expand, grammar_of, is_rtl, script_of
+from mmrecipe.synth.languages import expand, expand_distinct, grammar_of, is_rtl, script_of
 
 _PAPERS = [(255, 255, 255), (250, 247, 238), (245, 245, 240)]
 _INKS = [(0, 0, 0), (30, 30, 30), (20, 30, 70)]
@@ -46,7 +46,7 @@ def make_page(
     fields = _fields(rng, language, rng.randint(3, 4))
     n_sentences = {1: 2, 2: rng.randint(3, 4), 3: rng.randint(4, 6)}[difficulty]
     joiner = "" if script_of(language) in ("han", "japanese") else " "  # no spaces in CJK
-    paragraph = joiner.join(expand(rng, language, "sentence") for _ in range(n_sentences))
+    paragraph = joiner.join(expand_distinct(rng, language, "sentence", n_sentences))
     lines: list[tuple[str, Any, FontFace]] = [(title, head, bold)]
     lines += [(f"{k}: {v}", body, regular) for k, v in fields.items()]
     lines += [(t, body, regular) for t in wrap(paragraph, body, language, width - 2 * margin)]
