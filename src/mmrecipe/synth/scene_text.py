@@ -206,6 +206,11 @@ def _place_line(
     )
     image.paste(warped, (qx0, qy0), warped)
     surface.block((qx0, qy0, qx1, qy1))
+    # the text's own box (inside the plate's padding, with a small margin): what recognizers
+    # read, without the plate's edges (read as "[" or "|" otherwise)
+    m = min(pad, max(2, size // 6))
+    text_flat = (pad - m, pad - m, tw - pad + m, th - pad + m)
+    text_quad_px = [(x + qx0, y + qy0) for x, y in apply_homography(forward, corners(text_flat))]
     words = []
     for word, box in boxes_of_words:
         q = [(x + qx0, y + qy0) for x, y in apply_homography(forward, corners(box))]
@@ -223,6 +228,8 @@ def _place_line(
         "quad": [[round(x, 1), round(y, 1)] for x, y in quad],
         "bbox": [qx0, qy0, qx1, qy1],
         "flat_size": [tw, th],
+        "text_quad": [[round(x, 1), round(y, 1)] for x, y in text_quad_px],
+        "text_flat_size": [text_flat[2] - text_flat[0], text_flat[3] - text_flat[1]],
         "detail": round(region.detail, 2),
         "angle_top": region.angle_top,
         "angle_bottom": region.angle_bottom,

@@ -116,7 +116,7 @@ def test_dry_run_with_a_tiny_trocr_from_the_test_kit(photos: Path, tmp_path: Pat
     sets = standin_overrides(path, tmp_path / "tiny")
     args = [a for s in sets for a in ("--set", s)]
     # an absolute path: run_recipe joins it onto the recipes folder, which keeps it as is
-    run_recipe(str(path), tmp_path / "run", "--input", str(photos), *args,
+    run_recipe(str(path), tmp_path / "run", "--input", str(photos), "--limit", "2", *args,
                "--set", "ops.scene_text.languages=[en]")  # fmt: skip
     done = records(tmp_path / "run", "data") + records(tmp_path / "run", "rejects")
     readers = set()

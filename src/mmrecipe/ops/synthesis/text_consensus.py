@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from mmrecipe.backends.tesseract import TesseractBackend
@@ -129,7 +130,10 @@ class TextRegionConsensus(FilterOp):
 
     def _check_region(self, image: Image.Image, region: dict[str, Any]) -> dict[str, Any]:
         lang = str(region["language"])
-        crop = rectify(image, region["quad"], region.get("flat_size"))
+        if "text_quad" in region:  # the text inside a sign plate, not the plate's edges
+            crop = rectify(image, region["text_quad"], region.get("text_flat_size"))
+        else:
+            crop = rectify(image, region["quad"], region.get("flat_size"))
         readings: dict[str, str] = {}
         for name in self.recognizers:
             allowed = self.recognizer_languages.get(name)
@@ -194,7 +198,7 @@ def rectify(
     image: Image.Image, quad: list[list[float]], flat_size: list[int] | None = None
 ) -> Image.Image:
     """The region inside ``quad`` (tl, tr, br, bl) warped back to a flat rectangle, scaled to
-    a readable height, with a border of its own edge colour (recognizers want a margin)."""
+    a readable height, with a border of its own background (recognizers want a margin)."""
     pts = [(float(x), float(y)) for x, y in quad]
     if flat_size:
         w, h = float(flat_size[0]), float(flat_size[1])
@@ -209,7 +213,10 @@ def rectify(
     flat = image.transform(
         (out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC
     )
-    edge = flat.getpixel((0, 0))
+    # the margin takes the crop's own background: the median colour of its outer pixels
+    arr = np.asarray(flat)
+    rim = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    edge = tuple(int(v) for v in np.median(rim, axis=0))
     return ImageOps.expand(flat, border=_CROP_HEIGHT // 4, fill=edge)
 
 
