@@ -23,10 +23,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-import yaml
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.safe_yaml import key_line, load_yaml, read_yaml_file
+
+# the checks stay importable from here (they moved to recipe_checks.py, issue 25)
+from mmrecipe.recipe_checks import check_recipe as check_recipe
+from mmrecipe.recipe_checks import check_settings as check_settings
+from mmrecipe.safe_yaml import key_line, load_override_value, load_yaml, read_yaml_file
 from mmrecipe.sample import MAIN_BRANCH
 from mmrecipe.suggest import did_you_mean, explain_validation
 
@@ -80,6 +83,12 @@ class InputSpec(pydantic.BaseModel):
     remote_timeout_s: float = pydantic.Field(default=30.0, gt=0)
     #: downloads in flight at once (JSON/JSONL readers)
     remote_concurrency: int = pydantic.Field(default=16, ge=1)
+    #: let URLs reach loopback, private, link-local and reserved addresses (an image server
+    #: on your own network); by default such a URL is rejected (``private_address``)
+    allow_private_hosts: bool = False
+    #: the cap on one member of a dataset's container (a WebDataset tar member): a larger one
+    #: is one reject (``member_too_large``), never read
+    member_max_bytes: int = pydantic.Field(default=50 * 1024 * 1024, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
     #: a random, deterministic subset: {n: 15000, seed: 0} (``--limit`` takes the first N)
@@ -247,10 +256,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise ConfigError(f"--set has an empty key in {text!r}")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
+    # the recipe loader's limits (depth, alias expansion): a --set value is YAML too
+    parsed = load_override_value(value, f"--set {'.'.join(parts)}") if value.strip() else ""
     return parts, parsed
 
 
@@ -395,108 +402,6 @@ def _read_extended(
     parent, parent_overrides = _read_extended(path.parent / str(base), [*chain, path.resolve()])
     parent.update(raw)
     return parent, parent_overrides + [(k.split("."), v) for k, v in own.items()]
-
-
-def check_recipe(recipe: Recipe) -> None:
-    """Build every op once (validating its parameters) and check the read/write contracts."""
-    from mmrecipe.ops.base import OpKind
-    from mmrecipe.registry import build_op, load_plugins
-
-    load_plugins(recipe.plugins)
-    provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
-    if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
-        provided = {"images", "messages"}
-        if recipe.input.format not in ("image_folder", "auto"):  # annotation files carry fields
-            provided.add("fields.*")
-    for index, spec in enumerate(recipe.ops):
-        try:
-            op = build_op(spec.op, spec.name, spec.params)
-        except ConfigError as exc:
-            raise ConfigError(str(exc), key=exc.key or ("ops", index)) from None
-        if not spec.enabled:
-            continue
-        if op.kind == OpKind.SOURCE and index != 0:
-            raise ConfigError(
-                f"step {spec.name!r}: a source op must be the first step", key=("ops", index)
-            )
-        for read in op.reads:
-            if not _provided(read, provided):
-                raise ConfigError(
-                    f"step {spec.name!r} (op {spec.op}) reads {read!r} but no earlier step "
-                    "writes it",
-                    key=("ops", index),
-                )
-        provided.update(op.writes)
-    check_settings(recipe)
-    declared = set(recipe.backends)
-    from mmrecipe.context import OpContext
-
-    aliases = OpContext(run_dir=Path("."), backend_specs=dict(recipe.backends))
-    for name in recipe.backends:
-        aliases.resolve(name)  # same_as: declared, no circle
-    for index, spec in enumerate(recipe.ops):
-        backend = spec.params.get("backend")
-        if spec.enabled and isinstance(backend, str) and backend not in declared:
-            raise ConfigError(
-                f"step {spec.name!r} uses backend {backend!r}, which the recipe's backends: "
-                f"section does not declare{did_you_mean(backend, declared)} (declared: "
-                f"{', '.join(sorted(declared)) or 'none'})",
-                key=("ops", index, "backend"),
-            )
-
-
-def check_settings(recipe: Recipe) -> None:
-    """The checks a Python-built recipe gets too (the executor runs them): each backend entry
-    against its type's settings, and output formats that can be written."""
-    from mmrecipe.backends.settings import check_backends
-    from mmrecipe.io import FORMATS
-
-    check_backends(recipe.backends)
-    readable = sorted(k for k, v in FORMATS.items() if v["read"])
-    fmt = recipe.input.format
-    if fmt != "auto" and fmt not in readable:
-        raise ConfigError(
-            f"input.format: unknown input format {fmt!r}{did_you_mean(fmt, readable)}"
-            f" (readable: auto, {', '.join(readable)})",
-            key=("input", "format"),
-        )
-    writable = sorted(k for k, v in FORMATS.items() if v["write"])
-    for fmt in recipe.output.formats:
-        if fmt not in FORMATS:
-            raise ConfigError(
-                f"output.formats: unknown output format {fmt!r}{did_you_mean(fmt, writable)}"
-                f" (writable: {', '.join(writable)})",
-                key=("output", "formats"),
-            )
-        if not FORMATS[fmt]["write"]:
-            raise ConfigError(
-                f"output.formats: {fmt!r} can be read but not written (writable: "
-                f"{', '.join(writable)})",
-                key=("output", "formats"),
-            )
-    from mmrecipe.io import check_writer_options
-
-    for fmt in recipe.output.options:
-        if fmt not in recipe.output.formats:
-            raise ConfigError(
-                f"output.options.{fmt} is set but {fmt!r} is not in output.formats",
-                key=("output", "options", fmt),
-            )
-    for fmt in recipe.output.formats:
-        check_writer_options(fmt, recipe.output.writer_options(fmt))
-
-
-def _is_source(op_name: str) -> bool:
-    from mmrecipe.ops.base import OpKind
-    from mmrecipe.registry import get_op
-
-    return get_op(op_name).kind == OpKind.SOURCE
-
-
-def _provided(read: str, provided: set[str]) -> bool:
-    if read in provided or ("fields.*" in provided and read.startswith("fields.")):
-        return True
-    return read.split(".")[0] in ("images", "messages") and read.split(".")[0] in provided
 
 
 InputSpec.model_rebuild()

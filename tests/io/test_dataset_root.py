@@ -281,7 +281,9 @@ def test_remote_images_are_fetched_once_into_the_given_folder(
     tmp_path: Path, site: tuple[str, type[_Handler]]
 ) -> None:
     url, handler = site
-    root = ImageRoot(tmp_path, allow_remote=True, remote_dir=tmp_path / "remote")
+    root = ImageRoot(
+        tmp_path, allow_remote=True, remote_dir=tmp_path / "remote", allow_private_hosts=True
+    )
     first = resolve_image(f"{url}/a.png", root)
     again = resolve_image(f"{url}/a.png", root)
     assert first == again and Path(first).parent == tmp_path / "remote"
@@ -297,7 +299,13 @@ def test_remote_downloads_overlap_and_keep_the_record_order(
     rows = [{"id": f"r{i}", "image": f"{url}/par/{i}.png", "conversations": []} for i in range(12)]
     rows.insert(5, {"id": "bad", "image": f"{url}/page.png", "conversations": []})
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    root = ImageRoot(tmp_path, allow_remote=True, remote_dir=tmp_path / "r", remote_workers=4)
+    root = ImageRoot(
+        tmp_path,
+        allow_remote=True,
+        remote_dir=tmp_path / "r",
+        remote_workers=4,
+        allow_private_hosts=True,
+    )
     samples = list(open_reader("llava", src, image_root=root))
     assert [s.id for s in samples if not s.rejected] == [r["id"] for r in rows if r["id"] != "bad"]
     assert samples[5].rejection is not None and samples[5].rejection.reason == "remote_not_image"
@@ -323,6 +331,7 @@ def test_remote_limits(
         tmp_path,
         allow_remote=True,
         remote_dir=tmp_path / "remote",
+        allow_private_hosts=True,
         remote_max_bytes=1000,
         remote_timeout_s=0.3,
     )

@@ -373,6 +373,8 @@ def test_allow_remote_downloads_into_the_run_dir_and_sends_bytes_not_urls(
         f"backends.mllm.base_url={model_server.base_url}",
         "--set",
         "input.allow_remote=true",
+        "--set",
+        "input.allow_private_hosts=true",  # the test's server listens on 127.0.0.1
     )
     assert handler.hits == ["/secret.png"]  # fetched once, then from the run dir's copy
     stored = list((run / "images" / "remote").iterdir())

@@ -55,6 +55,12 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     help="download http(s) images next to TARGET (images/remote/) instead of rejecting them",
 )
 @click.option(
+    "--allow-private-hosts",
+    is_flag=True,
+    help="with --allow-remote: let URLs reach loopback, private and link-local addresses "
+    "(an image server on your own network)",
+)
+@click.option(
     "--assistant-images",
     type=click.Choice(["skip", "move_to_user"]),
     default="skip",
@@ -82,6 +88,7 @@ def command(
     image_roots: tuple[Path, ...],
     allow_outside_root: bool,
     allow_remote: bool,
+    allow_private_hosts: bool,
     assistant_images: str,
     writer_options: tuple[str, ...],
     keep_fields: tuple[str, ...],
@@ -96,6 +103,7 @@ def command(
         allow_outside_root=allow_outside_root,
         allow_remote=allow_remote,
         remote_dir=images / "remote",
+        allow_private_hosts=allow_private_hosts,
     )
     reader = open_reader(from_format, source, image_root=root, materialize_dir=images)
     writer = open_writer(

@@ -55,6 +55,11 @@ from mmrecipe.recipe import load_recipe
     help="where to run (default: the recipe's executor.type)",
 )
 @click.option("--report", "write_report", is_flag=True, help="write RUN_DIR/report.html at the end")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="run into a RUN_DIR another recipe (another name) made, replacing its outputs",
+)
 def command(
     recipe: Path,
     run_dir: Path,
@@ -66,6 +71,7 @@ def command(
     no_cache: bool,
     executor: str | None,
     write_report: bool,
+    force: bool,
 ) -> None:
     """Run RECIPE (a YAML file) and write its outputs into RUN_DIR."""
     extra = list(overrides)
@@ -89,6 +95,7 @@ def command(
         )
     else:
         runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
+    runner.force = force
     result = runner.run()
     print_stats(result.stats, run_dir, top=RUN_TOP_REASONS)
     if write_report:

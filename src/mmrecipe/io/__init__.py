@@ -1,3 +1,5 @@
+# Readers and writers, one module per format, plus safe paths and remote fetches.
+# Imported by executor/, ops, backends and cli/; it never imports ops, executor or backends.
 """Readers and writers for the formats trainers and datasets use.
 
 | format | read | write |
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import ConfigError, InputError
-from mmrecipe.io.base import ImageRoot, Reader, Writer, default_image_root
+from mmrecipe.io.base import ImageRefused, ImageRoot, Reader, Writer, default_image_root
 from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
@@ -127,20 +129,30 @@ def detect_format(path: Path) -> str:
 
 
 def _first_record(path: Path) -> dict[str, Any] | None:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    import io
+
+    from mmrecipe.io.files import open_regular
+    from mmrecipe.io.jsonarray import array_elements
+
+    try:
+        raw = open_regular(path)
+    except ImageRefused as exc:
+        raise InputError(f"cannot read {path}: {exc.detail}") from None
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1 << 20)
-    stripped = head.lstrip()
+        stripped = head.lstrip()
+        if stripped.startswith(("{", "[")) and path.suffix == ".json":
+            head = head + fh.read()
+            stripped = head.lstrip()
     if stripped.startswith("{") and path.suffix == ".json":
         try:
-            return json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+            return json.loads(stripped)  # type: ignore[no-any-return]
         except (json.JSONDecodeError, RecursionError):
             pass
     if stripped.startswith("["):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
-            return data[0] if data and isinstance(data[0], dict) else None
-        except (json.JSONDecodeError, RecursionError):
-            return None
+        for ok, first in array_elements(stripped):
+            return first if ok and isinstance(first, dict) else None
+        return None
     for line in stripped.splitlines():
         try:
             record = json.loads(line)
@@ -207,7 +219,7 @@ def open_reader(
     if fmt == "webdataset":
         from mmrecipe.io.webdataset import WebDatasetReader
 
-        return WebDatasetReader(path, materialize_dir)
+        return WebDatasetReader(path, materialize_dir, root)
     if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -11,9 +12,12 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from mmrecipe.io.refusal import ImageRefused
 from mmrecipe.sample import ImageRef, Sample
 
 IMAGE_TOKEN = "<image>"
+#: default cap on one member of a dataset's container (a tar member), like remote images'
+DEFAULT_MEMBER_BYTES = 50 * 1024 * 1024
 
 
 class Reader(Protocol):
@@ -81,16 +85,6 @@ def portable_path(path: str, base_dir: Path | None) -> str:
         return str(Path(path).absolute())  # never relative to whatever the cwd was
 
 
-class ImageRefused(Exception):
-    """A record names an image the dataset may not use (outside the root, a URL the recipe does
-    not allow, ...): readers turn it into a reject of that record with ``reason``."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
 class ImageRoot:
     """Where a dataset's images may come from: the one policy every reader applies.
 
@@ -111,6 +105,8 @@ class ImageRoot:
         remote_max_bytes: int = 50 * 1024 * 1024,
         remote_timeout_s: float = 30.0,
         remote_workers: int = 16,
+        allow_private_hosts: bool = False,
+        member_max_bytes: int = DEFAULT_MEMBER_BYTES,
     ) -> None:
         if allow_remote and remote_dir is None:
             raise ValueError("allow_remote needs remote_dir (where downloads are stored)")
@@ -127,6 +123,10 @@ class ImageRoot:
         self.remote_timeout_s = remote_timeout_s
         #: downloads in flight at once (readers that can overlap them)
         self.remote_workers = remote_workers
+        #: let URLs reach loopback, private, link-local and reserved addresses
+        self.allow_private_hosts = allow_private_hosts
+        #: the cap on one member of a container the dataset holds (a WebDataset tar member)
+        self.member_max_bytes = member_max_bytes
         self._root_str = str(self.path)
         self._reals: list[tuple[str, str]] = []  # (real root, real root + separator)
         for root in self.roots:
@@ -164,7 +164,7 @@ class ImageRoot:
         if not os.path.isabs(candidate):
             candidate = os.path.join(self._root_str, candidate)
         real, st = self._realpath(candidate, name)
-        if not (self.allow_outside_root or self._inside(real)):
+        if not (self.allow_outside_root or self.inside(real)):
             where = self._root_str if len(self.roots) == 1 else ", ".join(map(str, self.roots))
             raise ImageRefused(
                 "image_outside_root",
@@ -177,7 +177,8 @@ class ImageRoot:
             raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
         return real
 
-    def _inside(self, real: str) -> bool:
+    def inside(self, real: str) -> bool:
+        """Whether the real path ``real`` lies in one of the roots."""
         return any(real == root or real.startswith(sep) for root, sep in self._reals)
 
     def _realpath(self, candidate: str, name: str) -> tuple[str, os.stat_result | None]:
@@ -216,7 +217,13 @@ class ImageRoot:
         from mmrecipe.io.remote import fetch_image
 
         assert self.remote_dir is not None
-        path = fetch_image(url, self.remote_dir, self.remote_max_bytes, self.remote_timeout_s)
+        path = fetch_image(
+            url,
+            self.remote_dir,
+            self.remote_max_bytes,
+            self.remote_timeout_s,
+            allow_private=self.allow_private_hosts,
+        )
         return str(path.absolute())
 
 
@@ -246,33 +253,32 @@ def default_image_root(path: Path) -> Path:
 def iter_json_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Records of a JSON list or JSONL file: (index, record) or (index, error text).
 
-    A malformed line becomes an error string so the caller can reject just that record: broken
-    JSON, nesting too deep to parse (RecursionError), lone surrogates (``"\\ud800"``: valid
-    JSON, but no output file could hold it), a value that is not an object. A UTF-8 byte order
-    mark is skipped. A JSON array that cannot be parsed is one error for the whole file.
+        A malformed line becomes an error string so the caller can reject just that record: broken
+        JSON, nesting too deep to parse (RecursionError), lone surrogates (``"\\ud800"``: valid
+        JSON, but no output file could hold it), a value that is not an object. A UTF-8 byte order
+        mark is skipped. A JSON array's elements are parsed one by one (:mod:`mmrecipe.io.jsonarray`),
+    so a broken or too deeply nested element is one error and the elements after it are read.
     """
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    from mmrecipe.io.files import open_regular
+
+    with io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1)
         while head and head.isspace():
             head = fh.read(1)
         fh.seek(0)
         if head == "[":
+            from mmrecipe.io.jsonarray import array_elements
+
             text = fh.read()
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield (
-                    0,
-                    f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}); no record read",
-                )
-                return
-            except RecursionError:
-                yield 0, f"{path.name} is nested too deeply to parse; no record read"
-                return
             check = _SURROGATE.search(text) is not None
-            del text
-            for index, record in enumerate(data):
-                if not isinstance(record, dict):
+            try:  # the common case, at the C parser's speed; a broken file element by element
+                elements: Iterator[tuple[bool, Any]] = ((True, r) for r in json.loads(text))
+            except (json.JSONDecodeError, RecursionError):
+                elements = array_elements(text)
+            for index, (ok, record) in enumerate(elements):
+                if not ok:
+                    yield index, f"{fmt} record {index} of {path.name}: {record}"
+                elif not isinstance(record, dict):
                     yield index, f"{fmt} record {index} is not an object"
                 elif check and not encodable(record):
                     yield index, f"{fmt} record {index} holds a lone surrogate (invalid Unicode)"
@@ -341,6 +347,9 @@ def guarded(samples: Iterable[Sample], source: Path) -> Iterator[Sample]:
     of the file becomes one reject (``reader_error``) instead of a dead run."""
     try:
         it = iter(samples)
+    except ImageRefused as exc:  # the file itself may not be read (not_a_file, ...)
+        yield rejected_record(source, "file", exc.reason, exc.detail)
+        return
     except Exception as exc:
         yield rejected_record(source, "file", "reader_error", record_error(exc))
         return
@@ -348,6 +357,9 @@ def guarded(samples: Iterable[Sample], source: Path) -> Iterator[Sample]:
         try:
             sample = next(it)
         except StopIteration:
+            return
+        except ImageRefused as exc:
+            yield rejected_record(source, "file", exc.reason, exc.detail)
             return
         except Exception as exc:
             yield rejected_record(source, "file", "reader_error", record_error(exc))
@@ -436,7 +448,9 @@ class JsonRecordReader:
 
 def count_json_records(path: Path) -> int | None:
     if path.suffix == ".jsonl":
-        with open(path, "rb") as fh:
+        from mmrecipe.io.files import open_regular
+
+        with open_regular(path) as fh:
             return sum(1 for line in fh if line.strip())
     return None
 
@@ -444,7 +458,6 @@ def count_json_records(path: Path) -> int | None:
 def materialize_bytes(data: bytes, directory: Path) -> ImageRef:
     """Write embedded image bytes to ``directory/<sha256>.<ext>`` once; return the reference."""
     import hashlib
-    import io
 
     sha = hashlib.sha256(data).hexdigest()
     ext = "bin"

@@ -38,6 +38,7 @@ from mmrecipe.io.base import (
     rejected_record,
     resolve_image,
 )
+from mmrecipe.io.files import open_regular
 from mmrecipe.io.layout import LeftOut
 from mmrecipe.io.writing import FormatWriter
 from mmrecipe.sample import ImageRef, Sample, stable_id
@@ -119,7 +120,11 @@ class _Loaded:
 
     def add_file(self, path: Path) -> None:
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            with open_regular(path) as fh:
+                text = fh.read().decode("utf-8-sig")
+        except ImageRefused as exc:
+            self._problem(path, "file", exc.reason, exc.detail)
+            return
         except UnicodeDecodeError as exc:
             self._problem(
                 path,

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import InputError
-from mmrecipe.io.base import ImageRoot, rejected_record
+from mmrecipe.io.base import (
+    DEFAULT_MEMBER_BYTES,
+    ImageRefused,
+    ImageRoot,
+    guarded,
+    record_error,
+    rejected_record,
+)
+from mmrecipe.io.files import check_regular, open_regular
 from mmrecipe.io.llava import LlavaReader
 from mmrecipe.sample import Sample
 
@@ -32,17 +40,27 @@ class InternVLMetaReader:
         #: the policy (remote images, outside-root) of the caller, each entry's root its own
         self.policy = image_root
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            with open_regular(path) as fh:
+                meta = json.loads(fh.read().decode("utf-8"))
+        except ImageRefused as exc:
+            raise InputError(f"cannot read InternVL meta {path}: {exc.detail}") from None
+        except (OSError, ValueError, RecursionError) as exc:
             raise InputError(f"cannot read InternVL meta {path}: {exc}") from None
         if not is_internvl_meta(meta):
             raise InputError(f"{path} is not an InternVL meta JSON (name -> {{annotation, root}})")
         self.entries: list[tuple[str, dict[str, Any]]] = sorted(meta.items())
 
     def _reader(self, entry: dict[str, Any]) -> LlavaReader:
-        ann = Path(str(entry["annotation"])).expanduser()
+        """The reader of one entry; ImageRefused when the entry may not be read."""
+        given = entry.get("annotation")
+        if not isinstance(given, str) or not given.strip():
+            raise ImageRefused("malformed_record", f"annotation {given!r} is not a file name")
+        given_root = entry.get("root")
+        if given_root is not None and not isinstance(given_root, str):
+            raise ImageRefused("malformed_record", f"root {given_root!r} is not a folder name")
+        ann = Path(given).expanduser()
         ann = ann if ann.is_absolute() else self.path.parent / ann
-        root = Path(str(entry.get("root") or ann.parent)).expanduser()
+        root = Path(given_root or ann.parent).expanduser()
         root = root if root.is_absolute() else self.path.parent / root
         policy = self.policy
         if not (policy and policy.allow_outside_root):
@@ -51,25 +69,32 @@ class InternVLMetaReader:
             allowed = policy.roots if policy else [self.path.parent]
             for what, where in (("annotation", ann), ("root", root)):
                 if not _inside(where, allowed):
-                    raise _Outside(
+                    raise ImageRefused(
+                        "image_outside_root",
                         f"InternVL meta {self.path.name}: {what} {str(where)!r} is outside the "
                         "dataset root; not read (set --image-root / input.image_root, or "
-                        "input.allow_outside_root: true)"
+                        "input.allow_outside_root: true)",
                     )
         if not ann.exists():
-            raise InputError(f"InternVL annotation not found: {ann}")
+            raise ImageRefused("missing_file", f"InternVL annotation not found: {ann}")
+        check_regular(ann)  # a folder or a FIFO: not_a_file, never opened
         confined = ImageRoot(
             root,
             allow_outside_root=bool(policy and policy.allow_outside_root),
             allow_remote=bool(policy and policy.allow_remote),
             remote_dir=policy.remote_dir if policy else None,
+            remote_max_bytes=policy.remote_max_bytes if policy else 50 * 1024 * 1024,
+            remote_timeout_s=policy.remote_timeout_s if policy else 30.0,
+            remote_workers=policy.remote_workers if policy else 16,
+            allow_private_hosts=bool(policy and policy.allow_private_hosts),
+            member_max_bytes=policy.member_max_bytes if policy else DEFAULT_MEMBER_BYTES,
         )
         return LlavaReader(ann, confined)
 
     def count(self) -> int | None:
         try:
             counts = [self._reader(e).count() for _, e in self.entries]
-        except _Outside:
+        except Exception:
             return None
         return None if any(c is None for c in counts) else sum(c or 0 for c in counts)
 
@@ -77,19 +102,20 @@ class InternVLMetaReader:
         for name, entry in self.entries:
             try:
                 reader = self._reader(entry)
-            except _Outside as exc:  # one reject for the entry; the other entries are read
-                yield rejected_record(self.path, name, "image_outside_root", str(exc))
+            except ImageRefused as exc:  # one reject for the entry; the other entries are read
+                detail = f"entry {name!r} of {self.path.name}: {exc.detail}"
+                yield rejected_record(self.path, name, exc.reason, detail)
                 continue
-            for sample in reader:
+            except Exception as exc:
+                detail = f"entry {name!r} of {self.path.name}: {record_error(exc)}"
+                yield rejected_record(self.path, name, "malformed_record", detail)
+                continue
+            repeat = entry.get("repeat_time", 1)
+            for sample in guarded(reader, reader.path):
                 sample.fields.setdefault("internvl_dataset", name)
-                repeat = entry.get("repeat_time", 1)
                 if repeat != 1:
                     sample.fields.setdefault("internvl_repeat_time", repeat)
                 yield sample
-
-
-class _Outside(ValueError):
-    """An entry of the meta names a file or folder outside the dataset root."""
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:

@@ -28,6 +28,7 @@ from mmrecipe.io.base import (
     record_error,
     rejected_record,
 )
+from mmrecipe.io.files import check_regular, listed_files
 from mmrecipe.io.hf_messages import messages_from_parts
 from mmrecipe.io.layout import LeftOut, content_text, join_pieces, kept_fields_raw, split_pieces
 from mmrecipe.io.llava import source_fields
@@ -65,6 +66,35 @@ def _schema() -> Any:
     return schema.with_metadata(meta)
 
 
+class ParquetRows:
+    """Rows buffered and written to a zstd Parquet file one row group at a time (the
+    dataset writers' shared tail: ``parquet`` and ``edit_triplets``)."""
+
+    def __init__(self, path: Path, schema: Any, row_group_size: int) -> None:
+        import pyarrow.parquet as pq
+
+        self.schema = schema
+        self.row_group_size = row_group_size
+        self._writer = pq.ParquetWriter(str(path), schema, compression="zstd")
+        self._rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self.row_group_size:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+
+
 class ParquetWriter(FormatWriter):
     """Buffers rows and writes row groups; image bytes are read from disk when written."""
 
@@ -72,13 +102,9 @@ class ParquetWriter(FormatWriter):
     OPTIONS: ClassVar[dict[str, Any]] = {"row_group_size": 256}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        import pyarrow.parquet as pq
-
         super().__init__(*args, **kwargs)
         self.row_group_size = int(self.options["row_group_size"])
-        self._schema = _schema()
-        self._writer = pq.ParquetWriter(str(self.path), self._schema, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
+        self._out = ParquetRows(self.path, _schema(), self.row_group_size)
         #: images that could not be read when written (stored without bytes)
         self.missing = 0
 
@@ -110,20 +136,10 @@ class ParquetWriter(FormatWriter):
         }
 
     def emit(self, record: Any) -> None:
-        self._rows.append(record)
-        if len(self._rows) >= self.row_group_size:
-            self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
-            self._rows = []
+        self._out.add(record)
 
     def close(self) -> None:
-        self._flush()
-        self._writer.close()
+        self._out.close()
 
 
 class ParquetReader:
@@ -139,18 +155,22 @@ class ParquetReader:
         self.materialize_dir = materialize_dir or path.parent / "images"
         self.batch_size = batch_size
 
-    def _files(self) -> list[Path]:
+    def _files(self) -> list[tuple[Path, ImageRefused | None]]:
+        """The Parquet files, each listed one checked against the dataset root."""
         if self.path.is_dir():
-            return sorted(self.path.rglob("*.parquet"))
-        return [self.path]
+            policy = self.image_root if isinstance(self.image_root, ImageRoot) else None
+            return list(listed_files(self.path, (".parquet",), policy))
+        return [(self.path, None)]
 
     def count(self) -> int | None:
         import pyarrow.parquet as pq
 
         total = 0
-        for f in self._files():
+        for f, refusal in self._files():
             try:
-                total += pq.ParquetFile(str(f)).metadata.num_rows
+                if refusal is not None:
+                    raise refusal
+                total += pq.ParquetFile(check_regular(f)).metadata.num_rows
             except Exception:
                 total += 1  # an unreadable file is one reject
         return total
@@ -158,14 +178,19 @@ class ParquetReader:
     def __iter__(self) -> Iterator[Sample]:
         import pyarrow.parquet as pq
 
-        for file in self._files():
+        for file, refusal in self._files():
+            if refusal is not None:
+                yield rejected_record(file, "file", refusal.reason, refusal.detail)
+                continue
             index = 0
             try:
-                pf = pq.ParquetFile(str(file))
+                pf = pq.ParquetFile(check_regular(file))
                 for batch in pf.iter_batches(batch_size=self.batch_size):
                     for row in batch.to_pylist():
                         yield self._safe_sample(file, index, row)
                         index += 1
+            except ImageRefused as exc:
+                yield rejected_record(file, "file", exc.reason, exc.detail)
             except Exception as exc:  # truncated or not Parquet: the rest of this file
                 detail = f"{file.name} (after {index} row(s)): {record_error(exc)}"
                 yield rejected_record(file, f"file:{index}", "unreadable_file", detail)

@@ -30,8 +30,9 @@ from mmrecipe.sample import Sample
 
 class SamplesReader:
     """Samples as mmrecipe wrote them. As a dataset (``image_root`` given) its image paths are
-    confined like any reader's; the executor's own stage files are read unconfined, relative
-    paths against the run dir that holds them."""
+    confined like any reader's and its images' ``sha256`` dropped (two different images with a
+    forged equal hash must not dedup each other); the executor's own stage files are read
+    unconfined, relative paths against the run dir that holds them, hashes kept."""
 
     def __init__(self, path: Path, image_root: Path | ImageRoot | None = None) -> None:
         self.path = path
@@ -53,6 +54,9 @@ class SamplesReader:
                     # default), else against that run dir for the executor's own files
                     if self.image_root is not None:
                         ref.path = resolve_image(ref.path, self.image_root)
+                        # a dataset's claimed hash is never trusted: dedup, the answer
+                        # cache and resume measure the bytes themselves
+                        ref.sha256 = None
                     elif _plain_relative(ref.path):
                         ref.path = str(self.base / ref.path)
             except ImageRefused as exc:

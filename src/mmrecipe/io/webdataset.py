@@ -16,11 +16,20 @@ import io
 import json
 import re
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mmrecipe.io.base import materialize_bytes, rejected_record
+from mmrecipe.io.base import (
+    DEFAULT_MEMBER_BYTES,
+    ImageRefused,
+    ImageRoot,
+    materialize_bytes,
+    record_error,
+    rejected_record,
+)
+from mmrecipe.io.files import listed_files, open_regular
 from mmrecipe.io.layout import LeftOut, content_text, kept_fields_raw
 from mmrecipe.io.paths import is_remote
 from mmrecipe.io.writing import FormatWriter
@@ -84,24 +93,57 @@ class WebDatasetWriter(FormatWriter):
 
 
 class WebDatasetReader:
-    def __init__(self, path: Path, materialize_dir: Path | None = None) -> None:
+    """Samples of tar shards (a file, or a folder of them: each listed file checked against
+    the dataset root). A member over ``max_member_bytes`` (its declared size, checked before
+    reading: a sparse or gzip bomb) is one reject for its key; the later records are read."""
+
+    def __init__(
+        self,
+        path: Path,
+        materialize_dir: Path | None = None,
+        image_root: ImageRoot | None = None,
+    ) -> None:
         self.path = path
         self.materialize_dir = materialize_dir or path.parent / "images"
+        self.policy = image_root
+        self.max_member_bytes = (
+            image_root.member_max_bytes if image_root is not None else DEFAULT_MEMBER_BYTES
+        )
 
-    def _files(self) -> list[Path]:
-        return sorted(self.path.rglob("*.tar")) if self.path.is_dir() else [self.path]
+    def _files(self) -> list[tuple[Path, ImageRefused | None]]:
+        if self.path.is_dir():
+            return list(listed_files(self.path, (".tar",), self.policy))
+        return [(self.path, None)]
 
     def count(self) -> int | None:
         return None
 
     def __iter__(self) -> Iterator[Sample]:
-        for file in self._files():
-            for index, (key, members) in enumerate(_groups(file)):
-                try:
-                    yield self._sample(file, key, members)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    detail = f"key {key} of {file.name}: {type(exc).__name__}: {exc}"
-                    yield rejected_record(file, index, "malformed_record", detail)
+        for file, refusal in self._files():
+            if refusal is not None:
+                yield rejected_record(file, "file", refusal.reason, refusal.detail)
+                continue
+            index = 0
+            try:
+                for key, members, too_big in _groups(file, self.max_member_bytes):
+                    if too_big:
+                        detail = f"key {key} of {file.name}: {too_big}"
+                        yield rejected_record(file, index, "member_too_large", detail)
+                    else:
+                        yield self._safe_sample(file, index, key, members)
+                    index += 1
+            except ImageRefused as exc:
+                yield rejected_record(file, "file", exc.reason, exc.detail)
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+                detail = f"{file.name} (after {index} record(s)): {record_error(exc)}"
+                yield rejected_record(file, f"file:{index}", "unreadable_file", detail)
+
+    def _safe_sample(self, file: Path, index: int, key: str, members: dict[str, bytes]) -> Sample:
+        try:
+            return self._sample(file, key, members)
+        except Exception as exc:
+            detail = f"key {key} of {file.name}: {record_error(exc)}"
+            return rejected_record(file, index, "malformed_record", detail)
 
     def _sample(self, file: Path, key: str, members: dict[str, bytes]) -> Sample:
         body: dict[str, Any] = {}
@@ -128,12 +170,16 @@ class WebDatasetReader:
         )
 
 
-def _groups(file: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """Consecutive members with one key, as webdataset's ``group_by_keys`` groups them."""
+def _groups(file: Path, max_bytes: int) -> Iterator[tuple[str, dict[str, bytes], str]]:
+    """Consecutive members with one key, as webdataset's ``group_by_keys`` groups them, and
+    why the group is refused ("" when it is not): a member whose declared size is over
+    ``max_bytes`` is never read (tarfile skips it without holding it)."""
     current: str | None = None
     members: dict[str, bytes] = {}
-    with tarfile.open(file, "r") as tar:
-        for info in tar:
+    too_big = ""
+    with open_regular(file) as raw, tarfile.open(fileobj=raw, mode="r:*") as tar:
+        while (info := tar.next()) is not None:
+            tar.members = []  # a tar of millions of entries must not pile up TarInfos
             if not info.isfile():
                 continue
             base = info.name.rsplit("/", 1)[-1]
@@ -142,11 +188,25 @@ def _groups(file: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
             key, ext = base.split(".", 1)
             key = info.name[: len(info.name) - len(base)] + key
             if current is not None and key != current:
-                yield current, members
-                members = {}
+                yield current, members, too_big
+                members, too_big = {}, ""
             current = key
+            if info.size > max_bytes:
+                too_big = too_big or (
+                    f"member {base[:200]} declares {info.size} bytes, over the cap of {max_bytes} "
+                    "(input.member_max_bytes); not read"
+                )
+                members = {}
+                continue
+            if too_big:
+                continue
             handle = tar.extractfile(info)
             if handle is not None:
-                members[ext.lower()] = handle.read()
+                data = handle.read(max_bytes + 1)
+                if len(data) > max_bytes:  # cannot happen with a truthful header; be sure
+                    too_big = f"member {base[:200]} is over {max_bytes} bytes; not kept"
+                    members = {}
+                    continue
+                members[ext.lower()] = data
     if current is not None:
-        yield current, members
+        yield current, members, too_big

@@ -1,3 +1,5 @@
+# The run report (mmrecipe report): sampling, thumbnails, SVG charts, the HTML page.
+# Imported by cli/ and tests; it reads run directories and analysis/, never ops or executor.
 """A run's report: one self-contained HTML file (funnel, usage, plots, a filterable gallery of
 kept and rejected samples) that opens from disk with no server and no network.
 
@@ -149,6 +151,7 @@ def write_report(
     path = Path(output) if output is not None else Path(run_dir) / REPORT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # a planted link is replaced, never written through
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     log.debug("report: %s (%d bytes)", path, len(page.encode("utf-8")))

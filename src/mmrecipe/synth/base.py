@@ -58,6 +58,11 @@ class Generator:
         """Re-derive the answer from ``ground_truth``; None if ``answer`` matches, else why not."""
         raise NotImplementedError
 
+    def caption(self, ground_truth: dict[str, Any]) -> str | None:
+        """What the image shows, written from ``ground_truth`` alone (caption data); None when
+        this generator does not describe its images."""
+        return None
+
 
 def check_choices(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[str]:
     """A generator option that picks from ``known`` (chart types, tasks, modes ...): all of
