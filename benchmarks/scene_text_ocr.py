@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from mmrecipe.ops.synthesis.text_consensus import TextRegionConsensus
+from mmrecipe.ops.synthesis.text_region_consensus import TextRegionConsensus
 from mmrecipe.sample import ImageRef, Sample
 from mmrecipe.synth.base import item_rng
 from mmrecipe.synth.fonts import font_catalog, pick_face

@@ -1,6 +1,6 @@
 """Drawing text lines on a page in any script, each line kept as a region with word boxes.
 
-A region is what :mod:`mmrecipe.ops.synthesis.text_consensus` reads back (text, language,
+A region is what :mod:`mmrecipe.ops.synthesis.text_region_consensus` reads back (text, language,
 quad) and what the multilingual document answers are derived from. Right-to-left lines are
 drawn right-aligned by default; wrapping breaks at spaces, or between any two characters in
 Chinese and Japanese (which write no spaces).
