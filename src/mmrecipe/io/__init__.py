@@ -196,6 +196,15 @@ def open_reader(
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
+        if options.get("manifest"):  # the folder's files from a manifest, not a listing
+            from mmrecipe.io.manifest import ManifestReader
+
+            extra = set(options) - {"manifest"}
+            if extra:
+                raise ConfigError(
+                    f"image_folder with a manifest takes no other options (got {sorted(extra)})"
+                )
+            return ManifestReader(path, Path(options["manifest"]).expanduser(), image_root=root)
         return ImageFolderReader(path, image_root=root, **options)
     if fmt == "video_folder":
         from mmrecipe.io.video_folder import VideoFolderReader
