@@ -10,6 +10,7 @@ import importlib
 import inspect
 import os
 import pkgutil
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -71,8 +72,56 @@ def load_plugins(modules: list[str]) -> None:
             ) from None
 
 
+#: ``@register_op("name")`` as written in an op module's source
+_REGISTER_LINE = re.compile(r"""@register_op\(\s*["']([^"']+)["']\s*\)""")
+
+
+def _op_index() -> dict[str, str]:
+    """Op name -> module, read from the sources of ``mmrecipe.ops`` without importing them, so
+    a recipe imports the modules of its own ops only (not every op's libraries): start-up and
+    ``mmrecipe validate`` stay fast. Any name not found here falls back to :func:`discover`."""
+    import mmrecipe.ops as ops_pkg
+
+    index: dict[str, str] = {}
+    for top in ops_pkg.__path__:
+        for folder, dirs, files in os.walk(top):
+            rel = os.path.relpath(folder, top)
+            if rel != "." and not os.path.exists(os.path.join(folder, "__init__.py")):
+                dirs.clear()  # not a package: walk_packages does not import it either
+                continue
+            dirs.sort()
+            package = "mmrecipe.ops" + ("" if rel == "." else "." + rel.replace(os.sep, "."))
+            for file in sorted(files):
+                if not file.endswith(".py") or file == "__init__.py":
+                    continue
+                try:
+                    with open(os.path.join(folder, file), encoding="utf-8") as fh:
+                        text = fh.read()
+                except OSError:
+                    continue
+                for found in _REGISTER_LINE.finditer(text):
+                    index.setdefault(found.group(1), f"{package}.{file[:-3]}")
+    return index
+
+
+_INDEX: dict[str, str] | None = None
+
+
+def _import_for(name: str) -> None:
+    """Import the module that registers ``name`` (when the index knows it)."""
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = _op_index()
+    module = _INDEX.get(name)
+    if module is not None:
+        importlib.import_module(module)
+
+
 def get_op(name: str) -> type[Op]:
-    discover()
+    if name not in _OPS and not _DISCOVERED:
+        _import_for(name)
+    if name not in _OPS:
+        discover()
     try:
         return _OPS[name]
     except KeyError:

@@ -61,6 +61,8 @@ def content_text(content: Any) -> str:
         kind = part.get("type")
         if kind in ("image", "image_url", "input_image"):
             pieces.append(None)
+        elif kind in ("video", "video_url"):
+            pieces.append("<video>")
         elif kind in ("text", "input_text", None):
             text = part.get("text")
             if text is not None:

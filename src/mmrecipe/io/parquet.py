@@ -108,7 +108,14 @@ class ParquetWriter(FormatWriter):
         #: images that could not be read when written (stored without bytes)
         self.missing = 0
 
+    #: a video sample is written as its sampled frames (embedded images, ``<image>`` each
+    #: where ``<video>`` was) with the video files and frame times in ``fields.videos``:
+    #: Parquet embeds bytes, and a whole video in a row group is not what loaders stream
+    takes_videos = True
+
     def record(self, sample: Sample) -> dict[str, Any]:
+        if sample.videos:
+            sample = self._frames_sample(sample)
         images = []
         names = sample.fields.get("image_names") or []  # embedded images' original names
         for i, ref in enumerate(sample.images):
@@ -136,6 +143,25 @@ class ParquetWriter(FormatWriter):
             ),
             "scores": json.dumps(sample.scores),
         }
+
+    def _frames_sample(self, sample: Sample) -> Sample:
+        from mmrecipe.ops.video.sample_frames import frames_as_images
+
+        if any(not v.frames for v in sample.videos):
+            raise LeftOut("video_without_frames", "Parquet holds a video as its sampled frames")
+        copy = Sample.from_dict(sample.to_dict())
+        frames_as_images(copy)
+        copy.fields["videos"] = [
+            {
+                "path": portable_path(v.path, self.base_dir),
+                "frame_times": [f["t"] for f in v.frames],
+            }
+            for v in copy.videos
+        ]
+        if "videos" not in self.keep_fields:
+            self.keep_fields = [*self.keep_fields, "videos"]
+        copy.videos = []
+        return copy
 
     def emit(self, record: Any) -> None:
         self._out.add(record)

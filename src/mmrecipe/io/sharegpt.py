@@ -8,7 +8,9 @@ skipped there), exactly one ``<image>`` per entry of ``images`` (``_validate_mes
 system prompt in its own ``system`` column (always a string: ``""`` when there is none, one JSON
 type per column), image paths relative to the run dir (``media_dir``). Samples with images in
 assistant turns are left out (``assistant_image``) or moved (``assistant_images: move_to_user``):
-LLaMA-Factory would train on image tokens as labels. The dataset_info.json entry that goes with
+LLaMA-Factory would train on image tokens as labels. Videos go in a ``videos`` column (paths
+relative to the run dir) with one ``<video>`` each in user turns (``mm_plugin.py``), only on rows
+that have videos (the run's dataset_info.json names the column when the data holds one). The dataset_info.json entry that goes with
 it is written by every run (``trainers/``).
 
 MS-Swift reads the same layout; its grounding records add ``objects: {ref, bbox, bbox_type}``
@@ -34,10 +36,11 @@ from mmrecipe.io.conversation import LLAVA_TO_ROLE
 from mmrecipe.io.layout import SOURCE_COLUMN, content_text, merge_image_only_turns, prepare
 from mmrecipe.io.llava import image_list, source_fields
 from mmrecipe.io.paths import image_ref
+from mmrecipe.io.video_layout import place_videos, video_list, video_refs
 from mmrecipe.io.writing import JsonLinesOut
 from mmrecipe.sample import Sample
 
-_OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system")
+_OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system", "videos", "video")
 
 
 class ShareGPTReader(JsonRecordReader):
@@ -72,6 +75,9 @@ class ShareGPTReader(JsonRecordReader):
             images=[image_ref(p, self.image_root) for p in paths],
             messages=merge_image_only_turns(messages),
             fields=fields,
+            videos=video_refs(
+                video_list(record.get("videos", record.get("video"))), self.image_root
+            ),
         )
 
 
@@ -142,6 +148,7 @@ class ShareGPTWriter(JsonLinesOut):
         return out
 
     OPTIONS: ClassVar[dict[str, Any]] = {"objects": False}
+    takes_videos = True
 
     def record(self, sample: Sample) -> dict[str, Any]:
         conv = prepare(sample, self.assistant_images)
@@ -151,6 +158,9 @@ class ShareGPTWriter(JsonLinesOut):
             "images": [self.image_path(i) for i in conv.images],
             "system": conv.system,
         }
+        if sample.videos:  # LLaMA-Factory's ``videos`` column, one <video> each
+            out["messages"] = place_videos(conv.messages, len(sample.videos))
+            out["videos"] = [self.video_path(v) for v in sample.videos]
         out.update(self.extra_fields(sample))
         if self.options["objects"] and not isinstance(out.get("objects"), dict):
             out["objects"] = swift_objects(list(sample.fields.get("boxes") or []))

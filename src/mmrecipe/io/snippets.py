@@ -81,6 +81,8 @@ def _llamafactory(run_dir: Path, out: Path, key: str, shards: list[Path]) -> lis
             "system_tag": "system",
         },
     }
+    if _has_videos(shards):  # rows without videos read as null: _find_medias gives None
+        attrs["columns"]["videos"] = "videos"
     # one entry per shard file: LLaMA-Factory loads each entry as its own table and aligns it
     # to its standard columns before merging (``merge_dataset``), so shards never have to
     # share one schema (a folder entry is one table: a source key that changes type between
@@ -97,6 +99,18 @@ def _llamafactory(run_dir: Path, out: Path, key: str, shards: list[Path]) -> lis
         f"media_dir: {run_dir}  # image paths in the data are relative to the run dir\n"
     )
     return [info, _write(out / "llamafactory.yaml", args)]
+
+
+def _has_videos(shards: list[Path]) -> bool:
+    """Whether any record of the (JSONL or Parquet) shards has a ``videos`` column."""
+    for shard in shards:
+        if shard.suffix != ".jsonl":
+            continue
+        with open(shard, encoding="utf-8") as fh:
+            for line in fh:
+                if '"videos"' in line and "videos" in json.loads(line):
+                    return True
+    return False
 
 
 def _llava(run_dir: Path, out: Path, shards: list[Path]) -> list[Path]:

@@ -17,18 +17,25 @@ name any shard holds, absent ones ``None``.
 The reader takes these shards, a folder of them, plain image+``txt`` shards, and
 img2dataset's (the ``.json`` keys other than ours are kept in ``fields``, the tar key is the
 id).
+
+Videos are ``KEY.mp4`` (further ones ``KEY.<i>.mp4``), listed in the JSON's ``videos``; the
+reader streams video members to ``<materialize dir>/videos/<sha256>.<ext>`` in 1 MiB blocks
+(never a whole video in memory; the member size cap applies), and takes plain ``.mp4`` shards.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import re
 import tarfile
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mmrecipe.io.base import (
     DEFAULT_MEMBER_BYTES,
@@ -42,9 +49,11 @@ from mmrecipe.io.files import listed_files, open_regular
 from mmrecipe.io.layout import LeftOut, content_text, kept_fields_raw
 from mmrecipe.io.paths import is_remote
 from mmrecipe.io.writing import FormatWriter
-from mmrecipe.sample import Sample, stable_id
+from mmrecipe.sample import Sample, VideoRef, stable_id
 
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
+#: members streamed to disk, never read whole into memory (a video may be gigabytes)
+VIDEO_EXTS = ("mp4", "m4v", "mov", "mkv", "webm", "avi")
 
 
 def member_key(sample_id: str) -> str:
@@ -55,6 +64,7 @@ def member_key(sample_id: str) -> str:
 
 class WebDatasetWriter(FormatWriter):
     suffix = ".tar"
+    takes_videos = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +84,12 @@ class WebDatasetWriter(FormatWriter):
             ext = ext if i == 0 else f"{i}.{ext}"
             exts.append(ext)
             members.append((f"{key}.{ext}", Path(ref.path).read_bytes()))
+        video_exts = []
+        for i, vref in enumerate(sample.videos):
+            ext = Path(vref.path).suffix.lower().lstrip(".") or "mp4"
+            ext = ext if i == 0 else f"{i}.{ext}"
+            video_exts.append(ext)
+            members.append((f"{key}.{ext}", Path(vref.path)))  # type: ignore[arg-type]
         body = {
             "id": sample.id,
             "messages": [
@@ -85,6 +101,8 @@ class WebDatasetWriter(FormatWriter):
                 kept_fields_raw(sample, self.keep_fields), ensure_ascii=False, default=str
             ),
         }
+        if video_exts:
+            body["videos"] = video_exts
         out = [(f"{key}.json", json.dumps(body, ensure_ascii=False).encode("utf-8")), *members]
         if isinstance(sample.fields.get("caption"), str):
             out.append((f"{key}.txt", sample.fields["caption"].encode("utf-8")))
@@ -94,9 +112,14 @@ class WebDatasetWriter(FormatWriter):
     def emit(self, record: list[tuple[str, bytes]]) -> None:
         for name, data in record:
             info = tarfile.TarInfo(name)
-            info.size = len(data)
             info.mode = 0o644
             info.mtime = 0
+            if isinstance(data, Path):  # a video: streamed from its file
+                info.size = data.stat().st_size
+                with open(data, "rb") as fh:
+                    self._tar.addfile(info, fh)
+                continue
+            info.size = len(data)
             self._tar.addfile(info, io.BytesIO(data))
 
     def close(self) -> None:
@@ -137,7 +160,8 @@ class WebDatasetReader:
                 continue
             index = 0
             try:
-                for key, members, too_big in _groups(file, self.max_member_bytes):
+                video_dir = self.materialize_dir / "videos"
+                for key, members, too_big in _groups(file, self.max_member_bytes, video_dir):
                     if too_big:
                         detail = f"key {key} of {file.name}: {too_big}"
                         yield rejected_record(file, index, "member_too_large", detail)
@@ -172,6 +196,10 @@ class WebDatasetReader:
         if not isinstance(exts, list):
             exts = [e for e in sorted(members) if e.rsplit(".", 1)[-1] in IMAGE_EXTS]
         images = [materialize_bytes(members[e], self.materialize_dir) for e in exts]
+        vexts = body.get("videos")
+        if vexts is None:
+            vexts = [e for e in sorted(members) if e.rsplit(".", 1)[-1] in VIDEO_EXTS]
+        videos = [VideoRef(path=str(members[e]), sha256=Path(str(members[e])).stem) for e in vexts]
         packed = body.get("fields") or {}
         fields = dict(json.loads(packed) if isinstance(packed, str) else packed)
         # img2dataset's and other tools' keys (url, key, status, width, height, similarity, ...)
@@ -191,13 +219,30 @@ class WebDatasetReader:
             images=images,
             messages=messages,
             fields=fields,
+            videos=videos,
         )
 
 
-_OWN_KEYS = ("id", "messages", "images", "fields")
+_OWN_KEYS = ("id", "messages", "images", "videos", "fields")
 
 
-def _groups(file: Path, max_bytes: int) -> Iterator[tuple[str, dict[str, bytes], str]]:
+def _stream_video(handle: IO[bytes], ext: str, directory: Path) -> Path:
+    """A tar member copied to ``directory/<sha256>.<ext>`` in 1 MiB blocks."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".incoming-{os.getpid()}-{threading.get_ident()}.{ext}"
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as out:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+    target = directory / f"{digest.hexdigest()}.{ext.rsplit('.', 1)[-1]}"
+    os.replace(tmp, target)
+    return target.absolute()
+
+
+def _groups(
+    file: Path, max_bytes: int, video_dir: Path | None = None
+) -> Iterator[tuple[str, dict[str, bytes], str]]:
     """Consecutive members with one key, as webdataset's ``group_by_keys`` groups them, and
     why the group is refused ("" when it is not): a member whose declared size is over
     ``max_bytes`` is never read (tarfile skips it without holding it)."""
@@ -228,7 +273,13 @@ def _groups(file: Path, max_bytes: int) -> Iterator[tuple[str, dict[str, bytes],
             if too_big:
                 continue
             handle = tar.extractfile(info)
-            if handle is not None:
+            if (
+                handle is not None
+                and video_dir is not None
+                and ext.lower().rsplit(".", 1)[-1] in VIDEO_EXTS
+            ):
+                members[ext.lower()] = _stream_video(handle, ext.lower(), video_dir)  # type: ignore[assignment]
+            elif handle is not None:
                 data = handle.read(max_bytes + 1)
                 if len(data) > max_bytes:  # cannot happen with a truthful header; be sure
                     too_big = f"member {base[:200]} is over {max_bytes} bytes; not kept"

@@ -73,7 +73,13 @@ class FormatWriter:
     def emit(self, record: Any) -> None:
         raise NotImplementedError
 
+    #: whether the format holds videos; others leave video samples out (``video``)
+    takes_videos: ClassVar[bool] = False
+
     def write(self, sample: Sample) -> None:
+        if sample.videos and not self.takes_videos:
+            self.left_out["video"] += 1
+            return
         try:
             record = self.record(sample)
         except LeftOut as exc:
@@ -91,6 +97,10 @@ class FormatWriter:
         leaves its sample out (``remote_image``) until it is fetched."""
         if is_remote(ref.path):
             raise LeftOut("remote_image", f"{ref.path[:200]} is not fetched")
+        return portable_path(ref.path, self.base_dir)
+
+    def video_path(self, ref: Any) -> str:
+        """A video file's path, relative to the run dir when it is in it."""
         return portable_path(ref.path, self.base_dir)
 
     def extra_fields(self, sample: Sample) -> dict[str, Any]:
