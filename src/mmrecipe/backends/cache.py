@@ -36,7 +36,7 @@ class CachedBackend:
         self.inner = inner
         self.state = state
         self._file_shas: dict[str, str] = {}
-        self.blobs = state.path.parent / "answers"
+        self.blobs = state.answers_dir
 
     @property
     def name(self) -> str:

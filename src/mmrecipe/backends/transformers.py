@@ -80,9 +80,11 @@ class TransformersBackend:
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         video_input: Literal["auto", "processor", "frames"] = "auto",
     ) -> None:
-        try:
-            import torch
-            import transformers
+        from mmrecipe.heavy_imports import import_heavy
+
+        try:  # backends may be built from several threads: one heavy import at a time
+            torch = import_heavy("torch")
+            transformers = import_heavy("transformers")
         except ImportError as exc:
             raise BackendError(
                 f"backend {name!r}: type 'transformers' needs torch and transformers: "

@@ -196,6 +196,15 @@ def open_reader(
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
+        if options.get("manifest"):  # the folder's files from a manifest, not a listing
+            from mmrecipe.io.manifest import ManifestReader
+
+            extra = set(options) - {"manifest"}
+            if extra:
+                raise ConfigError(
+                    f"image_folder with a manifest takes no other options (got {sorted(extra)})"
+                )
+            return ManifestReader(path, Path(options["manifest"]).expanduser(), image_root=root)
         return ImageFolderReader(path, image_root=root, **options)
     if fmt == "video_folder":
         from mmrecipe.io.video_folder import VideoFolderReader
@@ -236,7 +245,9 @@ def open_reader(
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
-        return CocoReader(path, root, Path(instances) if instances else None)
+        return CocoReader(
+            path, root, Path(instances) if instances else None, meta_dir=materialize_dir
+        )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 

@@ -87,6 +87,7 @@ class HFMessagesReader(JsonRecordReader):
 class HFMessagesWriter(JsonLinesOut):
     """TRL / chat-template JSONL (see the module docstring)."""
 
+    source_column = True
     takes_videos = True
 
     def record(self, sample: Sample) -> dict[str, Any]:

@@ -18,11 +18,19 @@ The reader takes either, as a JSON array or JSONL; unknown top-level keys (OneVi
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from mmrecipe.io.base import IMAGE_TOKEN, JsonRecordReader
 from mmrecipe.io.conversation import ROLE_TO_LLAVA, from_llava
-from mmrecipe.io.layout import Conversation, LeftOut, join_pieces, prepare, split_pieces
+from mmrecipe.io.layout import (
+    SOURCE_COLUMN,
+    Conversation,
+    LeftOut,
+    join_pieces,
+    prepare,
+    split_pieces,
+)
 from mmrecipe.io.paths import image_ref
 from mmrecipe.io.video_layout import VIDEO_TOKEN, place_videos, video_list, video_refs
 from mmrecipe.io.writing import FormatWriter, JsonArrayOut, JsonLinesOut
@@ -32,8 +40,15 @@ _OWN_KEYS = ("id", "image", "images", "conversations", "video", "videos")
 
 
 def source_fields(record: dict[str, Any], own: tuple[str, ...]) -> dict[str, Any]:
-    """A record's other keys, kept in ``fields`` with their names in ``source_keys``."""
-    extra = {k: v for k, v in record.items() if k not in own}
+    """A record's other keys, kept in ``fields`` with their names in ``source_keys`` (those
+    a ShareGPT/hf_messages writer put in its ``source_fields`` JSON text come back too)."""
+    extra = {k: v for k, v in record.items() if k not in own and k != SOURCE_COLUMN}
+    packed = record.get(SOURCE_COLUMN)
+    if isinstance(packed, str):
+        unpacked = json.loads(packed)
+        if not isinstance(unpacked, dict):
+            raise ValueError(f"'{SOURCE_COLUMN}' is not a JSON object")
+        extra = {**unpacked, **extra}
     if extra:
         extra["source_keys"] = sorted(extra)
     return extra

@@ -1,17 +1,26 @@
 """WebDataset tar shards (OpenCLIP, Megatron-Energon): members grouped by key.
 
 Each sample is ``KEY.json`` (``id``, ``messages`` with ``<image>`` placeholders, ``images``:
-the member extensions of its images in order, ``fields``: the kept fields), its first image as
+the member extensions of its images in order, ``fields``: the kept fields as one JSON text, so
+the member's schema is the same in every sample of every shard), its first image as
 ``KEY.<ext>`` and further ones as ``KEY.<i>.<ext>``, plus ``KEY.txt`` when it has a
 ``fields.caption`` (OpenCLIP's image-text pairs). ``webdataset`` splits a member name at the
 first dot of its base name, so keys hold no dots. One tar per shard, as many samples as
 ``executor.shard_size``; members are written with fixed metadata (same input, same bytes).
 
+HF ``load_dataset("webdataset")`` infers its features from the first five samples of the first
+tar: plain, it loads runs whose samples share one member set (one image of one type, all or
+none with a caption). Samples differ in image count and type, so the run writes the loading
+line with the run's features in ``trainers/hf_datasets.py`` (:func:`hf_features`): every member
+name any shard holds, absent ones ``None``.
+
+The reader takes these shards, a folder of them, plain image+``txt`` shards, and
+img2dataset's (the ``.json`` keys other than ours are kept in ``fields``, the tar key is the
+id).
+
 Videos are ``KEY.mp4`` (further ones ``KEY.<i>.mp4``), listed in the JSON's ``videos``; the
 reader streams video members to ``<materialize dir>/videos/<sha256>.<ext>`` in 1 MiB blocks
 (never a whole video in memory; the member size cap applies), and takes plain ``.mp4`` shards.
-
-The reader takes these shards, a folder of them, and plain image+``txt`` shards.
 """
 
 from __future__ import annotations
@@ -88,7 +97,9 @@ class WebDatasetWriter(FormatWriter):
                 for m in sample.messages
             ],
             "images": exts,
-            "fields": kept_fields_raw(sample, self.keep_fields),
+            "fields": json.dumps(
+                kept_fields_raw(sample, self.keep_fields), ensure_ascii=False, default=str
+            ),
         }
         if video_exts:
             body["videos"] = video_exts
@@ -142,6 +153,7 @@ class WebDatasetReader:
         return None
 
     def __iter__(self) -> Iterator[Sample]:
+        seen: set[str] = set()
         for file, refusal in self._files():
             if refusal is not None:
                 yield rejected_record(file, "file", refusal.reason, refusal.detail)
@@ -154,7 +166,12 @@ class WebDatasetReader:
                         detail = f"key {key} of {file.name}: {too_big}"
                         yield rejected_record(file, index, "member_too_large", detail)
                     else:
-                        yield self._safe_sample(file, index, key, members)
+                        sample = self._safe_sample(file, index, key, members)
+                        if sample.id in seen and not sample.rejected:
+                            # the same key in two tars: the tar's name tells them apart
+                            sample.id = f"{file.stem}/{sample.id}"
+                        seen.add(sample.id)
+                        yield sample
                     index += 1
             except ImageRefused as exc:
                 yield rejected_record(file, "file", exc.reason, exc.detail)
@@ -176,27 +193,37 @@ class WebDatasetReader:
             if not isinstance(body, dict):
                 raise ValueError("json member is not an object")
         exts = body.get("images")
-        if exts is None:
+        if not isinstance(exts, list):
             exts = [e for e in sorted(members) if e.rsplit(".", 1)[-1] in IMAGE_EXTS]
         images = [materialize_bytes(members[e], self.materialize_dir) for e in exts]
         vexts = body.get("videos")
         if vexts is None:
             vexts = [e for e in sorted(members) if e.rsplit(".", 1)[-1] in VIDEO_EXTS]
         videos = [VideoRef(path=str(members[e]), sha256=Path(str(members[e])).stem) for e in vexts]
-        fields = dict(body.get("fields") or {})
+        packed = body.get("fields") or {}
+        fields = dict(json.loads(packed) if isinstance(packed, str) else packed)
+        # img2dataset's and other tools' keys (url, key, status, width, height, similarity, ...)
+        extra = {k: v for k, v in body.items() if k not in _OWN_KEYS}
+        if extra:
+            fields.update(extra)
+            fields["source_keys"] = sorted({*fields.get("source_keys", []), *extra})
         if "txt" in members and "caption" not in fields:
             fields["caption"] = members["txt"].decode("utf-8", errors="replace")
         messages = [
             {"role": str(m["role"]), "content": content_text(m.get("content"))}
             for m in body.get("messages") or []
         ]
+        own_id = body.get("id")
         return Sample(
-            id=str(body.get("id") or stable_id(str(file), key)),
+            id=str(own_id) if own_id not in (None, "") else key.rsplit("/", 1)[-1],
             images=images,
             messages=messages,
             fields=fields,
             videos=videos,
         )
+
+
+_OWN_KEYS = ("id", "messages", "images", "videos", "fields")
 
 
 def _stream_video(handle: IO[bytes], ext: str, directory: Path) -> Path:
@@ -261,3 +288,36 @@ def _groups(
                 members[ext.lower()] = data
     if current is not None:
         yield current, members, too_big
+
+
+def member_names(files: list[Path]) -> list[str]:
+    """Every member name (the part after the key) the tars hold, ``json`` first."""
+    names: set[str] = set()
+    for file in files:
+        with tarfile.open(file, "r") as tar:
+            while (info := tar.next()) is not None:
+                tar.members = []  # names only: a big tar must not pile up TarInfos
+                base = info.name.rsplit("/", 1)[-1]
+                if info.isfile() and "." in base:
+                    names.add(base.split(".", 1)[1].lower())
+    return sorted(names, key=lambda n: (n != "json", n.count("."), n))
+
+
+def hf_features(files: list[Path]) -> str:
+    """The ``datasets.Features`` of these tars as Python source, for HF's webdataset builder
+    (which otherwise infers them from the first five samples and fails when samples differ)."""
+    parts = ['"__key__": Value("string")', '"__url__": Value("string")']
+    for name in member_names(files):
+        if name == "json":
+            parts.append(
+                '"json": {"id": Value("string"), "messages": [{"role": Value("string"), '
+                '"content": Value("string")}], "images": [Value("string")], '
+                '"fields": Value("string")}'
+            )
+        elif name.rsplit(".", 1)[-1] in IMAGE_EXTS:
+            parts.append(f"{name!r}: Image()")
+        elif name == "txt":
+            parts.append('"txt": Value("string")')
+        else:
+            parts.append(f'{name!r}: Value("binary")')
+    return "Features({" + ", ".join(parts) + "})"

@@ -32,6 +32,8 @@ class FormatWriter:
     OPTIONS: ClassVar[dict[str, Any]] = {}
     #: options whose value is one of a few words
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: the source's extra keys in one JSON text column (formats loaded as one table)
+    source_column = False
 
     def __init__(
         self,
@@ -102,7 +104,12 @@ class FormatWriter:
         return portable_path(ref.path, self.base_dir)
 
     def extra_fields(self, sample: Sample) -> dict[str, Any]:
-        return kept_fields(sample, self.keep_fields, as_text=self.options["fields_as_text"])
+        return kept_fields(
+            sample,
+            self.keep_fields,
+            as_text=self.options["fields_as_text"],
+            source_column=self.source_column,
+        )
 
 
 def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
