@@ -220,24 +220,3 @@ def video_template_parts(messages: list[dict[str, Any]], n_videos: int) -> list[
         if first is not None:
             first["content"] = [{"type": "video"}] * (n_videos - placed) + first["content"]
     return out
-
-
-def check_video_hook(backend: Any, step: str) -> None:
-    """Raise ConfigError unless ``backend`` can hook with a video: an openai backend sending
-    video parts (vLLM or SGLang) serving a family with a video placeholder. In-process engines
-    and frame-only servers cannot hook on video."""
-    from mmrecipe.backends.hooking import known_family
-    from mmrecipe.errors import ConfigError
-
-    inner = getattr(backend, "inner", backend)  # the cache wraps the real backend
-    if getattr(inner, "video_input", None) != "video_url":
-        raise ConfigError(
-            f"step {step!r}: hooking with a video needs an openai backend on a vLLM or SGLang "
-            "server sending video parts (video_input: video_url); in-process engines and "
-            "frame-only servers cannot hook on video"
-        )
-    family = known_family(inner.model)
-    try:
-        video_hook_prefix(inner.model, family.tail if family else "")
-    except BackendError as exc:
-        raise ConfigError(f"step {step!r}: {exc}") from None

@@ -51,7 +51,7 @@ class OasisHook(IoBoundOp, ExpandOp):
         output_field: where the hooked text goes
         media: ``video``: hook with the sample's first video instead (the family's video
             placeholder, e.g. Qwen2-VL's ``<|vision_start|><|video_pad|><|vision_end|>``;
-            see ``backends/video_input.py``); families without one are refused at setup
+            see ``backends/video_hook.py``); families without one are refused at setup
     """
 
     reads = ("images",)
@@ -114,7 +114,7 @@ class OasisHook(IoBoundOp, ExpandOp):
         self.backend = ctx.backend(self.backend_name)
         require(self.backend, "vision", "hook", step=self.name)
         if self.media == "video":
-            from mmrecipe.backends.video_input import check_video_hook
+            from mmrecipe.backends.video_hook import check_video_hook
 
             check_video_hook(self.backend, self.name)
         if self._family_keys:
