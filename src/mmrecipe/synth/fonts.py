@@ -142,9 +142,10 @@ def pick_face(faces: list[FontFace], style: str) -> list[FontFace]:
     return chosen or faces
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=48)
 def load_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
-    """A face at ``size``, laid out by raqm when Pillow has it (the shaped layout)."""
+    """A face at ``size``, laid out by raqm when Pillow has it (the shaped layout). Cached, but
+    few: one Noto CJK face costs ~3 MB per size (measured), so 512 sizes would be 1.5 GB."""
     engine = ImageFont.Layout.RAQM if shaping_available() else ImageFont.Layout.BASIC
     return ImageFont.truetype(path, size, index=index, layout_engine=engine)
 

@@ -54,3 +54,22 @@ def _ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
     from mmrecipe.context import OpContext
 
     return OpContext(run_dir=tmp_path)
+
+
+def test_min_region_share_lets_a_page_keep_a_misread_line(tmp_path: Path) -> None:
+    from mmrecipe.synth.ml_document import MultilingualDocumentGenerator
+
+    item = MultilingualDocumentGenerator(modes=["page"]).make(item_rng(0, "d", 0), 1)
+    path = tmp_path / "p.png"
+    item.images[0].save(path)
+    gt = json.loads(json.dumps(item.ground_truth))
+    gt["regions"][-1]["text"] = "Not what the page says"
+    share = 1 - 1 / len(gt["regions"])
+    kept = []
+    for min_share in (1.0, share):
+        sample = Sample(id="p", images=[ImageRef(str(path))], fields={"ground_truth": gt})
+        op = TextRegionConsensus(min_region_share=min_share)
+        op.setup(_ctx(tmp_path))
+        op.process_batch([sample])
+        kept.append(sample.rejection is None)
+    assert kept == [False, True]
