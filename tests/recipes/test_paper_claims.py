@@ -45,6 +45,7 @@ PINNED: dict[tuple[str, str], tuple[str, str]] = {
         "Remove image-text pairs with alignment score < 0.5",
     ),
     ("honeypipe.yaml", "32B"): (_LIST, "Use **Qwen2.5-VL-72B/32B**"),
+    ("honeypipe.yaml", "3"): (_LIST, "Stage 3: Short CoT Enrichment and Verification"),
     ("honeypipe.yaml", "0-5"): (_LIST, "LLM annotation (0-5 scale)"),
     ("honeypipe.yaml", "0.4"): (_LIST, "threshold 0.4 balances quality-quantity (vs 0.9"),
     ("honeypipe.yaml", "0.9"): (_LIST, "threshold 0.4 balances quality-quantity (vs 0.9"),
