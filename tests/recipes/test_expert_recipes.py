@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
+from mmrecipe.backends.experts.tagger import open_vocabulary
 from mmrecipe.cli import main
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
@@ -107,11 +108,23 @@ def test_image_textualization(images: Path, tmp_path: Path, tiny_stand_ins: Path
             "added",
             "objects",
             "text",
+            "regions",
         }
+        # the tagger's default vocabulary is the open one; Tesseract read the whole image
+        vocabulary = set(open_vocabulary())
+        assert fields["tags"] and all(t["tag"] in vocabulary for t in fields["tags"])
+        assert {"text", "words"} <= set(fields["ocr_text"])
+        # dense captioning: every detected region has a caption, and the facts carry them
+        assert all(isinstance(o.get("caption"), str) for o in fields["objects"])
+        captioned = [o for o in fields["objects"] if o["caption"].strip()]
+        assert len(fields["textualization"]["regions"]) == len(captioned)
+        if captioned:
+            assert "Region descriptions: " in fields["facts"]
         # Grounding DINO was prompted with the tags and the LLM's objects, in parts that fit
         named = {w.strip() for w in fields["caption_objects"].split(",") if w.strip()}
         prompted = {t["tag"] for t in fields["tags"]} | named
-        assert fields["objects"] and all(o["label"] in prompted for o in fields["objects"])
+        # (the tiny stand-in's tokenizer knows few of the open vocabulary's words: few boxes)
+        assert all(o["label"] in prompted for o in fields["objects"])
         assert sample["messages"][-1]["role"] == "assistant"
     assert (tmp_path / "run" / "data" / "shard-00000.json").is_file()  # llava: a JSON array
 
