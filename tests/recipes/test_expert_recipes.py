@@ -25,7 +25,7 @@ SHORT = {
         "ops.entities.max_tokens=8",
         "ops.recaption.max_tokens=12",
     ],
-    "all-seeing": ["ops.qa_llm.enabled=true", "ops.qa_llm.max_tokens=8"],
+    "all-seeing": [],
     # random detectors never agree: one vote is enough here, so COCO output gets boxes
     "consensus-labels": ["ops.boxes.min_agree=1"],
     "clip-filter": ["ops.score.min_score=-1"],  # random CLIP: keep pairs so dedup sees them
@@ -136,10 +136,51 @@ def test_all_seeing(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
         regions = sample["fields"]["regions"]
         assert regions and all({"box", "mask", "tags", "caption"} <= set(r) for r in regions)
         assert sample["messages"][0]["content"].startswith("<image>\n")
-        assert isinstance(sample["fields"]["region_qa_llm"], str)
         assert any("region [" in m["content"] for m in sample["messages"] if m["role"] == "user")
         lines = sample["fields"]["regions_text"].splitlines()
         assert len(lines) == min(len(regions), 8) and all(line.startswith("[") for line in lines)
+
+
+def test_all_seeing_llm_qa_becomes_conversation_turns(
+    images: Path, tmp_path: Path, tiny_stand_ins: Path
+) -> None:
+    """The LLM's region QA (a scripted server) is parsed like qa_generate's and appended to the
+    rule-made region turns: it reaches the LLaVA training file."""
+    from mmrecipe.testing.openai_server import FakeOpenAIServer
+    from mmrecipe.testing.standins import standin_overrides
+
+    def reply(body: dict) -> str:
+        text = body["messages"][-1]["content"]
+        text = text if isinstance(text, str) else " ".join(p.get("text", "") for p in text)
+        assert "Regions of an image" in text
+        first_box = text.split("\n")[1].split("]")[0] + "]"
+        return json.dumps(
+            [{"question": f"What is in region {first_box}?", "answer": "A scripted answer."}]
+        )
+
+    path = RECIPES / "all-seeing.yaml"
+    with FakeOpenAIServer("plain", model="fake-llm", responder=reply) as server:
+        sets = [
+            s for s in standin_overrides(path, tiny_stand_ins) if not s.startswith("backends.llm=")
+        ]
+        sets += [f"backends.llm.base_url={server.base_url}", "ops.qa_llm.enabled=true"]
+        args = ["run", str(path), "--input", str(images), "-o", str(tmp_path / "run"), "--quiet"]
+        for s in sets:
+            args += ["--set", s]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    kept = _records(tmp_path / "run" / "samples")
+    assert kept
+    for sample in kept:
+        pairs = sample["fields"]["region_qa_llm"]
+        assert pairs == [{"question": pairs[0]["question"], "answer": "A scripted answer."}]
+        assert sample["messages"][-2:] == [
+            {"role": "user", "content": pairs[0]["question"]},
+            {"role": "assistant", "content": "A scripted answer."},
+        ]
+        assert sample["messages"][0]["content"].startswith("<image>\n")  # the region turns first
+    data = json.loads((tmp_path / "run" / "data" / "shard-00000.json").read_text())
+    assert all(rec["conversations"][-1]["value"] == "A scripted answer." for rec in data)
 
 
 def test_consensus_labels(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
