@@ -27,7 +27,11 @@ SHORT = {
     ],
     "all-seeing": [],
     # random detectors never agree: one vote is enough here, so COCO output gets boxes
-    "consensus-labels": ["ops.boxes.min_agree=1"],
+    "consensus-labels": [
+        "ops.boxes.min_agree=1",
+        "ops.caption.max_tokens=12",
+        "ops.phrases.max_tokens=8",
+    ],
     "clip-filter": ["ops.score.min_score=-1"],  # random CLIP: keep pairs so dedup sees them
     # random CLIP: keep documents so every filter sees them; the tiny LLM judges last
     "comm-interleaved": [
@@ -187,7 +191,12 @@ def test_consensus_labels(images: Path, tmp_path: Path, tiny_stand_ins: Path) ->
     stats = _run("consensus-labels", images, tmp_path / "run", tiny_stand_ins)
     kept, rejected = _accounted(stats, tmp_path / "run", 6)
     for sample in kept + [r for r in rejected if r["op"] == "boxes"]:
-        assert "labels_r1" in sample["fields"] and "owl_r2" in sample["fields"]
+        assert "labels_r1" in sample["fields"] and "labels_refined" in sample["fields"]
+        assert 1 <= sample["scores"]["labels_refined_rounds"] <= 3  # the cap
+    for sample in kept:  # captions and grounding ran after the boxes
+        assert sample["fields"]["caption_candidates"].startswith("1. ")
+        assert isinstance(sample["fields"]["consensus_caption"], str)
+        assert isinstance(sample["fields"]["grounded_phrases"], list)
     assert kept, "with min_agree=1 every image with a box is kept"
     n_boxes = 0
     for sample in kept:
