@@ -39,6 +39,11 @@ SHORT = {
         "ops.alignment.min_score=-1",
         "ops.coherence.max_tokens=8",
         "ops.coherence.min_score=0",
+        # flat test images: keep them past the quality gate and the random detector's entities
+        "ops.quality.minimums.blur_laplacian_var=0",
+        "ops.quality.minimums.info_entropy=0",
+        "ops.entities.min_score=0",
+        "ops.entities.min_recurrence=0",
     ],
 }
 
@@ -303,7 +308,10 @@ def test_comm_interleaved(documents: Path, tmp_path: Path, tiny_stand_ins: Path)
     judged = kept + [r for r in rejected if r["op"] == "coherence"]
     assert {r["id"] for r in judged} == {"obelics", "mmc4"}
     for record in judged:
-        assert {"image_consistency", "image_text_alignment"} <= set(record["scores"])
+        scores = set(record["scores"])
+        assert {"image_consistency", "image_text_alignment", "entity_recurrence"} <= scores
+        assert {"blur_laplacian_var", "info_entropy", "entity_jaccard"} <= scores
+        assert len(record["fields"]["entities"]) == 2  # one entity list per image
         assert "[image]" in record["fields"]["document_text"]
     written = _records(out / "data")
     assert len(written) == len(kept)

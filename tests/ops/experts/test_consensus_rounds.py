@@ -118,3 +118,34 @@ def test_caption_consensus_asks_an_llm_with_the_candidates(tmp_path: Path) -> No
     assert out[0].fields["caption_candidates"] == "1. a dog on grass\n2. a brown dog"
     assert "at least 2 of these 3 captions" in seen[0] and "2. a brown dog" in seen[0]
     assert out[1].rejection.reason == "too_few_captions" and len(seen) == 1
+
+
+def test_entity_consistency_scores_recurring_entities(tmp_path: Path) -> None:
+    from mmrecipe.ops.curation.entity_consistency import recurrence
+
+    assert recurrence([{"person", "cup"}, {"person"}, {"dog"}]) == (2 / 3, (0.5 + 0.0) / 2)
+    op = build_op("entity_consistency", "entities", {"backend": "det", "min_recurrence": 0.5})
+
+    class Det:
+        def detect(self, images, labels=None, threshold=None):
+            return [
+                [{"label": "person", "score": 0.9}, {"label": "cups", "score": 0.9}],
+                [{"label": "cup", "score": 0.8}, {"label": "car", "score": 0.2}],  # car: too weak
+                [{"label": "dog", "score": 0.9}],
+            ][: len(images)]
+
+    op.expert = Det()
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"{i}.png"
+        Image.new("RGB", (8, 8), (i, 0, 0)).save(path)
+        paths.append(ImageRef(path=str(path)))
+    three = Sample(id="three", images=paths)
+    two = Sample(id="two", images=paths[2:] + paths[:1])
+    out = {s.id: s for s in op.process_batch([three, Sample(id="one", images=paths[:1]), two])}
+    assert out["three"].fields["entities"] == [["cup", "person"], ["cup"], ["dog"]]
+    assert out["three"].scores["entity_recurrence"] == pytest.approx(0.6667)
+    assert out["three"].rejection is None
+    assert out["one"].scores == {} and out["one"].rejection is None  # one image: not scored
+    # the detector's first two answers for the two-image document share "cup": kept
+    assert out["two"].scores["entity_recurrence"] == 1.0

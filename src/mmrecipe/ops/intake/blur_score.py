@@ -29,12 +29,14 @@ class BlurScore(ImageScorer):
     ``unreadable_image``.
 
     Args:
+        aggregate: worst (the sample's worst image is stored) or median (most images)
         long_side: the long side every image is measured at, in pixels
     """
 
     metrics: ClassVar[dict[str, bool]] = {"laplacian_var": True}
 
-    def __init__(self, long_side: int = 512) -> None:
+    def __init__(self, long_side: int = 512, aggregate: str = "worst") -> None:
+        self.set_aggregate(aggregate)
         if long_side < 16:
             raise ConfigError("blur_score: long_side must be at least 16 pixels")
         self.long_side = long_side

@@ -41,12 +41,14 @@ class EntropyScore(ImageScorer):
     pages (tune on your data). Rejects: ``unreadable_image``.
 
     Args:
+        aggregate: worst (the sample's worst image is stored) or median (most images)
         long_side: images are measured at most this large, in pixels
     """
 
     metrics: ClassVar[dict[str, bool]] = {"entropy": True, "dominant_share": False}
 
-    def __init__(self, long_side: int = 256) -> None:
+    def __init__(self, long_side: int = 256, aggregate: str = "worst") -> None:
+        self.set_aggregate(aggregate)
         if long_side < 8:
             raise ConfigError("entropy_score: long_side must be at least 8 pixels")
         self.long_side = long_side

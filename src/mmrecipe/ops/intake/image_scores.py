@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
+from mmrecipe.errors import ConfigError
 from mmrecipe.imaging import to_rgb
 from mmrecipe.ops.base import MapOp
 from mmrecipe.sample import ImageRef, Sample
@@ -56,6 +57,22 @@ class ImageScorer(MapOp):
     def writes(self) -> tuple[str, ...]:
         """``scores.<step>_<metric>``: named by the step, so a ``score_gate`` can read them."""
         return tuple(f"scores.{self.name}_{metric}" for metric in self.metric_kinds())
+
+    #: how a sample's images combine: worst (every image must pass the gate) or median (most
+    #: images must: CoMM drops a document when the majority of its images fail)
+    aggregate: str = "worst"
+
+    def _combine(self, values: list[float], higher_better: bool) -> float:
+        if self.aggregate == "median":
+            return round(float(np.median(values)), 4)
+        return min(values) if higher_better else max(values)
+
+    def set_aggregate(self, aggregate: str) -> None:
+        if aggregate not in ("worst", "median"):
+            raise ConfigError(
+                f"{self.op_name}: aggregate must be worst or median, not {aggregate!r}"
+            )
+        self.aggregate = aggregate
 
     def metric_kinds(self) -> dict[str, bool]:
         """metric -> higher is better (the class's ``metrics`` unless an op names its own)."""
@@ -99,6 +116,5 @@ class ImageScorer(MapOp):
             else:
                 for metric, higher_better in self.metric_kinds().items():
                     values = [m[metric] for m in per_image]
-                    worst = min(values) if higher_better else max(values)
-                    sample.scores[f"{self.name}_{metric}"] = worst
+                    sample.scores[f"{self.name}_{metric}"] = self._combine(values, higher_better)
         return samples
