@@ -179,7 +179,8 @@ def open_reader(
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
         return ImageFolderReader(path, image_root=root, **options)
-    _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
+    coco_options = ("instances", "refs", "refs_split")
+    _no_options(fmt, options, allowed=coco_options if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
 
@@ -211,8 +212,14 @@ def open_reader(
     if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 
-        instances = options.get("instances")
-        return CocoReader(path, root, Path(instances) if instances else None)
+        instances, refs = options.get("instances"), options.get("refs")
+        return CocoReader(
+            path,
+            root,
+            Path(instances) if instances else None,
+            Path(refs) if refs else None,
+            options.get("refs_split"),
+        )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 
