@@ -14,6 +14,7 @@
 | coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+| visual_genome | VG's folder (image_data, regions, objects, attributes, relationships) | - |
 | edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
 
 Writers are checked against the loaders they are named after (see each module); a sample a
@@ -51,6 +52,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
     "edit_triplets": {"read": False, "write": True},
+    "visual_genome": {"read": True, "write": False},
 }
 WRITE_SUFFIX = {
     "llava": ".json",
@@ -173,6 +175,11 @@ def open_reader(
         if isinstance(image_root, ImageRoot)
         else ImageRoot(image_root or default_image_root(path))
     )
+    if fmt == "visual_genome":
+        from mmrecipe.io.visual_genome import VisualGenomeReader
+
+        _no_options(fmt, options, allowed=("max_file_bytes",))
+        return VisualGenomeReader(path, root, **options)
     if fmt == "image_folder":
         from mmrecipe.io.image_folder import ImageFolderReader
 
