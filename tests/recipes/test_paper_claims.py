@@ -26,7 +26,7 @@ _FIGURE = re.compile(
 )
 _CLAUSE = re.compile(
     r"(?:\bpaper\b(?!'s)|\bsummary\b|\bTable\s+\d|\bTab\.\s*\d|"
-    r"\b(?:OctoThinker|SVIT|ShareGPT4V|Honey-Data-15M|Qianfan-VL)\b(?!'s))"
+    r"(?-i:\b(?:OctoThinker|SVIT|ShareGPT4V|Honey-Data-15M|Qianfan-VL)\b(?!'s)))"
     r"[^;)]*?(?=[;)]|\.\s|\.$|$)",
     re.IGNORECASE,
 )
