@@ -267,7 +267,7 @@ def bench_dedup(path: Path, n: int, dim: int, planted: int, engine: str) -> dict
     """Runs in its own process: the embeddings stay in a read-only memmap on disk."""
     import threading
 
-    from mmrecipe.experts.semdedup import semantic_dedup
+    from mmrecipe.ops.intake.semdedup import semantic_dedup
 
     peak = [_anon_kb()]
     done = threading.Event()

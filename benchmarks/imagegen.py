@@ -29,7 +29,7 @@ def main() -> None:
     from PIL import Image, ImageDraw
 
     from mmrecipe.context import OpContext
-    from mmrecipe.ops.edit_image import EditImage
+    from mmrecipe.ops.imagegen.edit_image import EditImage
     from mmrecipe.sample import ImageRef, Sample
     from mmrecipe.testing.tiny_diffusers import build_tiny_diffusion
 

@@ -26,7 +26,8 @@ from PIL import Image
 
 from mmrecipe.backends.settings import check_backends
 from mmrecipe.cli import main
-from mmrecipe.recipe import check_recipe, load_recipe, recipe_from_dict
+from mmrecipe.recipe import load_recipe, recipe_from_dict
+from mmrecipe.recipe_checks import check_recipe
 from mmrecipe.safe_yaml import load_yaml
 
 REPO = Path(__file__).resolve().parents[1]

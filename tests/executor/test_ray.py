@@ -320,7 +320,7 @@ def test_a_worker_that_keeps_dying_stops_the_run_with_one_line(
 @pytest.mark.parametrize("cluster", ["one-node"], indirect=True)
 def test_steps_bigger_than_any_node_are_refused(cluster: str, tmp_path: Path) -> None:
     from mmrecipe.errors import ConfigError
-    from mmrecipe.ops.image_intake import ImageIntake
+    from mmrecipe.ops.intake.image_intake import ImageIntake
 
     make_folder(tmp_path / "images")
     spec = load_recipe(RECIPES / "curate-folder.yaml", [f"input.path={tmp_path / 'images'}"])
@@ -364,7 +364,7 @@ def test_placement_from_declared_resources_and_backends() -> None:
     """CPU steps before the first model step run as tasks sized by the ops' declared resources;
     from the first model step on, a phase runs on actors, with GPUs for an in-process engine."""
     from mmrecipe.executor.ray import plan_parts
-    from mmrecipe.ops.image_intake import ImageIntake
+    from mmrecipe.ops.intake.image_intake import ImageIntake
     from mmrecipe.recipe import InputSpec, Recipe, step
 
     def parts(backend: dict[str, Any], cpus: float | None = None) -> list[list[Any]]:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from tests.ops.test_image_intake import make_adversarial_folder
+from tests.ops.intake.test_image_intake import make_adversarial_folder
 
 from mmrecipe.cli import main
 from mmrecipe.testing.variants import write_set

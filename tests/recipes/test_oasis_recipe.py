@@ -201,7 +201,7 @@ def test_oasis_funnel_output_and_rethresholding(tmp_path: Path, servers, chunk: 
         50,
     }
     # "fake-mllm" is no known family: no penalties, nothing banned (Qwen2.5-VL's are not
-    # imposed on every model; tests/ops/test_oasis_hook.py checks the per-family values)
+    # imposed on every model; tests/ops/oasis/test_oasis_hook.py checks the per-family values)
     assert "bad_words" not in hooks[0] and "frequency_penalty" not in hooks[0]
     judge_texts = [_text(b) for b in mllm.bodies + llm.bodies if "[[k]]" in _text(b)]
     for dimension in ("SOLVABILITY", "CLARITY", "HALLUCINATION", "NONSENSE"):

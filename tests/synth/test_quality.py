@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from mmrecipe.cli import main
 from mmrecipe.errors import ConfigError
-from mmrecipe.ops.synth_mix import SynthMix
+from mmrecipe.ops.synthesis.synth_mix import SynthMix
 from mmrecipe.synth.answer_format import format_problem
 from mmrecipe.synth.base import all_generators, item_rng
 from mmrecipe.synth.source import generate_samples

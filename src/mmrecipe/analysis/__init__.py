@@ -1,3 +1,5 @@
+# Analysis of a finished run (mmrecipe analyze): one module per measure.
+# Imported by cli/ and report/; it reads run directories, never ops, executor or backends.
 """Data-attribute analysis of a finished run (the Oasis paper's Sec. 3.3 and App. A.3-A.4):
 instruction/response lengths, languages, root verbs and their object nouns, type-token ratio,
 quality-score distributions and the filtering funnel. Entry point: :func:`analyze_run`."""

@@ -1,3 +1,5 @@
+# Model backends behind one protocol (openai, transformers, vllm, auto), the cache, hooking.
+# Imported by context.py, executor/, cli/, ops, experts/, testing/; never imports ops or executor.
 """Model backends: one protocol (``mmrecipe.backends.base``), one module per engine.
 
 ``build_backend`` turns a recipe's ``backends:`` entry into a backend, wrapping it in the run's
@@ -6,14 +8,14 @@ request cache unless ``--no-cache`` was given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmrecipe.backends.base import Backend, ChatRequest, Generation, SamplingParams, require
 from mmrecipe.backends.experts import EXPERT_TYPES
 from mmrecipe.backends.imagegen import IMAGEGEN_TYPES
 
 if TYPE_CHECKING:
-    from mmrecipe.context import OpContext
+    from mmrecipe.state import StateStore
 
 __all__ = [
     "Backend",
@@ -44,7 +46,16 @@ def register_backend_type(kind: str, target: str) -> None:
     BACKEND_TYPES[kind] = target
 
 
-def build_backend(name: str, spec: dict[str, Any], ctx: OpContext | None = None) -> Backend:
+class CacheSetting(Protocol):
+    """What ``build_backend`` reads of the run (an ``OpContext`` has both): whether to cache
+    and where. A protocol, so this package never imports ``mmrecipe.context`` (which imports
+    it)."""
+
+    use_cache: bool
+    state: StateStore | None
+
+
+def build_backend(name: str, spec: dict[str, Any], ctx: CacheSetting | None = None) -> Backend:
     """Build the backend ``name`` from its recipe spec (``type`` picks the engine), after
     checking the spec against that type's settings schema."""
     from mmrecipe.backends.settings import check_backend_spec

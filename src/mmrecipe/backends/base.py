@@ -128,3 +128,14 @@ def require(backend: Backend, *capabilities: Capability, step: str = "") -> None
     raise BackendError(
         f"{who}backend {backend.name!r} ({backend.model}) lacks {', '.join(missing)}"
     )
+
+
+def engine_capabilities(vision: bool, hook_prefix: str | None, *extra: str) -> frozenset[str]:
+    """What an in-process engine (transformers, vLLM) offers: logprobs always, ``vision`` for a
+    vision model, ``hook`` when that model also has a hook prefix, plus ``extra``."""
+    caps = {"logprobs", *extra}
+    if vision:
+        caps.add("vision")
+        if hook_prefix is not None:
+            caps.add("hook")
+    return frozenset(caps)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import PositiveInt
 
-from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
+from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
 from mmrecipe.errors import BackendError
@@ -129,12 +129,7 @@ class TransformersBackend:
             check = check_against_known(model, self.hook_prefix)
             if check is not None and not check.ok:
                 log.warning("backend %r: %s", name, check.describe(self.hook_prefix))
-        caps = {"logprobs"}
-        if self.vision:
-            caps.add("vision")
-            if self.hook_prefix is not None:
-                caps.add("hook")
-        self.capabilities: frozenset[str] = frozenset(caps)
+        self.capabilities: frozenset[str] = engine_capabilities(self.vision, self.hook_prefix)
         self.dtype = dtype
 
     def cache_identity(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt
 
-from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
+from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix, strip_bos
 from mmrecipe.backends.inputs import RequestError, load_image, to_parts
 from mmrecipe.errors import BackendError
@@ -189,14 +189,10 @@ class VLLMBackend:
                 log.warning("backend %r: %s", name, check.describe(self.hook_prefix))
             # vLLM tokenizes a text prompt with special tokens: never send BOS twice
             self.hook_prefix, _ = strip_bos(self.hook_prefix, self.tokenizer.bos_token)
-        caps = {"logprobs"}
-        if self._structured_outputs_type() is not None:
-            caps.add("json_schema")
-        if self.vision:
-            caps.add("vision")
-            if self.hook_prefix is not None:
-                caps.add("hook")
-        self.capabilities: frozenset[str] = frozenset(caps)
+        structured = self._structured_outputs_type() is not None
+        self.capabilities: frozenset[str] = engine_capabilities(
+            self.vision, self.hook_prefix, *(["json_schema"] if structured else [])
+        )
         self.dtype = dtype
 
     def cache_identity(self) -> dict[str, Any]:

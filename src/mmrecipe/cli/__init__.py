@@ -1,3 +1,5 @@
+# The mmrecipe command: one module per subcommand (run, ops, analyze, report, ...).
+# Imported by __main__ and tests only; it may import every other layer.
 """The ``mmrecipe`` command. Each subcommand lives in its own module of this package and
 exposes ``command`` (a click command); they are found by importing the package's modules."""
 

@@ -8,6 +8,12 @@ from typing import Any
 
 from mmrecipe.io.conversation import text_of
 
+#: chat-template and tokenizer leftovers: <|im_end|>, </s>, [INST], <image>, <unk>, ...
+SPECIAL_TOKENS = re.compile(
+    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<unk>|<pad>|<mask>|</?(?:image|img|ref|box|quad)>"
+    r"|<start_of_turn>|<end_of_turn>|<\uff5c[^<>]{1,40}\uff5c>",
+    re.I,
+)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 #: a CJK character counts as a word, as in caption_screen
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.U)

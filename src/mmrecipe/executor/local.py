@@ -18,64 +18,61 @@ Data flow (datatrove's shape, with NeMo Curator's per-stage lifecycle):
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmrecipe.context import OpContext
-from mmrecipe.errors import BackendUnavailable, ConfigError
+from mmrecipe.executor.planning import open_input, plan_phases
 from mmrecipe.executor.progress import ProgressView, ShardTicker, current_shard
-from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_reader, open_writer
-from mmrecipe.io.base import (
-    GuardedReader,
-    ImageRoot,
-    default_image_root,
-    portable_path,
-    record_error,
+from mmrecipe.executor.run_stats import collect_stats, run_history
+from mmrecipe.executor.shards import (
+    OUTPUT_PREFIX,
+    READ_STEP,
+    WRITE_STEP,
+    PendingShard,
+    Phase,
+    ShardOutcome,
+    ShardWork,
+    Step,
+    generate_shard,
+    read_stage,
+    start_shard,
 )
-from mmrecipe.io.samples import SamplesReader
-from mmrecipe.io.sampling import SampledReader
+from mmrecipe.executor.steps import StepRunner
+from mmrecipe.executor.writing import check_writable, reject_record, write_shard
 from mmrecipe.io.snippets import write_snippets
-from mmrecipe.ops.base import BarrierOp, Op, OpKind, SourceOp
-from mmrecipe.recipe import Recipe, StepSpec, check_settings
-from mmrecipe.registry import build_op, load_plugins
+from mmrecipe.ops.base import BarrierOp, Op, SourceOp
+from mmrecipe.recipe import Recipe
 from mmrecipe.resume import ShardInput, ShardPlan
 from mmrecipe.rundir import RunDir
 from mmrecipe.runlock import RunLock
 from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
-from mmrecipe.stats import StepStats, current_step_stats
-from mmrecipe.strictjson import clean_sample
-from mmrecipe.writeerrors import is_disk_failure, output_errors
+from mmrecipe.stats import StepStats
+from mmrecipe.writeerrors import output_errors
 
-READ_STEP = "read"
-#: per-shard stats of writers (samples left out of a format) are kept under this prefix
-OUTPUT_PREFIX = "output:"
-WRITE_STEP = "write"
-
-
-@dataclass
-class Step:
-    spec: StepSpec
-    op: Op
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
-@dataclass
-class Phase:
-    index: int
-    steps: list[Step]
-    barrier: Step | None = None
-    final: bool = False
+#: what other modules import from here, where it lived before the split (issue 25)
+__all__ = [
+    "OUTPUT_PREFIX",
+    "READ_STEP",
+    "WRITE_STEP",
+    "LocalExecutor",
+    "PendingShard",
+    "Phase",
+    "RunResult",
+    "ShardOutcome",
+    "ShardWork",
+    "Step",
+    "collect_stats",
+    "reject_record",
+    "run_history",
+    "start_shard",
+]
 
 
 @dataclass
@@ -87,7 +84,7 @@ class RunResult:
     messages: list[str] = field(default_factory=list)
 
 
-class LocalExecutor:
+class LocalExecutor(StepRunner):
     """Runs a recipe into a run dir on this machine."""
 
     def __init__(
@@ -110,30 +107,9 @@ class LocalExecutor:
         self.pipeline_io = True
         self.phases = self._plan()
 
-    # planning ---------------------------------------------------------------------------
+    # planning (executor/planning.py) --------------------------------------------------
     def _plan(self) -> list[Phase]:
-        load_plugins(self.recipe.plugins)
-        check_settings(self.recipe)
-        steps = [
-            Step(spec, build_op(spec.op, spec.name, spec.params))
-            for spec in self.recipe.active_steps()
-        ]
-        if steps and steps[0].op.kind == OpKind.SOURCE:
-            self.source = steps.pop(0).op  # type: ignore[assignment]
-        elif self.recipe.input.path is None:
-            raise ConfigError(
-                "the recipe has no input: give --input PATH (or input.path) or start with a source op"
-            )
-        for s in steps:
-            if s.op.kind == OpKind.SOURCE:
-                raise ConfigError(f"step {s.name!r}: a source op must be the first step")
-        phases = [Phase(index=0, steps=[])]
-        for s in steps:
-            if s.op.kind == OpKind.BARRIER:
-                phases.append(Phase(index=len(phases), steps=[s], barrier=s))
-            else:
-                phases[-1].steps.append(s)
-        phases[-1].final = True
+        self.source, phases = plan_phases(self.recipe)
         return phases
 
     def all_steps(self) -> list[Step]:
@@ -291,34 +267,7 @@ class LocalExecutor:
         return n
 
     def _reader(self) -> Any:
-        spec = self.recipe.input
-        assert spec.path is not None
-        path = Path(spec.path).expanduser()
-        given = [spec.image_root] if isinstance(spec.image_root, str) else spec.image_root or []
-        roots = [Path(r).expanduser() for r in given]
-        for root in roots:
-            if not root.is_dir():
-                raise ConfigError(f"input.image_root {root} is not a folder")
-        image_root = ImageRoot(
-            roots or default_image_root(path),
-            allow_outside_root=spec.allow_outside_root,
-            allow_remote=spec.allow_remote,
-            remote_dir=self.layout.images / "remote",
-            remote_max_bytes=spec.remote_max_bytes,
-            remote_timeout_s=spec.remote_timeout_s,
-            remote_workers=spec.remote_concurrency,
-        )
-        reader = open_reader(
-            spec.format,
-            path,
-            image_root=image_root,
-            materialize_dir=self.layout.images / "input",
-            **spec.options,
-        )
-        guarded = GuardedReader(reader, path)
-        if spec.sample is not None:
-            return SampledReader(guarded, spec.sample.n, spec.sample.seed)
-        return guarded
+        return open_input(self.recipe, self.layout)
 
     def _chunks(self, phase: Phase, state: StateStore) -> Iterator[PendingShard]:
         size = self.recipe.executor.shard_size
@@ -326,7 +275,7 @@ class LocalExecutor:
             n_prev = int(state.get_meta(f"phase{phase.index - 1}_shards") or 0)
             for shard in range(n_prev):
                 path = self.layout.stage_file(phase.index - 1, shard)
-                yield PendingShard(size=0, load=lambda p=path: _read_stage(p), path=path)
+                yield PendingShard(size=0, load=lambda p=path: read_stage(p), path=path)
             return
         if self.source is not None:
             source = self.source
@@ -335,7 +284,7 @@ class LocalExecutor:
                 stop = min(start + size, n)
                 yield PendingShard(
                     size=stop - start,
-                    load=lambda a=start, b=stop: _generate(source, a, b),
+                    load=lambda a=start, b=stop: generate_shard(source, a, b),
                     span=(start, stop),
                 )
             return
@@ -398,9 +347,18 @@ class LocalExecutor:
         """Write the shard's files (temporary names, then renamed into place); a sample no
         writer can take becomes a ``write`` reject instead of failing the shard."""
         if phase.final:
-            work.samples = self._check_writable(work.samples, work.stats, work.rejects)
+            work.samples = check_writable(
+                self.recipe.output.formats, work.samples, work.stats, work.rejects
+            )
         unwritable = await asyncio.to_thread(
-            self._write_shard, phase, shard, work.samples, work.rejects, work.stats
+            write_shard,
+            self.layout,
+            self.recipe.output,
+            phase,
+            shard,
+            work.samples,
+            work.rejects,
+            work.stats,
         )
         if unwritable:
             n = len(work.samples)
@@ -409,261 +367,6 @@ class LocalExecutor:
             st.n_out -= len(unwritable)
             work.samples = [s for s in work.samples if not s.rejected]
         return ShardOutcome(n_in=work.n_in, n_out=len(work.samples), stats=work.stats)
-
-    async def _run_steps(
-        self,
-        steps: list[Step],
-        samples: list[Sample],
-        stats: dict[str, StepStats],
-        rejects: list[Sample],
-    ) -> list[Sample]:
-        """Run a shard through the steps: one step after another, except that consecutive
-        I/O-bound steps are pipelined in chunks (see ``_run_pipelined``) when every model is
-        behind a server."""
-        chunk = self.recipe.executor.io_chunk_size
-        i = 0
-        while i < len(steps):
-            j = i + 1
-            while steps[i].op.io_bound and j < len(steps) and steps[j].op.io_bound:
-                j += 1
-            if self.pipeline_io and j - i > 1 and len(samples) > chunk:
-                samples = await self._run_pipelined(steps[i:j], samples, stats, rejects)
-            else:
-                for step in steps[i:j]:
-                    st = stats.setdefault(step.name, StepStats())
-                    samples = await self._run_step(step, samples, st, rejects)
-            i = j
-        for s in (*samples, *rejects):
-            clean_sample(s)  # strict JSON before anything is written: NaN/Infinity -> null, flagged
-        return samples
-
-    async def _run_pipelined(
-        self,
-        steps: list[Step],
-        samples: list[Sample],
-        stats: dict[str, StepStats],
-        rejects: list[Sample],
-    ) -> list[Sample]:
-        """Consecutive I/O-bound steps (model calls): chunks of the shard flow through them on
-        their own, so a chunk goes on to the next step as soon as its own answers are in and no
-        server idles while a step waits for its slowest request. The backends' concurrency
-        limits still bound the requests in flight; outputs and rejects keep the chunk order,
-        so the shard's files do not depend on timing. A step's seconds are the span from its
-        first chunk's start to its last chunk's end."""
-        size = self.recipe.executor.io_chunk_size
-        chunks = [samples[k : k + size] for k in range(0, len(samples), size)]
-        chunk_rejects: list[list[Sample]] = [[] for _ in chunks]
-        spans: dict[str, tuple[float, float]] = {}
-
-        async def flow(index: int, chunk: list[Sample]) -> list[Sample]:
-            for step in steps:
-                t0 = time.perf_counter()
-                st = stats.setdefault(step.name, StepStats())
-                chunk = await self._run_step(step, chunk, st, chunk_rejects[index], timed=False)
-                start, end = spans.get(step.name, (t0, t0))
-                spans[step.name] = (min(start, t0), max(end, time.perf_counter()))
-            return chunk
-
-        outputs = await asyncio.gather(*(flow(i, c) for i, c in enumerate(chunks)))
-        for name, (start, end) in spans.items():
-            stats[name].seconds += end - start
-        for chunk_rejected in chunk_rejects:
-            rejects.extend(chunk_rejected)
-        return [s for out in outputs for s in out]
-
-    async def _run_step(
-        self,
-        step: Step,
-        samples: list[Sample],
-        st: StepStats,
-        rejects: list[Sample],
-        *,
-        timed: bool = True,
-    ) -> list[Sample]:
-        selected = [s for s in samples if s.branch == step.spec.branch]
-        others = [s for s in samples if s.branch != step.spec.branch]
-        if not selected:
-            return samples
-        st.n_in += len(selected)
-        op = step.op
-        size = op.batch_size or (len(selected) if op.io_bound else self.recipe.executor.batch_size)
-        token = current_step_stats.set(st)
-        t0 = time.perf_counter()
-        outputs: list[Sample] = []
-        try:
-            for i in range(0, len(selected), size):
-                outputs.extend(await self._call_op(op, selected[i : i + size]))
-                if (ticker := current_shard.get()) is not None:
-                    ticker.tick(len(selected[i : i + size]), step.name)
-        finally:
-            if timed:
-                st.seconds += time.perf_counter() - t0
-            current_step_stats.reset(token)
-        kept: list[Sample] = []
-        routed = 0
-        for s in outputs:
-            if s.rejection is None:
-                kept.append(s)
-                continue
-            route = step.spec.route.get(s.rejection.reason) or step.spec.route.get("*")
-            if route:
-                s.trace.setdefault("routes", []).append(s.rejection.to_dict())
-                s.branch = route
-                s.rejection = None
-                st.routed[route] += 1
-                routed += 1
-                kept.append(s)
-            else:
-                st.rejected[s.rejection.reason] += 1
-                st.transient += s.rejection.transient
-                rejects.append(s)
-        st.n_out += len(kept) - routed  # an op may put its outputs on branches (fan_out)
-        return kept + others
-
-    async def _call_op(self, op: Op, batch: list[Sample]) -> list[Sample]:
-        """Run one batch; if the op raises, retry sample by sample so one bad sample only
-        rejects itself (with the error as its reason) and the run goes on. An unreachable
-        backend stops the run instead: it is no sample's fault, and a rerun resumes."""
-        try:
-            return await op.aprocess_batch(batch)
-        except BackendUnavailable:
-            raise
-        except Exception as exc:
-            if is_disk_failure(exc):
-                raise  # a full or read-only disk is no sample's fault: stop, the rerun resumes
-            if len(batch) == 1:
-                return [self._error_reject(op, batch[0])]
-        out: list[Sample] = []
-        for sample in batch:
-            try:
-                out.extend(await op.aprocess_batch([sample]))
-            except BackendUnavailable:
-                raise
-            except Exception as exc:
-                if is_disk_failure(exc):
-                    raise
-                out.append(self._error_reject(op, sample))
-        return out
-
-    @staticmethod
-    def _error_reject(op: Op, sample: Sample) -> Sample:
-        exc_text = traceback.format_exc(limit=3).strip().splitlines()
-        last = exc_text[-1] if exc_text else "unknown error"
-        return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
-
-    def _check_writable(
-        self, samples: list[Sample], stats: dict[str, StepStats], rejects: list[Sample]
-    ) -> list[Sample]:
-        """A format that embeds image bytes (Parquet) needs the files: a sample whose image is
-        gone is rejected at a ``write`` step (``missing_image``) instead of failing the shard."""
-        if not any(fmt in EMBEDS_IMAGES for fmt in self.recipe.output.formats):
-            return samples
-        st = stats.setdefault(WRITE_STEP, StepStats())
-        st.n_in += len(samples)
-        kept: list[Sample] = []
-        for s in samples:
-            problem = missing_image(s)
-            if problem is None:
-                kept.append(s)
-                continue
-            s.reject(WRITE_STEP, "missing_image", problem)
-            st.rejected["missing_image"] += 1
-            rejects.append(s)
-        st.n_out += len(kept)
-        return kept
-
-    def _write_shard(
-        self,
-        phase: Phase,
-        shard: int,
-        kept: list[Sample],
-        rejects: list[Sample],
-        stats: dict[str, StepStats] | None = None,
-    ) -> list[Sample]:
-        """Write the shard's files; a sample some writer cannot convert is moved to ``rejects``
-        (``write_error``) and the files are written again without it. Returns those samples.
-        Samples a format cannot hold (left out by its writer, by reason) go into ``stats``."""
-        layout = self.layout
-        counts: dict[str, StepStats] = {}
-
-        def outputs(samples: list[Sample], failed: dict[int, str]) -> list[tuple[Path, Path]]:
-            written: list[tuple[Path, Path]] = []
-            counts.clear()
-            if phase.final:
-                formats = self.recipe.output.formats
-                for index, fmt in enumerate(formats):
-                    final = layout.data_file(fmt, shard, WRITE_SUFFIX[fmt], primary=index == 0)
-                    tmp = self._write_file(fmt, final, samples, failed, counts)
-                    written.append((tmp, final))
-                final = layout.samples_file(shard)
-                written.append((self._write_file("samples", final, samples, failed), final))
-            else:
-                final = layout.stage_file(phase.index, shard)
-                written.append((self._write_file("samples", final, samples, failed), final))
-            return written
-
-        failed: dict[int, str] = {}
-        written = outputs(kept, failed)
-        unwritable = [s for s in kept if id(s) in failed]
-        if unwritable:
-            for s in unwritable:
-                rejects.append(s.reject(WRITE_STEP, "write_error", failed[id(s)]))
-            written = outputs([s for s in kept if id(s) not in failed], {})
-        if stats is not None:
-            for fmt, st in counts.items():
-                stats.setdefault(f"{OUTPUT_PREFIX}{fmt}", StepStats()).merge(st)
-        rejects_final = layout.rejects_file(phase.index, shard)
-        if rejects:
-            tmp = rejects_final.with_name(rejects_final.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
-                for s in rejects:
-                    record = reject_record(s)
-                    record["images"] = [  # relative to the run dir, as in samples/
-                        {**i, "path": portable_path(str(i.get("path", "")), layout.root)}
-                        for i in record.get("images", [])
-                        if isinstance(i, dict)
-                    ]
-                    line = json.dumps(record, ensure_ascii=False, default=str)
-                    fh.write(line + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            written.append((tmp, rejects_final))
-        else:
-            rejects_final.unlink(missing_ok=True)
-        for tmp_path, final_path in written:
-            os.replace(tmp_path, final_path)
-        return unwritable
-
-    def _write_file(
-        self,
-        fmt: str,
-        final: Path,
-        samples: list[Sample],
-        failed: dict[int, str],
-        counts: dict[str, StepStats] | None = None,
-    ) -> Path:
-        tmp = final.with_name(final.name + ".tmp")
-        output = self.recipe.output
-        options = output.writer_options(fmt) if fmt != "samples" else None
-        writer = open_writer(
-            fmt, tmp, base_dir=self.layout.root, keep_fields=output.keep_fields, options=options
-        )
-        try:
-            for s in samples:
-                try:
-                    writer.write(s)
-                except Exception as exc:  # one sample a writer cannot convert: its reject
-                    failed.setdefault(id(s), f"{fmt} writer: {record_error(exc)}")
-        finally:
-            writer.close()
-        if counts is not None:
-            # samples a format cannot hold, by reason (stats.json "outputs")
-            st = counts.setdefault(fmt, StepStats())
-            st.n_in += len(samples)
-            st.n_out += getattr(writer, "written", len(samples))
-            st.rejected.update(getattr(writer, "left_out", {}))
-            st.routed.update({f"lost:{k}": v for k, v in getattr(writer, "lost", {}).items()})
-        return tmp
 
     def _write_stats(self, state: StateStore, wall: float) -> dict[str, Any]:
         steps = [READ_STEP] + [s.name for s in self.all_steps()] + [WRITE_STEP]
@@ -674,157 +377,3 @@ class LocalExecutor:
         stats.update(run_history(state, wall, stats.get("usage", {})))
         self.layout.write_stats(stats)
         return stats
-
-
-@dataclass
-class PendingShard:
-    """A shard's input, loaded only when its task runs (finished shards are never loaded)."""
-
-    size: int
-    load: Callable[[], list[Sample]]
-    #: what a reader shard reads (None for a source op's or a later phase's shards)
-    input: ShardInput | None = None
-    #: where it comes from, for a worker that loads it itself: a source op's index range, or
-    #: an intermediate stage file (neither: the samples are in memory)
-    span: tuple[int, int] | None = None
-    path: Path | None = None
-
-
-@dataclass
-class ShardWork:
-    """A shard on its way through the steps: the samples still alive, the rejects so far (in
-    order) and the per-step stats."""
-
-    samples: list[Sample]
-    n_in: int
-    rejects: list[Sample] = field(default_factory=list)
-    stats: dict[str, StepStats] = field(default_factory=dict)
-
-
-def start_shard(phase: Phase, samples: list[Sample]) -> ShardWork:
-    """A shard's input as it enters the phase: in the first phase, what the reader already
-    rejected (a malformed record) is counted under the ``read`` step and set aside."""
-    stats: dict[str, StepStats] = {}
-    rejects: list[Sample] = []
-    if phase.index == 0:
-        read = stats.setdefault(READ_STEP, StepStats())
-        read.n_in = len(samples)
-        if (ticker := current_shard.get()) is not None:
-            read.seconds = ticker.read_seconds  # the reader's or the source op's time
-            ticker.read(len(samples) - ticker.read_done)
-        for s in samples:
-            if s.rejected:
-                assert s.rejection is not None
-                read.rejected[s.rejection.reason] += 1
-                rejects.append(s)
-        samples = [s for s in samples if not s.rejected]
-        read.n_out = len(samples)
-    return ShardWork(samples=samples, n_in=len(samples), rejects=rejects, stats=stats)
-
-
-@dataclass
-class ShardOutcome:
-    """What processing one shard returns: samples in (after the read step) and out, and the
-    per-step stats."""
-
-    n_in: int
-    n_out: int
-    stats: dict[str, StepStats]
-
-
-def _read_stage(path: Path) -> list[Sample]:
-    return list(SamplesReader(path)) if path.exists() else []
-
-
-def _generate(source: SourceOp, start: int, stop: int) -> list[Sample]:
-    """A source op's shard, one index at a time so the bar moves per sample (index ``i`` fully
-    determines its sample, so this equals ``source.generate(start, stop)``)."""
-    ticker = current_shard.get()
-    out: list[Sample] = []
-    for index in range(start, stop):
-        made = source.generate(index, index + 1)
-        out.extend(made)
-        if ticker is not None:
-            ticker.read(len(made))
-    return out
-
-
-def run_history(state: StateStore, wall: float, usage: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """Figures that mean what they say across reruns into one run dir: the wall time of the
-    first and of the last finished run (a no-op rerun is fast; the first run is what the data
-    cost), and model answers reused from the request cache vs the cache's size."""
-    wall = round(wall, 3)
-    previous = json.loads(state.get_meta("runs") or "{}")
-    runs = {
-        "count": previous.get("count", 0) + 1,
-        "first_wall_seconds": previous.get("first_wall_seconds", wall),
-        "last_wall_seconds": wall,
-        "total_wall_seconds": round(previous.get("total_wall_seconds", 0.0) + wall, 3),
-    }
-    state.set_meta("runs", json.dumps(runs))
-    return {
-        "runs": runs,
-        "cache": {
-            # answers taken from the cache / sent to a model, over the shards in the output
-            "hits": sum(u.get("cache_hits", 0) for u in usage.values()),
-            "requests": sum(u.get("requests", 0) for u in usage.values()),
-            "entries": state.cache_size(),
-        },
-    }
-
-
-def reject_record(sample: Sample) -> dict[str, Any]:
-    """A line of ``rejects/``: id, op, reason and detail first, then the whole sample."""
-    assert sample.rejection is not None
-    record: dict[str, Any] = {"id": sample.id, **sample.rejection.to_dict()}
-    body = sample.to_dict()
-    body.pop("rejection", None)
-    body.pop("id", None)
-    record.update(body)
-    return record
-
-
-def collect_stats(state: StateStore, step_order: list[str]) -> dict[str, Any]:
-    """Merge per-shard stats of every finished shard into the ``stats.json`` shape."""
-    merged: dict[str, StepStats] = {}
-    outputs: dict[str, StepStats] = {}
-    for _phase, _shard, shard_stats in state.shard_stats():
-        for name, data in shard_stats.items():
-            bucket = outputs if name.startswith(OUTPUT_PREFIX) else merged
-            key = name.removeprefix(OUTPUT_PREFIX)
-            bucket.setdefault(key, StepStats()).merge(StepStats.from_dict(data))
-    names = [n for n in step_order if n in merged] + [n for n in merged if n not in step_order]
-    steps = {n: merged[n].to_dict() for n in names}
-    reasons: dict[str, int] = {}
-    for n in names:
-        for reason, count in merged[n].rejected.items():
-            key = f"{n}:{reason}"
-            reasons[key] = reasons.get(key, 0) + count
-    n_input = merged[READ_STEP].n_in if READ_STEP in merged else 0
-    kept = state.kept_in_phase(last_phase) if (last_phase := state.last_phase()) is not None else 0
-    usage: dict[str, dict[str, int]] = {}
-    for st in merged.values():
-        for backend, counts in st.usage.items():
-            bucket = usage.setdefault(backend, {})
-            for key, value in counts.items():
-                bucket[key] = bucket.get(key, 0) + value
-    transient = sum(st.transient for st in merged.values())
-    return {
-        "totals": {"input": n_input, "kept": kept, "rejected": sum(reasons.values())},
-        # of the rejected, those for transport reasons (server errors, time-outs): a rerun
-        # retries them
-        "rejected_transient": transient,
-        "steps": steps,
-        "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
-        "usage": usage,
-        "barriers": {str(k): v for k, v in state.barrier_stats().items()},
-        "outputs": {
-            fmt: {
-                "in": st.n_in,
-                "written": st.n_out,
-                "left_out": dict(sorted(st.rejected.items())),
-                "lost": {k[5:]: v for k, v in sorted(st.routed.items()) if k.startswith("lost:")},
-            }
-            for fmt, st in outputs.items()
-        },
-    }

@@ -76,6 +76,10 @@ give each node its own cache; the driver otherwise only streams the reader (list
 its other serial job: give it a manifest in JSONL/Parquet instead of a folder) and keeps at most
 ``shards_in_flight`` shards (about 2x the cluster's worker slots: 1600 for 100 nodes of 8) in
 memory.
+
+The modules: ``ray.py`` the driver, ``ray_workers.py`` what runs on the workers,
+``ray_placement.py`` tasks vs actors and their resources, ``ray_cluster.py`` Ray itself and the
+shared-storage check.
 """
 
 from __future__ import annotations
@@ -84,451 +88,58 @@ import asyncio
 import copy
 import logging
 import os
-import sqlite3
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError, MMRecipeError
-from mmrecipe.executor.local import (
-    LocalExecutor,
-    PendingShard,
-    Phase,
-    RunResult,
-    ShardOutcome,
-    Step,
-    _read_stage,
-    start_shard,
-)
+from mmrecipe.executor.local import LocalExecutor, RunResult
 from mmrecipe.executor.progress import ProgressView
+from mmrecipe.executor.ray_cluster import (
+    INSTALL_HINT,
+    MAX_RETRIES,
+    WorkerLost,
+    check_shared_storage,
+    import_ray,
+    probe_storage,
+    runtime_env,
+)
+from mmrecipe.executor.ray_placement import ActorRunner, TaskRunner, plan_parts
+from mmrecipe.executor.ray_workers import (
+    CacheReader,
+    Part,
+    PhaseActor,
+    PhaseWorker,
+    ShardSource,
+    WorkerCache,
+    WorkerJob,
+    run_part_task,
+)
+from mmrecipe.executor.shards import PendingShard, Phase, ShardOutcome
 from mmrecipe.ops.base import Op
 from mmrecipe.recipe import Recipe
-from mmrecipe.rundir import RunDir
-from mmrecipe.sample import Sample
 from mmrecipe.state import StateStore
 
-INSTALL_HINT = "pip install 'mmrecipe[ray]'"
-#: retries of a shard whose worker process or node died (Ray's own retry, not for op errors)
-MAX_RETRIES = 3
-
-
-class WorkerLost(MMRecipeError):
-    """A shard's worker kept dying (a node lost, out of memory) after Ray's retries."""
-
-
-def import_ray() -> Any:
-    """Ray, or one readable line saying how to get it."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError(
-            f"the ray executor needs Ray, which is not installed: {INSTALL_HINT}"
-        ) from None
-    return ray
-
-
-# --------------------------------------------------------------------------------------------
-# what travels to the workers
-
-
-@dataclass(frozen=True)
-class WorkerJob:
-    """Everything a worker needs to plan the same recipe (picklable)."""
-
-    recipe: Recipe
-    run_dir: str
-    limit: int | None
-    use_cache: bool
-    #: unique per run: a worker process's set-up ops belong to one run
-    token: str
-    #: the read-only request-cache reader actor (None with --no-cache)
-    cache_reader: Any = None
-
-
-@dataclass
-class ShardSource:
-    """A shard's input as it travels: a source op's index range, a stage file, or samples."""
-
-    span: tuple[int, int] | None = None
-    path: str | None = None
-    samples: list[Sample] | None = None
-
-
-class WorkerCache:
-    """The request cache as a worker sees it (``CachedBackend`` calls it like the state store):
-    lookups ask the driver-side reader actor, new answers are buffered here and handed back with
-    the shard so that only the driver writes sqlite."""
-
-    def __init__(self, reader: Any, path: Path) -> None:
-        self._reader = reader
-        #: where the state store lives (shared storage): large answers are files beside it
-        self.path = path
-        self._lock = threading.Lock()
-        self._fresh: dict[str, str] = {}
-        self._new: list[tuple[str, str]] = []
-
-    def cache_get(self, key: str) -> str | None:
-        return self.cache_get_many([key])[0]
-
-    def cache_get_many(self, keys: list[str]) -> list[str | None]:
-        with self._lock:
-            out = [self._fresh.get(k) for k in keys]
-        missing = [i for i, v in enumerate(out) if v is None]
-        if missing and self._reader is not None:
-            import ray
-
-            found = ray.get(self._reader.get_many.remote([keys[i] for i in missing]))
-            for i, value in zip(missing, found, strict=True):
-                out[i] = value
-        return out
-
-    def cache_put(self, key: str, value: str) -> None:
-        with self._lock:
-            if len(self._fresh) > 100_000:
-                self._fresh.clear()
-            self._fresh[key] = value
-            self._new.append((key, value))
-
-    def drain(self) -> list[tuple[str, str]]:
-        """The answers paid for since the last call (the driver stores them)."""
-        with self._lock:
-            new, self._new = self._new, []
-        return new
-
-
-class CacheReader:
-    """Reads the driver's request cache (read-only sqlite on the driver's node)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def get_many(self, keys: list[str]) -> list[str | None]:
-        if self._conn is None:
-            uri = Path(self.path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ?, #, %
-            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        out: list[str | None] = []
-        for key in keys:
-            row = self._conn.execute(
-                "SELECT value FROM request_cache WHERE key=?", (key,)
-            ).fetchone()
-            out.append(row[0] if row else None)
-        return out
-
-
-@dataclass(frozen=True)
-class Part:
-    """A run of a phase's steps that runs in one place: Ray tasks or actors, and what each one
-    needs. A phase has one part, or two when CPU steps come before its first model step."""
-
-    phase: int
-    start: int
-    stop: int
-    first: bool
-    last: bool
-    actors: bool
-    num_cpus: float
-    num_gpus: float
-
-
-class PhaseWorker:
-    """One part of a phase, set up in a worker process: plans the same recipe as the driver and
-    runs shards through the local executor's unit (``process_shard``, or its pieces
-    ``start_shard`` / ``_run_steps`` / ``finish_shard`` when the phase is split in two)."""
-
-    def __init__(self, job: WorkerJob, part: Part, fitted: Op | None) -> None:
-        self.executor = LocalExecutor(
-            job.recipe,
-            Path(job.run_dir),
-            limit=job.limit,
-            use_cache=job.use_cache,
-            progress=ProgressView(quiet=True),
-        )
-        self.part = part
-        self.phase = self.executor.phases[part.phase]
-        if fitted is not None:
-            assert self.phase.barrier is not None
-            self.phase.barrier.op = fitted  # the same Step object is phase.steps[0]
-        self.steps = self.phase.steps[part.start : part.stop]
-        self.cache = WorkerCache(job.cache_reader, RunDir(Path(job.run_dir)).state_db)
-        self.ctx = OpContext(
-            run_dir=Path(job.run_dir),
-            state=self.cache,  # type: ignore[arg-type]  # duck-typed: cache_get/cache_put
-            backend_specs=dict(job.recipe.backends),
-            use_cache=job.use_cache,
-        )
-        source = self.executor.source if part.phase == 0 and part.first else None
-        self.ops: list[Op] = ([source] if source else []) + [s.op for s in self.steps]
-        for op in self.ops:
-            op.setup(self.ctx)
-        self.executor.pipeline_io = not self.ctx.has_in_process_backend()
-
-    def load(self, shard_source: ShardSource) -> list[Sample]:
-        if shard_source.span is not None:
-            assert self.executor.source is not None
-            return self.executor.source.generate(*shard_source.span)
-        if shard_source.path is not None:
-            return _read_stage(Path(shard_source.path))
-        return shard_source.samples or []
-
-    async def run(self, shard: int, payload: Any) -> tuple[Any, list[tuple[str, str]]]:
-        """A ``ShardSource`` in for the first part, a ``ShardWork`` for the second; the
-        ``ShardOutcome`` out of the last part (its files written), a ``ShardWork`` otherwise;
-        with the model answers paid for since the last call."""
-        if self.part.first:
-            samples = await asyncio.to_thread(self.load, payload)
-            if self.part.last:  # the whole phase here: the local executor's unit as is
-                outcome = await self.executor.process_shard(self.phase, shard, samples)
-                return outcome, self.cache.drain()
-            work = start_shard(self.phase, samples)
-        else:
-            work = payload
-        work.samples = await self.executor._run_steps(
-            self.steps, work.samples, work.stats, work.rejects
-        )
-        if self.part.last:
-            return await self.executor.finish_shard(self.phase, shard, work), self.cache.drain()
-        return work, self.cache.drain()
-
-    async def close(self) -> None:
-        await self.ctx.aclose()
-        for op in self.ops:
-            op.teardown()
-
-
-#: (run token, phase, first step) -> the set-up part this worker process last served (tasks)
-_TASK_WORKERS: dict[tuple[str, int, int], PhaseWorker] = {}
-
-
-def run_part_task(
-    job: WorkerJob, part: Part, fitted_box: list[Any], shard: int, payload: Any
-) -> tuple[Any, list[tuple[str, str]]]:
-    """A Ray task: one shard through a part without model calls. The set-up ops stay in the
-    worker process for the next shard of the same run (the barrier arrives boxed so that its
-    object is fetched once per process, not once per task)."""
-    key = (job.token, part.phase, part.start)
-    worker = _TASK_WORKERS.get(key)
-    if worker is None:
-        import ray
-
-        _TASK_WORKERS.clear()
-        fitted = ray.get(fitted_box[0]) if fitted_box else None
-        worker = PhaseWorker(job, part, fitted)
-        _TASK_WORKERS[key] = worker
-    return asyncio.run(worker.run(shard, payload))
-
-
-class PhaseActor:
-    """A Ray actor for a part with model calls: the ops (and their backends) are set up once, at
-    the first shard, and serve every shard sent here, several at a time (an async actor). A
-    restarted actor sets up again at its next shard (the job and the boxed barrier arrive with
-    each call, so that nothing it needs lives only in its constructor's arguments)."""
-
-    def __init__(self, part: Part, threads: int) -> None:
-        self._part = part
-        self._threads = threads
-        self._worker: PhaseWorker | None = None
-        self._lock: asyncio.Lock | None = None
-
-    async def _setup(self, job: WorkerJob, fitted_box: list[Any]) -> PhaseWorker:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if self._worker is None:
-                asyncio.get_running_loop().set_default_executor(
-                    ThreadPoolExecutor(max_workers=self._threads)
-                )
-                fitted = await fitted_box[0] if fitted_box else None
-                # setup may block (an engine loading, a server probed): off the event loop
-                self._worker = await asyncio.to_thread(PhaseWorker, job, self._part, fitted)
-        return self._worker
-
-    async def prepare(self, job: WorkerJob, fitted_box: list[Any]) -> None:
-        """Set up now (load the engine, probe the servers) while the first shards are still in
-        the CPU tasks before this part; an error is raised again with the first shard."""
-        try:
-            await self._setup(job, fitted_box)
-        except Exception:
-            pass
-
-    async def run(
-        self, job: WorkerJob, fitted_box: list[Any], shard: int, payload: Any
-    ) -> tuple[Any, list[tuple[str, str]]]:
-        worker = self._worker or await self._setup(job, fitted_box)
-        return await worker.run(shard, payload)
-
-    async def close(self) -> None:
-        if self._worker is not None:
-            await self._worker.close()
-
-
-def probe_storage(probe: str, token: str, reply: str) -> str | None:
-    """On one node: read the driver's probe file, write a reply; None when both work."""
-    import socket
-
-    try:
-        seen = Path(probe).read_text(encoding="utf-8")
-    except OSError as exc:
-        return f"{socket.gethostname()}: cannot read {probe}: {exc.strerror or exc}"
-    if seen != token:
-        return f"{socket.gethostname()}: {probe} holds another file (a different disk at that path)"
-    try:
-        Path(reply).write_text(token, encoding="utf-8")
-    except OSError as exc:
-        return (
-            f"{socket.gethostname()}: cannot write into {Path(reply).parent}: {exc.strerror or exc}"
-        )
-    return None
-
-
-def check_shared_storage(ray: Any, root: Path, timeout_s: float = 120.0) -> None:
-    """Every alive node must see the run dir at the same path, reading and writing."""
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    token = uuid.uuid4().hex
-    probe = root / "state" / f".probe-{token}"
-    probe.write_text(token, encoding="utf-8")
-    task = ray.remote(probe_storage)
-    replies: list[Path] = []
-    try:
-        pending = []
-        for node in ray.nodes():
-            if not node.get("Alive"):
-                continue
-            reply = root / "state" / f".probe-{token}-{node['NodeID'][:12]}"
-            replies.append(reply)
-            strategy = NodeAffinitySchedulingStrategy(node_id=node["NodeID"], soft=False)
-            ref = task.options(num_cpus=0, scheduling_strategy=strategy, max_retries=0).remote(
-                str(probe), token, str(reply)
-            )
-            pending.append((node.get("NodeManagerAddress", node["NodeID"]), reply, ref))
-        for address, reply, ref in pending:
-            error = ray.get(ref, timeout=timeout_s)
-            if error is None and not reply.exists():
-                error = f"its writes into {reply.parent} do not reach the driver"
-            if error is not None:
-                raise ConfigError(
-                    f"the run dir {root} is not shared with Ray node {address} ({error}): put it "
-                    "on storage every node mounts at the same path (NFS, Lustre, a bucket mount)"
-                )
-    finally:
-        probe.unlink(missing_ok=True)
-        for reply in replies:
-            reply.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------------------------
-# placement
-
-
-def _backend_gpus(spec: dict[str, Any]) -> float:
-    kind = spec.get("type")
-    if kind == "vllm":
-        return float(spec.get("tensor_parallel_size", 1))
-    if kind == "transformers" and str(spec.get("device", "")).startswith("cuda"):
-        return 1.0
-    return 0.0
-
-
-def _backend_of(step: Step) -> str | None:
-    name = step.spec.params.get("backend")
-    return name if isinstance(name, str) else None
-
-
-def plan_parts(recipe: Recipe, phase: Phase, source: Op | None) -> list[Part]:
-    """Where a phase's steps run. CPU steps before the first model step (reading, intake,
-    synthesis: the heavy input side) run as tasks on any node; from the first model step (an
-    I/O-bound op, or one naming a backend) on, the shard stays on a model actor: the gates and
-    parsers between model calls are cheap, a hop per step would cost more than they do.
-    Resources are the largest any op of the part declares, plus the GPUs of in-process engines."""
-    steps = phase.steps
-    model_at = next(
-        (i for i, s in enumerate(steps) if s.op.io_bound or _backend_of(s) is not None), None
-    )
-    cuts = [(0, len(steps))] if model_at in (None, 0) else [(0, model_at), (model_at, len(steps))]
-    parts = []
-    for start, stop in cuts:
-        ops: list[Op] = [s.op for s in steps[start:stop]]
-        if source is not None and phase.index == 0 and start == 0:
-            ops.insert(0, source)
-        backends = {b for s in steps[start:stop] if (b := _backend_of(s)) is not None}
-        parts.append(
-            Part(
-                phase=phase.index,
-                start=start,
-                stop=stop,
-                first=start == 0,
-                last=stop == len(steps),
-                actors=model_at is not None and start == model_at,
-                num_cpus=max([float(op.resources.get("num_cpus", 1.0)) for op in ops] or [1.0]),
-                num_gpus=max(
-                    [float(op.resources.get("num_gpus", 0.0)) for op in ops]
-                    + [_backend_gpus(recipe.backends.get(b, {})) for b in backends]
-                    + [0.0]
-                ),
-            )
-        )
-    return parts
-
-
-class _TaskRunner:
-    def __init__(self, ray: Any, job: WorkerJob, part: Part, box: list[Any]) -> None:
-        self._fn = ray.remote(run_part_task).options(
-            num_cpus=part.num_cpus,
-            num_gpus=part.num_gpus,
-            max_retries=MAX_RETRIES,
-            scheduling_strategy="SPREAD",  # shards are big: use every node, not the nearest
-        )
-        self._args = (job, part, box)
-
-    async def run(self, shard: int, payload: Any) -> Any:
-        return await self._fn.remote(*self._args, shard, payload)
-
-    async def close(self) -> None:
-        """Tasks hold nothing between shards that the driver could free."""
-
-
-class _ActorRunner:
-    def __init__(
-        self, ray: Any, job: WorkerJob, part: Part, box: list[Any], n: int, threads: int
-    ) -> None:
-        cls = ray.remote(PhaseActor).options(
-            num_cpus=part.num_cpus,
-            num_gpus=part.num_gpus,
-            max_restarts=MAX_RETRIES,
-            max_task_retries=MAX_RETRIES,
-            scheduling_strategy="SPREAD",  # one engine per node before two on one
-        )
-        self._ray = ray
-        self._job = job
-        self._box = box
-        self.actors = [cls.remote(part, threads) for _ in range(n)]
-        self._prepared = [actor.prepare.remote(job, box) for actor in self.actors]
-        self._load = [0] * n
-
-    async def run(self, shard: int, payload: Any) -> Any:
-        i = min(range(len(self.actors)), key=self._load.__getitem__)
-        self._load[i] += 1
-        try:
-            return await self.actors[i].run.remote(self._job, self._box, shard, payload)
-        finally:
-            self._load[i] -= 1
-
-    async def close(self) -> None:
-        for actor in self.actors:
-            try:
-                await actor.close.remote()
-            except Exception:  # a dead actor has nothing left to close
-                pass
-            self._ray.kill(actor)
-
-
-# --------------------------------------------------------------------------------------------
-# the driver
+#: the Ray executor's pieces, importable from here as before the split (issue 25)
+__all__ = [
+    "INSTALL_HINT",
+    "MAX_RETRIES",
+    "CacheReader",
+    "Part",
+    "PhaseActor",
+    "PhaseWorker",
+    "RayExecutor",
+    "ShardSource",
+    "WorkerCache",
+    "WorkerJob",
+    "WorkerLost",
+    "check_shared_storage",
+    "import_ray",
+    "plan_parts",
+    "probe_storage",
+    "run_part_task",
+]
 
 
 class RayExecutor(LocalExecutor):
@@ -556,7 +167,7 @@ class RayExecutor(LocalExecutor):
             progress=progress,
         )
         self.address = address or recipe.executor.address or os.environ.get("RAY_ADDRESS")
-        self._runners: dict[int, list[_TaskRunner | _ActorRunner]] = {}
+        self._runners: dict[int, list[TaskRunner | ActorRunner]] = {}
         self._job: WorkerJob | None = None
         self._state: StateStore | None = None
 
@@ -575,7 +186,7 @@ class RayExecutor(LocalExecutor):
                 include_dashboard=False,
                 log_to_driver=False,
                 logging_level=logging.WARNING,
-                runtime_env=_runtime_env(),
+                runtime_env=runtime_env(),
             )
             started_here = True
         try:
@@ -644,7 +255,7 @@ class RayExecutor(LocalExecutor):
         assert isinstance(payload, ShardOutcome)
         return payload
 
-    async def _runners_for(self, phase: Phase) -> list[_TaskRunner | _ActorRunner]:
+    async def _runners_for(self, phase: Phase) -> list[TaskRunner | ActorRunner]:
         runners = self._runners.get(phase.index)
         if runners is not None:
             return runners
@@ -665,13 +276,13 @@ class RayExecutor(LocalExecutor):
                 fitted.ctx = None  # the driver's context (sqlite) stays here
                 box = [ray.put(fitted)]
             if not part.actors:
-                runners.append(_TaskRunner(ray, self._job, part, box))
+                runners.append(TaskRunner(ray, self._job, part, box))
                 continue
             # leave room for one task of the phase's CPU part, if it has one
             reserved = parts[0].num_cpus if len(parts) > 1 else 0.0
             n = self._actor_count(part, reserved)
             threads = self.recipe.executor.cpu_threads or max(2, int(part.num_cpus))
-            runners.append(_ActorRunner(ray, self._job, part, box, n, threads))
+            runners.append(ActorRunner(ray, self._job, part, box, n, threads))
         self._runners[phase.index] = runners
         return runners
 
@@ -716,9 +327,3 @@ class RayExecutor(LocalExecutor):
 def _store_answers(state: StateStore, answers: list[tuple[str, str]]) -> None:
     for key, value in answers:
         state.cache_put(key, value)
-
-
-def _runtime_env() -> dict[str, Any] | None:
-    """Plugins named in the environment must load on the workers too."""
-    plugins = os.environ.get("MMRECIPE_PLUGINS")
-    return {"env_vars": {"MMRECIPE_PLUGINS": plugins}} if plugins else None

@@ -18,16 +18,37 @@ _ORIENTATION = 0x0112  # EXIF orientation tag
 
 
 class ExpertUser:
-    """Mixin for ops that call one expert backend (``backend`` names it in the recipe)."""
+    """Mixin for ops that call one expert backend (``backend`` names it in the recipe): put it
+    before the op kind (``class X(ExpertUser, FilterOp)``); its ``setup`` finds the backend and
+    checks ``capability``."""
 
+    name: str  # the step name (set on the op)
     backend_name: str
     capability: str
     image_index: int = 0
     expert: Any = None
 
+    def setup(self, ctx: OpContext) -> None:
+        super().setup(ctx)  # the op kind's setup, next in the MRO
+        self.setup_expert(ctx, self.name)
+
     def setup_expert(self, ctx: OpContext, step: str) -> None:
         self.expert = ctx.backend(self.backend_name)
         require_expert(self.expert, self.capability, step)
+
+    def texts_of(self, samples: list[Sample], source: str, missing: str) -> dict[str, str]:
+        """Sample id -> the text ``source`` gives (see ``sample_text``) for each live sample;
+        one without text is rejected (``no_text``, detail ``missing``)."""
+        texts: dict[str, str] = {}
+        for sample in samples:
+            if sample.rejected:
+                continue
+            text = sample_text(sample, source)
+            if text is None:
+                sample.reject(self.name, "no_text", missing)
+            else:
+                texts[sample.id] = text
+        return texts
 
     def open_images(self, samples: list[Sample], step: str) -> list[tuple[Sample, Any]]:
         """(sample, RGB PIL image) for each live sample; the others are rejected."""

@@ -1,3 +1,5 @@
+# Readers and writers, one module per format, plus safe paths and remote fetches.
+# Imported by executor/, ops, backends and cli/; it never imports ops, executor or backends.
 """Readers and writers for the formats trainers and datasets use.
 
 | format | read | write |

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from mmrecipe.io.refusal import ImageRefused
 from mmrecipe.sample import ImageRef, Sample
 
 IMAGE_TOKEN = "<image>"
@@ -79,16 +80,6 @@ def portable_path(path: str, base_dir: Path | None) -> str:
         return str(Path(path).resolve().relative_to(base_dir.resolve()))
     except ValueError:
         return str(Path(path).absolute())  # never relative to whatever the cwd was
-
-
-class ImageRefused(Exception):
-    """A record names an image the dataset may not use (outside the root, a URL the recipe does
-    not allow, ...): readers turn it into a reject of that record with ``reason``."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 class ImageRoot:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.io.base import portable_path
+from mmrecipe.io.parquet import ParquetRows
 from mmrecipe.sample import ImageRef, Sample
 
 _STR = {"dtype": "string", "_type": "Value"}
@@ -79,16 +80,12 @@ class EditTripletsWriter:
         keep_fields: list[str] | None = None,
         row_group_size: int = 128,
     ) -> None:
-        import pyarrow.parquet as pq
-
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.base_dir = base_dir
         self.keep_fields = keep_fields or []
         self.row_group_size = row_group_size
-        self._schema = _schema()
-        self._writer = pq.ParquetWriter(str(path), self._schema, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
+        self._out = ParquetRows(path, _schema(), row_group_size)
 
     def _image(self, ref: ImageRef | None) -> dict[str, Any] | None:
         if ref is None:
@@ -119,7 +116,7 @@ class EditTripletsWriter:
         source = _index(sample, "source_image", 0)
         edited = _index(sample, "edited_image", None)
         f = sample.fields
-        self._rows.append(
+        self._out.add(
             {
                 "id": sample.id,
                 "source_image": self._image(sample.images[source] if source is not None else None),
@@ -135,16 +132,6 @@ class EditTripletsWriter:
                 ),
             }
         )
-        if len(self._rows) >= self.row_group_size:
-            self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
-            self._rows = []
 
     def close(self) -> None:
-        self._flush()
-        self._writer.close()
+        self._out.close()

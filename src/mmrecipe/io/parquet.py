@@ -65,6 +65,35 @@ def _schema() -> Any:
     return schema.with_metadata(meta)
 
 
+class ParquetRows:
+    """Rows buffered and written to a zstd Parquet file one row group at a time (the
+    dataset writers' shared tail: ``parquet`` and ``edit_triplets``)."""
+
+    def __init__(self, path: Path, schema: Any, row_group_size: int) -> None:
+        import pyarrow.parquet as pq
+
+        self.schema = schema
+        self.row_group_size = row_group_size
+        self._writer = pq.ParquetWriter(str(path), schema, compression="zstd")
+        self._rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self.row_group_size:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+
+
 class ParquetWriter(FormatWriter):
     """Buffers rows and writes row groups; image bytes are read from disk when written."""
 
@@ -72,13 +101,9 @@ class ParquetWriter(FormatWriter):
     OPTIONS: ClassVar[dict[str, Any]] = {"row_group_size": 256}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        import pyarrow.parquet as pq
-
         super().__init__(*args, **kwargs)
         self.row_group_size = int(self.options["row_group_size"])
-        self._schema = _schema()
-        self._writer = pq.ParquetWriter(str(self.path), self._schema, compression="zstd")
-        self._rows: list[dict[str, Any]] = []
+        self._out = ParquetRows(self.path, _schema(), self.row_group_size)
         #: images that could not be read when written (stored without bytes)
         self.missing = 0
 
@@ -110,20 +135,10 @@ class ParquetWriter(FormatWriter):
         }
 
     def emit(self, record: Any) -> None:
-        self._rows.append(record)
-        if len(self._rows) >= self.row_group_size:
-            self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
-            self._rows = []
+        self._out.add(record)
 
     def close(self) -> None:
-        self._flush()
-        self._writer.close()
+        self._out.close()
 
 
 class ParquetReader:

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from mmrecipe.io.base import ImageRefused
+from mmrecipe.io.refusal import ImageRefused
 
 _EXTENSIONS = {
     "image/jpeg": "jpg",

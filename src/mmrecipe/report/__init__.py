@@ -1,3 +1,5 @@
+# The run report (mmrecipe report): sampling, thumbnails, SVG charts, the HTML page.
+# Imported by cli/ and tests; it reads run directories and analysis/, never ops or executor.
 """A run's report: one self-contained HTML file (funnel, usage, plots, a filterable gallery of
 kept and rejected samples) that opens from disk with no server and no network.
 

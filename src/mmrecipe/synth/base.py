@@ -59,6 +59,17 @@ class Generator:
         raise NotImplementedError
 
 
+def check_choices(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[str]:
+    """A generator option that picks from ``known`` (chart types, tasks, modes ...): all of
+    them when None, else the chosen ones; an unknown or empty choice fails before any run."""
+    if chosen is None:
+        return list(known)
+    bad = [c for c in chosen if c not in known]
+    if bad or not chosen:
+        raise ConfigError(f"unknown {what} {bad or chosen}; known: {', '.join(known)}")
+    return list(chosen)
+
+
 _GENERATORS: dict[str, type[Generator]] = {}
 _DISCOVERED = False
 

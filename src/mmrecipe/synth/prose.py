@@ -17,49 +17,12 @@ from __future__ import annotations
 import random
 import re
 
+from mmrecipe.synth.vocab import FIRST_NAMES, LAST_NAMES
+
 _SHARED: dict[str, tuple[str, ...]] = {
     "person": ("{first} {last}", "Ms. {last}", "Mr. {last}", "Dr. {last}"),
-    "first": (
-        "Maya",
-        "Liam",
-        "Olga",
-        "Noah",
-        "Iris",
-        "Hugo",
-        "Tara",
-        "Finn",
-        "Rosa",
-        "Umar",
-        "Kira",
-        "Ben",
-        "Amara",
-        "Jonas",
-        "Leila",
-        "Mateo",
-        "Priya",
-        "Sven",
-        "Yuki",
-        "Zoe",
-    ),
-    "last": (
-        "Chen",
-        "Okafor",
-        "Silva",
-        "Novak",
-        "Haddad",
-        "Berg",
-        "Tanaka",
-        "Moreau",
-        "Kowal",
-        "Reyes",
-        "Dubois",
-        "Ivanova",
-        "Lindqvist",
-        "Mensah",
-        "Costa",
-        "Fischer",
-        "Ahmed",
-    ),
+    "first": FIRST_NAMES,
+    "last": LAST_NAMES,
     "city": (
         "Rotterdam",
         "Lyon",

@@ -13,8 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from mmrecipe.errors import ConfigError
-from mmrecipe.synth.base import Generator, SynthItem, register_generator
+from mmrecipe.synth.base import Generator, SynthItem, check_choices, register_generator
 from mmrecipe.synth.phrasing import compose
 from mmrecipe.synth.render import (
     BOLD_FONTS,
@@ -27,6 +26,7 @@ from mmrecipe.synth.render import (
     parse_table,
     pil_font,
 )
+from mmrecipe.synth.vocab import CITIES
 
 TASKS = ("lookup", "sum", "mean", "argmax", "argmin", "count_above", "to_markdown", "to_html")
 STYLES = ("grid", "rows", "zebra", "minimal")
@@ -89,21 +89,7 @@ _PRODUCTS = [
     "Cabinet",
     "Bed",
 ]
-_CITIES = [
-    "Oslo",
-    "Lima",
-    "Cairo",
-    "Perth",
-    "Quito",
-    "Delhi",
-    "Tokyo",
-    "Rome",
-    "Accra",
-    "Hanoi",
-    "Dublin",
-    "Seoul",
-    "Riga",
-]
+_CITIES = list(CITIES)
 # entity column, pool, [(column, low, high, decimals, thousands separator)]
 _THEMES: list[tuple[str, list[str], list[tuple[str, float, float, int, bool]]]] = [
     (
@@ -174,8 +160,8 @@ class TableGenerator(Generator):
     3 = 8-12 x 4-5 with a caption and denser styles."""
 
     def __init__(self, tasks: list[str] | None = None, styles: list[str] | None = None) -> None:
-        self.tasks = _check("task", tasks, TASKS)
-        self.styles = _check("style", styles, STYLES)
+        self.tasks = check_choices("task", tasks, TASKS)
+        self.styles = check_choices("style", styles, STYLES)
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         table = _make_table(rng, difficulty)
@@ -200,15 +186,6 @@ class TableGenerator(Generator):
         if ground_truth["question"]["task"] in ("to_markdown", "to_html"):
             return compare_tables(parse_table(expected) or [], parse_table(answer))
         return match_answer(expected, answer)
-
-
-def _check(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[str]:
-    if chosen is None:
-        return list(known)
-    bad = [c for c in chosen if c not in known]
-    if bad or not chosen:
-        raise ConfigError(f"unknown {what} {bad or chosen}; known: {', '.join(known)}")
-    return list(chosen)
 
 
 def _make_table(rng: random.Random, difficulty: int) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import subprocess
 import sys
@@ -36,6 +35,14 @@ from typing import Any, Literal
 from aiohttp import web
 
 from mmrecipe.testing.fake_images import add_image_routes
+
+# the scripted answers stay importable from here (they moved to server_scripts.py, issue 25)
+from mmrecipe.testing.server_scripts import SCRIPTS as SCRIPTS
+from mmrecipe.testing.server_scripts import annotations_script as annotations_script
+from mmrecipe.testing.server_scripts import by_marker as by_marker
+from mmrecipe.testing.server_scripts import honeypipe_script as honeypipe_script
+from mmrecipe.testing.server_scripts import image_tag, text_of
+from mmrecipe.testing.server_scripts import oasis_script as oasis_script
 
 ServerKind = Literal["plain", "vllm", "sglang"]
 
@@ -188,7 +195,7 @@ class FakeOpenAIServer:
         out = ""
         messages = body.get("messages", [])
         for i, msg in enumerate(messages):
-            out += f"<|im_start|>{msg['role']}\n{_text_of(msg.get('content'))}"
+            out += f"<|im_start|>{msg['role']}\n{text_of(msg.get('content'))}"
             last = i == len(messages) - 1
             if not (last and body.get("continue_final_message")) or self.old_transformers:
                 out += "<|im_end|>\n"
@@ -211,6 +218,16 @@ class FakeOpenAIServer:
         if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response({"error": {"message": "bad api key"}}, status=401)
         return None
+
+    async def _admit(self, body: dict[str, Any], key: str) -> str | None:
+        """A request's common start: keep its body, take its next fault, wait the delay."""
+        if self.keep_bodies:
+            with self._lock:
+                self.bodies.append(body)
+        fault = self._next_fault(key)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return fault
 
     def _next_fault(self, key: str) -> str | None:
         with self._lock:
@@ -263,13 +280,8 @@ class FakeOpenAIServer:
                     {"detail": [{"loc": ["body", k], "msg": "Extra inputs"} for k in unknown]},
                     status=422,
                 )
-        key = ("hook:" if hook else "") + _prompt_key(messages) + _image_tag(messages)
-        if self.keep_bodies:
-            with self._lock:
-                self.bodies.append(body)
-        fault = self._next_fault(key)
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        key = ("hook:" if hook else "") + _prompt_key(messages) + image_tag(messages)
+        fault = await self._admit(body, key)
         if fault is not None and fault != "empty":
             return await self._apply_fault(request, fault, "chat", key)
         n_images = sum(_count_images(m.get("content")) for m in messages)
@@ -328,12 +340,7 @@ class FakeOpenAIServer:
         if isinstance(images, str):
             images = [images]
         key = "generate:" + text
-        if self.keep_bodies:
-            with self._lock:
-                self.bodies.append(body)
-        fault = self._next_fault(key)
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        fault = await self._admit(body, key)
         if fault is not None:
             return await self._apply_fault(request, fault, "generate", key)
         sp = body.get("sampling_params") or {}
@@ -355,18 +362,6 @@ class FakeOpenAIServer:
         return web.json_response(out if n > 1 else out[0])
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    parts = []
-    for part in content or []:
-        if part.get("type") == "text":
-            parts.append(part.get("text", ""))
-        elif part.get("type") == "image_url":
-            parts.append("<|vision_start|><|image_pad|><|vision_end|>")
-    return "".join(parts)
-
-
 def _prompt_key(messages: list[dict[str, Any]]) -> str:
     """The text of the last user message: what faults and counters are keyed by."""
     for msg in reversed(messages):
@@ -378,110 +373,10 @@ def _prompt_key(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _image_tag(messages: list[dict[str, Any]]) -> str:
-    """A short digest of the images sent, so the same prompt on two images is two keys."""
-    urls = [
-        p["image_url"]["url"]
-        for m in messages
-        if isinstance(m.get("content"), list)
-        for p in m["content"]
-        if p.get("type") == "image_url"
-    ]
-    if not urls:
-        return ""
-    return " #img:" + hashlib.sha1("".join(urls).encode()).hexdigest()[:8]
-
-
 def _count_images(content: Any) -> int:
     if isinstance(content, list):
         return sum(1 for p in content if p.get("type") == "image_url")
     return 0
-
-
-def oasis_script(body: dict[str, Any]) -> str | None:
-    """Answers that carry every sample through the Oasis recipe (benchmarks, smoke runs): the
-    categorizer finds an instruction, every judge gives full marks, captions are kept."""
-    if body.get("continue_final_message"):  # a hook: a different instruction per image
-        return f"What stands out most in this picture{_image_tag(body['messages'])}?"
-    text = _text_of(body.get("messages", [{}])[-1].get("content"))
-    if text.startswith("You sort texts"):
-        return "Instruction: " + text.rsplit("\nText: ", 1)[-1]
-    if "[[k]]" in text:
-        return "Nothing is wrong with it. [[5]]"
-    if text.startswith("You check texts"):
-        return "Caption: " + text.rsplit("\nText: ", 1)[-1]
-    return None
-
-
-def by_marker(
-    rules: dict[str, str | Callable[[dict[str, Any]], str | None]],
-) -> Callable[[dict[str, Any]], str | None]:
-    """A responder that answers by the first marker (a substring) found in the request's text,
-    system prompt included; a rule is a fixed answer or ``body -> answer``. Requests no rule
-    matches get the default ``answer to: ...``."""
-
-    def respond(body: dict[str, Any]) -> str | None:
-        text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
-        for marker, rule in rules.items():
-            if marker in text:
-                return rule(body) if callable(rule) else rule
-        return None
-
-    return respond
-
-
-def annotations_script(body: dict[str, Any]) -> str | None:
-    """Answers that carry every sample through the annotation recipes (LLaVA-Instruct, ALLaVA,
-    LLaVAR, MMEvol, ...): QA lists as JSON, evolutions that every judge passes."""
-    text = "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
-    tag = _image_tag(body.get("messages", [])) or f" #{hashlib.sha1(text.encode()).hexdigest()[:6]}"
-    if "You check an evolved" in text:
-        return json.dumps({"harder": 4, "correct": 5, "reason": "harder and still correct"})
-    if "You evolve visual" in text:
-        return json.dumps(
-            {"question": f"What fine detail stands out{tag}?", "answer": "A small one."}
-        )
-    if "Reply with JSON only: a list" in text:
-        return json.dumps(
-            [
-                {"question": f"What is shown{tag}?", "answer": "A scene worth describing."},
-                {"question": "What else is there?", "answer": "More of the same scene."},
-            ]
-        )
-    return None
-
-
-def honeypipe_script(body: dict[str, Any]) -> str | None:
-    """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
-    the judges, every question needs reasoning (factual), the fidelity check agrees, domain
-    ``general``; anything else is a CoT request (the short one is the question alone)."""
-    text = _text_of(body.get("messages", [{}])[-1].get("content"))
-    text = text.replace("<|vision_start|><|image_pad|><|vision_end|>", "").lstrip()
-    if text.startswith("You judge the"):
-        return "Fine in every respect. [[5]]"
-    if text.startswith("You triage a question"):
-        return "[[REASONING]] [[FACTUAL]]"
-    if text.startswith("You check a new response"):
-        return "[[AGREE]]"
-    if "inside <think> and </think>" in text:
-        return "<think>Step 1: look at the image. Step 2: reason.</think>\nThe answer (scripted)."
-    if text.startswith("You label the domain"):
-        return "[[general]]"
-    if text.startswith("You rate how useful"):
-        return "[[4]]"
-    return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
-
-
-SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
-    "oasis": oasis_script,
-    "annotations": annotations_script,
-    "honeypipe": honeypipe_script,
-}
-
-# the image-generation recipes' text steps (captions, edit instructions, contrastive captions)
-from mmrecipe.testing.imagegen_script import imagegen_script  # noqa: E402
-
-SCRIPTS["imagegen"] = imagegen_script
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:

@@ -36,7 +36,7 @@ def build_tiny_diffusion(task: Task, path: Path | str, seed: int = 0) -> Path:
     )
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from mmrecipe.testing.tiny_experts import build_clip_tokenizer
+    from mmrecipe.testing.tiny_expert_parts import build_clip_tokenizer, text_config
 
     torch.manual_seed(seed)
     tokenizer = build_clip_tokenizer()
@@ -61,19 +61,7 @@ def build_tiny_diffusion(task: Task, path: Path | str, seed: int = 0) -> Path:
         up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
         latent_channels=4,
     ).eval()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            max_position_embeddings=77,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-    ).eval()
+    text_encoder = CLIPTextModel(CLIPTextConfig(**text_config(tokenizer))).eval()
     parts = {
         "unet": unet,
         "vae": vae,

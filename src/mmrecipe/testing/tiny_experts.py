@@ -4,132 +4,32 @@ Each builder writes a complete model folder (weights, config, processor, tokeniz
 expert backends load like any checkpoint, in about a second, with nothing downloaded. Outputs
 are random (boxes, tags, captions, embeddings): what pipeline tests need. ``seed`` makes two
 "different experts" disagree, so consensus steps see real disagreement.
+
+Here: the encoders and detectors and ``build_tiny``; the captioners and readers are in
+``tiny_captioners``, what the builders share in ``tiny_expert_parts``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-#: words the tiny CLIP-style tokenizers know (anything else falls back to characters)
-WORDS = [
-    "a",
-    "photo",
-    "of",
-    "the",
-    "an",
-    "and",
-    "in",
-    "on",
-    "with",
-    "person",
-    "people",
-    "man",
-    "woman",
-    "child",
-    "dog",
-    "cat",
-    "bird",
-    "horse",
-    "car",
-    "bus",
-    "truck",
-    "bicycle",
-    "tree",
-    "sign",
-    "text",
-    "table",
-    "chair",
-    "cup",
-    "bottle",
-    "book",
-    "phone",
-    "red",
-    "blue",
-    "green",
-    "white",
-    "black",
-    "sky",
-    "road",
-    "street",
-    "building",
-    "water",
-    "grass",
-    "food",
-    "plate",
-    "window",
-    "door",
-]
+from mmrecipe.testing.tiny_captioners import (
+    build_tiny_blip,
+    build_tiny_blip2,
+    build_tiny_florence2,
+    build_tiny_trocr,
+)
+from mmrecipe.testing.tiny_expert_parts import (
+    CLASSES,
+    VISION,
+    WORDS,
+    build_clip_tokenizer,
+    save_model,
+    seed_torch,
+    text_config,
+)
 
-#: the closed-set detector's and classifier's classes
-CLASSES = ("person", "dog", "cat", "car", "tree", "sign", "cup", "chair")
-
-
-def _seed(seed: int) -> None:
-    import torch
-
-    torch.manual_seed(seed)
-
-
-def _bpe(words: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """A CLIP-style BPE vocabulary and merges that spell each word as one token (special
-    tokens last: OWL treats id 0 as padding)."""
-    vocab: dict[str, int] = {}
-    merges: list[tuple[str, str]] = []
-    for ch in sorted(set("".join(words)) | set("0123456789.,")):
-        vocab.setdefault(ch, len(vocab))
-        vocab.setdefault(ch + "</w>", len(vocab))
-    for word in words:
-        parts = [*word[:-1], word[-1] + "</w>"]
-        cur = parts[0]
-        for part in parts[1:]:
-            if (cur, part) not in merges:
-                merges.append((cur, part))
-            cur += part
-            vocab.setdefault(cur, len(vocab))
-    for special in ("<|startoftext|>", "<|endoftext|>"):
-        vocab[special] = len(vocab)
-    return vocab, merges
-
-
-def build_clip_tokenizer() -> Any:
-    from transformers import CLIPTokenizer
-
-    vocab, merges = _bpe(list(WORDS))
-    return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
-
-
-def _text_cfg(tok: Any, max_positions: int = 77) -> dict[str, Any]:
-    return {
-        "vocab_size": len(tok),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "max_position_embeddings": max_positions,
-        "bos_token_id": tok.bos_token_id,
-        "eos_token_id": tok.eos_token_id,
-        "pad_token_id": tok.pad_token_id,
-    }
-
-
-_VISION = {
-    "hidden_size": 32,
-    "intermediate_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "image_size": 32,
-    "patch_size": 8,
-}
-
-
-def _save(folder: Path, model: Any, *processors: Any) -> Path:
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.eval().save_pretrained(folder)
-    for proc in processors:
-        proc.save_pretrained(folder)
-    return folder
+__all__ = ["BUILDERS", "CLASSES", "WORDS", "build_clip_tokenizer", "build_tiny"]
 
 
 def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
@@ -137,13 +37,15 @@ def build_tiny_clip(folder: Path, seed: int = 0) -> Path:
     from transformers import CLIPConfig, CLIPModel, CLIPProcessor
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
-    _seed(seed)
+    seed_torch(seed)
     tok = build_clip_tokenizer()
-    config = CLIPConfig(text_config=_text_cfg(tok), vision_config=dict(_VISION), projection_dim=16)
+    config = CLIPConfig(text_config=text_config(tok), vision_config=dict(VISION), projection_dim=16)
     images = CLIPImageProcessorPil(
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
     )
-    return _save(folder, CLIPModel(config), CLIPProcessor(image_processor=images, tokenizer=tok))
+    return save_model(
+        folder, CLIPModel(config), CLIPProcessor(image_processor=images, tokenizer=tok)
+    )
 
 
 def build_tiny_siglip(folder: Path, seed: int = 0) -> Path:
@@ -151,12 +53,12 @@ def build_tiny_siglip(folder: Path, seed: int = 0) -> Path:
     from transformers import SiglipConfig, SiglipModel, SiglipProcessor
     from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
-    _seed(seed)
+    seed_torch(seed)
     tok = build_clip_tokenizer()
     tok.model_max_length = 16
-    config = SiglipConfig(text_config=_text_cfg(tok, 16), vision_config=dict(_VISION))
+    config = SiglipConfig(text_config=text_config(tok, 16), vision_config=dict(VISION))
     images = SiglipImageProcessorPil(size={"height": 32, "width": 32})
-    return _save(
+    return save_model(
         folder, SiglipModel(config), SiglipProcessor(image_processor=images, tokenizer=tok)
     )
 
@@ -166,14 +68,14 @@ def build_tiny_owlv2(folder: Path, seed: int = 0) -> Path:
     from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2Processor
     from transformers.models.owlv2.image_processing_pil_owlv2 import Owlv2ImageProcessorPil
 
-    _seed(seed)
+    seed_torch(seed)
     tok = build_clip_tokenizer()
     config = Owlv2Config(
-        text_config=_text_cfg(tok, 16), vision_config=dict(_VISION), projection_dim=32
+        text_config=text_config(tok, 16), vision_config=dict(VISION), projection_dim=32
     )
     images = Owlv2ImageProcessorPil(size={"height": 32, "width": 32})
     tok.model_max_length = 16
-    return _save(
+    return save_model(
         folder,
         Owlv2ForObjectDetection(config),
         Owlv2Processor(image_processor=images, tokenizer=tok),
@@ -185,7 +87,7 @@ def build_tiny_detr(folder: Path, seed: int = 0) -> Path:
     from transformers import DetrConfig, DetrForObjectDetection, ResNetConfig
     from transformers.models.detr.image_processing_pil_detr import DetrImageProcessorPil
 
-    _seed(seed)
+    seed_torch(seed)
     backbone = ResNetConfig(
         num_channels=3,
         embedding_size=8,
@@ -209,7 +111,7 @@ def build_tiny_detr(folder: Path, seed: int = 0) -> Path:
         label2id={c: i for i, c in enumerate(CLASSES)},
     )
     images = DetrImageProcessorPil(size={"shortest_edge": 32, "longest_edge": 64})
-    return _save(folder, DetrForObjectDetection(config), images)
+    return save_model(folder, DetrForObjectDetection(config), images)
 
 
 def build_tiny_sam(folder: Path, seed: int = 0) -> Path:
@@ -217,10 +119,10 @@ def build_tiny_sam(folder: Path, seed: int = 0) -> Path:
     from transformers import SamConfig, SamModel, SamProcessor
     from transformers.models.sam.image_processing_pil_sam import SamImageProcessorPil
 
-    _seed(seed)
+    seed_torch(seed)
     config = SamConfig(
         vision_config={
-            **{k: v for k, v in _VISION.items() if k != "image_size"},
+            **{k: v for k, v in VISION.items() if k != "image_size"},
             "image_size": 64,
             "output_channels": 16,
             "window_size": 4,
@@ -248,7 +150,7 @@ def build_tiny_sam(folder: Path, seed: int = 0) -> Path:
         mask_size={"longest_edge": 16},
         mask_pad_size={"height": 16, "width": 16},
     )
-    return _save(folder, SamModel(config), SamProcessor(image_processor=images))
+    return save_model(folder, SamModel(config), SamProcessor(image_processor=images))
 
 
 def build_tiny_classifier(folder: Path, seed: int = 0) -> Path:
@@ -256,117 +158,16 @@ def build_tiny_classifier(folder: Path, seed: int = 0) -> Path:
     from transformers import ViTConfig, ViTForImageClassification
     from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
 
-    _seed(seed)
+    seed_torch(seed)
     config = ViTConfig(
-        **_VISION,
+        **VISION,
         num_labels=len(CLASSES),
         id2label=dict(enumerate(CLASSES)),
         label2id={c: i for i, c in enumerate(CLASSES)},
         problem_type="multi_label_classification",
     )
     images = ViTImageProcessorPil(size={"height": 32, "width": 32})
-    return _save(folder, ViTForImageClassification(config), images)
-
-
-def build_tiny_blip(folder: Path, seed: int = 0) -> Path:
-    """BLIP (captioner) with the tiny byte-level BPE tokenizer."""
-    from transformers import BlipConfig, BlipForConditionalGeneration, BlipProcessor
-    from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
-
-    from mmrecipe.testing.tiny_models import build_tiny_tokenizer
-
-    _seed(seed)
-    tok = build_tiny_tokenizer()
-    text = {**_text_cfg(tok, 64), "sep_token_id": tok.eos_token_id}
-    config = BlipConfig(text_config=text, vision_config=dict(_VISION), projection_dim=32)
-    images = BlipImageProcessorPil(size={"height": 32, "width": 32})
-    return _save(
-        folder,
-        BlipForConditionalGeneration(config),
-        BlipProcessor(image_processor=images, tokenizer=tok),
-    )
-
-
-def build_tiny_blip2(folder: Path, seed: int = 0) -> Path:
-    """BLIP-2: ViT + Q-Former (4 queries) + a tiny OPT decoder (captioner)."""
-    from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, OPTConfig
-    from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
-
-    from mmrecipe.testing.tiny_models import build_tiny_tokenizer
-
-    _seed(seed)
-    tok = build_tiny_tokenizer()
-    queries = 4
-    qformer = {
-        "hidden_size": 32,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "intermediate_size": 64,
-        "encoder_hidden_size": 32,
-        "vocab_size": len(tok),
-    }
-    text = OPTConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        ffn_dim=64,
-        num_attention_heads=2,
-        max_position_embeddings=128,
-        word_embed_proj_dim=32,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    config = Blip2Config(
-        vision_config=dict(_VISION),
-        qformer_config=qformer,
-        text_config=text.to_dict(),
-        num_query_tokens=queries,
-        image_token_index=tok.image_token_id,
-    )
-    images = BlipImageProcessorPil(size={"height": 32, "width": 32})
-    processor = Blip2Processor(image_processor=images, tokenizer=tok, num_query_tokens=queries)
-    return _save(folder, Blip2ForConditionalGeneration(config), processor)
-
-
-def build_tiny_trocr(folder: Path, seed: int = 0) -> Path:
-    """TrOCR: a ViT encoder and a TrOCR decoder (OCR)."""
-    from transformers import (
-        TrOCRConfig,
-        TrOCRProcessor,
-        VisionEncoderDecoderConfig,
-        VisionEncoderDecoderModel,
-        ViTConfig,
-    )
-    from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
-
-    from mmrecipe.testing.tiny_models import build_tiny_tokenizer
-
-    _seed(seed)
-    tok = build_tiny_tokenizer()
-    encoder = ViTConfig(**_VISION)
-    decoder = TrOCRConfig(
-        vocab_size=len(tok),
-        d_model=32,
-        decoder_layers=2,
-        decoder_attention_heads=2,
-        decoder_ffn_dim=64,
-        max_position_embeddings=64,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        decoder_start_token_id=tok.bos_token_id,
-    )
-    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
-    config.decoder_start_token_id = tok.bos_token_id
-    config.pad_token_id = tok.pad_token_id
-    config.eos_token_id = tok.eos_token_id
-    images = ViTImageProcessorPil(size={"height": 32, "width": 32})
-    return _save(
-        folder,
-        VisionEncoderDecoderModel(config),
-        TrOCRProcessor(image_processor=images, tokenizer=tok),
-    )
+    return save_model(folder, ViTForImageClassification(config), images)
 
 
 def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> Path:
@@ -383,7 +184,7 @@ def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> Path:
         GroundingDinoImageProcessorPil,
     )
 
-    _seed(seed)
+    seed_torch(seed)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", *WORDS]
     tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, model_max_length=32)
     backbone = ResNetConfig(
@@ -421,85 +222,7 @@ def build_tiny_grounding_dino(folder: Path, seed: int = 0) -> Path:
     # >= 64 px: the deepest feature map (stride 32) must be larger than 1 x 1 for GroupNorm
     images = GroundingDinoImageProcessorPil(size={"shortest_edge": 64, "longest_edge": 128})
     processor = GroundingDinoProcessor(image_processor=images, tokenizer=tok)
-    return _save(folder, GroundingDinoForObjectDetection(config), processor)
-
-
-#: Florence-2's parsing rules, as its hub processor config gives them
-_FLORENCE_POST = {
-    "ocr": {
-        "pattern": r"(.+?)<loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)>",
-        "area_threshold": 0.0,
-    },
-    "phrase_grounding": {"banned_grounding_tokens": []},
-    "pure_text": {},
-    "description_with_bboxes": {},
-    "description_with_polygons": {},
-    "polygons": {},
-    "bboxes": {},
-    "description_with_bboxes_or_polygons": {},
-}
-
-
-def build_tiny_florence2(folder: Path, seed: int = 0) -> Path:
-    """Florence-2 (native transformers class): ``<CAPTION>``, ``<OCR>``, ``<OD>`` with
-    ``<loc_i>`` tokens, on 64 px inputs (image_seq_length = (64 / 32)^2 + 1)."""
-    from transformers import (
-        BartConfig,
-        Florence2Config,
-        Florence2ForConditionalGeneration,
-        Florence2Processor,
-        Florence2VisionConfig,
-    )
-    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
-
-    from mmrecipe.testing.tiny_models import build_tiny_tokenizer
-
-    _seed(seed)
-    tok = build_tiny_tokenizer()
-    tok.add_tokens([f"<loc_{i}>" for i in range(1000)])  # at the end of the vocabulary
-    size = 64
-    vision = Florence2VisionConfig(
-        depths=[1, 1, 1, 1],
-        embed_dim=[16, 16, 32, 32],
-        num_heads=[1, 1, 2, 2],
-        num_groups=[1, 1, 2, 2],
-        window_size=2,
-        projection_dim=32,
-        max_position_embeddings=16,
-        drop_path_rate=0.0,
-    )
-    text = BartConfig(
-        vocab_size=len(tok),
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=256,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        decoder_start_token_id=tok.eos_token_id,
-        forced_eos_token_id=None,
-    )
-    config = Florence2Config(
-        text_config=text, vision_config=vision, image_token_id=tok.image_token_id
-    )
-    images = CLIPImageProcessorPil(
-        size={"height": size, "width": size},
-        do_center_crop=False,
-        crop_size={"height": size, "width": size},
-    )
-    images.image_seq_length = (size // 32) ** 2 + 1
-    processor = Florence2Processor(
-        image_processor=images,
-        tokenizer=tok,
-        num_additional_image_tokens=1,
-        post_processor_config=_FLORENCE_POST,
-    )
-    return _save(folder, Florence2ForConditionalGeneration(config), processor)
+    return save_model(folder, GroundingDinoForObjectDetection(config), processor)
 
 
 #: family -> builder (what ``python -m mmrecipe.testing tiny`` and the tests use)

@@ -1,3 +1,5 @@
+# Vision-expert backends: detector, segmenter, tagger, embedder, image_to_text (one per type).
+# Imported by backends/ (build_backend), ops/experts and testing/; never imports ops.
 """Vision experts as backends: detectors, segmenters, taggers, embedders, image-to-text models.
 
 One backend type per family (``type:`` in a recipe's ``backends:``), each a transformers model

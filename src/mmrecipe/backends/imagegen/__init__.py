@@ -1,3 +1,5 @@
+# Image-generation backends: diffusers pipelines and the OpenAI-compatible images API.
+# Imported by backends/ (build_backend), ops/imagegen and testing/; never imports ops.
 """Image-generation backends: models whose answer is an image, not text.
 
 | type | engine | capabilities |

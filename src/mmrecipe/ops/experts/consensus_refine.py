@@ -7,9 +7,9 @@ from typing import Any
 
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
-from mmrecipe.experts.consensus import item_label, label_consensus, norm_label
 from mmrecipe.experts.opsupport import ExpertUser
 from mmrecipe.ops.base import MapOp
+from mmrecipe.ops.experts.consensus import item_label, label_consensus, norm_label
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 

@@ -1,2 +1,0 @@
-"""Image generation and editing: what the generation ops share (seeds, saving, masks) and the
-edit-verification metrics."""

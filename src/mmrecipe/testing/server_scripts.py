@@ -1,0 +1,123 @@
+"""Scripted answers for the fake OpenAI server (``openai_server --script NAME``): responders
+that carry every sample through a family's recipes in a dry run (Oasis, the annotation recipes,
+HoneyPipe, image generation), and ``by_marker`` for a test's own rules. Apart from the server so
+that a script reads as what the recipe's prompts get back, not as HTTP handling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from mmrecipe.testing.imagegen_script import imagegen_script
+
+
+def text_of(content: Any) -> str:
+    """A message's content as the text a template would show (an image as its Qwen segment)."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for part in content or []:
+        if part.get("type") == "text":
+            parts.append(part.get("text", ""))
+        elif part.get("type") == "image_url":
+            parts.append("<|vision_start|><|image_pad|><|vision_end|>")
+    return "".join(parts)
+
+
+def image_tag(messages: list[dict[str, Any]]) -> str:
+    """A short digest of the images sent, so the same prompt on two images is two keys."""
+    urls = [
+        p["image_url"]["url"]
+        for m in messages
+        if isinstance(m.get("content"), list)
+        for p in m["content"]
+        if p.get("type") == "image_url"
+    ]
+    if not urls:
+        return ""
+    return " #img:" + hashlib.sha1("".join(urls).encode()).hexdigest()[:8]
+
+
+def oasis_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through the Oasis recipe (benchmarks, smoke runs): the
+    categorizer finds an instruction, every judge gives full marks, captions are kept."""
+    if body.get("continue_final_message"):  # a hook: a different instruction per image
+        return f"What stands out most in this picture{image_tag(body['messages'])}?"
+    text = text_of(body.get("messages", [{}])[-1].get("content"))
+    if text.startswith("You sort texts"):
+        return "Instruction: " + text.rsplit("\nText: ", 1)[-1]
+    if "[[k]]" in text:
+        return "Nothing is wrong with it. [[5]]"
+    if text.startswith("You check texts"):
+        return "Caption: " + text.rsplit("\nText: ", 1)[-1]
+    return None
+
+
+def by_marker(
+    rules: dict[str, str | Callable[[dict[str, Any]], str | None]],
+) -> Callable[[dict[str, Any]], str | None]:
+    """A responder that answers by the first marker (a substring) found in the request's text,
+    system prompt included; a rule is a fixed answer or ``body -> answer``. Requests no rule
+    matches get the default ``answer to: ...``."""
+
+    def respond(body: dict[str, Any]) -> str | None:
+        text = "\n".join(text_of(m.get("content")) for m in body.get("messages", []))
+        for marker, rule in rules.items():
+            if marker in text:
+                return rule(body) if callable(rule) else rule
+        return None
+
+    return respond
+
+
+def annotations_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through the annotation recipes (LLaVA-Instruct, ALLaVA,
+    LLaVAR, MMEvol, ...): QA lists as JSON, evolutions that every judge passes."""
+    text = "\n".join(text_of(m.get("content")) for m in body.get("messages", []))
+    tag = image_tag(body.get("messages", [])) or f" #{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+    if "You check an evolved" in text:
+        return json.dumps({"harder": 4, "correct": 5, "reason": "harder and still correct"})
+    if "You evolve visual" in text:
+        return json.dumps(
+            {"question": f"What fine detail stands out{tag}?", "answer": "A small one."}
+        )
+    if "Reply with JSON only: a list" in text:
+        return json.dumps(
+            [
+                {"question": f"What is shown{tag}?", "answer": "A scene worth describing."},
+                {"question": "What else is there?", "answer": "More of the same scene."},
+            ]
+        )
+    return None
+
+
+def honeypipe_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
+    the judges, every question needs reasoning (factual), the fidelity check agrees, domain
+    ``general``; anything else is a CoT request (the short one is the question alone)."""
+    text = text_of(body.get("messages", [{}])[-1].get("content"))
+    text = text.replace("<|vision_start|><|image_pad|><|vision_end|>", "").lstrip()
+    if text.startswith("You judge the"):
+        return "Fine in every respect. [[5]]"
+    if text.startswith("You triage a question"):
+        return "[[REASONING]] [[FACTUAL]]"
+    if text.startswith("You check a new response"):
+        return "[[AGREE]]"
+    if text.startswith("You label the domain"):
+        return "[[general]]"
+    if text.startswith("You rate how useful"):
+        return "[[4]]"
+    if "inside <think> and </think>" in text:
+        return "<think>Step 1: look at the image. Step 2: reason.</think>\nThe answer (scripted)."
+    return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
+
+
+SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "oasis": oasis_script,
+    "annotations": annotations_script,
+    "honeypipe": honeypipe_script,
+    # the image-generation recipes' text steps (captions, edit instructions, contrastive captions)
+    "imagegen": imagegen_script,
+}
