@@ -263,3 +263,40 @@ def test_sharegpt4o_image_over_http(images: Path, tmp_path: Path, server: str) -
         assert sample["fields"]["prompt"] in sample["messages"][0]["content"]
         with Image.open(sample["images"][0]["path"]) as im:
             assert im.size == (40, 24)
+
+
+def test_sharegpt4o_prompt_first_samples_attributes_by_ratio(tmp_path: Path, server: str) -> None:
+    """Attribute points drawn by the configured ratios, composed into prompts by an LLM (the
+    fake server), rendered by an images server, written as conversations."""
+    from mmrecipe.registry import build_op
+
+    generator = {"type": "openai_images", "model": "fake", "base_url": server, "size": "40x24"}
+    sets = [f"backends.llm={_llm(server)}", f"backends.generator={json.dumps(generator)}"]
+    sets += ["ops.attributes.num_samples=6"]
+    path = RECIPES / "sharegpt4o-image-prompts.yaml"
+    args = ["run", str(path), "-o", str(tmp_path / "run"), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    kept = _records(tmp_path / "run" / "samples")
+    assert len(kept) == 6
+    for sample in kept:
+        assert {"objects", "background", "style", "camera_angle"} <= set(
+            sample["fields"]["attributes"]
+        )
+        assert sample["messages"][1]["content"] == "<image>"
+        assert sample["fields"]["prompt"] in sample["messages"][0]["content"]
+
+    # the ratios: value weights and include probabilities hold over many draws
+    op = build_op(
+        "attribute_prompts",
+        "a",
+        {"num_samples": 4000, "dimensions": {"style": {"sketch": 3, "photo": 1}, "angle": ["low"]},
+         "include": {"angle": 0.25}},
+    )  # fmt: skip
+    points = [s.fields["attributes"] for s in op.generate(0, 4000)]
+    sketch = sum(p["style"] == "sketch" for p in points) / len(points)
+    angle = sum("angle" in p for p in points) / len(points)
+    assert abs(sketch - 0.75) < 0.03 and abs(angle - 0.25) < 0.03
+    assert op.generate(10, 11)[0].fields == op.generate(0, 20)[10].fields  # index-determined
