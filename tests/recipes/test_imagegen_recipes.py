@@ -94,6 +94,7 @@ def test_edit_triplets(images: Path, tmp_path: Path, tiny_stand_ins: Path, serve
         f"backends.mllm={_llm(server)}",
         "ops.intake.min_side=16",
         "ops.verify.min_clip_direction=-1",  # random CLIP: keep triplets to check the output
+        "ops.verify.max_outside_changed=1",  # the tiny random editor repaints everything
     ]
     stats = _run("edit-triplets", images, tmp_path / "a", tiny_stand_ins, sets)
     kept, rejected = _accounted(stats, tmp_path / "a", 4)
@@ -102,6 +103,13 @@ def test_edit_triplets(images: Path, tmp_path: Path, tiny_stand_ins: Path, serve
     for sample in kept:
         f = sample["fields"]
         assert f["edit_type"] in {"replace", "attribute", "style"}
+        # the VLM named the target; the detector grounded that name, SAM masked it, and the
+        # outside-the-mask check ran for local edits only
+        if f["edit_type"] == "style":
+            assert f["edit_target"] == "" and "edit_outside_changed" not in sample["scores"]
+        else:
+            assert f["edit_target"] and "edit_outside_changed" in sample["scores"]
+            assert all(b["label"] == f["edit_target"] for b in f["target_boxes"])
         assert f["source_image"] == 0 and f["edited_image"] == 1
         src, edited = sample["images"]
         assert (edited["width"], edited["height"]) == (src["width"], src["height"])
