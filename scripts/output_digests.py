@@ -183,6 +183,14 @@ def run_synth_geometry(r: Runs) -> Path:
     return r.run("synth-geometry", "synth-geometry.yaml", "--limit", "12")
 
 
+def run_synth_stem(r: Runs) -> Path:
+    return r.run("synth-stem", "synth-stem.yaml", "--limit", "12")
+
+
+def run_synth_caption(r: Runs) -> Path:
+    return r.run("synth-caption", "synth-caption.yaml", "--limit", "8")
+
+
 def run_oasis(r: Runs) -> Path:
     sets = _sets(
         backends__mllm__base_url=r.server("oasis", "vllm"),  # hooks need a vLLM server
@@ -300,6 +308,8 @@ def run_llavar(r: Runs) -> Path:
 RUNS: dict[str, Callable[[Runs], Path]] = {
     "quickstart": run_quickstart,
     "synth-geometry": run_synth_geometry,
+    "synth-stem": run_synth_stem,
+    "synth-caption": run_synth_caption,
     "curate-folder": run_curate_folder,
     "dedup-images": run_dedup_images,
     "oasis": run_oasis,
@@ -355,6 +365,35 @@ def measure(names: list[str], keep: Path | None) -> dict[str, str]:
     return out
 
 
+#: libraries whose versions decide output bytes (PNG/JPEG encoders, plots, tiny models' init)
+VERSIONED = (
+    "pillow",
+    "numpy",
+    "matplotlib",
+    "opencv-python-headless",
+    "pyarrow",
+    "torch",
+    "transformers",
+    "diffusers",
+    "scikit-image",
+    "langdetect",
+    "sympy",  # function-plot answers and the expressions written in their questions
+)
+
+
+def library_versions() -> dict[str, str]:
+    """The installed versions of the libraries that decide output bytes."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
@@ -366,9 +405,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="make the runs in this new folder, kept")
     args = parser.parse_args(argv)
     names = args.only or list(RUNS)
+    if args.check:
+        recorded = json.loads(args.check.read_text()).get("_versions")
+        now = library_versions()
+        if recorded is not None and recorded != now:
+            moved = [
+                f"{k} {recorded.get(k)} -> {v}" for k, v in now.items() if recorded.get(k) != v
+            ]
+            print("digests: not comparable, recorded under other versions: " + ", ".join(moved))
+            return 3
     got = measure(names, args.keep)
     if args.write:
-        args.write.write_text(json.dumps(got, indent=2) + "\n")
+        args.write.write_text(json.dumps({**got, "_versions": library_versions()}, indent=2) + "\n")
     if not args.check:
         print(json.dumps(got, indent=2))
         return 0

@@ -51,3 +51,20 @@ def test_the_checker_sees_a_circle(tmp_path: Path) -> None:
     one = tmp_path / "one.py"
     one.write_text("def f():\n    from mmrecipe.context import OpContext\n")
     assert _imports(one, _modules()) == {"mmrecipe.context"}
+
+
+def test_an_op_family_imports_no_other_family() -> None:
+    modules = _modules()
+    families = {
+        p.name for p in (SRC / "mmrecipe" / "ops").iterdir() if (p / "__init__.py").is_file()
+    }
+    crossing = []
+    for name, path in modules.items():
+        parts = name.split(".")
+        if len(parts) < 3 or parts[1] != "ops" or parts[2] not in families:
+            continue
+        for dep in _imports(path, modules):
+            other = dep.split(".")
+            if len(other) > 2 and other[1] == "ops" and other[2] in families - {parts[2]}:
+                crossing.append((name, dep))
+    assert crossing == []

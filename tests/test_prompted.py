@@ -26,3 +26,20 @@ def test_images_go_first_unless_placed() -> None:
     assert user_content("Describe it.", 2) == "<image><image>\nDescribe it."
     assert user_content("Compare <image> with <image>.", 2) == "Compare <image> with <image>."
     assert user_content("No image.", 0) == "No image."
+
+
+def test_a_prompted_op_refuses_the_synchronous_entry_points() -> None:
+    from mmrecipe.ops.base import FilterOp, MapOp
+    from mmrecipe.prompted import PromptedOp
+
+    class Asks(PromptedOp, MapOp):
+        op_name = "asks"
+
+    class Judges(PromptedOp, FilterOp):
+        op_name = "judges"
+
+    assert Asks.io_bound and Judges.io_bound and not MapOp.io_bound
+    with pytest.raises(TypeError, match="asks is I/O-bound: the executor calls aprocess_batch"):
+        Asks().process_batch([])
+    with pytest.raises(TypeError, match="judges is I/O-bound: the executor calls ascore"):
+        Judges().process_batch([])

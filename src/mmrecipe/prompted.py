@@ -5,7 +5,8 @@ sample's images where asked, sends a whole batch to the backend at once (so an H
 many requests in flight), keeps raw answers in ``sample.trace[<step>]`` and turns failures into
 rejections: ``missing_field``, ``model_error`` (after the backend's retries; transient when
 the failure was a transport one, so the next run retries it), ``answer_too_large`` and
-``empty_output``. The op then reads the answers and decides.
+``empty_output``. The op then reads the answers and decides. :class:`PromptedOp` is the rest
+every such op repeated (I/O-bound, the caller's setup, no synchronous entry point).
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class PromptCaller:
                 key: ChatRequest(
                     messages=self._messages(text, len(sample.images) if self.use_images else 0),
                     images=list(sample.images) if self.use_images else [],
+                    videos=list(sample.videos) if self.use_images else [],
                     request_id=f"{sample.id}/{step}" + (f"/{key}" if len(prompts) > 1 else ""),
                 )
                 for key, text in prompts.items()
@@ -175,6 +177,38 @@ class PromptCaller:
             req["images"] = [ref.path for ref in request.images]
         req["params"] = params_trace(self.params)
         return {"request": req, "response": generation_trace(gen)}
+
+
+class IoBoundOp:
+    """Mixin for an op that waits on a model server: put it before the op kind
+    (``class X(IoBoundOp, MapOp)``). The executor runs it as a coroutine
+    (``aprocess_batch`` / ``ascore``); the synchronous entry points, which it never gets,
+    refuse."""
+
+    io_bound = True
+    op_name: str
+    kind: str
+
+    def process_batch(self, samples: list[Sample]) -> list[Sample]:
+        entry = "ascore" if self.kind == "filter" else "aprocess_batch"
+        raise TypeError(f"{self.op_name} is I/O-bound: the executor calls {entry}")
+
+    def score(self, samples: list[Sample]) -> None:
+        raise TypeError(f"{self.op_name} is I/O-bound: the executor calls ascore")
+
+
+class PromptedOp(IoBoundOp):
+    """Mixin for an op that asks a model through ``self.caller`` (a :class:`PromptCaller` its
+    constructor builds): put it before the op kind (``class X(PromptedOp, MapOp)``). It is
+    an :class:`IoBoundOp` and sets its caller up with it. A new prompted op is its parameters,
+    its caller and ``aprocess_batch`` (or ``ascore`` + ``keep``)."""
+
+    caller: PromptCaller
+    name: str
+
+    def setup(self, ctx: OpContext) -> None:
+        super().setup(ctx)  # the op kind's, next in the MRO
+        self.caller.setup(ctx, self.name)
 
 
 def reject_failed(sample: Sample, step: str, gen: Generation, key: str | None = None) -> Sample:

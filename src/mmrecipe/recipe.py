@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-import yaml
 
 from mmrecipe.errors import ConfigError
 
 # the checks stay importable from here (they moved to recipe_checks.py, issue 25)
 from mmrecipe.recipe_checks import check_recipe as check_recipe
 from mmrecipe.recipe_checks import check_settings as check_settings
-from mmrecipe.safe_yaml import key_line, load_yaml, read_yaml_file
+from mmrecipe.safe_yaml import key_line, load_override_value, load_yaml, read_yaml_file
 from mmrecipe.sample import MAIN_BRANCH
 from mmrecipe.suggest import did_you_mean, explain_validation
 
@@ -84,6 +83,12 @@ class InputSpec(pydantic.BaseModel):
     remote_timeout_s: float = pydantic.Field(default=30.0, gt=0)
     #: downloads in flight at once (JSON/JSONL readers)
     remote_concurrency: int = pydantic.Field(default=16, ge=1)
+    #: let URLs reach loopback, private, link-local and reserved addresses (an image server
+    #: on your own network); by default such a URL is rejected (``private_address``)
+    allow_private_hosts: bool = False
+    #: the cap on one member of a dataset's container (a WebDataset tar member): a larger one
+    #: is one reject (``member_too_large``), never read
+    member_max_bytes: int = pydantic.Field(default=50 * 1024 * 1024, ge=1)
     #: reader-specific options (e.g. recursive, extensions)
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
     #: a random, deterministic subset: {n: 15000, seed: 0} (``--limit`` takes the first N)
@@ -251,10 +256,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise ConfigError(f"--set has an empty key in {text!r}")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        parsed = value
+    # the recipe loader's limits (depth, alias expansion): a --set value is YAML too
+    parsed = load_override_value(value, f"--set {'.'.join(parts)}") if value.strip() else ""
     return parts, parsed
 
 

@@ -22,9 +22,11 @@ def check_recipe(recipe: Recipe) -> None:
     from mmrecipe.registry import build_op, load_plugins
 
     load_plugins(recipe.plugins)
-    provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
+    provided: set[str] = (
+        {"images", "videos", "messages", "fields.*"} if recipe.input.path else set()
+    )
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
-        provided = {"images", "messages"}
+        provided = {"images", "videos", "messages"}
         if recipe.input.format not in ("image_folder", "auto"):  # annotation files carry fields
             provided.add("fields.*")
     for index, spec in enumerate(recipe.ops):
@@ -69,8 +71,10 @@ def check_settings(recipe: Recipe) -> None:
     against its type's settings, and output formats that can be written."""
     from mmrecipe.backends.settings import check_backends
     from mmrecipe.io import FORMATS
+    from mmrecipe.settings_ranges import check_recipe_numbers
 
     check_backends(recipe.backends)
+    check_recipe_numbers(recipe)  # .inf, 1e300, -1 and 10**20 are nobody's setting
     readable = sorted(k for k, v in FORMATS.items() if v["read"])
     fmt = recipe.input.format
     if fmt != "auto" and fmt not in readable:

@@ -8,7 +8,8 @@ RUN_DIR/
   rejects/             one JSONL line per dropped sample: id, op, reason, detail, the sample
   images/              images the run produced (normalized inputs, synthesized images)
   trainers/            registrations for trainers (written at the end of a run: io/snippets.py)
-  state/state.sqlite   finished shards, per-shard stats, the model request cache
+  state/state.sqlite   finished shards, per-shard stats
+  state/cache/         the model request cache: append-only segments, one writer each
   state/stage-K/       intermediate shards before a barrier op (dedup)
   state/answers/       long model answers, one file per distinct answer (the cache refers to them)
   run.lock             held by the run using the dir (pid, host, start time)
@@ -19,6 +20,7 @@ RUN_DIR/
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mmrecipe import strictjson
+from mmrecipe.errors import ConfigError
 
 if TYPE_CHECKING:
     from mmrecipe.recipe import Recipe
@@ -107,7 +110,29 @@ class RunDir:
             shutil.rmtree(stage)
         if self.stats_file.exists():
             self.stats_file.unlink()
+        self.remove_report()
         self.create()
+
+    def remove_report(self) -> None:
+        """Drop ``report.html``: it describes outputs that are being redone."""
+        (self.root / "report.html").unlink(missing_ok=True)
+
+    def recorded_recipe_name(self) -> str | None:
+        """The ``name`` of the recipe this run dir was made by (its ``recipe.yaml``)."""
+        try:
+            data = yaml.safe_load(self.recipe_file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            return None
+        name = data.get("name") if isinstance(data, dict) else None
+        return str(name) if name is not None else None
+
+    def holds_outputs(self) -> bool:
+        """Whether any shard was written (a start that failed before leaves nothing)."""
+        return any(
+            any(p.is_file() for p in folder.rglob("*"))
+            for folder in (self.data, self.samples, self.rejects)
+            if folder.is_dir()
+        )
 
     def remove_temporaries(self) -> None:
         """Delete half-written files of shards that were in flight when a run died."""
@@ -116,15 +141,39 @@ class RunDir:
                 for tmp in folder.rglob("*.tmp"):
                     tmp.unlink(missing_ok=True)
 
+    def refuse_links(self) -> None:
+        """Refuse a run dir holding a symbolic link (a run dir received from someone else may
+        plant ``state/answers/x.txt -> ~/.bashrc``): mmrecipe writes only its own files there
+        and never through a link; ConfigError names the first one found."""
+        stack = [str(self.root)]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_symlink():
+                    raise ConfigError(
+                        f"the run dir holds a symbolic link, {entry.path} -> "
+                        f"{os.readlink(entry.path)}; mmrecipe never writes through links in its "
+                        "run dir: remove it (or use another -o)"
+                    )
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+
     def write_recipe(self, recipe: Recipe) -> None:
         from mmrecipe.backends.settings import redact_secrets
 
         data = redact_secrets(recipe.to_yaml_dict())
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        self.recipe_file.write_text(text, encoding="utf-8")
+        tmp = self.recipe_file.with_suffix(".yaml.tmp")
+        tmp.unlink(missing_ok=True)  # a planted link is replaced, never written through
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(self.recipe_file)
 
     def write_stats(self, stats: dict[str, Any]) -> None:
         tmp = self.stats_file.with_suffix(".json.tmp")
+        tmp.unlink(missing_ok=True)
         tmp.write_text(strictjson.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(self.stats_file)
 

@@ -58,13 +58,26 @@ def load_yaml(text: str, context: str = "not valid YAML") -> Any:
         _check_tree(node, context)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError(f"{context}: {_describe(exc)}") from None
+        raise _SyntaxProblem(f"{context}: {_describe(exc)}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{context}: {_sanitize(type(exc).__name__)}") from None
+        raise _SyntaxProblem(f"{context}: {_sanitize(type(exc).__name__)}") from None
     except RecursionError:
         raise ConfigError(f"{context}: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def load_override_value(text: str, context: str) -> Any:
+    """A ``--set`` value: YAML within the limits above, or the text itself when it is not
+    YAML at all (``--set name=a: b`` means the string); over a limit, ConfigError."""
+    try:
+        return load_yaml(text, context)
+    except _SyntaxProblem:
+        return text
+
+
+class _SyntaxProblem(ConfigError):
+    """Text the YAML parser refuses (as opposed to a document over a limit)."""
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 
 from mmrecipe.ops.base import MapOp
@@ -50,11 +52,14 @@ class NonFinite(MapOp):
 
 @register_op("test_write_image")
 class WriteImage(MapOp):
-    """Writes a small file per sample under the run's images/ (as image normalization does)."""
+    """Writes a small file per sample under the run's images/ (as image normalization does);
+    the disk is full when the sample named by $MMRECIPE_TEST_DISK_FULL_AT is written."""
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         for sample in samples:
             path = self.ctx.image_dir / f"{sample.id}.bin"
+            if os.environ.get("MMRECIPE_TEST_DISK_FULL_AT") == sample.id:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
             with open(path, "wb") as fh:
                 fh.write(b"\0" * 64)
             sample.fields["written"] = path.name

@@ -4,6 +4,7 @@ fix ends exactly like a clean run."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from mmrecipe.cli import main
 from mmrecipe.errors import MMRecipeError
+from mmrecipe.rundir import RunDir
 from mmrecipe.testing.records import data_records
 
 HERE = Path(__file__).resolve().parent
@@ -115,7 +117,9 @@ def test_a_run_holding_the_lock_in_this_process_refuses_another(tmp_path: Path) 
     assert _run(recipe, data, out).exit_code == 0
 
 
-def test_unwritable_run_dir_is_one_line_and_the_rerun_equals_a_clean_run(tmp_path: Path) -> None:
+def test_unwritable_run_dir_is_one_line_and_the_rerun_equals_a_clean_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recipe, data = _setup(tmp_path, delay=0.0, n=12)
     clean = tmp_path / "clean"
     assert _run(recipe, data, clean).exit_code == 0
@@ -135,20 +139,26 @@ def test_unwritable_run_dir_is_one_line_and_the_rerun_equals_a_clean_run(tmp_pat
     assert "a file stands where a folder should be" in _error(_run(recipe, data, out))
     (out / "data").unlink()
 
-    # the disk fills up at the end of the run (stats.json's temporary file is /dev/full)
-    (out / "stats.json.tmp").symlink_to("/dev/full")
-    assert _error(_run(recipe, data, out)) == (
-        f"cannot write {out}: no space left on the device. Fix it and rerun the same "
-        f"command: finished shards in {out} are kept"
-    )
-    (out / "stats.json.tmp").unlink()
+    # the disk fills up at the end of the run (when stats.json is written; a planted link
+    # to /dev/full is refused now: mmrecipe never writes through links in its run dir)
+    def full(self: object, stats: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "write_stats", full)
+        assert _error(_run(recipe, data, out)) == (
+            f"cannot write {out}: no space left on the device. Fix it and rerun the same "
+            f"command: finished shards in {out} are kept"
+        )
     assert _run(recipe, data, out).exit_code == 0
     assert _data(out) == _data(clean)
     totals = json.loads((out / "stats.json").read_text())["totals"]
     assert totals == json.loads((clean / "stats.json").read_text())["totals"]
 
 
-def test_disk_full_inside_an_op_stops_the_run_instead_of_rejecting(tmp_path: Path) -> None:
+def test_disk_full_inside_an_op_stops_the_run_instead_of_rejecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recipe, data = _setup(tmp_path, delay=0.0, n=12)
     text = recipe.read_text().replace("ops:\n", "ops:\n  - {op: test_write_image, name: write}\n")
     recipe.write_text(text.replace("[llava]}", "[llava], keep_fields: [written]}"))
@@ -156,10 +166,9 @@ def test_disk_full_inside_an_op_stops_the_run_instead_of_rejecting(tmp_path: Pat
     assert _run(recipe, data, clean).exit_code == 0
 
     out = tmp_path / "run"
-    (out / "images").mkdir(parents=True)
-    (out / "images" / "s7.bin").symlink_to("/dev/full")  # the disk is full when s7 is written
-    assert "no space left on the device" in _error(_run(recipe, data, out))
+    with monkeypatch.context() as patch:
+        patch.setenv("MMRECIPE_TEST_DISK_FULL_AT", "s7")  # the disk is full when s7 is written
+        assert "no space left on the device" in _error(_run(recipe, data, out))
     assert not list((out / "rejects").glob("*.jsonl"))  # nobody's sample was rejected for it
-    (out / "images" / "s7.bin").unlink()
     assert _run(recipe, data, out).exit_code == 0
     assert _data(out) == _data(clean) and len(_data(out)) == 12

@@ -158,6 +158,13 @@ def test_convert_of_a_run_output_finds_the_run_images(tmp_path: Path) -> None:
     args = ["convert", str(run / "data" / "shard-00001.jsonl"), str(tmp_path / "p.parquet")]
     alone = CliRunner().invoke(main, [*args, "--to", "parquet"])
     assert "skipped 1 image_outside_root" in alone.output, alone.output
+    # 0 of N written is a failure that names the fix, not the run's root on its own
+    assert alone.exit_code == 1 and "wrote 0 of 1 record(s)" in alone.output
+    assert "--image-root DIR" in alone.output
+    (run / "recipe.yaml").write_text(f"name: x\ninput: {{path: {photos}}}\n")
+    hinted = CliRunner().invoke(main, [*args, "--to", "parquet"])
+    assert hinted.exit_code == 1
+    assert f"this run read its images from {photos}" in " ".join(hinted.output.split())
     both = CliRunner().invoke(
         main, [*args, "--to", "parquet", "--image-root", str(run), "--image-root", str(photos)]
     )
@@ -176,14 +183,15 @@ def test_convert_image_root_and_allow_outside_root(tmp_path: Path) -> None:
     }
     src.write_text(json.dumps(record) + "\n")
 
-    def convert(*extra: str) -> str:
+    def convert(*extra: str, code: int = 0) -> str:
         out = CliRunner().invoke(
             main, ["convert", str(src), str(tmp_path / "o.jsonl"), "--to", "llava", *extra]
         )
-        assert out.exit_code == 0, out.output
+        assert out.exit_code == code, out.output
         return out.output
 
-    assert "skipped 1 image_outside_root" in convert()
+    refused = convert(code=1)
+    assert "skipped 1 image_outside_root" in refused and "--image-root DIR" in refused
     assert "wrote 1 record(s)" in convert("--image-root", str(tmp_path))
     assert "wrote 1 record(s)" in convert("--allow-outside-root")
 
@@ -281,7 +289,9 @@ def test_remote_images_are_fetched_once_into_the_given_folder(
     tmp_path: Path, site: tuple[str, type[_Handler]]
 ) -> None:
     url, handler = site
-    root = ImageRoot(tmp_path, allow_remote=True, remote_dir=tmp_path / "remote")
+    root = ImageRoot(
+        tmp_path, allow_remote=True, remote_dir=tmp_path / "remote", allow_private_hosts=True
+    )
     first = resolve_image(f"{url}/a.png", root)
     again = resolve_image(f"{url}/a.png", root)
     assert first == again and Path(first).parent == tmp_path / "remote"
@@ -297,7 +307,13 @@ def test_remote_downloads_overlap_and_keep_the_record_order(
     rows = [{"id": f"r{i}", "image": f"{url}/par/{i}.png", "conversations": []} for i in range(12)]
     rows.insert(5, {"id": "bad", "image": f"{url}/page.png", "conversations": []})
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    root = ImageRoot(tmp_path, allow_remote=True, remote_dir=tmp_path / "r", remote_workers=4)
+    root = ImageRoot(
+        tmp_path,
+        allow_remote=True,
+        remote_dir=tmp_path / "r",
+        remote_workers=4,
+        allow_private_hosts=True,
+    )
     samples = list(open_reader("llava", src, image_root=root))
     assert [s.id for s in samples if not s.rejected] == [r["id"] for r in rows if r["id"] != "bad"]
     assert samples[5].rejection is not None and samples[5].rejection.reason == "remote_not_image"
@@ -323,6 +339,7 @@ def test_remote_limits(
         tmp_path,
         allow_remote=True,
         remote_dir=tmp_path / "remote",
+        allow_private_hosts=True,
         remote_max_bytes=1000,
         remote_timeout_s=0.3,
     )

@@ -125,3 +125,16 @@ def test_run_with_report_flag(tmp_path: Path) -> None:
     assert len(cards) == 5
     assert [c["reason"] for c in cards if c["status"] == "rejected"] == ["corrupt"]
     assert write_report(run, tmp_path / "again.html").read_text(encoding="utf-8") == page
+
+
+def test_a_read_only_run_dir_is_one_line(small_run: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``report`` on a run dir it may not write into: a ConfigError (one line, exit 2)."""
+    import pathlib
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "write_text", refuse)
+    result = CliRunner().invoke(main, ["report", str(small_run)])
+    assert isinstance(result.exception, ConfigError), result.output
+    assert "-o PATH" in str(result.exception)

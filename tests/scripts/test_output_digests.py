@@ -26,6 +26,8 @@ def _digests(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_every_run_matches_the_stored_digests() -> None:
     done = _digests("--check", str(STORED))
+    if done.returncode == 3:  # another Pillow/matplotlib/torch encodes other bytes: not a change
+        pytest.skip(done.stdout.strip())
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "digests: all equal" in done.stdout
 

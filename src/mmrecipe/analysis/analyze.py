@@ -225,8 +225,10 @@ def _dataset_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a dataset file as sample dicts; unreadable records are skipped (the
     reader reports them as rejected samples)."""
     with tempfile.TemporaryDirectory(prefix="mmrecipe-analyze-") as tmp:
-        # text only: image names are never opened here, so any may stand
-        root = ImageRoot(default_image_root(path), allow_outside_root=True)
+        # the same dataset root as run and convert: a record naming an image outside it is
+        # rejected there, so it is not analysed here, and a file the dataset names (an
+        # InternVL meta's annotation) outside it is never read
+        root = ImageRoot(default_image_root(path))
         reader = open_reader("auto", path, image_root=root, materialize_dir=Path(tmp))
         for sample in GuardedReader(reader, path):
             if not sample.rejected:

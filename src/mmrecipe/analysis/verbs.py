@@ -221,8 +221,10 @@ def _spacy_extractor() -> Extractor | None:
 
 @lru_cache(maxsize=1)
 def _spacy_pipeline() -> Any:
+    from mmrecipe.heavy_imports import import_heavy
+
     try:
-        import spacy
+        spacy = import_heavy("spacy")
     except ImportError:
         return None
     for name in sorted(spacy.util.get_installed_models()):

@@ -6,8 +6,11 @@ exposes ``command`` (a click command); they are found by importing the package's
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import signal
 import sys
+import threading
 
 import click
 
@@ -37,18 +40,49 @@ def _load_commands() -> None:
 _load_commands()
 
 
+INTERRUPTED = "interrupted: rerun the same command to resume"
+#: after Ctrl-C, the seconds a clean exit may take before the process ends regardless
+INTERRUPT_GRACE_S = 1.5
+_interrupt_told = threading.Event()
+
+
+def _tell_interrupted() -> None:
+    if not _interrupt_told.is_set():
+        _interrupt_told.set()
+        click.echo(INTERRUPTED, err=True)
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: raise KeyboardInterrupt as usual, and end the process after a short grace
+    period even if worker threads (a CPU op mid-batch, the executor's pool, a request) would
+    hold it: a run survives a kill (finished shards are committed, in-flight ones redone)."""
+
+    def force_exit() -> None:
+        _tell_interrupted()
+        sys.stderr.flush()
+        os._exit(130)
+
+    if not _interrupt_told.is_set():
+        timer = threading.Timer(INTERRUPT_GRACE_S, force_exit)
+        timer.daemon = True
+        timer.start()
+    signal.default_int_handler(signum, frame)  # type: ignore[arg-type]
+
+
 def entry() -> None:
     """Console-script entry: user-fixable errors become one readable line and exit code 2."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         main(standalone_mode=False)
     except MMRecipeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
-        click.echo("interrupted: rerun the same command to resume", err=True)
+        _tell_interrupted()
         sys.exit(130)
     except KeyboardInterrupt:
-        click.echo("interrupted: rerun the same command to resume", err=True)
+        _tell_interrupted()
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

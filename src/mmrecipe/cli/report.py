@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mmrecipe.cli.logs import verbose_option
+from mmrecipe.errors import ConfigError
 from mmrecipe.report import DEFAULT_MAX_SAMPLES, write_report
 
 
@@ -28,6 +29,14 @@ from mmrecipe.report import DEFAULT_MAX_SAMPLES, write_report
 )
 def command(run_dir: Path, output: Path | None, max_samples: int) -> None:
     """Write an HTML report of RUN_DIR: funnel, usage, plots and a sample gallery."""
-    path = write_report(run_dir, output, max_samples=max_samples)
+    try:
+        path = write_report(run_dir, output, max_samples=max_samples)
+    except PermissionError as exc:  # a read-only run dir: say where to write instead
+        where = exc.filename or output or run_dir
+        raise ConfigError(
+            f"cannot write the report to {where}: {exc.strerror}; give -o PATH somewhere writable"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report: {exc.strerror or exc}") from None
     size = path.stat().st_size / 1e6
     click.echo(f"report: {path} ({size:.1f} MB)")

@@ -55,6 +55,12 @@ from mmrecipe.recipe import load_recipe
     help="where to run (default: the recipe's executor.type)",
 )
 @click.option("--report", "write_report", is_flag=True, help="write RUN_DIR/report.html at the end")
+@click.option("--standins-failed", "standins_failed", hidden=True, default=None)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="run into a RUN_DIR another recipe (another name) made, replacing its outputs",
+)
 def command(
     recipe: Path,
     run_dir: Path,
@@ -66,8 +72,15 @@ def command(
     no_cache: bool,
     executor: str | None,
     write_report: bool,
+    standins_failed: str | None,
+    force: bool,
 ) -> None:
     """Run RECIPE (a YAML file) and write its outputs into RUN_DIR."""
+    if standins_failed is not None:  # printed by python -m mmrecipe.testing tiny on failure
+        raise ConfigError(
+            f"refusing to run: the tiny stand-ins were not built ({standins_failed}, see the "
+            "line above); without them the recipe's real backends would be used"
+        )
     extra = list(overrides)
     #: path options are set as given, never parsed as YAML ("dir/my #1" is a path, not a comment)
     values: dict[str, str] = {}
@@ -89,6 +102,7 @@ def command(
         )
     else:
         runner = LocalExecutor(spec, run_dir, limit=limit, use_cache=not no_cache, quiet=quiet)
+    runner.force = force
     result = runner.run()
     print_stats(result.stats, run_dir, top=RUN_TOP_REASONS)
     if write_report:

@@ -85,12 +85,7 @@ def _lsh(
         x = order[np.repeat(lo, count) + offsets]
         keep = popcount_distance(queries[q], index[x]) <= radius
         found.append(q[keep].astype(np.uint64) * n_index + x[keep].astype(np.uint64))
-    if not found:
-        return _empty()
-    pairs = np.unique(np.concatenate(found))
-    q = (pairs // n_index).astype(np.int64)
-    x = (pairs % n_index).astype(np.int64)
-    return q, x, popcount_distance(queries[q], index[x])
+    return _decoded(found, n_index, queries, index)
 
 
 def _lsh_self(
@@ -129,12 +124,7 @@ def _lsh_self(
         a, b = order[first[keep]], order[second[keep]]
         lo, hi = np.minimum(a, b).astype(np.uint64), np.maximum(a, b).astype(np.uint64)
         found.append(lo * n + hi)
-    if not found:
-        return _empty()
-    pairs = np.unique(np.concatenate(found))
-    a = (pairs // n).astype(np.int64)
-    b = (pairs % n).astype(np.int64)
-    return a, b, popcount_distance(values[a], values[b])
+    return _decoded(found, n, values, values)
 
 
 def self_pairs(
@@ -193,6 +183,19 @@ def _key(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
             index = (values >> np.uint64(8 * b)).astype(np.uint8)
             key |= table.astype(dtype)[index]
     return key
+
+
+def _decoded(
+    found: list[np.ndarray], n: np.uint64, left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct pairs encoded as ``i * n + j`` across the tables, decoded, with their
+    distances (``left[i]`` to ``right[j]``)."""
+    if not found:
+        return _empty()
+    pairs = np.unique(np.concatenate(found))
+    i = (pairs // n).astype(np.int64)
+    j = (pairs % n).astype(np.int64)
+    return i, j, popcount_distance(left[i], right[j])
 
 
 def _empty() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.context import OpContext
+from mmrecipe.errors import ConfigError, MMRecipeError
 from mmrecipe.executor.planning import open_input, plan_phases
 from mmrecipe.executor.progress import ProgressView, ShardTicker, current_shard
 from mmrecipe.executor.run_stats import collect_stats, run_history
@@ -99,6 +101,11 @@ class LocalExecutor(StepRunner):
     ) -> None:
         self.recipe = recipe
         self.layout = RunDir(run_dir)
+        #: replace the outputs of a run dir another recipe (another ``name``) made
+        self.force = False
+        #: a start that fails before any shard removes the run dir it created
+        self._created_dir = not Path(run_dir).exists()
+        self._report_removed = False
         self.limit = limit
         self.use_cache = use_cache
         self.progress = progress or ProgressView(quiet=quiet)
@@ -118,15 +125,22 @@ class LocalExecutor(StepRunner):
     # running ----------------------------------------------------------------------------
     def run(self) -> RunResult:
         """Run the recipe into the run dir, holding its lock (a second run exits at once)."""
-        with output_errors(self.layout.root):
-            try:
-                with RunLock(self.layout.root):
-                    return self._run_locked()
-            finally:
-                self.progress.stop()
+        try:
+            with output_errors(self.layout.root):
+                try:
+                    with RunLock(self.layout.root):
+                        return self._run_locked()
+                finally:
+                    self.progress.stop()
+        except MMRecipeError:
+            # nothing ran (an input or configuration error before any shard): leave nothing
+            if self._created_dir and not self.layout.holds_outputs():
+                shutil.rmtree(self.layout.root, ignore_errors=True)
+            raise
 
     def _run_locked(self) -> RunResult:
         layout = self.layout
+        layout.refuse_links()  # before anything is written: never through a planted link
         layout.create()
         state = StateStore(layout.state_db)
         ctx = OpContext(
@@ -137,6 +151,8 @@ class LocalExecutor(StepRunner):
         )
         result = RunResult(run_dir=layout.root, stats={})
         try:
+            if self.use_cache:  # under the run lock: no other writer of segments is alive
+                state.migrate_cache()
             self._check_fingerprint(state, result)
             layout.write_recipe(self.recipe)
             started = time.time()
@@ -166,6 +182,12 @@ class LocalExecutor(StepRunner):
     def _check_fingerprint(self, state: StateStore, result: RunResult) -> None:
         fingerprint = self.recipe.fingerprint({"limit": self.limit})
         previous = state.get_meta("fingerprint")
+        made_by = self.layout.recorded_recipe_name()
+        if previous is not None and made_by not in (None, self.recipe.name) and not self.force:
+            raise ConfigError(
+                f"{self.layout.root} holds a run of recipe {made_by!r}, not {self.recipe.name!r}: "
+                "give another -o, or --force to replace its outputs"
+            )
         if previous is not None and previous != fingerprint:
             msg = (
                 "recipe or input changed since the last run in this dir: redoing every shard "
@@ -239,6 +261,9 @@ class LocalExecutor(StepRunner):
                 self.progress.advance_input(chunk.size, resumed=True)
                 sem.release()
             else:
+                if not self._report_removed:  # an old report describes what is being redone
+                    self.layout.remove_report()
+                    self._report_removed = True
                 ticker = self.progress.shard_ticker(chunk.size)
                 ticker.read_seconds = t_read
                 task = asyncio.create_task(worker(shard, chunk, ticker))

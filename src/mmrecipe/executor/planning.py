@@ -65,6 +65,8 @@ def open_input(recipe: Recipe, layout: RunDir) -> Any:
         remote_max_bytes=spec.remote_max_bytes,
         remote_timeout_s=spec.remote_timeout_s,
         remote_workers=spec.remote_concurrency,
+        allow_private_hosts=spec.allow_private_hosts,
+        member_max_bytes=spec.member_max_bytes,
     )
     reader = open_reader(
         spec.format,

@@ -5,6 +5,7 @@
 | format | read | write |
 | --- | --- | --- |
 | image_folder | a folder of images, recursive | - |
+| video_folder | a folder of videos, recursive (``videos``) | - |
 | llava | LLaVA JSON array / JSONL | one JSON array per shard (LLaVA-1.5 train.py) |
 | llava_onevision | the same, image lists | JSONL, image lists (LLaVA-NeXT/OneVision, InternVL) |
 | internvl_meta | InternVL meta JSON -> its annotations | - (written as a snippet) |
@@ -36,11 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from mmrecipe.errors import ConfigError, InputError
-from mmrecipe.io.base import ImageRoot, Reader, Writer, default_image_root
+from mmrecipe.io.base import ImageRefused, ImageRoot, Reader, Writer, default_image_root
 from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
+    "video_folder": {"read": True, "write": False},
     "llava": {"read": True, "write": True},
     "llava_onevision": {"read": True, "write": True},
     "internvl_meta": {"read": True, "write": False},
@@ -89,6 +91,10 @@ def detect_format(path: Path) -> str:
             return "parquet"
         if any(path.rglob("*.tar")):
             return "webdataset"
+        from mmrecipe.io.video_folder import VIDEO_EXTENSIONS
+
+        if any(p.suffix.lower() in VIDEO_EXTENSIONS for p in path.rglob("*")):
+            return "video_folder"
         return "image_folder"
     if path.suffix == ".parquet":
         return "parquet"
@@ -131,20 +137,30 @@ def detect_format(path: Path) -> str:
 
 
 def _first_record(path: Path) -> dict[str, Any] | None:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    import io
+
+    from mmrecipe.io.files import open_regular
+    from mmrecipe.io.jsonarray import array_elements
+
+    try:
+        raw = open_regular(path)
+    except ImageRefused as exc:
+        raise InputError(f"cannot read {path}: {exc.detail}") from None
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1 << 20)
-    stripped = head.lstrip()
+        stripped = head.lstrip()
+        if stripped.startswith(("{", "[")) and path.suffix == ".json":
+            head = head + fh.read()
+            stripped = head.lstrip()
     if stripped.startswith("{") and path.suffix == ".json":
         try:
-            return json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+            return json.loads(stripped)  # type: ignore[no-any-return]
         except (json.JSONDecodeError, RecursionError):
             pass
     if stripped.startswith("["):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
-            return data[0] if data and isinstance(data[0], dict) else None
-        except (json.JSONDecodeError, RecursionError):
-            return None
+        for ok, first in array_elements(stripped):
+            return first if ok and isinstance(first, dict) else None
+        return None
     for line in stripped.splitlines():
         try:
             record = json.loads(line)
@@ -187,7 +203,22 @@ def open_reader(
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
+        if options.get("manifest"):  # the folder's files from a manifest, not a listing
+            from mmrecipe.io.manifest import ManifestReader
+
+            extra = set(options) - {"manifest"}
+            if extra:
+                raise ConfigError(
+                    f"image_folder with a manifest takes no other options (got {sorted(extra)})"
+                )
+            return ManifestReader(path, Path(options["manifest"]).expanduser(), image_root=root)
         return ImageFolderReader(path, image_root=root, **options)
+    if fmt == "video_folder":
+        from mmrecipe.io.video_folder import VideoFolderReader
+
+        if not path.is_dir():
+            raise InputError(f"video_folder input must be a folder: {path}")
+        return VideoFolderReader(path, image_root=root, **options)
     coco_options = ("instances", "refs", "refs_split")
     _no_options(fmt, options, allowed=coco_options if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
@@ -217,7 +248,7 @@ def open_reader(
     if fmt == "webdataset":
         from mmrecipe.io.webdataset import WebDatasetReader
 
-        return WebDatasetReader(path, materialize_dir)
+        return WebDatasetReader(path, materialize_dir, root)
     if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 
@@ -228,6 +259,7 @@ def open_reader(
             Path(instances) if instances else None,
             Path(refs) if refs else None,
             options.get("refs_split"),
+            meta_dir=materialize_dir,
         )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader

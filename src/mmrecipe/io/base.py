@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -15,6 +18,8 @@ from mmrecipe.io.refusal import ImageRefused
 from mmrecipe.sample import ImageRef, Sample
 
 IMAGE_TOKEN = "<image>"
+#: default cap on one member of a dataset's container (a tar member), like remote images'
+DEFAULT_MEMBER_BYTES = 50 * 1024 * 1024
 
 
 class Reader(Protocol):
@@ -72,14 +77,63 @@ class JsonlWriter:
         return {k: sample.fields[k] for k in self.keep_fields if k in sample.fields}
 
 
+#: while a shard is written: real paths of directories (and base dirs) already resolved
+_resolved_dirs: ContextVar[dict[str, str] | None] = ContextVar("resolved_dirs", default=None)
+
+
+@contextmanager
+def resolve_cache() -> Iterator[None]:
+    """Within this block, :func:`portable_path` resolves each image *directory* once (then one
+    ``lstat`` per file) instead of a full ``realpath`` per image per output record: resolving
+    was a fifth of a whole recaption run. Scoped (one shard's write), so a directory swapped
+    for a symlink later in a long process is seen."""
+    token = _resolved_dirs.set({})
+    try:
+        yield
+    finally:
+        _resolved_dirs.reset(token)
+
+
+def _realpath(path: str, cache: dict[str, str] | None) -> str:
+    """``os.path.realpath`` (what ``Path.resolve`` does), the parent directory's from ``cache``
+    when the path is absolute and already normal and its last part is not a symlink."""
+    if (
+        cache is None
+        or not path.startswith("/")
+        or path.startswith("//")
+        or os.path.normpath(path) != path
+    ):
+        return os.path.realpath(path)
+    head, tail = os.path.split(path)
+    if not tail or os.path.islink(path):
+        return os.path.realpath(path)
+    real_head = cache.get(head)
+    if real_head is None:
+        real_head = cache[head] = os.path.realpath(head)
+    return real_head + tail if real_head.endswith("/") else f"{real_head}/{tail}"
+
+
 def portable_path(path: str, base_dir: Path | None) -> str:
     """Relative to ``base_dir`` when the image lives under it (a portable run dir), else as is."""
     if base_dir is None or path.startswith(("http://", "https://")):
         return path
-    try:
-        return str(Path(path).resolve().relative_to(base_dir.resolve()))
-    except ValueError:
-        return str(Path(path).absolute())  # never relative to whatever the cwd was
+    cache = _resolved_dirs.get()
+    if cache is None:
+        try:
+            return str(Path(path).resolve().relative_to(base_dir.resolve()))
+        except ValueError:
+            return str(Path(path).absolute())  # never relative to whatever the cwd was
+    real = _realpath(path, cache)
+    key = "\0base:" + str(base_dir)
+    real_base = cache.get(key)
+    if real_base is None:
+        real_base = cache[key] = str(base_dir.resolve())
+    if real == real_base:
+        return "."
+    prefix = real_base if real_base.endswith("/") else real_base + "/"
+    if real.startswith(prefix):
+        return real[len(prefix) :]
+    return str(Path(path).absolute())  # never relative to whatever the cwd was
 
 
 class ImageRoot:
@@ -102,6 +156,8 @@ class ImageRoot:
         remote_max_bytes: int = 50 * 1024 * 1024,
         remote_timeout_s: float = 30.0,
         remote_workers: int = 16,
+        allow_private_hosts: bool = False,
+        member_max_bytes: int = DEFAULT_MEMBER_BYTES,
     ) -> None:
         if allow_remote and remote_dir is None:
             raise ValueError("allow_remote needs remote_dir (where downloads are stored)")
@@ -118,6 +174,10 @@ class ImageRoot:
         self.remote_timeout_s = remote_timeout_s
         #: downloads in flight at once (readers that can overlap them)
         self.remote_workers = remote_workers
+        #: let URLs reach loopback, private, link-local and reserved addresses
+        self.allow_private_hosts = allow_private_hosts
+        #: the cap on one member of a container the dataset holds (a WebDataset tar member)
+        self.member_max_bytes = member_max_bytes
         self._root_str = str(self.path)
         self._reals: list[tuple[str, str]] = []  # (real root, real root + separator)
         for root in self.roots:
@@ -155,7 +215,7 @@ class ImageRoot:
         if not os.path.isabs(candidate):
             candidate = os.path.join(self._root_str, candidate)
         real, st = self._realpath(candidate, name)
-        if not (self.allow_outside_root or self._inside(real)):
+        if not (self.allow_outside_root or self.inside(real)):
             where = self._root_str if len(self.roots) == 1 else ", ".join(map(str, self.roots))
             raise ImageRefused(
                 "image_outside_root",
@@ -168,7 +228,8 @@ class ImageRoot:
             raise ImageRefused("not_a_file", f"{name!r} is not a regular file")
         return real
 
-    def _inside(self, real: str) -> bool:
+    def inside(self, real: str) -> bool:
+        """Whether the real path ``real`` lies in one of the roots."""
         return any(real == root or real.startswith(sep) for root, sep in self._reals)
 
     def _realpath(self, candidate: str, name: str) -> tuple[str, os.stat_result | None]:
@@ -207,7 +268,13 @@ class ImageRoot:
         from mmrecipe.io.remote import fetch_image
 
         assert self.remote_dir is not None
-        path = fetch_image(url, self.remote_dir, self.remote_max_bytes, self.remote_timeout_s)
+        path = fetch_image(
+            url,
+            self.remote_dir,
+            self.remote_max_bytes,
+            self.remote_timeout_s,
+            allow_private=self.allow_private_hosts,
+        )
         return str(path.absolute())
 
 
@@ -237,33 +304,32 @@ def default_image_root(path: Path) -> Path:
 def iter_json_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Records of a JSON list or JSONL file: (index, record) or (index, error text).
 
-    A malformed line becomes an error string so the caller can reject just that record: broken
-    JSON, nesting too deep to parse (RecursionError), lone surrogates (``"\\ud800"``: valid
-    JSON, but no output file could hold it), a value that is not an object. A UTF-8 byte order
-    mark is skipped. A JSON array that cannot be parsed is one error for the whole file.
+        A malformed line becomes an error string so the caller can reject just that record: broken
+        JSON, nesting too deep to parse (RecursionError), lone surrogates (``"\\ud800"``: valid
+        JSON, but no output file could hold it), a value that is not an object. A UTF-8 byte order
+        mark is skipped. A JSON array's elements are parsed one by one (:mod:`mmrecipe.io.jsonarray`),
+    so a broken or too deeply nested element is one error and the elements after it are read.
     """
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    from mmrecipe.io.files import open_regular
+
+    with io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", errors="replace") as fh:
         head = fh.read(1)
         while head and head.isspace():
             head = fh.read(1)
         fh.seek(0)
         if head == "[":
+            from mmrecipe.io.jsonarray import array_elements
+
             text = fh.read()
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield (
-                    0,
-                    f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}); no record read",
-                )
-                return
-            except RecursionError:
-                yield 0, f"{path.name} is nested too deeply to parse; no record read"
-                return
             check = _SURROGATE.search(text) is not None
-            del text
-            for index, record in enumerate(data):
-                if not isinstance(record, dict):
+            try:  # the common case, at the C parser's speed; a broken file element by element
+                elements: Iterator[tuple[bool, Any]] = ((True, r) for r in json.loads(text))
+            except (json.JSONDecodeError, RecursionError):
+                elements = array_elements(text)
+            for index, (ok, record) in enumerate(elements):
+                if not ok:
+                    yield index, f"{fmt} record {index} of {path.name}: {record}"
+                elif not isinstance(record, dict):
                     yield index, f"{fmt} record {index} is not an object"
                 elif check and not encodable(record):
                     yield index, f"{fmt} record {index} holds a lone surrogate (invalid Unicode)"
@@ -332,6 +398,9 @@ def guarded(samples: Iterable[Sample], source: Path) -> Iterator[Sample]:
     of the file becomes one reject (``reader_error``) instead of a dead run."""
     try:
         it = iter(samples)
+    except ImageRefused as exc:  # the file itself may not be read (not_a_file, ...)
+        yield rejected_record(source, "file", exc.reason, exc.detail)
+        return
     except Exception as exc:
         yield rejected_record(source, "file", "reader_error", record_error(exc))
         return
@@ -339,6 +408,9 @@ def guarded(samples: Iterable[Sample], source: Path) -> Iterator[Sample]:
         try:
             sample = next(it)
         except StopIteration:
+            return
+        except ImageRefused as exc:
+            yield rejected_record(source, "file", exc.reason, exc.detail)
             return
         except Exception as exc:
             yield rejected_record(source, "file", "reader_error", record_error(exc))
@@ -425,17 +497,35 @@ class JsonRecordReader:
         return str(rid) if rid is not None else stable_id(str(self.path), str(index))
 
 
+#: a JSON array up to this size is parsed once more to count its records (progress, ETA)
+COUNT_ARRAY_MAX_BYTES = 64 << 20
+
+
 def count_json_records(path: Path) -> int | None:
-    if path.suffix == ".jsonl":
-        with open(path, "rb") as fh:
-            return sum(1 for line in fh if line.strip())
-    return None
+    """Records of a JSONL file (lines), or of a JSON array small enough to parse twice."""
+    from mmrecipe.io.files import open_regular
+
+    try:
+        if path.suffix == ".jsonl":
+            with open_regular(path) as fh:
+                return sum(1 for line in fh if line.strip())
+        if path.stat().st_size > COUNT_ARRAY_MAX_BYTES:
+            return None
+        with open_regular(path) as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            if not head.startswith(b"["):  # JSONL under another suffix: lines
+                fh.seek(0)
+                return sum(1 for line in fh if line.strip())
+            fh.seek(0)
+            data = json.loads(fh.read().decode("utf-8-sig", errors="replace"))
+    except (OSError, ValueError, RecursionError, ImageRefused):
+        return None
+    return len(data) if isinstance(data, list) else None
 
 
 def materialize_bytes(data: bytes, directory: Path) -> ImageRef:
     """Write embedded image bytes to ``directory/<sha256>.<ext>`` once; return the reference."""
     import hashlib
-    import io
 
     sha = hashlib.sha256(data).hexdigest()
     ext = "bin"

@@ -1,4 +1,5 @@
-"""The base of Oasis' quality judges: ask for a 1-5 score as ``[[k]]``, store it, decide later.
+"""The base of the ``[[k]]`` judges (Oasis' quality judges, HoneyPipe's qa_judge): ask for a
+1-5 score as ``[[k]]``, store it, decide later.
 
 Each judge is a filter split in two (data-juicer's stats/threshold split): ``score`` pays the
 model and stores ``scores.<dimension>``; ``keep`` only compares numbers. Oasis' own thresholds
@@ -13,10 +14,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import FilterOp
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.replies import parse_score
 from mmrecipe.sample import Sample
 
@@ -24,12 +24,11 @@ SCORE_MIN, SCORE_MAX = 1, 5
 _DETAIL_CHARS = 300
 
 
-class ScoreJudge(FilterOp):
+class ScoreJudge(PromptedOp, FilterOp):
     """Scores samples on one or more dimensions (one request each) and keeps them above
     ``min_score`` when it is set. Unparseable answers reject the sample as
     ``unparseable_score`` with the raw answer in the detail and the trace."""
 
-    io_bound = True
     #: prefix of the score names (``scores.<prefix><dimension>``)
     score_prefix: ClassVar[str] = ""
 
@@ -55,13 +54,6 @@ class ScoreJudge(FilterOp):
         self.reads = self.caller.reads()
         self.score_names = {d: f"{self.score_prefix}{d}" for d in prompts}
         self.writes = (*(f"scores.{n}" for n in self.score_names.values()), "trace")
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def score(self, samples: list[Sample]) -> None:
-        raise TypeError(f"{self.op_name} is I/O-bound: the executor calls ascore")
 
     async def ascore(self, samples: list[Sample]) -> None:
         for answer in await self.caller.ask(samples, self.name):

@@ -151,6 +151,7 @@ def write_report(
     path = Path(output) if output is not None else Path(run_dir) / REPORT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # a planted link is replaced, never written through
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     log.debug("report: %s (%d bytes)", path, len(page.encode("utf-8")))

@@ -59,6 +59,12 @@ def _moves(answer: str) -> str | None:
     return None
 
 
+def _interval(answer: str) -> str | None:
+    if not re.fullmatch(r"-?\d+-\d+", answer.strip()):
+        return f"asked for an interval as low-high, answered {answer!r}"
+    return None
+
+
 def _number(answer: str) -> str | None:
     if not re.search(_NUMBER, answer):
         return f"asked for a number, answered {answer!r}"
@@ -70,6 +76,10 @@ RULES: list[tuple[re.Pattern[str], Callable[[str], str | None]]] = [
     (re.compile(r"two decimal", re.I), _two_decimals),
     (re.compile(r"Answer 'increase' or 'decrease'"), _one_of("increase", "decrease")),
     (re.compile(r"Answer as \(x, y\)"), _point),
+    (re.compile(r"Answer 'increasing' or 'decreasing'"), _one_of("increasing", "decreasing")),
+    (re.compile(r"Answer 'positive' or 'negative'"), _one_of("positive", "negative")),
+    (re.compile(r"Answer 'inside', 'on' or 'outside'"), _one_of("inside", "on", "outside")),
+    (re.compile(r"Answer as low-high"), _interval),
     (re.compile(r"\bJSON\b"), _json),
     (re.compile(r"piece numbers|which piece goes", re.I), _comma_numbers),
     (re.compile(r"U/D/L/R|U \(up\)|U, D, L and R"), _moves),

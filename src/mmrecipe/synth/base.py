@@ -40,6 +40,8 @@ class Generator:
     kind: ClassVar[str] = ""
     #: the hardest level ``make`` knows; a mix asking for more gets this level
     levels: ClassVar[int] = 3
+    #: ``make`` returns interleaved ``messages`` (no question/answer: no answer style)
+    interleaved: ClassVar[bool] = False
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         raise NotImplementedError
@@ -57,6 +59,11 @@ class Generator:
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         """Re-derive the answer from ``ground_truth``; None if ``answer`` matches, else why not."""
         raise NotImplementedError
+
+    def caption(self, ground_truth: dict[str, Any]) -> str | None:
+        """What the image shows, written from ``ground_truth`` alone (caption data); None when
+        this generator does not describe its images."""
+        return None
 
 
 def check_choices(what: str, chosen: list[str] | None, known: tuple[str, ...]) -> list[str]:

@@ -11,7 +11,7 @@ from mmrecipe.io.conversation import text_of
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.ops.curation.honeypipe.parsing import bracket_token
 from mmrecipe.ops.curation.honeypipe.prompts import FIDELITY_PROMPTS
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import IoBoundOp, PromptCaller
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -19,7 +19,7 @@ _TYPES = ("factual", "descriptive")
 
 
 @register_op("cot_fidelity")
-class CotFidelity(FilterOp):
+class CotFidelity(IoBoundOp, FilterOp):
     """A judge (HoneyPipe: a VLM, with the image) compares the chain of thought's conclusion
     (``fields.cot_conclusion``) with the original answer, by the criterion of the question's
     type (``fields.question_type`` from ``cot_triage``): a factual question's final answer must
@@ -43,7 +43,6 @@ class CotFidelity(FilterOp):
         max_tokens: longest reply
     """
 
-    io_bound = True
     reads = (
         "messages",
         "fields.instruction",
@@ -81,9 +80,6 @@ class CotFidelity(FilterOp):
         super().setup(ctx)
         for caller in self.callers.values():
             caller.setup(ctx, self.name)
-
-    def score(self, samples: list[Sample]) -> None:
-        raise TypeError("cot_fidelity is I/O-bound: the executor calls ascore")
 
     async def ascore(self, samples: list[Sample]) -> None:
         asked: dict[str, list[Sample]] = {kind: [] for kind in _TYPES}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.curation.honeypipe.parsing import final_answer, think_trace
@@ -15,7 +14,7 @@ from mmrecipe.ops.curation.honeypipe.prompts import (
     LONG_COT_PROMPT,
     LONG_THINK_PROMPT,
 )
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -24,7 +23,7 @@ _CONCLUSION_CHARS = 6000
 
 
 @register_op("cot_generate")
-class CotGenerate(MapOp):
+class CotGenerate(PromptedOp, MapOp):
     """For samples ``cot_triage`` marked ``needs_reasoning``, the MLLM (with the image) answers
     ``fields.cot_instruction``. Short CoT, as in HoneyPipe, asks the question alone: no system
     prompt, no added format (``format_suffix: true`` appends "think step by step ... Final
@@ -47,7 +46,6 @@ class CotGenerate(MapOp):
         max_tokens: longest reasoning
     """
 
-    io_bound = True
     reads = ("images", "fields.needs_reasoning", "fields.cot_instruction")
     writes = ("fields.cot_text", "fields.cot_final", "fields.cot_conclusion", "trace")
 
@@ -88,13 +86,6 @@ class CotGenerate(MapOp):
             SamplingParams(temperature=temperature, max_tokens=tokens),
             use_images=True,
         )
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("cot_generate is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         asked = [s for s in samples if not s.rejected and s.fields.get("needs_reasoning")]

@@ -4,12 +4,11 @@ and is it factual or descriptive (which fidelity criterion applies)?"""
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.curation.honeypipe.fields import QA_FIELDS, fill_qa, single_turn
 from mmrecipe.ops.curation.honeypipe.parsing import bracket_token, has_boxes, strip_constraints
 from mmrecipe.ops.curation.honeypipe.prompts import TRIAGE_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -17,7 +16,7 @@ _LEVELS = {"DIRECT": "direct", "REASONING": "reasoning", "COMPLEX": "complex"}
 
 
 @register_op("cot_triage")
-class CotTriage(MapOp):
+class CotTriage(PromptedOp, MapOp):
     """An LLM labels a single-turn question's reasoning need (``fields.complexity``: direct,
     reasoning or complex; ``fields.needs_reasoning`` for the last two) and its type
     (``fields.question_type``: factual or descriptive, which ``cot_fidelity`` judges by
@@ -42,7 +41,6 @@ class CotTriage(MapOp):
         max_tokens: longest reply
     """
 
-    io_bound = True
     writes = (
         "fields.needs_reasoning",
         "fields.complexity",
@@ -74,13 +72,6 @@ class CotTriage(MapOp):
         self.bypass_boxes = bypass_boxes
         self.proactive_long = proactive_long
         self.reads = ("messages", *QA_FIELDS, *(("fields.domain",) if self.bypass else ()))
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("cot_triage is I/O-bound: the executor calls aprocess_batch")
 
     def _bypassed(self, sample: Sample) -> bool:
         if not single_turn(sample) or sample.fields.get("domain") in self.bypass:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.curation.honeypipe.fields import QA_FIELDS, fill_qa
 from mmrecipe.ops.curation.honeypipe.parsing import bracket_token
 from mmrecipe.ops.curation.honeypipe.prompts import DOMAIN_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -18,7 +17,7 @@ DEFAULT_TAXONOMY = ["general", "chart", "caption", "stem", "document", "groundin
 
 
 @register_op("domain_label")
-class DomainLabel(MapOp):
+class DomainLabel(PromptedOp, MapOp):
     """Writes one label of ``taxonomy`` to ``fields.<field>``, from the question and answer
     (the conversation's turns when a dataset has only ``messages``). A reply naming no label
     of the taxonomy takes ``fallback``, or rejects the sample (``unparseable_domain``, the raw
@@ -34,8 +33,6 @@ class DomainLabel(MapOp):
         temperature: sampling temperature
         max_tokens: longest reply
     """
-
-    io_bound = True
 
     def __init__(
         self,
@@ -64,13 +61,6 @@ class DomainLabel(MapOp):
         )
         self.reads = ("messages", *QA_FIELDS)
         self.writes = (f"fields.{field}", *QA_FIELDS, "trace")
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("domain_label is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         fill_qa(samples)

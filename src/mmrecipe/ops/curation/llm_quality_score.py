@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.curation.honeypipe.fields import QA_FIELDS, fill_qa
 from mmrecipe.ops.curation.honeypipe.prompts import QUALITY_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.replies import parse_score
 from mmrecipe.sample import Sample
@@ -24,7 +23,7 @@ def in_sample(seed: int, sample_id: str, rate: float) -> bool:
 
 
 @register_op("llm_quality_score")
-class LlmQualityScore(MapOp):
+class LlmQualityScore(PromptedOp, MapOp):
     """Scores a ``sample_rate`` share of the samples (chosen by a hash of seed and id, so
     stable across runs) 0-5 into ``scores.<score>``; the others get no score and no call. A
     reply without a score leaves the sample unlabeled (its raw reply stays in the trace):
@@ -39,8 +38,6 @@ class LlmQualityScore(MapOp):
         temperature: sampling temperature
         max_tokens: longest reply
     """
-
-    io_bound = True
 
     def __init__(
         self,
@@ -67,13 +64,6 @@ class LlmQualityScore(MapOp):
         )
         self.reads = ("messages", *QA_FIELDS)
         self.writes = (f"scores.{score}", *QA_FIELDS, "trace")
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("llm_quality_score is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         chosen = [

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.ops.curation.interleaved import document_text
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.replies import parse_score
 from mmrecipe.sample import Sample
@@ -24,7 +23,7 @@ Give a short reason, then the score from 0 (incoherent) to 10 (perfectly coheren
 
 
 @register_op("text_coherence")
-class TextCoherence(FilterOp):
+class TextCoherence(PromptedOp, FilterOp):
     """Stores ``scores.text_coherence`` in [0, 1] (the judge's 0-10 score / 10) and the
     judged text in ``fields.document_text``; documents below ``min_score`` are rejected
     (``incoherent_text``), replies without a score as ``unparseable_score`` (reply kept).
@@ -38,7 +37,6 @@ class TextCoherence(FilterOp):
         max_tokens: longest reply
     """
 
-    io_bound = True
     writes = ("scores.text_coherence", "fields.document_text", "trace")
 
     def __init__(
@@ -59,13 +57,6 @@ class TextCoherence(FilterOp):
             use_images=False,
         )
         self.reads = ()  # fields.segments, which the interleaved reader writes
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def score(self, samples: list[Sample]) -> None:
-        raise TypeError("text_coherence is I/O-bound: the executor calls ascore")
 
     async def ascore(self, samples: list[Sample]) -> None:
         for sample in samples:

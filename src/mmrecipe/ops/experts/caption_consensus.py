@@ -4,10 +4,9 @@ keeps only what most of them support (the "wisdom of crowds" consensus, applied 
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -23,7 +22,7 @@ caption only."""
 
 
 @register_op("caption_consensus")
-class CaptionConsensus(MapOp):
+class CaptionConsensus(PromptedOp, MapOp):
     """An LLM merges the captions in ``sources`` (fields; empty ones are skipped) into one
     caption holding what at least ``min_agree`` of them support, in ``fields.<output_field>``;
     the numbered candidates it saw stay in ``fields.caption_candidates``. Samples with fewer
@@ -40,8 +39,6 @@ class CaptionConsensus(MapOp):
         temperature: sampling temperature
         max_tokens: longest caption
     """
-
-    io_bound = True
 
     def __init__(
         self,
@@ -71,13 +68,6 @@ class CaptionConsensus(MapOp):
         )
         self.reads = tuple(f"fields.{s}" for s in sources)
         self.writes = (f"fields.{output_field}", "fields.caption_candidates", "trace")
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("caption_consensus is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         asked = []

@@ -21,7 +21,7 @@ from mmrecipe.ops.generation.qa import (
     raw_detail,
     strip_image_tokens,
 )
-from mmrecipe.prompted import PromptCaller, template_fields
+from mmrecipe.prompted import IoBoundOp, PromptCaller, template_fields
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -29,7 +29,7 @@ _SCORE = {k: re.compile(rf"{k}\W{{0,5}}(\d)", re.I) for k in ("harder", "correct
 
 
 @register_op("mmevol")
-class MMEvol(ExpandOp):
+class MMEvol(IoBoundOp, ExpandOp):
     """MMEvol (Luo et al., 2024): evolve each seed sample's instruction and answer in
     ``rounds`` rounds, the MLLM seeing the image; each round takes one direction (fine-grained
     ``perception``, cognitive ``reasoning``, ``interaction`` form), then a judge, also with the
@@ -65,7 +65,6 @@ class MMEvol(ExpandOp):
         seed: changes the directions ``pick: random`` draws
     """
 
-    io_bound = True
     reads = ("images", "messages")
     writes = ("messages", "fields.evolved_from", "fields.evolution_round", "trace")
 
@@ -140,9 +139,6 @@ class MMEvol(ExpandOp):
                 self.json_mode == "auto" and "json_schema" in caller.backend.capabilities
             ):
                 caller.params = dataclasses.replace(caller.params, json_schema=schema)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("mmevol is I/O-bound: the executor calls aprocess_batch")
 
     def direction(self, seed_id: str, round_: int) -> str:
         n = len(self.directions)

@@ -16,13 +16,13 @@ from mmrecipe.ops.generation.qa import (
     qa_turns,
     raw_detail,
 )
-from mmrecipe.prompted import PromptCaller, template_fields
+from mmrecipe.prompted import PromptCaller, PromptedOp, template_fields
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
 
 @register_op("qa_generate")
-class QaGenerate(MapOp):
+class QaGenerate(PromptedOp, MapOp):
     """Ask a model (an LLM that only reads the annotations, or an MLLM that also sees the
     image) for QA pairs about a sample and make them its conversation.
 
@@ -51,7 +51,6 @@ class QaGenerate(MapOp):
         seed: sampling seed, where the server supports it
     """
 
-    io_bound = True
     reads = ("images",)
     writes = ("fields.qa", "messages", "trace")
 
@@ -98,16 +97,12 @@ class QaGenerate(MapOp):
 
     def setup(self, ctx: OpContext) -> None:
         super().setup(ctx)
-        self.caller.setup(ctx, self.name)
         assert self.caller.backend is not None
         guided = self.json_mode == "schema" or (
             self.json_mode == "auto" and "json_schema" in self.caller.backend.capabilities
         )
         if guided:
             self.caller.params = dataclasses.replace(self.params, json_schema=QA_LIST_SCHEMA)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("qa_generate is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         for answer in await self.caller.ask(samples, self.name):

@@ -6,17 +6,16 @@ from __future__ import annotations
 from typing import Literal
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
-from mmrecipe.prompted import IMAGE, PromptCaller, template_fields
+from mmrecipe.prompted import IMAGE, PromptCaller, PromptedOp, template_fields
 from mmrecipe.registry import register_op
 from mmrecipe.replies import mean_nll
 from mmrecipe.sample import Sample
 
 
 @register_op("vlm_generate")
-class VlmGenerate(MapOp):
+class VlmGenerate(PromptedOp, MapOp):
     """Ask a VLM one question per sample (its images plus a prompt filled from its fields) and
     store the answer in a field.
 
@@ -45,7 +44,6 @@ class VlmGenerate(MapOp):
         seed: sampling seed, where the server supports it
     """
 
-    io_bound = True
     reads = ("images",)
     writes = ("trace",)
 
@@ -111,13 +109,6 @@ class VlmGenerate(MapOp):
         if select == "lowest_nll":
             writes.append(f"scores.{output_field}_nll")
         self.writes = tuple(writes)
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("vlm_generate is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         for answer in await self.caller.ask(samples, self.name):

@@ -8,18 +8,30 @@ from typing import Any
 
 from mmrecipe.backends.base import ChatRequest, SamplingParams, require
 from mmrecipe.context import OpContext
-from mmrecipe.prompted import fill_template, generation_trace, params_trace, user_content
+from mmrecipe.prompted import (
+    IoBoundOp,
+    fill_template,
+    generation_trace,
+    params_trace,
+    user_content,
+)
 from mmrecipe.sample import Sample
 
 
-class Asker:
-    """Mixin: ``ask(items)`` with (sample, values for the template) -> (sample, answer text)."""
+class Asker(IoBoundOp):
+    """Mixin (before the op kind): ``ask(items)`` with (sample, values for the template) ->
+    (sample, answer text); an I/O-bound op whose chat backend is set up with it."""
 
     backend_name: str
     prompt: str
     params: SamplingParams
     use_images: bool = False
     chat: Any = None
+    name: str
+
+    def setup(self, ctx: OpContext) -> None:
+        super().setup(ctx)  # the op kind's, next in the MRO
+        self.setup_chat(ctx, self.name)
 
     def setup_chat(self, ctx: OpContext, step: str) -> None:
         self.chat = ctx.backend(self.backend_name)

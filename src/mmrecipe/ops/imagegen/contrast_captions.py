@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.experts.opsupport import sample_text, text_reads
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.imagegen.asking import Asker
@@ -42,8 +41,6 @@ class ContrastCaptions(Asker, MapOp):
         max_tokens: longest answer
     """
 
-    io_bound = True
-
     def __init__(
         self,
         backend: str,
@@ -64,13 +61,6 @@ class ContrastCaptions(Asker, MapOp):
             "fields.negative_type",
             "trace",
         )
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_chat(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("contrast_captions is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         items = []

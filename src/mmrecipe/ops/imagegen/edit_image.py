@@ -8,7 +8,6 @@ import numpy as np
 
 from mmrecipe.backends.imagegen.base import ImageRequest
 from mmrecipe.backends.inputs import RequestError
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.experts.geometry import rle_encode
 from mmrecipe.experts.opsupport import open_rgb
@@ -78,10 +77,6 @@ class EditImage(ImageMaker, MapOp):
         if as_turn:
             writes.append("messages")
         self.writes = tuple(writes)
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_generator(ctx, self.name)
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         pending = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.experts.geometry import position
 from mmrecipe.experts.opsupport import regions_of
@@ -74,8 +73,6 @@ class EditInstructions(Asker, ExpandOp):
         max_tokens: longest answer
     """
 
-    io_bound = True
-
     def __init__(
         self,
         backend: str,
@@ -123,13 +120,6 @@ class EditInstructions(Asker, ExpandOp):
             "fields.edit_target",
             "trace",
         )
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_chat(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("edit_instructions is I/O-bound: the executor calls aprocess_batch")
 
     def _values(self, sample: Sample) -> dict[str, Any] | None:
         caption = sample.fields.get(self.caption_field)

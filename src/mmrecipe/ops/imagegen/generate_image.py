@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from mmrecipe.backends.imagegen.base import ImageRequest
-from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.imagegen.opsupport import ImageMaker
@@ -60,10 +59,6 @@ class GenerateImage(ImageMaker, MapOp):
         if as_turn:
             writes.append("messages")
         self.writes = tuple(writes)
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.setup_generator(ctx, self.name)
 
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         pending = []

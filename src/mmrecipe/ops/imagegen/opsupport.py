@@ -12,13 +12,19 @@ from mmrecipe.sample import Sample
 
 
 class ImageMaker:
-    """Mixin: ``backend_name`` names a generation backend; ``make`` renders the requests of
-    live samples and appends each image to its sample (failures reject the sample)."""
+    """Mixin (before the op kind): ``backend_name`` names a generation backend, set up with
+    the op; ``make`` renders the requests of live samples and appends each image to its
+    sample (failures reject the sample)."""
 
     backend_name: str
     capability: str
     output_field: str
     generator: Any = None
+    name: str
+
+    def setup(self, ctx: OpContext) -> None:
+        super().setup(ctx)  # the op kind's, next in the MRO
+        self.setup_generator(ctx, self.name)
 
     def setup_generator(self, ctx: OpContext, step: str) -> None:
         self.generator = ctx.backend(self.backend_name)

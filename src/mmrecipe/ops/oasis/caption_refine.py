@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.oasis.parsing import parse_refined_caption
 from mmrecipe.ops.oasis.prompts import CAPTION_REFINE_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -15,7 +14,7 @@ _DETAIL_CHARS = 300
 
 
 @register_op("caption_refine")
-class CaptionRefine(MapOp):
+class CaptionRefine(PromptedOp, MapOp):
     """Ask an LLM (few-shot) whether a text is a usable caption, and for a light clean-up.
 
     The LLM replies ``Caption: <text>`` (kept in ``fields.caption``, the original in
@@ -29,8 +28,6 @@ class CaptionRefine(MapOp):
         temperature: sampling temperature (official judges: 0)
         max_tokens: longest reply
     """
-
-    io_bound = True
 
     def __init__(
         self,
@@ -49,13 +46,6 @@ class CaptionRefine(MapOp):
         )
         self.reads = self.caller.reads()
         self.writes = (f"fields.{field}", f"fields.{field}_raw", "trace")
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("caption_refine is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         for answer in await self.caller.ask(samples, self.name):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from mmrecipe.backends.base import SamplingParams
-from mmrecipe.context import OpContext
 from mmrecipe.ops.base import MapOp
 from mmrecipe.ops.oasis.parsing import parse_category
 from mmrecipe.ops.oasis.prompts import CATEGORIZE_PROMPT
-from mmrecipe.prompted import PromptCaller
+from mmrecipe.prompted import PromptCaller, PromptedOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
@@ -15,7 +14,7 @@ _DETAIL_CHARS = 300
 
 
 @register_op("oasis_categorize")
-class OasisCategorize(MapOp):
+class OasisCategorize(PromptedOp, MapOp):
     """Sort hooked texts into instructions and captions with a few-shot LLM prompt.
 
     The LLM (text only) replies ``Instruction: <text>`` or ``NO_INST``. An instruction goes to
@@ -32,7 +31,6 @@ class OasisCategorize(MapOp):
         max_tokens: longest reply (official judges: 1024)
     """
 
-    io_bound = True
     writes = ("fields.instruction", "fields.kind", "fields.caption", "trace")
 
     def __init__(
@@ -51,13 +49,6 @@ class OasisCategorize(MapOp):
             use_images=False,
         )
         self.reads = self.caller.reads()
-
-    def setup(self, ctx: OpContext) -> None:
-        super().setup(ctx)
-        self.caller.setup(ctx, self.name)
-
-    def process_batch(self, samples: list[Sample]) -> list[Sample]:
-        raise TypeError("oasis_categorize is I/O-bound: the executor calls aprocess_batch")
 
     async def aprocess_batch(self, samples: list[Sample]) -> list[Sample]:
         for answer in await self.caller.ask(samples, self.name):

@@ -1,3 +1,5 @@
+# The chart generator: chart specs, drawing, questions answered from the data table.
+# Imported by synth/ (generator registry), ops/synthesis and tests; never imports ops.
 """Charts drawn with matplotlib from a known data table, with questions answered from the table.
 
 Chart types: bar (vertical or horizontal), grouped bar, stacked bar, line, pie, scatter. Tasks:

@@ -1,3 +1,5 @@
+# The document / scene-text generator: pages and signs rendered with known word boxes.
+# Imported by synth/ (generator registry), ops/synthesis and tests; never imports ops.
 """Document pages and scene text: text rendered where every word's box is known.
 
 Two modes. ``page``: a paper-like page with a title, key-value fields and paragraphs.

@@ -72,8 +72,9 @@ _DETECT_SIDE = 320
 def faces(name: str) -> tuple[tuple[float, float, float, float], ...]:
     """Boxes (x0, y0, x1, y1, widened) of the faces, eyes and people's bodies in a whole photo,
     found once per process: scene text never goes on them."""
-    import cv2
+    from mmrecipe.heavy_imports import import_heavy
 
+    cv2 = import_heavy("cv2")  # never half-imported by another shard thread
     # one thread: OpenCV's pool would otherwise keep spinning beside the generator's own work
     cv2.setNumThreads(1)
     photo = _photo(name).convert("L")

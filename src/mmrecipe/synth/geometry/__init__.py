@@ -1,3 +1,5 @@
+# The geometry generator: R-CoT / MAVIS construction chains, one module per problem family.
+# Imported by synth/ (generator registry), ops/synthesis and tests; never imports ops.
 """Geometry problems built the R-CoT / MAVIS way: construct, compute, then ask in reverse.
 
 A figure is constructed step by step in true coordinates (GeoChain): each step adds elements

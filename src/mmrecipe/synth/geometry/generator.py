@@ -66,7 +66,7 @@ class GeometryGenerator(Generator):
         answer = str(round(target.value)) if whole else f"{target.value:.2f}"
         rationale += f"\nSo {target.quantity} is {answer}{'°' if target.unit == 'angle' else ''}."
         image = render(fig, rng)
-        description = " ".join(s.statement for s in steps)
+        description = self.caption({"family": family, "givens": givens, "steps": n})
         return SynthItem(
             images=[image],
             task=f"geometry/{family}",
@@ -83,6 +83,12 @@ class GeometryGenerator(Generator):
             },
             extra={"caption": description},
         )
+
+    def caption(self, ground_truth: dict[str, Any]) -> str:
+        """The construction, step by step (R-CoT's GeoChain description)."""
+        family, n = ground_truth["family"], int(ground_truth["steps"])
+        _fig, steps = FAMILIES[family][1](ground_truth["givens"], n)
+        return " ".join(s.statement for s in steps)
 
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         family = ground_truth.get("family")
