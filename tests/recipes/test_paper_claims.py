@@ -34,6 +34,24 @@ _CLAUSE = re.compile(
 _OASIS = "003_405c098e82e6f9f5.txt"
 _LIST = "001_02616df95c3eceef.txt"
 
+_OASIS_PINS: dict[tuple[str, str], tuple[str, str]] = {
+    ("oasis.yaml", "49.90%"): (_OASIS, "Given that the pass rate is only 49.90%"),
+    ("oasis.yaml", "50.90%"): (
+        _OASIS,
+        "The acceptance rate of high-quality instructions is a reasonable 50.90%",
+    ),
+    ("oasis.yaml", "5"): (_OASIS, "we only retain the data with a score of 5"),
+    ("oasis.yaml", "3"): (_OASIS, "each score being greater than or equal to 3"),
+    ("oasis.yaml", "7"): (_OASIS, "the sum of the scores being greater than or equal to 7"),
+    ("oasis.yaml", "-1.6%"): (
+        _OASIS,
+        "The average score drops by 0.7% and 1.6% in the 2 scenarios",
+    ),
+    ("oasis.yaml", "12"): (_OASIS, "with 12 out of 16 metrics surpassing the baseline"),
+    ("oasis.yaml", "16"): (_OASIS, "with 12 out of 16 metrics surpassing the baseline"),
+    ("oasis.yaml", "250k"): (_OASIS, "Eventually, 250k high-quality captions remain"),
+}
+
 #: (file name, figure) -> (seed file, passage stating the figure)
 PINNED: dict[tuple[str, str], tuple[str, str]] = {
     ("allava.yaml", "1.3M"): (_LIST, "**Data Scale**: 1.3M samples"),
@@ -72,21 +90,7 @@ PINNED: dict[tuple[str, str], tuple[str, str]] = {
         )
         for gain in ("+3.3", "+1.3", "+3.5", "+2.4", "+3.8", "+1.1", "+2.1")
     },
-    ("oasis.yaml", "49.90%"): (_OASIS, "Given that the pass rate is only 49.90%"),
-    ("oasis.yaml", "50.90%"): (
-        _OASIS,
-        "The acceptance rate of high-quality instructions is a reasonable 50.90%",
-    ),
-    ("oasis.yaml", "5"): (_OASIS, "we only retain the data with a score of 5"),
-    ("oasis.yaml", "3"): (_OASIS, "each score being greater than or equal to 3"),
-    ("oasis.yaml", "7"): (_OASIS, "the sum of the scores being greater than or equal to 7"),
-    ("oasis.yaml", "-1.6%"): (
-        _OASIS,
-        "The average score drops by 0.7% and 1.6% in the 2 scenarios",
-    ),
-    ("oasis.yaml", "12"): (_OASIS, "with 12 out of 16 metrics surpassing the baseline"),
-    ("oasis.yaml", "16"): (_OASIS, "with 12 out of 16 metrics surpassing the baseline"),
-    ("oasis.yaml", "250k"): (_OASIS, "Eventually, 250k high-quality captions remain"),
+    **_OASIS_PINS,
     ("oasis-local.yaml", "5"): (_OASIS, "we only retain the data with a score of 5"),
     ("oasis_quality_gate.py", "5"): (_OASIS, "we only retain the data with a score of 5"),
     ("oasis_quality_gate.py", "3"): (_OASIS, "each score being greater than or equal to 3"),
@@ -96,6 +100,11 @@ PINNED: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("oasis_response_score.py", "5"): (_OASIS, "on a scale of 1 to 5 with Qwen2-VL-72B-Instruct"),
     ("vlm_generate.py", "5"): (_OASIS, "We sample 5 responses for each instruction"),
+    # oasis-video.yaml repeats oasis.yaml's figures (the same method with a video)
+    **{
+        ("oasis-video.yaml", figure): source
+        for (recipe, figure), source in list(_OASIS_PINS.items())
+    },
     ("recaption-detailed.yaml", "100K"): (
         _LIST,
         "to generate high-quality captions for 100K images",
