@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -305,6 +304,8 @@ def to_rgb(im: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     if mode.startswith("I;16") or mode in ("I", "F"):
+        import numpy as np  # here: most runs never meet a 16-bit image, and start-up counts
+
         arr = np.asarray(im).astype(np.float64)
         if mode.startswith("I;16"):
             arr = arr / 257.0
