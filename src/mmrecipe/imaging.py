@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,12 +71,13 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = os.stat(path)  # one stat for the size and the file type (is_file() was a second)
     except FileNotFoundError:
         raise ImageRejected("missing_file", f"{path} does not exist") from None
     except OSError as exc:
         raise ImageRejected("unreadable_file", f"{path}: {exc.strerror or exc}") from None
-    if not path.is_file():
+    size = st.st_size
+    if not stat.S_ISREG(st.st_mode):
         raise ImageRejected("not_a_file", f"{path} is not a regular file")
     if size == 0:
         raise ImageRejected("empty_file", f"{path} is empty (0 bytes)")
