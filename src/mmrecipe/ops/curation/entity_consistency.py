@@ -10,10 +10,10 @@ from typing import Any
 from mmrecipe.backends.inputs import RequestError
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
+from mmrecipe.experts.labels import norm_label
 from mmrecipe.experts.opsupport import ExpertUser, open_rgb
 from mmrecipe.ops.base import FilterOp
 from mmrecipe.ops.curation.interleaved import image_indices
-from mmrecipe.ops.experts.consensus import norm_label
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
