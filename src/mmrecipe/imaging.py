@@ -11,11 +11,11 @@ import hashlib
 import io
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -71,12 +71,13 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = os.stat(path)  # one stat for the size and the file type (is_file() was a second)
     except FileNotFoundError:
         raise ImageRejected("missing_file", f"{path} does not exist") from None
     except OSError as exc:
         raise ImageRejected("unreadable_file", f"{path}: {exc.strerror or exc}") from None
-    if not path.is_file():
+    size = st.st_size
+    if not stat.S_ISREG(st.st_mode):
         raise ImageRejected("not_a_file", f"{path} is not a regular file")
     if size == 0:
         raise ImageRejected("empty_file", f"{path} is empty (0 bytes)")
@@ -92,7 +93,7 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
+        raise _bomb(path, exc, limits) from None
     except UnidentifiedImageError:
         if looks_like_image(data):
             raise ImageRejected(
@@ -130,13 +131,16 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     if n_frames > 1 and limits.animated == "reject":
         raise ImageRejected("animated", f"{path} has {n_frames} frames")
     plain_jpeg = fmt == "JPEG" and im.mode in PLAIN_MODES and n_frames == 1
-    drafted = draft and plain_jpeg and im.getexif().get(0x0112, 1) in (1, None)
-    if drafted:
+    # a plain JPEG is validated by a reduced (DCT-domain) decode: every byte is still
+    # entropy-decoded, at a fraction of the cost; a file that needs fixing is decoded again
+    reduced = plain_jpeg and im.getexif().get(0x0112, 1) in (1, None)
+    drafted = draft and reduced
+    if reduced:
         im.draft("L", (32, 32))
     try:
         im.load()
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
+        raise _bomb(path, exc, limits) from None
     except OSError as exc:
         text = error_message(exc)
         reason = "truncated" if "truncated" in text or "broken data stream" in text else "corrupt"
@@ -164,7 +168,7 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
             fixes.append("reencoded")
         elif end is None or end < len(data):
             fixes.append("trailing_data_removed" if end is not None else f"reencoded_{fmt}")
-    if fixes and drafted:  # re-encoding needs the full pixels, not the reduced grey draft
+    if fixes and reduced:  # re-encoding needs the full pixels, not the reduced grey draft
         out = Image.open(io.BytesIO(data))
         out.load()
     normalized = out if fixes else None
@@ -194,6 +198,26 @@ _SIGNATURES = (
     b"8BPS",
     b"\x00\x00\x01\x00",
 )
+
+
+def _bomb(path: Path, exc: BaseException, limits: Limits) -> ImageRejected:
+    """Pillow refused to open a decompression bomb: say so with the recipe's ``max_pixels``
+    (Pillow's own limit is not one the user set)."""
+    found = re.search(r"Image size \((\d+) pixels\)", str(exc))
+    pixels = int(found[1]) if found else None
+    if pixels is not None and pixels <= limits.max_pixels:
+        return ImageRejected(
+            "decompression_bomb",
+            f"{path} has {pixels} pixels: within max_pixels={limits.max_pixels}, but over "
+            "Pillow's decompression-bomb limit (lower max_pixels, or raise PIL's "
+            "Image.MAX_IMAGE_PIXELS)",
+        )
+    size = f"{pixels} pixels" if pixels is not None else "more pixels than Pillow opens"
+    return ImageRejected(
+        "decompression_bomb",
+        f"{path} has {size}, over max_pixels={limits.max_pixels} (a decompression bomb: "
+        "not decoded)",
+    )
 
 
 def error_message(exc: BaseException, limit: int = 200) -> str:
@@ -236,6 +260,11 @@ def _png_end(data: bytes) -> int | None:
     return None
 
 
+#: in entropy-coded data, the first 0xFF that starts a marker: not stuffing (FF00), a restart
+#: marker (FFD0-FFD7) or a fill byte (FFFF, the next FF is looked at instead)
+_JPEG_NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+
+
 def _jpeg_end(data: bytes) -> int | None:
     pos, n = 2, len(data)
     while pos + 1 < n:
@@ -252,15 +281,10 @@ def _jpeg_end(data: bytes) -> int | None:
             continue
         pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xDA:  # entropy-coded data: up to the next marker that is not FF00/RSTn
-            while True:
-                pos = data.find(b"\xff", pos)
-                if pos < 0 or pos + 1 >= n:
-                    return None
-                nxt = data[pos + 1]
-                if nxt == 0 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
-                    pos += 1 if nxt == 0xFF else 2
-                    continue
-                break
+            found = _JPEG_NEXT_MARKER.search(data, pos)
+            if found is None:
+                return None
+            pos = found.start()
     return None
 
 
@@ -302,6 +326,8 @@ def to_rgb(im: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     if mode.startswith("I;16") or mode in ("I", "F"):
+        import numpy as np  # here: most runs never meet a 16-bit image, and start-up counts
+
         arr = np.asarray(im).astype(np.float64)
         if mode.startswith("I;16"):
             arr = arr / 257.0

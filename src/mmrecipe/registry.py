@@ -10,6 +10,7 @@ import importlib
 import inspect
 import os
 import pkgutil
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ import pydantic
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import Op
-from mmrecipe.suggest import did_you_mean
+from mmrecipe.suggest import did_you_mean, given_value
 
 _OPS: dict[str, type[Op]] = {}
 _DISCOVERED = False
@@ -71,8 +72,56 @@ def load_plugins(modules: list[str]) -> None:
             ) from None
 
 
+#: ``@register_op("name")`` as written in an op module's source
+_REGISTER_LINE = re.compile(r"""@register_op\(\s*["']([^"']+)["']\s*\)""")
+
+
+def _op_index() -> dict[str, str]:
+    """Op name -> module, read from the sources of ``mmrecipe.ops`` without importing them, so
+    a recipe imports the modules of its own ops only (not every op's libraries): start-up and
+    ``mmrecipe validate`` stay fast. Any name not found here falls back to :func:`discover`."""
+    import mmrecipe.ops as ops_pkg
+
+    index: dict[str, str] = {}
+    for top in ops_pkg.__path__:
+        for folder, dirs, files in os.walk(top):
+            rel = os.path.relpath(folder, top)
+            if rel != "." and not os.path.exists(os.path.join(folder, "__init__.py")):
+                dirs.clear()  # not a package: walk_packages does not import it either
+                continue
+            dirs.sort()
+            package = "mmrecipe.ops" + ("" if rel == "." else "." + rel.replace(os.sep, "."))
+            for file in sorted(files):
+                if not file.endswith(".py") or file == "__init__.py":
+                    continue
+                try:
+                    with open(os.path.join(folder, file), encoding="utf-8") as fh:
+                        text = fh.read()
+                except OSError:
+                    continue
+                for found in _REGISTER_LINE.finditer(text):
+                    index.setdefault(found.group(1), f"{package}.{file[:-3]}")
+    return index
+
+
+_INDEX: dict[str, str] | None = None
+
+
+def _import_for(name: str) -> None:
+    """Import the module that registers ``name`` (when the index knows it)."""
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = _op_index()
+    module = _INDEX.get(name)
+    if module is not None:
+        importlib.import_module(module)
+
+
 def get_op(name: str) -> type[Op]:
-    discover()
+    if name not in _OPS and not _DISCOVERED:
+        _import_for(name)
+    if name not in _OPS:
+        discover()
     try:
         return _OPS[name]
     except KeyError:
@@ -159,7 +208,7 @@ def _param_problem(error: Any, model: type[pydantic.BaseModel]) -> str:
         return f"unknown parameter {key!r}{hint}" + ("" if hint else f" (parameters: {known})")
     if error["type"] == "missing":
         return f"{key} is required"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {error['msg']}{given_value(error)}"
 
 
 def _type_name(ann: Any) -> str:
@@ -173,20 +222,27 @@ def _arg_docs(cls: type[Op]) -> dict[str, str]:
     out: dict[str, str] = {}
     for doc in (cls.__doc__ or "", cls.__init__.__doc__ or ""):
         in_args = False
+        key_indent: int | None = None
+        last: str | None = None
         for line in doc.splitlines():
             stripped = line.strip()
+            indent = len(line) - len(line.lstrip())
             if stripped in ("Args:", "Parameters:"):
-                in_args = True
+                in_args, key_indent, last = True, None, None
                 continue
-            if in_args:
-                if not stripped:
-                    continue
-                if stripped.endswith(":") and " " not in stripped:
-                    in_args = False
-                    continue
-                if ":" in stripped:
-                    key, _, text = stripped.partition(":")
-                    key = key.split("(")[0].strip()
-                    if key.isidentifier():
-                        out[key] = text.strip()
+            if not in_args or not stripped:
+                continue
+            if stripped.endswith(":") and " " not in stripped:
+                in_args = False
+                continue
+            if last is not None and key_indent is not None and indent > key_indent:
+                out[last] = f"{out[last]} {stripped}".strip()  # a description's next line
+                continue
+            key, sep, text = stripped.partition(":")
+            key = key.split("(")[0].strip()
+            if sep and key.isidentifier():
+                out[key] = text.strip()
+                key_indent, last = indent, key
+            else:
+                last = None
     return out

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mmrecipe.cli.logs import verbose_option
-from mmrecipe.cli.tables import RUN_TOP_REASONS, print_stats
 from mmrecipe.errors import ConfigError
-from mmrecipe.executor.local import LocalExecutor
-from mmrecipe.recipe import load_recipe
+
+if TYPE_CHECKING:
+    from mmrecipe.executor.local import LocalExecutor
 
 
 @click.command("run")
@@ -55,6 +56,7 @@ from mmrecipe.recipe import load_recipe
     help="where to run (default: the recipe's executor.type)",
 )
 @click.option("--report", "write_report", is_flag=True, help="write RUN_DIR/report.html at the end")
+@click.option("--standins-failed", "standins_failed", hidden=True, default=None)
 @click.option(
     "--force",
     is_flag=True,
@@ -71,9 +73,20 @@ def command(
     no_cache: bool,
     executor: str | None,
     write_report: bool,
+    standins_failed: str | None,
     force: bool,
 ) -> None:
     """Run RECIPE (a YAML file) and write its outputs into RUN_DIR."""
+    if standins_failed is not None:  # printed by python -m mmrecipe.testing tiny on failure
+        raise ConfigError(
+            f"refusing to run: the tiny stand-ins were not built ({standins_failed}, see the "
+            "line above); without them the recipe's real backends would be used"
+        )
+    # imported here, not at the top: `mmrecipe --help` must not load the executor's libraries
+    from mmrecipe.cli.tables import RUN_TOP_REASONS, print_stats
+    from mmrecipe.executor.local import LocalExecutor
+    from mmrecipe.recipe import load_recipe
+
     extra = list(overrides)
     #: path options are set as given, never parsed as YAML ("dir/my #1" is a path, not a comment)
     values: dict[str, str] = {}

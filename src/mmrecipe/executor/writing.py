@@ -12,7 +12,7 @@ from typing import Any
 
 from mmrecipe.executor.shards import OUTPUT_PREFIX, WRITE_STEP, Phase
 from mmrecipe.io import EMBEDS_IMAGES, WRITE_SUFFIX, missing_image, open_writer
-from mmrecipe.io.base import portable_path, record_error
+from mmrecipe.io.base import portable_path, record_error, resolve_cache
 from mmrecipe.recipe import OutputSpec
 from mmrecipe.rundir import RunDir
 from mmrecipe.sample import Sample
@@ -53,6 +53,19 @@ def write_shard(
     """Write the shard's files; a sample some writer cannot convert is moved to ``rejects``
     (``write_error``) and the files are written again without it. Returns those samples.
     Samples a format cannot hold (left out by its writer, by reason) go into ``stats``."""
+    with resolve_cache():
+        return _write_shard(layout, output, phase, shard, kept, rejects, stats)
+
+
+def _write_shard(
+    layout: RunDir,
+    output: OutputSpec,
+    phase: Phase,
+    shard: int,
+    kept: list[Sample],
+    rejects: list[Sample],
+    stats: dict[str, StepStats] | None,
+) -> list[Sample]:
     counts: dict[str, StepStats] = {}
 
     def outputs(samples: list[Sample], failed: dict[int, str]) -> list[tuple[Path, Path]]:

@@ -5,6 +5,7 @@
 | format | read | write |
 | --- | --- | --- |
 | image_folder | a folder of images, recursive | - |
+| video_folder | a folder of videos, recursive (``videos``) | - |
 | llava | LLaVA JSON array / JSONL | one JSON array per shard (LLaVA-1.5 train.py) |
 | llava_onevision | the same, image lists | JSONL, image lists (LLaVA-NeXT/OneVision, InternVL) |
 | internvl_meta | InternVL meta JSON -> its annotations | - (written as a snippet) |
@@ -16,6 +17,7 @@
 | coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+| visual_genome | VG's folder (image_data, regions, objects, attributes, relationships) | - |
 | edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
 
 Writers are checked against the loaders they are named after (see each module); a sample a
@@ -40,6 +42,7 @@ from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
+    "video_folder": {"read": True, "write": False},
     "llava": {"read": True, "write": True},
     "llava_onevision": {"read": True, "write": True},
     "internvl_meta": {"read": True, "write": False},
@@ -53,6 +56,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
     "edit_triplets": {"read": False, "write": True},
+    "visual_genome": {"read": True, "write": False},
 }
 WRITE_SUFFIX = {
     "llava": ".json",
@@ -87,6 +91,10 @@ def detect_format(path: Path) -> str:
             return "parquet"
         if any(path.rglob("*.tar")):
             return "webdataset"
+        from mmrecipe.io.video_folder import VIDEO_EXTENSIONS
+
+        if any(p.suffix.lower() in VIDEO_EXTENSIONS for p in path.rglob("*")):
+            return "video_folder"
         return "image_folder"
     if path.suffix == ".parquet":
         return "parquet"
@@ -185,6 +193,11 @@ def open_reader(
         if isinstance(image_root, ImageRoot)
         else ImageRoot(image_root or default_image_root(path))
     )
+    if fmt == "visual_genome":
+        from mmrecipe.io.visual_genome import VisualGenomeReader
+
+        _no_options(fmt, options, allowed=("max_file_bytes",))
+        return VisualGenomeReader(path, root, **options)
     if fmt == "image_folder":
         from mmrecipe.io.image_folder import ImageFolderReader
 
@@ -200,7 +213,14 @@ def open_reader(
                 )
             return ManifestReader(path, Path(options["manifest"]).expanduser(), image_root=root)
         return ImageFolderReader(path, image_root=root, **options)
-    _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
+    if fmt == "video_folder":
+        from mmrecipe.io.video_folder import VideoFolderReader
+
+        if not path.is_dir():
+            raise InputError(f"video_folder input must be a folder: {path}")
+        return VideoFolderReader(path, image_root=root, **options)
+    coco_options = ("instances", "refs", "refs_split")
+    _no_options(fmt, options, allowed=coco_options if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
 
@@ -232,8 +252,15 @@ def open_reader(
     if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 
-        instances = options.get("instances")
-        return CocoReader(path, root, Path(instances) if instances else None)
+        instances, refs = options.get("instances"), options.get("refs")
+        return CocoReader(
+            path,
+            root,
+            Path(instances) if instances else None,
+            Path(refs) if refs else None,
+            options.get("refs_split"),
+            meta_dir=materialize_dir,
+        )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 

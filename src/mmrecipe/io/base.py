@@ -8,6 +8,8 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -75,14 +77,63 @@ class JsonlWriter:
         return {k: sample.fields[k] for k in self.keep_fields if k in sample.fields}
 
 
+#: while a shard is written: real paths of directories (and base dirs) already resolved
+_resolved_dirs: ContextVar[dict[str, str] | None] = ContextVar("resolved_dirs", default=None)
+
+
+@contextmanager
+def resolve_cache() -> Iterator[None]:
+    """Within this block, :func:`portable_path` resolves each image *directory* once (then one
+    ``lstat`` per file) instead of a full ``realpath`` per image per output record: resolving
+    was a fifth of a whole recaption run. Scoped (one shard's write), so a directory swapped
+    for a symlink later in a long process is seen."""
+    token = _resolved_dirs.set({})
+    try:
+        yield
+    finally:
+        _resolved_dirs.reset(token)
+
+
+def _realpath(path: str, cache: dict[str, str] | None) -> str:
+    """``os.path.realpath`` (what ``Path.resolve`` does), the parent directory's from ``cache``
+    when the path is absolute and already normal and its last part is not a symlink."""
+    if (
+        cache is None
+        or not path.startswith("/")
+        or path.startswith("//")
+        or os.path.normpath(path) != path
+    ):
+        return os.path.realpath(path)
+    head, tail = os.path.split(path)
+    if not tail or os.path.islink(path):
+        return os.path.realpath(path)
+    real_head = cache.get(head)
+    if real_head is None:
+        real_head = cache[head] = os.path.realpath(head)
+    return real_head + tail if real_head.endswith("/") else f"{real_head}/{tail}"
+
+
 def portable_path(path: str, base_dir: Path | None) -> str:
     """Relative to ``base_dir`` when the image lives under it (a portable run dir), else as is."""
     if base_dir is None or path.startswith(("http://", "https://")):
         return path
-    try:
-        return str(Path(path).resolve().relative_to(base_dir.resolve()))
-    except ValueError:
-        return str(Path(path).absolute())  # never relative to whatever the cwd was
+    cache = _resolved_dirs.get()
+    if cache is None:
+        try:
+            return str(Path(path).resolve().relative_to(base_dir.resolve()))
+        except ValueError:
+            return str(Path(path).absolute())  # never relative to whatever the cwd was
+    real = _realpath(path, cache)
+    key = "\0base:" + str(base_dir)
+    real_base = cache.get(key)
+    if real_base is None:
+        real_base = cache[key] = str(base_dir.resolve())
+    if real == real_base:
+        return "."
+    prefix = real_base if real_base.endswith("/") else real_base + "/"
+    if real.startswith(prefix):
+        return real[len(prefix) :]
+    return str(Path(path).absolute())  # never relative to whatever the cwd was
 
 
 class ImageRoot:
@@ -446,13 +497,30 @@ class JsonRecordReader:
         return str(rid) if rid is not None else stable_id(str(self.path), str(index))
 
 
-def count_json_records(path: Path) -> int | None:
-    if path.suffix == ".jsonl":
-        from mmrecipe.io.files import open_regular
+#: a JSON array up to this size is parsed once more to count its records (progress, ETA)
+COUNT_ARRAY_MAX_BYTES = 64 << 20
 
+
+def count_json_records(path: Path) -> int | None:
+    """Records of a JSONL file (lines), or of a JSON array small enough to parse twice."""
+    from mmrecipe.io.files import open_regular
+
+    try:
+        if path.suffix == ".jsonl":
+            with open_regular(path) as fh:
+                return sum(1 for line in fh if line.strip())
+        if path.stat().st_size > COUNT_ARRAY_MAX_BYTES:
+            return None
         with open_regular(path) as fh:
-            return sum(1 for line in fh if line.strip())
-    return None
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            if not head.startswith(b"["):  # JSONL under another suffix: lines
+                fh.seek(0)
+                return sum(1 for line in fh if line.strip())
+            fh.seek(0)
+            data = json.loads(fh.read().decode("utf-8-sig", errors="replace"))
+    except (OSError, ValueError, RecursionError, ImageRefused):
+        return None
+    return len(data) if isinstance(data, list) else None
 
 
 def materialize_bytes(data: bytes, directory: Path) -> ImageRef:
