@@ -67,10 +67,11 @@ after 100 ms at equal concurrency (64, one model actor): 0.86 with 1000 images, 
 A 100-node run of 1B images, redone with measured numbers (issue 26; 2 shared cores, so
 single-core rates; ``benchmarks/ray_scale.py``, ``cache_scale.py``, ``manifest_input.py``):
 
-* **Driver per shard**: 2.1-3.4 ms of driver CPU per shard (2,000 and 10,000 shards of 10
+* **Driver per shard**: 2.1-3.4 ms of driver CPU per shard (400 to 10,000 shards of 10
   samples on a simulated 2-node ``Cluster``, cache on: reading, fingerprint, dispatch,
-  recording), its RSS flat: 157 MB before the run, RSS_2K at the last of 2,000 shards,
-  RSS_10K at the last of 10,000 (``stats.json`` is merged a page of shards at a time). At
+  recording; 2.84 ms at 10,000), its RSS flat: 157 MB before the run, 160 MB at the last of
+  2,000 shards and 160 MB at the last of 10,000; peak 166 MB with ``stats.json``'s merge
+  (192 MB before that merge read the shards a page at a time). At
   ``shard_size: 10000`` a phase is 100k shards: ~5 driver-minutes; at 1000, 1M shards: under
   an hour, spread over the run. The driver reads the input at most ``shards_in_flight``
   shards ahead (``tests/executor/test_backpressure.py``) and keeps a row per finished shard
