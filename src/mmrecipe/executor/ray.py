@@ -76,7 +76,8 @@ single-core rates; ``benchmarks/ray_scale.py``, ``cache_scale.py``, ``manifest_i
   an hour, spread over the run. The driver reads the input at most ``shards_in_flight``
   shards ahead (``tests/executor/test_backpressure.py``) and keeps a row per finished shard
   in sqlite, not in memory. 100k shards were not run here (2 shared cores: ~25 minutes a
-  run); the 10x step from 1k to 10k is the evidence that memory does not grow with shards.
+  run); the steps from 400 and 2,000 to 10,000 shards (25x, 5x) are the evidence that memory
+  does not grow with shards.
 * **Driver per sample**: the input is still read on the driver: ~90-100 us a sample for the
   folder or manifest reader (the manifest's entries checked against the root rules) plus
   ~20-40 us for the resume fingerprint (a ``stat``; a manifest's claimed size/mtime/sha256 are
@@ -92,8 +93,9 @@ single-core rates; ``benchmarks/ray_scale.py``, ``cache_scale.py``, ``manifest_i
   inserts/s with 1, 2, 4 writer processes (1.4x, 1.8x: 2 cores bound it); sqlite 12.8k,
   13.6k, 13.6k with each writer on the file (flat: one write lock), and 11.7k, 9.2k, 10.2k
   the way the Ray executor used it (every answer to the driver, one writer; its ceiling here
-  10.5k/s, so 7B answers would take ~8 days of driver time). The other runs on this loaded
-  machine varied 2-3x in level but not in that shape. The indexes add ~33 bytes an answer
+  10.5k/s, so 7B answers would take ~8 days of driver time). Earlier runs on this machine under
+  heavier load (load average 16-19) were noisier: levels varied 2-3x, and one best-of-3 run
+  showed sqlite with 4 writers at 2.2x of one; this run is the cleanest. The indexes add ~33 bytes an answer
   (~230 GB), rewritten once per merge level (3 levels under the 50M-key cap): ~0.7 TB of
   index writes over the run, spread over the writers. A lookup asks every index: 30-160 us
   per index for a batch of 64 keys, so at 7B answers (~400 indexes of ~18M keys) one process
