@@ -79,9 +79,11 @@ def speed_set(folder: Path, n: int, seed: int = 1) -> list[Path]:
     return files
 
 
-def bench_run(folder: Path, out: Path, repeat: int = 1) -> tuple[float, float]:
+def bench_run(
+    folder: Path, out: Path, repeat: int = 1, src: Path = ROOT / "src"
+) -> tuple[float, float]:
     """Seconds of the whole CLI run and of a plain imagehash loop, best of ``repeat``."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(os.environ, PYTHONPATH=str(src))
     cmd = [sys.executable, "-m", "mmrecipe", "run", str(ROOT / "recipes" / "dedup-images.yaml")]
     loop = (
         "import imagehash,sys,pathlib\nfrom PIL import Image\n"
@@ -256,6 +258,10 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=2, help="best of N timing rounds")
     parser.add_argument("--search-only", action="store_true", help="only the hash search rows")
+    parser.add_argument("--run-only", action="store_true", help="only the whole-run row")
+    parser.add_argument(
+        "--before-src", type=Path, help="with --run-only: also time the run from this src/"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from mmrecipe.testing.variants import write_set
@@ -265,6 +271,21 @@ def main() -> None:
 
     if args.search_only:
         search_rows(args.hashes, row)
+        return
+    if args.run_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            jpegs = speed_set(Path(tmp) / "speed", args.files)
+            runs = [("", ROOT / "src")]
+            if args.before_src:
+                runs.insert(0, (" before", args.before_src))
+            for label, src in runs:
+                t_ours, t_theirs = bench_run(
+                    Path(tmp) / "speed", Path(tmp) / f"run{label.strip()}", args.repeat, src
+                )
+                row(
+                    f"dedup-images.yaml run{label}, {len(jpegs)} JPEGs (s)",
+                    f"{t_ours:.2f} vs imagehash loop {t_theirs:.2f}: {t_theirs / t_ours:.2f}x",
+                )
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "photos"

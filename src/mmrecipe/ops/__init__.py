@@ -38,7 +38,10 @@ Map (README section -> package: ops; + helpers):
   edit_image, edit_verify, refer_object, contrast_captions, clip_pair_rank; + ``asking``,
   ``instructions``, ``opsupport``, ``support``, ``verify``
 - Flow control -> ``flow/``: fan_out, join_branch, set_fields, score_gate
-- Video (issue 22) -> ``video/`` when it lands
+- Video and multi-image -> ``video/``: video_intake, sample_frames, video_near_dedup,
+  differential_captions, caption_conversation, video_qa_turns, motion_pairs, motion_verify,
+  frame_order, spot_difference, image_group (helpers: :mod:`mmrecipe.video`; the video
+  hook's family check: ``backends/video_hook.py``)
 
 ``qa_judge`` is HoneyPipe's QA filter and reads only HoneyPipe's prompts, so it sits in
 ``curation/`` beside them. A family imports the shared layer and itself, never another family.
