@@ -377,6 +377,7 @@ VERSIONED = (
     "diffusers",
     "scikit-image",
     "langdetect",
+    "sympy",  # function-plot answers and the expressions written in their questions
 )
 
 

@@ -93,7 +93,7 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
+        raise _bomb(path, exc, limits) from None
     except UnidentifiedImageError:
         if looks_like_image(data):
             raise ImageRejected(
@@ -140,7 +140,7 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     try:
         im.load()
     except Image.DecompressionBombError as exc:
-        raise ImageRejected("decompression_bomb", f"{path}: {error_message(exc)}") from None
+        raise _bomb(path, exc, limits) from None
     except OSError as exc:
         text = error_message(exc)
         reason = "truncated" if "truncated" in text or "broken data stream" in text else "corrupt"
@@ -198,6 +198,26 @@ _SIGNATURES = (
     b"8BPS",
     b"\x00\x00\x01\x00",
 )
+
+
+def _bomb(path: Path, exc: BaseException, limits: Limits) -> ImageRejected:
+    """Pillow refused to open a decompression bomb: say so with the recipe's ``max_pixels``
+    (Pillow's own limit is not one the user set)."""
+    found = re.search(r"Image size \((\d+) pixels\)", str(exc))
+    pixels = int(found[1]) if found else None
+    if pixels is not None and pixels <= limits.max_pixels:
+        return ImageRejected(
+            "decompression_bomb",
+            f"{path} has {pixels} pixels: within max_pixels={limits.max_pixels}, but over "
+            "Pillow's decompression-bomb limit (lower max_pixels, or raise PIL's "
+            "Image.MAX_IMAGE_PIXELS)",
+        )
+    size = f"{pixels} pixels" if pixels is not None else "more pixels than Pillow opens"
+    return ImageRejected(
+        "decompression_bomb",
+        f"{path} has {size}, over max_pixels={limits.max_pixels} (a decompression bomb: "
+        "not decoded)",
+    )
 
 
 def error_message(exc: BaseException, limit: int = 200) -> str:

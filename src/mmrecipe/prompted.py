@@ -132,6 +132,7 @@ class PromptCaller:
                 key: ChatRequest(
                     messages=self._messages(text, len(sample.images) if self.use_images else 0),
                     images=list(sample.images) if self.use_images else [],
+                    videos=list(sample.videos) if self.use_images else [],
                     request_id=f"{sample.id}/{step}" + (f"/{key}" if len(prompts) > 1 else ""),
                 )
                 for key, text in prompts.items()

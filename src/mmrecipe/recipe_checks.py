@@ -22,9 +22,11 @@ def check_recipe(recipe: Recipe) -> None:
     from mmrecipe.registry import build_op, load_plugins
 
     load_plugins(recipe.plugins)
-    provided: set[str] = {"images", "messages", "fields.*"} if recipe.input.path else set()
+    provided: set[str] = (
+        {"images", "videos", "messages", "fields.*"} if recipe.input.path else set()
+    )
     if recipe.input.path is None and (not recipe.ops or not _is_source(recipe.ops[0].op)):
-        provided = {"images", "messages"}
+        provided = {"images", "videos", "messages"}
         if recipe.input.format not in ("image_folder", "auto"):  # annotation files carry fields
             provided.add("fields.*")
     for index, spec in enumerate(recipe.ops):

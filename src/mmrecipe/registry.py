@@ -19,7 +19,7 @@ import pydantic
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import Op
-from mmrecipe.suggest import did_you_mean
+from mmrecipe.suggest import did_you_mean, given_value
 
 _OPS: dict[str, type[Op]] = {}
 _DISCOVERED = False
@@ -208,7 +208,7 @@ def _param_problem(error: Any, model: type[pydantic.BaseModel]) -> str:
         return f"unknown parameter {key!r}{hint}" + ("" if hint else f" (parameters: {known})")
     if error["type"] == "missing":
         return f"{key} is required"
-    return f"{key}: {error['msg']}"
+    return f"{key}: {error['msg']}{given_value(error)}"
 
 
 def _type_name(ann: Any) -> str:
@@ -222,20 +222,27 @@ def _arg_docs(cls: type[Op]) -> dict[str, str]:
     out: dict[str, str] = {}
     for doc in (cls.__doc__ or "", cls.__init__.__doc__ or ""):
         in_args = False
+        key_indent: int | None = None
+        last: str | None = None
         for line in doc.splitlines():
             stripped = line.strip()
+            indent = len(line) - len(line.lstrip())
             if stripped in ("Args:", "Parameters:"):
-                in_args = True
+                in_args, key_indent, last = True, None, None
                 continue
-            if in_args:
-                if not stripped:
-                    continue
-                if stripped.endswith(":") and " " not in stripped:
-                    in_args = False
-                    continue
-                if ":" in stripped:
-                    key, _, text = stripped.partition(":")
-                    key = key.split("(")[0].strip()
-                    if key.isidentifier():
-                        out[key] = text.strip()
+            if not in_args or not stripped:
+                continue
+            if stripped.endswith(":") and " " not in stripped:
+                in_args = False
+                continue
+            if last is not None and key_indent is not None and indent > key_indent:
+                out[last] = f"{out[last]} {stripped}".strip()  # a description's next line
+                continue
+            key, sep, text = stripped.partition(":")
+            key = key.split("(")[0].strip()
+            if sep and key.isidentifier():
+                out[key] = text.strip()
+                key_indent, last = indent, key
+            else:
+                last = None
     return out

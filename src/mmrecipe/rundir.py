@@ -8,7 +8,8 @@ RUN_DIR/
   rejects/             one JSONL line per dropped sample: id, op, reason, detail, the sample
   images/              images the run produced (normalized inputs, synthesized images)
   trainers/            registrations for trainers (written at the end of a run: io/snippets.py)
-  state/state.sqlite   finished shards, per-shard stats, the model request cache
+  state/state.sqlite   finished shards, per-shard stats
+  state/cache/         the model request cache: append-only segments, one writer each
   state/stage-K/       intermediate shards before a barrier op (dedup)
   state/answers/       long model answers, one file per distinct answer (the cache refers to them)
   run.lock             held by the run using the dir (pid, host, start time)

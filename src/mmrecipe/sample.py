@@ -54,6 +54,50 @@ class ImageRef:
 
 
 @dataclass(slots=True)
+class VideoRef:
+    """A reference to one video: the file and its header facts, never its frames' pixels.
+
+    ``frames`` are the frames a sampling op wrote (``{"path", "t", "index"}``: file, time in
+    seconds, frame number), so trainers that take frames and trainers that take the file both
+    find what they need; ``shots`` are shot boundaries ``[[start_s, end_s], ...]`` when measured.
+    """
+
+    path: str
+    sha256: str | None = None
+    duration: float | None = None
+    fps: float | None = None
+    frame_count: int | None = None
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = None
+    size_bytes: int | None = None
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    shots: list[list[float]] = field(default_factory=list)
+
+    _KEYS = ("path", "sha256", "duration", "fps", "frame_count", "width", "height", "codec")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in (*self._KEYS, "size_bytes")}
+        out = {k: v for k, v in out.items() if v is not None}
+        if self.frames:
+            out["frames"] = [dict(f) for f in self.frames]
+        if self.shots:
+            out["shots"] = [list(s) for s in self.shots]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | str) -> VideoRef:
+        if isinstance(data, str):
+            return cls(path=data)
+        return cls(
+            path=str(data["path"]),
+            **{k: data.get(k) for k in (*cls._KEYS[1:], "size_bytes")},
+            frames=[dict(f) for f in data.get("frames") or []],
+            shots=[list(s) for s in data.get("shots") or []],
+        )
+
+
+@dataclass(slots=True)
 class Rejection:
     """Why a sample was dropped: the op (step name) that dropped it and a short reason."""
 
@@ -89,6 +133,8 @@ class Sample:
     trace: dict[str, Any] = field(default_factory=dict)
     branch: str = MAIN_BRANCH
     rejection: Rejection | None = None
+    #: videos, referenced in user text with ``<video>`` (LLaMA-Factory's placeholder)
+    videos: list[VideoRef] = field(default_factory=list)
 
     def reject(
         self, op: str, reason: str, detail: str | None = None, *, transient: bool = False
@@ -112,12 +158,14 @@ class Sample:
             scores=dict(self.scores),
             trace=dict(self.trace),
             branch=self.branch,
+            videos=[VideoRef.from_dict(v.to_dict()) for v in self.videos],
         )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
             "images": [i.to_dict() for i in self.images],
+            **({"videos": [v.to_dict() for v in self.videos]} if self.videos else {}),
             "messages": self.messages,
             "fields": self.fields,
             "scores": self.scores,
@@ -142,6 +190,7 @@ class Sample:
             trace=dict(data.get("trace", {})),
             branch=data.get("branch", MAIN_BRANCH),
             rejection=Rejection(**rejection) if rejection else None,
+            videos=[VideoRef.from_dict(v) for v in data.get("videos") or []],
         )
 
 

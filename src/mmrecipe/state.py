@@ -1,6 +1,7 @@
-"""The run's state store (sqlite): finished shards, their stats, and the model request cache.
+"""The run's state store: finished shards and their stats in sqlite, the model request cache in
+segments beside it (``state/cache/``, :mod:`mmrecipe.segments`).
 
-One file, ``RUN_DIR/state/state.sqlite``, in WAL mode so readers and the writer do not block
+sqlite keeps only what is small (a row per shard): ``RUN_DIR/state/state.sqlite``, in WAL mode so readers and the writer do not block
 each other. A finished shard is recorded only after its files were renamed into place, so a
 crash loses at most the shards in flight.
 
@@ -8,6 +9,12 @@ Beside each finished shard the store keeps what it read (``shard_inputs``: a fin
 input samples and their ``id:digest`` list, see :mod:`mmrecipe.resume`) and how many of its
 rejects were transient (server errors, time-outs): a rerun redoes a shard whose input changed or
 that had transient rejects.
+
+The request cache is the segment store: every process writes its own segments and reads
+everyone's, so one run dir answers from its cache under the local and the Ray executor alike.
+A run dir from before the segments kept the cache in sqlite's ``request_cache`` table: lookups
+still read it, and ``migrate_cache`` (called by a run, holding the run lock) moves it into a
+segment and empties the table.
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from mmrecipe.segments import SegmentCache
+
+#: rows of an old sqlite request cache moved per segment
+_MIGRATE_BATCH = 100_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,8 +56,13 @@ class StateStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self.cache = SegmentCache(path.parent / "cache")
+        self._legacy = (
+            self._conn.execute("SELECT 1 FROM request_cache LIMIT 1").fetchone() is not None
+        )
 
     def close(self) -> None:
+        self.cache.close()
         with self._lock:
             self._conn.close()
 
@@ -81,7 +98,9 @@ class StateStore:
         items: list[str] | None = None,
         transient: int = 0,
     ) -> None:
-        """Record a finished shard, with what it read and its transient rejects, at once."""
+        """Record a finished shard, with what it read and its transient rejects, at once; the
+        answers this process paid for are sealed first (readable by every worker)."""
+        self.cache.seal()
         with self._lock:
             self._conn.execute("BEGIN")
             try:
@@ -182,20 +201,58 @@ class StateStore:
             self._conn.execute("DELETE FROM barrier_stats")
             self._conn.execute("DELETE FROM meta WHERE key LIKE 'phase%\\_shards' ESCAPE '\\'")
 
-    # request cache ----------------------------------------------------------------------
+    # request cache (segments; an old run dir's sqlite table is still read) ----------------
+    @property
+    def answers_dir(self) -> Path:
+        return self.cache.answers_dir
+
     def cache_get(self, key: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT value FROM request_cache WHERE key=?", (key,)
-            ).fetchone()
-        return row[0] if row else None
+        return self.cache_get_many([key])[0]
+
+    def cache_get_many(self, keys: list[str]) -> list[str | None]:
+        out = self.cache.cache_get_many(keys)
+        if self._legacy:
+            with self._lock:
+                for i, key in enumerate(keys):
+                    if out[i] is None:
+                        row = self._conn.execute(
+                            "SELECT value FROM request_cache WHERE key=?", (key,)
+                        ).fetchone()
+                        out[i] = row[0] if row else None
+        return out
 
     def cache_put(self, key: str, value: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO request_cache VALUES(?, ?, ?)", (key, value, time.time())
-            )
+        self.cache.cache_put(key, value)
 
     def cache_size(self) -> int:
+        legacy = 0
+        if self._legacy:
+            with self._lock:
+                legacy = self._conn.execute("SELECT COUNT(*) FROM request_cache").fetchone()[0]
+        return self.cache.size() + legacy
+
+    def migrate_cache(self) -> int:
+        """Move an old run dir's sqlite cache into segments and seal the answers of a writer
+        that died unsealed (only while holding the run lock: no other writer is alive).
+        Returns the answers moved or recovered."""
+        moved = self.cache.recover()
+        if not self._legacy:
+            return moved
+        last = ""
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT key, value FROM request_cache WHERE key > ? ORDER BY key LIMIT ?",
+                    (last, _MIGRATE_BATCH),
+                ).fetchall()
+            if not rows:
+                break
+            for key, value in rows:
+                self.cache.cache_put(key, value)
+            self.cache.seal()
+            moved += len(rows)
+            last = rows[-1][0]
         with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM request_cache").fetchone()[0]
+            self._conn.execute("DELETE FROM request_cache")
+            self._legacy = False
+        return moved

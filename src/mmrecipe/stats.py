@@ -75,3 +75,13 @@ def record_usage(backend: str, **counts: int) -> None:
     stats = current_step_stats.get()
     if stats is not None:
         stats.record_usage(backend, **counts)
+
+
+def rate_text(rate: float | None) -> str:
+    """A pass rate as people read it: ``42.0%`` for a filter, ``x3`` for a step that makes
+    more samples than it gets (a fan-out: "300.0%" is not a pass rate)."""
+    if rate is None:
+        return "–"
+    if rate > 1:
+        return f"x{rate:.3g}"
+    return f"{rate:.1%}"

@@ -57,6 +57,21 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+_SECRET_WORDS = ("key", "token", "secret", "password", "auth", "header", "cookie", "url")
+
+
+def given_value(error: Any) -> str:
+    """`` (got 'abc')``: the value a check refused, short and printable (a recipe's or a
+    ``--set``'s own value, so the user sees what was parsed)."""
+    if "input" not in error or isinstance(error["input"], dict | list):
+        return ""
+    where = " ".join(str(x).lower() for x in error.get("loc", ()))
+    if any(word in where for word in _SECRET_WORDS):  # never echo what may be a credential
+        return ""
+    text = "".join(c for c in repr(error["input"]) if c.isprintable())
+    return f" (got {text[:80]}{'...' if len(text) > 80 else ''})"
+
+
 def explain_validation(
     exc: pydantic.ValidationError, model: type[pydantic.BaseModel], prefix: str = ""
 ) -> str:
@@ -74,7 +89,7 @@ def explain_validation(
     elif first["type"] == "missing":
         text = f"{where} is required"
     else:
-        text = f"{where or '(top)'}: {first['msg']}"
+        text = f"{where or '(top)'}: {first['msg']}{given_value(first)}"
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return text

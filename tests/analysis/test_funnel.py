@@ -92,3 +92,14 @@ def test_response_qc_and_caption_recycling_are_stages_of_their_own() -> None:
     }
     assert summary["response_quality_control"]["pass_rate"] == 0.75
     assert summary["caption_recycling"]["in"] == 3 and summary["caption_recycling"]["out"] == 2
+
+
+def test_a_fan_out_step_reads_as_a_factor_not_a_pass_rate() -> None:
+    from mmrecipe.report.html import funnel_section
+    from mmrecipe.stats import rate_text
+
+    assert rate_text(3.0) == "x3" and rate_text(2.5) == "x2.5" and rate_text(0.42) == "42.0%"
+    assert rate_text(1.0) == "100.0%" and rate_text(None) == "–"
+    stats = {"steps": {"fan": {"in": 100, "out": 300}, "judge": {"in": 300, "out": 150}}}
+    html = funnel_section(stats)
+    assert "<td>x3</td>" in html and "300.0%" not in html and "<td>50.0%</td>" in html

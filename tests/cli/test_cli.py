@@ -64,3 +64,16 @@ def test_ops_prints_brackets_in_docs_as_written() -> None:
     result = _mmrecipe("ops", "annotation_context")
     assert result.returncode == 0
     assert "[x1, y1, x2, y2]" in " ".join(result.stdout.split())
+
+
+def test_ops_prints_whole_parameter_descriptions() -> None:
+    """A description that goes on past its first docstring line is printed whole."""
+    from mmrecipe.registry import get_op, op_params
+
+    docs = {p.name: p.doc for p in op_params(get_op("near_dedup"))}
+    assert docs["max_distance"].endswith("no two distinct photos)")
+    assert docs["numbers_must_match"].endswith("whatever their similarity")
+    result = _mmrecipe("ops", "near_dedup")
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    assert "no two distinct photos)" in flat and "…" not in result.stdout

@@ -86,3 +86,31 @@ def test_verbose_after_the_subcommand() -> None:
     assert "No such option" not in result.output
     assert logging.getLogger("matplotlib").isEnabledFor(logging.INFO)
     configure_logging(verbose=False)
+
+
+def test_transformers_bars_and_notices_only_with_verbose(
+    tmp_path: Path, tiny_llava_dir: Path
+) -> None:
+    """A vision expert's model load draws transformers' "Loading weights" bar: only with -v."""
+    (tmp_path / "mmr_loads_a_model.py").write_text(
+        "from transformers import AutoModelForImageTextToText\n"
+        f"AutoModelForImageTextToText.from_pretrained({str(tiny_llava_dir)!r})\n"
+    )
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: t\nplugins: [mmr_loads_a_model]\nops: []\n")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith(("_VERBOSITY", "PROGRESS_BARS", "ADVISORY_WARNINGS"))
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *sys.path])
+
+    def stderr(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "mmrecipe", *args], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert "Loading weights" not in stderr("validate", str(recipe))
+    assert "Loading weights" in stderr("-v", "validate", str(recipe))

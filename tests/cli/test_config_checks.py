@@ -260,3 +260,17 @@ def test_ops_with_an_unknown_name(
     assert code == 2 and err.strip() == (
         "error: unknown op 'exact_dedupe'; did you mean 'exact_dedup'? (`mmrecipe ops` lists them)"
     )
+
+
+def test_a_bad_set_value_is_echoed(
+    files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "curate-folder.yaml"
+    code, err = _cli(
+        ["validate", str(recipe), "--set", "ops.intake.min_side=abc"], capsys, monkeypatch
+    )
+    assert code == 2 and "min_side" in err and "(got 'abc')" in err, err
+    code, err = _cli(
+        ["validate", str(recipe), "--set", "executor.shard_size=x1"], capsys, monkeypatch
+    )
+    assert code == 2 and "(got 'x1')" in err, err

@@ -170,15 +170,48 @@ def test_oasis_against_scripted_server(
     local_stats = json.loads((local / "stats.json").read_text())
     assert stats["usage"] == local_stats["usage"]  # the same requests paid, the same cache hits
     assert stats["steps"]["hook"]["usage"]["mllm"]["requests"] == 6  # img0 twice: paid once
-    assert stats["cache_entries"] > 0  # the workers' answers, stored by the driver
+    assert stats["cache_entries"] > 0  # the segments the model actors wrote themselves
     paid = sum(oasis_server.answered.values()) - before
 
-    # re-thresholding on Ray: every answer comes back from the driver's request cache
+    # re-thresholding on Ray: every answer comes back from the workers' segments
     spec = load_recipe(RECIPES / "oasis.yaml", [*overrides, "ops.qc_gate.solvability_min=4"])
     RayExecutor(spec, on_ray, quiet=True, limit=8).run()
     assert sum(oasis_server.answered.values()) - before == paid
     stats = json.loads((on_ray / "stats.json").read_text())
     assert stats["steps"]["qc_solvability"]["usage"]["mllm"]["cache_hits"] == 7
+
+
+def test_a_run_moves_between_executors_answering_from_the_cache(
+    cluster: str, tmp_path: Path, oasis_server: FakeOpenAIServer
+) -> None:
+    """One run dir under both executors: a recipe change rerun on the other executor pays no
+    model call (the segments one wrote, the other reads), and both end with the same files."""
+    make_folder(tmp_path / "images")
+    url = oasis_server.base_url
+    overrides = [
+        f"input.path={tmp_path / 'images'}",
+        f"backends.mllm.base_url={url}",
+        f"backends.llm.base_url={url}",
+        "backends.mllm.model=fake",
+        "backends.llm.model=fake",
+        "executor.shard_size=3",
+    ]
+    recipe = RECIPES / "oasis.yaml"
+    first = load_recipe(recipe, overrides)
+    changed = load_recipe(recipe, [*overrides, "ops.qc_gate.solvability_min=4"])
+    local_first, ray_first = tmp_path / "local-first", tmp_path / "ray-first"
+    LocalExecutor(first, local_first, quiet=True, limit=8).run()
+    RayExecutor(first, ray_first, quiet=True, limit=8).run()
+    assert outputs(local_first) == outputs(ray_first)
+    paid = sum(oasis_server.answered.values())
+
+    RayExecutor(changed, local_first, quiet=True, limit=8).run()  # local -> Ray
+    LocalExecutor(changed, ray_first, quiet=True, limit=8).run()  # Ray -> local
+    assert sum(oasis_server.answered.values()) == paid  # not one model call more
+    for run in (local_first, ray_first):
+        stats = json.loads((run / "stats.json").read_text())
+        assert stats["cache"]["requests"] == 0 and stats["cache"]["hits"] > 0
+    assert outputs(local_first) == outputs(ray_first)
 
 
 KILL_RECIPE = """

@@ -158,6 +158,13 @@ def test_convert_of_a_run_output_finds_the_run_images(tmp_path: Path) -> None:
     args = ["convert", str(run / "data" / "shard-00001.jsonl"), str(tmp_path / "p.parquet")]
     alone = CliRunner().invoke(main, [*args, "--to", "parquet"])
     assert "skipped 1 image_outside_root" in alone.output, alone.output
+    # 0 of N written is a failure that names the fix, not the run's root on its own
+    assert alone.exit_code == 1 and "wrote 0 of 1 record(s)" in alone.output
+    assert "--image-root DIR" in alone.output
+    (run / "recipe.yaml").write_text(f"name: x\ninput: {{path: {photos}}}\n")
+    hinted = CliRunner().invoke(main, [*args, "--to", "parquet"])
+    assert hinted.exit_code == 1
+    assert f"this run read its images from {photos}" in " ".join(hinted.output.split())
     both = CliRunner().invoke(
         main, [*args, "--to", "parquet", "--image-root", str(run), "--image-root", str(photos)]
     )
@@ -176,14 +183,15 @@ def test_convert_image_root_and_allow_outside_root(tmp_path: Path) -> None:
     }
     src.write_text(json.dumps(record) + "\n")
 
-    def convert(*extra: str) -> str:
+    def convert(*extra: str, code: int = 0) -> str:
         out = CliRunner().invoke(
             main, ["convert", str(src), str(tmp_path / "o.jsonl"), "--to", "llava", *extra]
         )
-        assert out.exit_code == 0, out.output
+        assert out.exit_code == code, out.output
         return out.output
 
-    assert "skipped 1 image_outside_root" in convert()
+    refused = convert(code=1)
+    assert "skipped 1 image_outside_root" in refused and "--image-root DIR" in refused
     assert "wrote 1 record(s)" in convert("--image-root", str(tmp_path))
     assert "wrote 1 record(s)" in convert("--allow-outside-root")
 

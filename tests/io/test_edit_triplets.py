@@ -64,3 +64,41 @@ def test_triplets_round_trip_through_datasets(tmp_path: Path) -> None:
     assert json.loads(first["fields"]) == {"expression": "the box"}
     assert second["mask_image"] is None and second["edit_type"] is None
     assert second["edited_image"].getpixel((3, 3)) == (9, 9, 9)
+
+
+def convert_to_np(image: Image.Image, resolution: int) -> np.ndarray:
+    """huggingface/diffusers examples/instruct_pix2pix/train_instruct_pix2pix.py
+    ``convert_to_np`` (called on every row's original and edited image)."""
+    image = image.convert("RGB").resize((resolution, resolution))
+    return np.array(image).transpose(2, 0, 1)
+
+
+def test_only_edits_are_written_the_rest_counted(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    src, edit = _png(tmp_path / "s.png", (1, 2, 3)), _png(tmp_path / "e.png", (4, 5, 6))
+    edit_fields = {"source_image": 0, "edited_image": 1, "instruction": "brighten it"}
+    samples = [
+        Sample(id="ok", images=[src, edit], fields=dict(edit_fields)),
+        Sample(id="source-only", images=[src], fields={"instruction": "brighten it"}),
+        Sample(id="none", fields={"instruction": "x"}),
+        Sample(id="same", images=[src], fields={**edit_fields, "edited_image": 0}),
+        Sample(id="no-instr", images=[src, edit], fields={**edit_fields, "instruction": " "}),
+    ]
+    out = tmp_path / "t.parquet"
+    writer = open_writer("edit_triplets", out, tmp_path)
+    for s in samples:
+        writer.write(s)
+    writer.close()
+    assert writer.written == 1
+    assert dict(writer.left_out) == {
+        "no_edited_image": 2,
+        "no_source_image": 1,
+        "no_instruction": 1,
+    }
+    ds = datasets.load_dataset("parquet", data_files=str(out), split="train")
+    assert ds["id"] == ["ok"]
+    # the pix2pix trainer's preprocessing over every row
+    originals = np.concatenate([convert_to_np(im, 8) for im in ds["source_image"]])
+    edited = np.concatenate([convert_to_np(im, 8) for im in ds["edited_image"]])
+    assert originals.shape == edited.shape == (3, 8, 8)
+    assert ds["instruction"] == ["brighten it"]

@@ -139,10 +139,46 @@ def test_webdataset_shards_read_by_webdataset(tmp_path: Path, samples: list[Samp
     body = json.loads(multi["json"])
     assert body["images"] == ["png", "1.png"]
     assert [sha_bytes(multi[e]) for e in body["images"]] == [sha(i.path) for i in samples[1].images]
-    assert body["fields"] == {"domain": "photo"}
+    assert json.loads(body["fields"]) == {"domain": "photo"}  # one JSON text: one schema
 
 
 def sha_bytes(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_webdataset_tars_load_in_hf_datasets(
+    tmp_path: Path, samples: list[Sample], monkeypatch: Any
+) -> None:
+    """HF's webdataset builder: the run's loading line (features of every member any tar
+    holds) loads samples whose members differ; plain, a run of one member set loads."""
+    import runpy
+
+    datasets = importlib.import_module("datasets")
+    from mmrecipe.io.snippets import write_snippets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    run = tmp_path / "run"
+    samples[0].fields["caption"] = "noise"
+    write("webdataset", samples[:3], run / "data" / "shard-00000.tar", run, keep_fields=["year"])
+    write("webdataset", samples[3:], run / "data" / "shard-00001.tar", run, keep_fields=["year"])
+    write_snippets(run, "wds", ["webdataset"])
+    ds = runpy.run_path(str(run / "trainers" / "hf_datasets.py"))["webdataset"]
+    assert ds["__key__"] == [s.id for s in samples]
+    bodies = ds["json"]
+    assert [json.loads(b["fields"]) for b in bodies[:2]] == [{"year": 2006}, {"year": "2006"}]
+    assert ds[1]["1.png"].size == (30, 24) and ds[0]["1.png"] is None
+    assert ds[0]["txt"] == "noise" and ds[1]["txt"] is None
+    assert ds[3]["png"] is None and ds[4]["png"].size == (30, 24)
+
+    # one member set (one png each, all captioned): the plain call, no features, loads too
+    plain = [s for s in samples if len(s.images) == 1]
+    for s in plain:
+        s.fields["caption"] = f"a {s.id}"
+    write("webdataset", plain, tmp_path / "plain" / "shard-00000.tar", tmp_path)
+    loaded = datasets.load_dataset(
+        "webdataset", data_files=str(tmp_path / "plain" / "*.tar"), split="train"
+    )
+    assert loaded["txt"] == [f"a {s.id}" for s in plain]
+    assert all(im.size == (30, 24) for im in loaded["png"])

@@ -26,7 +26,7 @@ def test_the_cauldron_parquet(tmp_path: Path) -> None:
                 "images": [{"bytes": _png(tmp_path, 1), "path": None}],
                 "texts": [
                     {"user": "Question: what colour?", "assistant": "Red.", "source": "ai2d"},
-                    {"user": "And the shape?", "assistant": "Round.", "source": "ai2d"},
+                    {"user": "And the shape?", "assistant": "Round.", "source": "ai2d_gpt4v"},
                 ],
             }
         ]
@@ -39,7 +39,44 @@ def test_the_cauldron_parquet(tmp_path: Path) -> None:
     assert [m["role"] for m in sample.messages] == ["user", "assistant", "user", "assistant"]
     assert sample.messages[0]["content"] == "<image>\nQuestion: what colour?"
     assert sample.fields["source"] == "ai2d"
+    assert sample.fields["turn_sources"] == ["ai2d", "ai2d_gpt4v"]  # each turn's own
     assert sha(sample.images[0].path) == sha(tmp_path / "src1.png")
+    write("llava_onevision", [sample], tmp_path / "ov.jsonl", tmp_path)
+    assert jsonl(tmp_path / "ov.jsonl")[0]["turn_sources"] == ["ai2d", "ai2d_gpt4v"]
+
+
+def test_onevision_parquet_keeps_the_embedded_file_name(tmp_path: Path) -> None:
+    """lmms-lab/LLaVA-OneVision-Data: ``image`` {bytes, path}, ``conversations``,
+    ``data_source``; the original file name comes back as ``fields.image_names`` and as the
+    ``path`` of the image when written to Parquet again (HF ``datasets`` Image feature)."""
+    import datasets
+
+    table = pa.Table.from_pylist(
+        [
+            {
+                "id": "ai2d_42",
+                "image": {"bytes": _png(tmp_path, 2), "path": "ai2d/images/42.png"},
+                "conversations": [
+                    {"from": "human", "value": "<image>\nWhich layer?"},
+                    {"from": "gpt", "value": "The crust."},
+                ],
+                "data_source": "ai2d(gpt4v)",
+            }
+        ]
+    )
+    pq.write_table(table, tmp_path / "ov.parquet")
+    (sample,) = list(open_reader("auto", tmp_path / "ov.parquet", materialize_dir=tmp_path / "m"))
+    assert sample.fields["image_names"] == ["ai2d/images/42.png"]
+    assert sample.fields["data_source"] == "ai2d(gpt4v)"
+    write("parquet", [sample], tmp_path / "back.parquet", tmp_path)
+    ds = datasets.load_dataset(
+        "parquet",
+        data_files=str(tmp_path / "back.parquet"),
+        split="train",
+        cache_dir=str(tmp_path / "hf"),
+    ).cast_column("images", datasets.Sequence(datasets.Image(decode=False)))
+    assert ds[0]["images"][0]["path"] == "ai2d/images/42.png"
+    assert json.loads(ds[0]["fields"])["image_names"] == ["ai2d/images/42.png"]
 
 
 def test_llava_instruct_mix_typed_parts_with_null_text(tmp_path: Path) -> None:
@@ -179,6 +216,47 @@ def test_webdataset_reader(tmp_path: Path) -> None:
     assert sha(samples[1].images[0].path) == sha(tmp_path / "src5.png")
 
 
+def test_img2dataset_tar_keeps_its_json_and_key(tmp_path: Path) -> None:
+    """img2dataset's webdataset output: KEY.jpg, KEY.txt, KEY.json with url, key, status,
+    width, height, similarity, ... (rom1504/img2dataset, "Output format choice")."""
+    import tarfile
+
+    meta = {
+        "url": "https://example.org/a.jpg",
+        "caption": "a photo",
+        "key": "000010002",
+        "status": "success",
+        "error_message": None,
+        "width": 30,
+        "height": 24,
+        "original_width": 300,
+        "original_height": 240,
+        "similarity": 0.31,
+    }
+    with tarfile.open(tmp_path / "00001.tar", "w") as tar:
+        for name, data in (
+            ("000010002.jpg", _png(tmp_path, 4)),
+            ("000010002.txt", b"a photo"),
+            ("000010002.json", json.dumps(meta).encode()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (sample,) = list(open_reader("auto", tmp_path / "00001.tar", materialize_dir=tmp_path / "m"))
+    assert sample.id == "000010002"  # the tar key, not a hash
+    for key, value in meta.items():
+        assert sample.fields[key] == value, key
+    assert sha(sample.images[0].path) == sha(tmp_path / "src4.png")
+    # written back (sharegpt keeps them in source_fields)
+    sample.messages = [
+        {"role": "user", "content": "<image>Describe."},
+        {"role": "assistant", "content": "A photo."},
+    ]
+    write("sharegpt", [sample], tmp_path / "sg.jsonl", tmp_path)
+    packed = json.loads(jsonl(tmp_path / "sg.jsonl")[0]["source_fields"])
+    assert packed["similarity"] == 0.31 and packed["url"] == meta["url"]
+
+
 def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
     make_image(tmp_path / "cat.png", 6)
     objects = {"ref": ["sheep", "dog"], "bbox": [[90.9, 160.8, 135, 212.8], [1, 2, 11, 22]]}
@@ -194,7 +272,12 @@ def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
     (sample,) = list(open_reader("sharegpt", tmp_path / "swift.jsonl"))
     assert sample.fields["boxes"][1] == {"bbox": [1.0, 2.0, 10.0, 20.0], "category": "dog"}
     write("sharegpt", [sample], tmp_path / "back.jsonl", tmp_path, objects=True)
-    assert jsonl(tmp_path / "back.jsonl")[0]["objects"] == objects  # as it came
+    # written back in MS-Swift's one shape: its defaults filled in, one schema for all shards
+    assert jsonl(tmp_path / "back.jsonl")[0]["objects"] == {
+        **objects,
+        "bbox_type": "real",
+        "image_id": [0, 0],
+    }
     # COCO boxes become objects; a row without boxes gets an empty one (one column type)
     src = tmp_path / "coco.json"
     src.write_text(
@@ -219,5 +302,6 @@ def test_ms_swift_grounding_objects(tmp_path: Path) -> None:
         "ref": ["dog"],
         "bbox": [[1.0, 2.0, 11.0, 22.0]],
         "bbox_type": "real",
+        "image_id": [0],
     }
-    assert rows[1]["objects"] == {"ref": [], "bbox": [], "bbox_type": "real"}
+    assert rows[1]["objects"] == {"ref": [], "bbox": [], "bbox_type": "real", "image_id": []}

@@ -222,3 +222,31 @@ def test_openai_leaves_out_what_it_cannot_take(tmp_path: Path) -> None:
     writer = write("openai", made, tmp_path / "o.jsonl", tmp_path)
     assert dict(writer.left_out) == {"image_mode": 1, "image_format": 1, "too_many_images": 1}
     assert [r["id"] for r in jsonl(tmp_path / "o.jsonl")] == ["ok"]
+
+
+def test_coco_keeps_unused_categories_info_and_licenses(tmp_path: Path) -> None:
+    """A category no annotation uses, and the top-level info and licenses, come back in every
+    shard file (pycocotools: getCatIds, dataset["info"], dataset["licenses"])."""
+    coco_api = importlib.import_module("pycocotools.coco")
+    src = _coco_source(tmp_path)
+    data = json.loads(src.read_text())
+    data["categories"].append({"id": 90, "name": "toothbrush", "supercategory": "indoor"})
+    data["info"] = {"description": "COCO 2017 Dataset", "year": 2017}
+    data["licenses"] = [{"id": 4, "name": "Attribution License", "url": "http://x/4"}]
+    src.write_text(json.dumps(data))
+    run = tmp_path / "run"
+    samples = list(open_reader("coco", src, materialize_dir=run / "images" / "input"))
+    write("coco", samples[:1], run / "shard-00000.json", run)
+    write("coco_captions", samples[1:], run / "captions-00001.json", run)
+    api = coco_api.COCO(str(run / "shard-00000.json"))
+    assert sorted(api.getCatIds()) == [1, 18, 90]
+    assert api.loadCats([90]) == [{"id": 90, "name": "toothbrush", "supercategory": "indoor"}]
+    assert api.dataset["info"] == data["info"] and api.dataset["licenses"] == data["licenses"]
+    captions = coco_api.COCO(str(run / "captions-00001.json"))
+    assert captions.dataset["info"] == data["info"]
+    assert "categories" not in captions.dataset
+    # a samples file naming a meta file outside the run is not read
+    samples[0].fields["coco_meta"] = str(tmp_path / "coco-0123456789abcdef.json")
+    (tmp_path / "coco-0123456789abcdef.json").write_text(json.dumps({"info": {"x": 1}}))
+    write("coco", samples[:1], run / "shard-00002.json", run)
+    assert "info" not in json.loads((run / "shard-00002.json").read_text())

@@ -86,3 +86,27 @@ def test_parquet_reader_never_raises(tmp_path: Path) -> None:
     assert samples[0].rejection is not None and samples[0].rejection.reason == (
         "image_outside_root"
     )
+
+
+def test_json_array_inputs_are_counted_for_progress(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """HoneyPipe's input is often one JSON array: its progress said "phase 1/2: ? samples"."""
+    import logging
+
+    from mmrecipe.executor.progress import ProgressView
+    from mmrecipe.io.base import count_json_records
+
+    rows = [{"id": str(i), "conversations": []} for i in range(5)]
+    (tmp_path / "a.json").write_text("\ufeff" + json.dumps(rows, indent=1))
+    (tmp_path / "b.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "bad.json").write_text("[{")
+    assert open_reader("auto", tmp_path / "a.json").count() == 5
+    assert count_json_records(tmp_path / "b.json") == 5  # JSONL under .json
+    assert count_json_records(tmp_path / "bad.json") is None
+    with caplog.at_level(logging.INFO, logger="mmrecipe"):
+        ProgressView(quiet=True).start_phase(0, 2, 5, ["filter"])
+        ProgressView(quiet=True).start_phase(0, 2, None, ["filter"])
+    text = caplog.text
+    assert "phase 1/2: 5 samples" in text and "not counted in advance" in text
+    assert "?" not in text

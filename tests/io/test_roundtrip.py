@@ -123,7 +123,7 @@ def test_malformed_records_are_reported_not_fatal(tmp_path: Path) -> None:
         main,
         ["convert", str(src), str(tmp_path / "o.jsonl"), "--from", "llava", "--to", "sharegpt"],
     )
-    assert result.exit_code == 0, result.output
-    assert "wrote 0 record(s)" in result.output
+    assert result.exit_code == 1, result.output  # 0 of N written is a failure
+    assert "wrote 0 record(s)" in result.output and "wrote 0 of 4 record(s)" in result.output
     assert "3 malformed_record" in result.output
     assert "1 empty_conversation" in result.output  # LLaMA-Factory cannot take it: left out

@@ -44,8 +44,10 @@ def test_variants_go_to_their_largest_copy(tmp_path: Path) -> None:
     # each photo's survivor: the full-size original (first in order among 640x480 copies)
     assert kept == sorted(n for n in truth if n.count("_") == 0 or n.endswith("_half.jpg")), kept
     for r in rejects:
-        survivor = r["detail"].split("near-duplicate of ", 1)[1].split(";")[0]
+        named = r["detail"].split("near-duplicate of ", 1)[1].split(";")[0]
+        survivor, _, image = named.partition(" (image ")
         assert r["reason"] == "near_duplicate"
         assert truth[names[r["id"]]] == truth[names[survivor]]
+        assert image.rstrip(")").endswith(names[survivor])  # its file named too
     assert len(rejects) == len(truth) - len(kept)
     assert all("phash" in s["fields"] and len(s["fields"]["phash"][0]) == 16 for s in samples)

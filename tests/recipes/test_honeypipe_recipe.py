@@ -223,7 +223,9 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
 
     # the reject says what matched: the survivor (most pixels), distance, similarity
     for sid in ("small_first", "q40", "bright_same_q"):
-        assert rejects[sid]["detail"].startswith("near-duplicate of orig; image distance ")
+        detail = rejects[sid]["detail"]
+        assert detail.startswith("near-duplicate of orig (image ") and "astronaut" in detail
+        assert "); image distance " in detail
     assert "instruction similarity 1.00" in rejects["q40"]["detail"]
     assert "turn 1 contains '</s>'" in rejects["leaked"]["detail"]
     assert rejects["camera"]["detail"] == "long CoT answers '2', the original '3'"

@@ -30,6 +30,8 @@ def test_edit_card(tmp_path: Path) -> None:
     assert edit["source"][0] is not None and edit["edited"][0] is not None
     assert edit["source"][0] != edit["edited"][0]
     assert edit["scores"] == [["edit_changed", 0.5], ["edit_clip_direction", 0.3]]
+    # each shown once: the two images and the edit scores only in the edit view
+    assert card["images"] == [] and card["scores"] == [["other", 1.0]]
     # no edit view for a plain record, nor for an index that names no image
     record["fields"] = {"edited_image": 7}
     assert "edit" not in make_card(record, "kept", thumbs)

@@ -231,7 +231,8 @@ def test_convert_allow_private_hosts(tmp_path: Path, site: tuple[str, type[_Raw]
     out = tmp_path / "out" / "o.jsonl"
     base = ["convert", str(src), str(out), "--to", "llava", "--allow-remote"]
     refused = CliRunner().invoke(main, base)
-    assert refused.exit_code == 0 and "1 private_address" in refused.output
+    # nothing written: a failure (exit 1) that still names the reason
+    assert refused.exit_code == 1 and "1 private_address" in refused.output
     assert handler.hits == []
     allowed = CliRunner().invoke(main, [*base, "--allow-private-hosts"])
     assert "wrote 1 record(s)" in allowed.output and handler.hits == ["/ok.png"]

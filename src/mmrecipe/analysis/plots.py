@@ -10,6 +10,8 @@ import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmrecipe.stats import rate_text
+
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn: it costs every CLI call ~1 s
     from matplotlib.figure import Figure
 
@@ -184,7 +186,7 @@ def _funnel(analysis: dict[str, Any]) -> Figure:
     ax.barh(names, ins, color="#cccccc", label="in")
     ax.barh(names, outs, color="#4c72b0", label="out")
     for y, r in enumerate(rows[::-1]):
-        rate = "–" if r["pass_rate"] is None else f"{r['pass_rate']:.1%}"
+        rate = rate_text(r["pass_rate"])
         ax.text(r["in"], y, f" {rate}", va="center", fontsize=8)
     ax.set_xlabel("samples")
     ax.set_title("funnel: samples into and out of each step (pass rate)")

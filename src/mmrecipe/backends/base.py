@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from mmrecipe.errors import BackendError
-from mmrecipe.sample import ImageRef
+from mmrecipe.sample import ImageRef, VideoRef
 
 Capability = Literal["vision", "hook", "logprobs", "json_schema", "ocr"]
 
@@ -61,6 +61,8 @@ class ChatRequest:
     sample_index: int = 0
     #: for logs and error messages: "<sample id>/<step>"
     request_id: str = ""
+    #: videos, matched in order with ``<video>`` placeholders (see backends/video_input.py)
+    videos: list[VideoRef] = field(default_factory=list)
 
 
 @dataclass

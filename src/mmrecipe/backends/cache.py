@@ -36,7 +36,7 @@ class CachedBackend:
         self.inner = inner
         self.state = state
         self._file_shas: dict[str, str] = {}
-        self.blobs = state.path.parent / "answers"
+        self.blobs = state.answers_dir
 
     @property
     def name(self) -> str:
@@ -119,6 +119,14 @@ class CachedBackend:
             data["messages"] = req.messages
             data["images"] = [ref.sha256 or self._file_sha(ref.path) for ref in req.images]
             data["hook"] = req.hook
+            if req.videos:  # the file and the frames sampled from it decide the answer
+                data["videos"] = [
+                    [
+                        v.sha256 or self._file_sha(v.path),
+                        [[f.get("t"), f.get("sha256")] for f in v.frames],
+                    ]
+                    for v in req.videos
+                ]
             if params.temperature > 0:
                 data["sample_index"] = req.sample_index
             blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)

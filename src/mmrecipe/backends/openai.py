@@ -57,6 +57,15 @@ from mmrecipe.backends.openai_requests import (
     sglang_body,
 )
 from mmrecipe.backends.openai_transport import HTTPTransport
+from mmrecipe.backends.video_input import (
+    VideoInput,
+    as_frames,
+    resolve_mode,
+    video_data_url,
+    video_hook_prefix,
+    video_part,
+    with_video_parts,
+)
 from mmrecipe.errors import BackendError
 
 if TYPE_CHECKING:  # imported where used (the transport): checking a recipe must not load it
@@ -92,6 +101,10 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         vision: False for a text-only model (ops that send images then fail at setup)
         max_answer_bytes: an answer text larger than this is rejected (``answer_too_large``);
             the HTTP body is read only up to a bound derived from it
+        video_input: how videos are sent: ``video_url`` parts (vLLM, SGLang video models),
+            ``frames`` (the sampled frames as images), ``auto`` (video parts on vLLM/SGLang,
+            frames elsewhere); see backends/video_input.py
+        max_video_bytes: a larger video is not sent as a part (the request fails, one reject)
     """
 
     #: this backend records its own usage (requests, tokens, errors, retries) into the step
@@ -115,6 +128,8 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         image_cache_size: PositiveInt = 256,
         vision: bool = True,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        video_input: VideoInput = "auto",
+        max_video_bytes: PositiveInt = 64 * 1024 * 1024,
     ) -> None:
         if server not in ("openai", "vllm", "sglang", "auto"):
             raise BackendError(
@@ -149,6 +164,11 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         caps = {"logprobs", "json_schema"} | ({"vision"} if vision else set())
         if self.server in ("vllm", "sglang"):
             caps.add("hook")
+        #: how videos are sent: video parts (vLLM, SGLang) or sampled frames as images
+        self.video_input = resolve_mode(video_input, self.server, name) if vision else "frames"
+        self.max_video_bytes = int(max_video_bytes)
+        if vision:
+            caps.add("video")
         self.capabilities: frozenset[str] = frozenset(caps)
         self._images = ImageCache(image_cache_size)
         self._session: aiohttp.ClientSession | None = None
@@ -211,9 +231,14 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         self, request: ChatRequest, params: SamplingParams
     ) -> tuple[str | None, dict[str, Any], Any]:
         """The URL, body and response parser of a request (URL None: hooking refused)."""
+        if request.videos and self.video_input == "frames":
+            request = as_frames(request)
+        videos = [video_data_url(v, self.max_video_bytes) for v in request.videos]
         urls = [await self._images.data_url(ref) for ref in request.images]
         if not request.hook:
             messages = chat_messages(request, urls)
+            if videos:
+                messages = with_video_parts(messages, videos)
             body = chat_body(self.model, self.server, self.extra_body, messages, params)
             return self.base_url + "/chat/completions", body, parse_chat
         if self.server == "openai":
@@ -224,6 +249,7 @@ class OpenAIBackend(HTTPTransport, HookSupport):
                 return None, {}, None
             system = [m for m in request.messages if m.get("role") == "system"]
             content: list[dict[str, Any]] = [image_part(u) for u in urls]
+            content += [video_part(u) for u in videos]
             content.append({"type": "text", "text": ""})
             messages = [*system, {"role": "user", "content": content}]
             body = chat_body(self.model, self.server, self.extra_body, messages, params)
@@ -231,6 +257,13 @@ class OpenAIBackend(HTTPTransport, HookSupport):
             body["continue_final_message"] = True
             return self.base_url + "/chat/completions", body, parse_chat
         prefix = await self._sglang_prefix()
+        if videos:  # the family's video placeholder; SGLang's native video_data
+            body = sglang_body(
+                self.model, self.extra_body, video_hook_prefix(self.model, prefix), [], params
+            )
+            body.pop("image_data", None)
+            body["video_data"] = videos[0] if len(videos) == 1 else videos
+            return self.root_url + "/generate", body, parse_sglang
         body = sglang_body(self.model, self.extra_body, prefix, urls, params)
         return self.root_url + "/generate", body, parse_sglang
 

@@ -14,13 +14,19 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
+from mmrecipe.backends.video_input import (
+    as_frames,
+    processor_video_mode,
+    video_frames,
+    video_template_parts,
+)
 from mmrecipe.errors import BackendError
 from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
 
@@ -34,6 +40,8 @@ class _Prepared:
     index: int
     prompt: str = ""
     images: list[Any] = field(default_factory=list)
+    #: per video, its sampled frames (RGB PIL images), for the processor's ``videos=``
+    videos: list[list[Any]] = field(default_factory=list)
     add_special_tokens: bool = True
     error: str | None = None
 
@@ -70,10 +78,13 @@ class TransformersBackend:
         max_images_per_request: PositiveInt = 8,
         local_files_only: bool = True,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        video_input: Literal["auto", "processor", "frames"] = "auto",
     ) -> None:
-        try:
-            import torch
-            import transformers
+        from mmrecipe.heavy_imports import import_heavy
+
+        try:  # backends may be built from several threads: one heavy import at a time
+            torch = import_heavy("torch")
+            transformers = import_heavy("transformers")
         except ImportError as exc:
             raise BackendError(
                 f"backend {name!r}: type 'transformers' needs torch and transformers: "
@@ -117,6 +128,9 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        #: videos through the processor's ``videos=`` (Qwen2-VL, LLaVA-OneVision, ...) or as
+        #: their sampled frames, as images (backends/video_input.py)
+        self.video_input = processor_video_mode(video_input, self.processor, name, self.vision)
         self.hook_error: str | None = None
         self.hook_prefix = hook_prefix
         if self.hook_prefix is None and self.vision:
@@ -192,12 +206,20 @@ class TransformersBackend:
                     f"{len(request.images)} images, over max_images_per_request="
                     f"{self.max_images_per_request}"
                 )
+            if request.videos and not self.vision:
+                raise RequestError(f"model {self.model} is text-only and cannot take videos")
+            if request.videos and self.video_input == "frames":
+                request = as_frames(request)
             if request.images and not self.vision:
                 raise RequestError(f"model {self.model} is text-only and cannot take images")
+            if request.hook and request.videos:
+                raise RequestError("in-process hooking with a video is not supported")
             if request.hook:
                 prep.prompt = self._hook_prompt(request)
             else:
                 messages = for_template(to_parts(request))
+                if request.videos:
+                    messages = video_template_parts(messages, len(request.videos))
                 continue_final = bool(messages) and messages[-1]["role"] == "assistant"
                 prep.prompt = self.processor.apply_chat_template(
                     messages if self.vision else _flatten_text(messages),
@@ -206,7 +228,8 @@ class TransformersBackend:
                     continue_final_message=continue_final,
                 )
             prep.images = [load_image(ref) for ref in request.images]
-        except RequestError as exc:
+            prep.videos = [video_frames(v) for v in request.videos]
+        except (RequestError, BackendError) as exc:
             prep.error = str(exc)
         except Exception as exc:  # a template that refuses these messages, etc.
             prep.error = f"cannot build the prompt: {type(exc).__name__}: {exc}"
@@ -255,6 +278,9 @@ class TransformersBackend:
             "return_tensors": "pt",
             "add_special_tokens": add_special_tokens,
         }
+        videos = [v for p in preps for v in p.videos]
+        if videos:
+            kwargs["videos"] = videos
         if self.vision:
             inputs = self.processor(text=texts, images=images or None, **kwargs)
         else:

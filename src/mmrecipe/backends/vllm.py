@@ -19,6 +19,7 @@ from pydantic import Field, PositiveInt
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix, strip_bos
 from mmrecipe.backends.inputs import RequestError, load_image, to_parts
+from mmrecipe.backends.video_input import as_frames
 from mmrecipe.errors import BackendError
 from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
 
@@ -270,6 +271,10 @@ class VLLMBackend:
         hooks: list[tuple[int, Any]] = []
         for i, request in enumerate(requests):
             try:
+                if request.videos:  # in-process vLLM: the sampled frames, as images
+                    if request.hook:
+                        raise RequestError("in-process hooking with a video is not supported")
+                    request = as_frames(request)
                 if request.images and not self.vision:
                     raise RequestError(f"model {self.model} is text-only and cannot take images")
                 images = [load_image(ref) for ref in request.images]
@@ -286,7 +291,7 @@ class VLLMBackend:
                     )
                 else:
                     chats.append((i, build_chat_messages(request, images)))
-            except RequestError as exc:
+            except (RequestError, BackendError) as exc:
                 results[i] = Generation(error=str(exc))
         with self._lock:
             if self.llm is None:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from mmrecipe.cli.logs import verbose_option
+from mmrecipe.stats import rate_text
 
 # the analysis modules' defaults (tests/cli check they agree); not imported from there:
 # `mmrecipe --help` must not load the analysis libraries
@@ -160,9 +161,9 @@ def print_summary(analysis: dict[str, Any]) -> None:
     for col in ("step", "stage", "in", "out", "pass rate"):
         table.add_column(col, justify="left" if col in ("step", "stage") else "right")
     for row in analysis["funnel"]:
-        rate = "–" if row["pass_rate"] is None else f"{row['pass_rate']:.1%}"
+        rate = rate_text(row["pass_rate"])
         table.add_row(row["step"], row["stage"] or "", str(row["in"]), str(row["out"]), rate)
     console.print(table)
     for stage, s in analysis["funnel_stages"].items():
-        rate = "–" if s["pass_rate"] is None else f"{s['pass_rate']:.1%}"
+        rate = rate_text(s["pass_rate"])
         console.print(f"{stage}: {s['out']}/{s['in']} passed ({rate})", highlight=False)

@@ -12,6 +12,7 @@ import yaml
 from mmrecipe.errors import ConfigError
 from mmrecipe.io import EMBEDS_IMAGES, FORMATS, missing_image, open_reader, open_writer
 from mmrecipe.io.base import GuardedReader, ImageRoot, default_image_root, record_error
+from mmrecipe.safe_yaml import read_yaml_file
 from mmrecipe.strictjson import clean_sample
 
 
@@ -147,3 +148,51 @@ def command(
     if lost:
         msg += " (lost: " + ", ".join(f"{n} {r}" for r, n in lost.items()) + ")"
     click.echo(msg)
+    n_written = getattr(writer, "written", written)
+    if n_written == 0 and (bad or left_out):
+        raise click.ClickException(_nothing_written(source, root, bad, left_out))
+
+
+def _nothing_written(
+    source: Path, root: ImageRoot, bad: Counter[str], left_out: Counter[str]
+) -> str:
+    """Why 0 of N records were written, and the fix when the images lie outside the root."""
+    total = sum(bad.values()) + sum(left_out.values())
+    text = f"wrote 0 of {total} record(s)"
+    if not bad.get("image_outside_root"):
+        return text + ": every record was skipped or left out (reasons above)"
+    roots = ", ".join(str(r) for r in root.roots)
+    text += (
+        f": {bad['image_outside_root']} name images outside the dataset root ({roots}); "
+        "pass --image-root DIR (repeatable) with the folder that holds them"
+    )
+    recorded = _recorded_root(default_image_root(source))
+    if recorded:
+        shown = "".join(c for c in recorded if c.isprintable())[:300]
+        text += f" (this run read its images from {shown})"
+    return text + ", or --allow-outside-root"
+
+
+def _recorded_root(run_dir: Path) -> str | None:
+    """The image root a run recorded in its recipe.yaml (named in the message, never used on
+    its own: a run dir's files are input too, and a forged one could name any folder)."""
+    recipe = run_dir / "recipe.yaml"
+    if not recipe.is_file() or not (run_dir / "state").is_dir():
+        return None
+    try:
+        spec = read_yaml_file(recipe)
+    except Exception:
+        return None
+    given = spec.get("input") if isinstance(spec, dict) else None
+    if not isinstance(given, dict):
+        return None
+    roots = given.get("image_root")
+    if isinstance(roots, str) and roots:
+        return roots
+    if isinstance(roots, list) and roots and all(isinstance(r, str) for r in roots):
+        return " and ".join(roots)
+    path = given.get("path")
+    if isinstance(path, str) and path:
+        where = Path(path)
+        return str(where if where.is_dir() else where.parent)
+    return None

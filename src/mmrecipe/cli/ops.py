@@ -25,6 +25,10 @@ def command(name: str | None) -> None:
         # docstrings are text, not markup: "[x1, y1, x2, y2]" must print as written
         console.print(f"[bold]{op_name}[/] ({cls.kind.value}) {escape(doc)}", highlight=False)
         table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold", max_width=28)
+        table.add_column(overflow="fold", max_width=16)
+        table.add_column(overflow="fold", ratio=1)  # the whole description, wrapped, never cut
         for p in op_params(cls):
             default = "required" if p.required else repr(p.default)
             table.add_row(f"  {p.name}", escape(p.annotation), escape(default), escape(p.doc))

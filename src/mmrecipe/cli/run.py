@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     help="where to run (default: the recipe's executor.type)",
 )
 @click.option("--report", "write_report", is_flag=True, help="write RUN_DIR/report.html at the end")
+@click.option("--standins-failed", "standins_failed", hidden=True, default=None)
 @click.option(
     "--force",
     is_flag=True,
@@ -72,9 +73,15 @@ def command(
     no_cache: bool,
     executor: str | None,
     write_report: bool,
+    standins_failed: str | None,
     force: bool,
 ) -> None:
     """Run RECIPE (a YAML file) and write its outputs into RUN_DIR."""
+    if standins_failed is not None:  # printed by python -m mmrecipe.testing tiny on failure
+        raise ConfigError(
+            f"refusing to run: the tiny stand-ins were not built ({standins_failed}, see the "
+            "line above); without them the recipe's real backends would be used"
+        )
     # imported here, not at the top: `mmrecipe --help` must not load the executor's libraries
     from mmrecipe.cli.tables import RUN_TOP_REASONS, print_stats
     from mmrecipe.executor.local import LocalExecutor

@@ -151,6 +151,8 @@ class LocalExecutor(StepRunner):
         )
         result = RunResult(run_dir=layout.root, stats={})
         try:
+            if self.use_cache:  # under the run lock: no other writer of segments is alive
+                state.migrate_cache()
             self._check_fingerprint(state, result)
             layout.write_recipe(self.recipe)
             started = time.time()

@@ -98,12 +98,10 @@ class ProgressView:
             self._steps = {}
             self._in_flight = {}
             if self.quiet:
-                log.info(
-                    "phase %d/%d: %s samples",
-                    phase + 1,
-                    n_phases,
-                    total if total is not None else "?",
-                )
+                if total is None:
+                    log.info("phase %d/%d: samples not counted in advance", phase + 1, n_phases)
+                else:
+                    log.info("phase %d/%d: %d samples", phase + 1, n_phases, total)
                 return
             self._close_live()
             self._progress = Progress(

@@ -39,10 +39,12 @@ a few times per phase, not once per op.
   our ``vllm`` backend (``vllm.LLM``) in process, once per actor, behind the same op code.
 * A **barrier** (dedup) is fitted on the driver over the whole previous phase's output (the
   stage files on shared storage), then shipped once (``ray.put``) to the workers that apply it.
-* **State**: only the driver writes ``state/state.sqlite``. A worker returns the shard's stats
-  and the model answers it paid for; the driver stores those, then marks the shard finished
-  (after its files were renamed into place on the worker). Cache lookups go to a read-only
-  reader actor pinned to the driver's node (sqlite's WAL does not work over network storage).
+* **State**: only the driver writes ``state/state.sqlite`` (a row per finished shard: small).
+  The request cache is not there: every worker process appends the answers it pays for to its
+  own segment under ``state/cache/`` and seals it (sorted keys + Bloom filter) when the shard
+  finishes; lookups read every sealed segment directly (:mod:`mmrecipe.segments`). No answer
+  passes through the driver, and the local executor uses the same store, so a run dir moves
+  between the executors with its cache.
 * **Faults**: a task whose worker dies is retried by Ray (``max_retries``), an actor that dies is
   restarted (setup again) and its shards retried (``max_task_retries``); a retried shard
   rewrites the same files under the same names, so there are no duplicates. A shard whose
@@ -62,20 +64,34 @@ GIL-bound threads, against process start-up and transfers); Oasis against server
 after 100 ms at equal concurrency (64, one model actor): 0.86 with 1000 images, 0.89 with 2000
 (the actor's start-up is amortized over more shards).
 
-A 100-node run of 1B images, from those numbers: at ``shard_size: 10000`` one phase is 100k
-shards (a dedup barrier makes two phases: 200k tasks). Their scheduling costs ~9 ms each, ~15
-driver-minutes per phase against days of model time, so shards could be smaller (1000: 1M
-tasks, ~2.5 driver-hours spread over the run) to lose less on a fault. Each shard sends ~10000 sample
-references (~3 MB) out and a few kB of stats back; the state store holds a row per shard (~1 kB:
-~100-200 MB). What does not scale is the request cache: Oasis asks ~7 model requests per image,
-so 7B answers (~1 kB each, ~7 TB) would all pass through the driver's one sqlite writer (and
-their lookups through one reader), at some 10-50k inserts/s that is 2-8 days of driver time,
-longer than the run. At that scale run with
-``--no-cache`` (resume then redoes only the shards in flight, which is the cache's main use), or
-give each node its own cache; the driver otherwise only streams the reader (listing 1B files is
-its other serial job: give it a manifest in JSONL/Parquet instead of a folder) and keeps at most
-``shards_in_flight`` shards (about 2x the cluster's worker slots: 1600 for 100 nodes of 8) in
-memory.
+A 100-node run of 1B images, redone with measured numbers (issue 26; 2 shared cores, so
+single-core rates; ``benchmarks/ray_scale.py``, ``cache_scale.py``, ``manifest_input.py``):
+
+* **Driver per shard**: 2.9-3.0 ms of driver CPU per shard (400 and 2,000 shards of 10
+  samples on a simulated 2-node ``Cluster``, cache on: reading, fingerprint, dispatch,
+  recording), its peak RSS flat: 157 MB before, 158 MB at 400 shards, 160 MB at 2,000
+  (RESULT_10K). At ``shard_size: 10000`` a phase is 100k shards: ~5 driver-minutes; at 1000,
+  1M shards: ~50 minutes, spread over the run. The driver reads the input at most
+  ``shards_in_flight`` shards ahead (``tests/executor/test_backpressure.py``) and holds a row
+  per finished shard, not per sample.
+* **Driver per sample**: the input is still read on the driver: ~90-100 us a sample for the
+  folder or manifest reader (the manifest's entries checked against the root rules) plus
+  ~20-40 us for the resume fingerprint (a ``stat``; a manifest's claimed size/mtime/sha256 are
+  not trusted: hashing the file instead costs ~110 us for 48 kB). For 1B images that is ~35
+  hours of one driver core, streamed beside the run; the model side (7B requests at, say,
+  10-20k requests/s over the cluster) takes 4-8 days, so the driver keeps up, but it is the
+  serial part left. Listing the folder is not: a Parquet manifest (``mmrecipe manifest``,
+  subfolders walked in threads) gives the count from its footer (0.7 ms vs 0.4 s for 20k
+  files) and its row groups are read by a thread pool.
+* **Request cache**: 7B answers (~1 kB, ~7 TB) no longer pass through the driver. The model
+  actors (say 800) append to their own segments, ~9M answers each; one writer process
+  measured 22-26k inserts/s with an fsync per sealed shard, and the aggregate grows with the
+  writers where sqlite's does not (CACHE_TABLE). The indexes add ~33 bytes an answer
+  (~230 GB), rewritten once per merge level (3 levels under the 50M-key cap): ~0.7 TB of
+  index writes spread over the writers. A lookup asks every index: 30-80 us per index for a
+  batch of 64 keys, so with 7B answers (~400 indexes of ~18M keys) one process looks up ~2-5k
+  keys/s, over 10x what a model actor asks (7 per image at ~20 images/s); each index costs a
+  lookup one page of its blocked Bloom filter.
 
 The modules: ``ray.py`` the driver, ``ray_workers.py`` what runs on the workers,
 ``ray_placement.py`` tasks vs actors and their resources, ``ray_cluster.py`` Ray itself and the
@@ -107,12 +123,10 @@ from mmrecipe.executor.ray_cluster import (
 )
 from mmrecipe.executor.ray_placement import ActorRunner, TaskRunner, plan_parts
 from mmrecipe.executor.ray_workers import (
-    CacheReader,
     Part,
     PhaseActor,
     PhaseWorker,
     ShardSource,
-    WorkerCache,
     WorkerJob,
     run_part_task,
 )
@@ -125,13 +139,11 @@ from mmrecipe.state import StateStore
 __all__ = [
     "INSTALL_HINT",
     "MAX_RETRIES",
-    "CacheReader",
     "Part",
     "PhaseActor",
     "PhaseWorker",
     "RayExecutor",
     "ShardSource",
-    "WorkerCache",
     "WorkerJob",
     "WorkerLost",
     "check_shared_storage",
@@ -169,7 +181,6 @@ class RayExecutor(LocalExecutor):
         self.address = address or recipe.executor.address or os.environ.get("RAY_ADDRESS")
         self._runners: dict[int, list[TaskRunner | ActorRunner]] = {}
         self._job: WorkerJob | None = None
-        self._state: StateStore | None = None
 
     def _driver_ops(self) -> list[Op]:
         """The driver sets up only the source (to count) and the barriers (to ``fit``); every
@@ -198,35 +209,17 @@ class RayExecutor(LocalExecutor):
                 ray.shutdown()
 
     async def _run_phases(self, state: StateStore, ctx: OpContext, result: RunResult) -> None:
-        ray = self._ray
-        self._state = state
-        reader = None
-        if self.use_cache:
-            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-            here = ray.get_runtime_context().get_node_id()
-            reader = (
-                ray.remote(CacheReader)
-                .options(
-                    num_cpus=0,
-                    scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False),
-                )
-                .remote(str(self.layout.state_db))
-            )
         self._job = WorkerJob(
             recipe=self.recipe,
             run_dir=str(self.layout.root),
             limit=self.limit,
             use_cache=self.use_cache,
             token=uuid.uuid4().hex,
-            cache_reader=reader,
         )
         try:
             await super()._run_phases(state, ctx, result)
         finally:
             await self._close_runners()
-            if reader is not None:
-                ray.kill(reader)
 
     async def _run_shard(self, phase: Phase, shard: int, pending: PendingShard) -> ShardOutcome:
         if pending.span is not None:
@@ -238,7 +231,7 @@ class RayExecutor(LocalExecutor):
         payload: Any = shard_source
         for runner in await self._runners_for(phase):  # one part, or CPU tasks then actors
             try:
-                payload, answers = await runner.run(shard, payload)
+                payload = await runner.run(shard, payload)
             except self._ray.exceptions.RayTaskError as exc:
                 cause = getattr(exc, "cause", None)
                 if isinstance(cause, MMRecipeError):
@@ -250,8 +243,6 @@ class RayExecutor(LocalExecutor):
                     f"{MAX_RETRIES} retries ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
                     "finished shards are kept: rerun the same command to resume"
                 ) from exc
-            if answers and self._state is not None:
-                await asyncio.to_thread(_store_answers, self._state, answers)
         assert isinstance(payload, ShardOutcome)
         return payload
 
@@ -322,8 +313,3 @@ class RayExecutor(LocalExecutor):
             _, runners = self._runners.popitem()
             for runner in runners:
                 await runner.close()
-
-
-def _store_answers(state: StateStore, answers: list[tuple[str, str]]) -> None:
-    for key, value in answers:
-        state.cache_put(key, value)

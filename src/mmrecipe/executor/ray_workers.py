@@ -1,13 +1,11 @@
 """What runs on the Ray workers: the job and shard payloads that travel there, the request cache
-as a worker sees it (lookups through a reader actor on the driver's node, new answers handed
-back), and the task function and actor class that run a part of a phase with the local
+as a worker sees it (the run dir's segment store, :mod:`mmrecipe.segments`: the worker writes
+its own segments and reads everyone's, no answer passes through the driver), and the task function and actor class that run a part of a phase with the local
 executor's own shard unit. Apart from the driver (``ray.py``) so that a worker imports only this."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from mmrecipe.ops.base import Op
 from mmrecipe.recipe import Recipe
 from mmrecipe.rundir import RunDir
 from mmrecipe.sample import Sample
+from mmrecipe.segments import SegmentCache
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,6 @@ class WorkerJob:
     use_cache: bool
     #: unique per run: a worker process's set-up ops belong to one run
     token: str
-    #: the read-only request-cache reader actor (None with --no-cache)
-    cache_reader: Any = None
 
 
 @dataclass
@@ -44,68 +41,6 @@ class ShardSource:
     span: tuple[int, int] | None = None
     path: str | None = None
     samples: list[Sample] | None = None
-
-
-class WorkerCache:
-    """The request cache as a worker sees it (``CachedBackend`` calls it like the state store):
-    lookups ask the driver-side reader actor, new answers are buffered here and handed back with
-    the shard so that only the driver writes sqlite."""
-
-    def __init__(self, reader: Any, path: Path) -> None:
-        self._reader = reader
-        #: where the state store lives (shared storage): large answers are files beside it
-        self.path = path
-        self._lock = threading.Lock()
-        self._fresh: dict[str, str] = {}
-        self._new: list[tuple[str, str]] = []
-
-    def cache_get(self, key: str) -> str | None:
-        return self.cache_get_many([key])[0]
-
-    def cache_get_many(self, keys: list[str]) -> list[str | None]:
-        with self._lock:
-            out = [self._fresh.get(k) for k in keys]
-        missing = [i for i, v in enumerate(out) if v is None]
-        if missing and self._reader is not None:
-            import ray
-
-            found = ray.get(self._reader.get_many.remote([keys[i] for i in missing]))
-            for i, value in zip(missing, found, strict=True):
-                out[i] = value
-        return out
-
-    def cache_put(self, key: str, value: str) -> None:
-        with self._lock:
-            if len(self._fresh) > 100_000:
-                self._fresh.clear()
-            self._fresh[key] = value
-            self._new.append((key, value))
-
-    def drain(self) -> list[tuple[str, str]]:
-        """The answers paid for since the last call (the driver stores them)."""
-        with self._lock:
-            new, self._new = self._new, []
-        return new
-
-
-class CacheReader:
-    """Reads the driver's request cache (read-only sqlite on the driver's node)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def get_many(self, keys: list[str]) -> list[str | None]:
-        if self._conn is None:
-            uri = Path(self.path).absolute().as_uri() + "?mode=ro"  # as_uri escapes ?, #, %
-            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        out: list[str | None] = []
-        for key in keys:
-            row = self._conn.execute(
-                "SELECT value FROM request_cache WHERE key=?", (key,)
-            ).fetchone()
-            out.append(row[0] if row else None)
-        return out
 
 
 @dataclass(frozen=True)
@@ -142,10 +77,11 @@ class PhaseWorker:
             assert self.phase.barrier is not None
             self.phase.barrier.op = fitted  # the same Step object is phase.steps[0]
         self.steps = self.phase.steps[part.start : part.stop]
-        self.cache = WorkerCache(job.cache_reader, RunDir(Path(job.run_dir)).state_db)
+        # this process's own segments, sealed after each shard; lookups read every segment
+        self.cache = SegmentCache(RunDir(Path(job.run_dir)).state / "cache")
         self.ctx = OpContext(
             run_dir=Path(job.run_dir),
-            state=self.cache,  # type: ignore[arg-type]  # duck-typed: cache_get/cache_put
+            state=self.cache,  # type: ignore[arg-type]  # duck-typed: cache_get_many/cache_put
             backend_specs=dict(job.recipe.backends),
             use_cache=job.use_cache,
         )
@@ -163,29 +99,32 @@ class PhaseWorker:
             return read_stage(Path(shard_source.path))
         return shard_source.samples or []
 
-    async def run(self, shard: int, payload: Any) -> tuple[Any, list[tuple[str, str]]]:
+    async def run(self, shard: int, payload: Any) -> Any:
         """A ``ShardSource`` in for the first part, a ``ShardWork`` for the second; the
-        ``ShardOutcome`` out of the last part (its files written), a ``ShardWork`` otherwise;
-        with the model answers paid for since the last call."""
+        ``ShardOutcome`` out of the last part (its files written), a ``ShardWork`` otherwise.
+        The answers paid for are sealed into this process's segment before returning."""
         if self.part.first:
             samples = await asyncio.to_thread(self.load, payload)
             if self.part.last:  # the whole phase here: the local executor's unit as is
                 outcome = await self.executor.process_shard(self.phase, shard, samples)
-                return outcome, self.cache.drain()
+                await asyncio.to_thread(self.cache.seal)
+                return outcome
             work = start_shard(self.phase, samples)
         else:
             work = payload
         work.samples = await self.executor._run_steps(
             self.steps, work.samples, work.stats, work.rejects
         )
+        await asyncio.to_thread(self.cache.seal)
         if self.part.last:
-            return await self.executor.finish_shard(self.phase, shard, work), self.cache.drain()
-        return work, self.cache.drain()
+            return await self.executor.finish_shard(self.phase, shard, work)
+        return work
 
     async def close(self) -> None:
         await self.ctx.aclose()
         for op in self.ops:
             op.teardown()
+        self.cache.close()
 
 
 #: (run token, phase, first step) -> the set-up part this worker process last served (tasks)
@@ -194,7 +133,7 @@ _TASK_WORKERS: dict[tuple[str, int, int], PhaseWorker] = {}
 
 def run_part_task(
     job: WorkerJob, part: Part, fitted_box: list[Any], shard: int, payload: Any
-) -> tuple[Any, list[tuple[str, str]]]:
+) -> Any:
     """A Ray task: one shard through a part without model calls. The set-up ops stay in the
     worker process for the next shard of the same run (the barrier arrives boxed so that its
     object is fetched once per process, not once per task)."""
@@ -243,9 +182,7 @@ class PhaseActor:
         except Exception:
             pass
 
-    async def run(
-        self, job: WorkerJob, fitted_box: list[Any], shard: int, payload: Any
-    ) -> tuple[Any, list[tuple[str, str]]]:
+    async def run(self, job: WorkerJob, fitted_box: list[Any], shard: int, payload: Any) -> Any:
         worker = self._worker or await self._setup(job, fitted_box)
         return await worker.run(shard, payload)
 

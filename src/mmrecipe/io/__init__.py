@@ -5,6 +5,7 @@
 | format | read | write |
 | --- | --- | --- |
 | image_folder | a folder of images, recursive | - |
+| video_folder | a folder of videos, recursive (``videos``) | - |
 | llava | LLaVA JSON array / JSONL | one JSON array per shard (LLaVA-1.5 train.py) |
 | llava_onevision | the same, image lists | JSONL, image lists (LLaVA-NeXT/OneVision, InternVL) |
 | internvl_meta | InternVL meta JSON -> its annotations | - (written as a snippet) |
@@ -40,6 +41,7 @@ from mmrecipe.sample import Sample
 
 FORMATS: dict[str, dict[str, bool]] = {
     "image_folder": {"read": True, "write": False},
+    "video_folder": {"read": True, "write": False},
     "llava": {"read": True, "write": True},
     "llava_onevision": {"read": True, "write": True},
     "internvl_meta": {"read": True, "write": False},
@@ -87,6 +89,10 @@ def detect_format(path: Path) -> str:
             return "parquet"
         if any(path.rglob("*.tar")):
             return "webdataset"
+        from mmrecipe.io.video_folder import VIDEO_EXTENSIONS
+
+        if any(p.suffix.lower() in VIDEO_EXTENSIONS for p in path.rglob("*")):
+            return "video_folder"
         return "image_folder"
     if path.suffix == ".parquet":
         return "parquet"
@@ -190,7 +196,22 @@ def open_reader(
 
         if not path.is_dir():
             raise InputError(f"image_folder input must be a folder: {path}")
+        if options.get("manifest"):  # the folder's files from a manifest, not a listing
+            from mmrecipe.io.manifest import ManifestReader
+
+            extra = set(options) - {"manifest"}
+            if extra:
+                raise ConfigError(
+                    f"image_folder with a manifest takes no other options (got {sorted(extra)})"
+                )
+            return ManifestReader(path, Path(options["manifest"]).expanduser(), image_root=root)
         return ImageFolderReader(path, image_root=root, **options)
+    if fmt == "video_folder":
+        from mmrecipe.io.video_folder import VideoFolderReader
+
+        if not path.is_dir():
+            raise InputError(f"video_folder input must be a folder: {path}")
+        return VideoFolderReader(path, image_root=root, **options)
     _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
@@ -224,7 +245,9 @@ def open_reader(
         from mmrecipe.io.coco import CocoReader
 
         instances = options.get("instances")
-        return CocoReader(path, root, Path(instances) if instances else None)
+        return CocoReader(
+            path, root, Path(instances) if instances else None, meta_dir=materialize_dir
+        )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader
 

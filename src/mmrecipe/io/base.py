@@ -497,13 +497,30 @@ class JsonRecordReader:
         return str(rid) if rid is not None else stable_id(str(self.path), str(index))
 
 
-def count_json_records(path: Path) -> int | None:
-    if path.suffix == ".jsonl":
-        from mmrecipe.io.files import open_regular
+#: a JSON array up to this size is parsed once more to count its records (progress, ETA)
+COUNT_ARRAY_MAX_BYTES = 64 << 20
 
+
+def count_json_records(path: Path) -> int | None:
+    """Records of a JSONL file (lines), or of a JSON array small enough to parse twice."""
+    from mmrecipe.io.files import open_regular
+
+    try:
+        if path.suffix == ".jsonl":
+            with open_regular(path) as fh:
+                return sum(1 for line in fh if line.strip())
+        if path.stat().st_size > COUNT_ARRAY_MAX_BYTES:
+            return None
         with open_regular(path) as fh:
-            return sum(1 for line in fh if line.strip())
-    return None
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            if not head.startswith(b"["):  # JSONL under another suffix: lines
+                fh.seek(0)
+                return sum(1 for line in fh if line.strip())
+            fh.seek(0)
+            data = json.loads(fh.read().decode("utf-8-sig", errors="replace"))
+    except (OSError, ValueError, RecursionError, ImageRefused):
+        return None
+    return len(data) if isinstance(data, list) else None
 
 
 def materialize_bytes(data: bytes, directory: Path) -> ImageRef:

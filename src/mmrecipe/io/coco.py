@@ -17,6 +17,12 @@ annotation once a ``categories`` key exists); ``coco_captions`` writes a caption
 ``coco_captions`` are counted as lost. Ids are unique across shards: the source's own ids
 where a sample has them (a round trip keeps 397133 as 397133, category 18 as 18), else
 deterministic ids from the sample id.
+
+What belongs to the dataset, not to an image (every ``categories`` entry, those without
+annotations included, and the top-level ``info`` and ``licenses``) is written once by the
+reader into ``coco-<sha>.json`` beside the images it materializes (the run's
+``images/input/``) and named by each sample's ``fields.coco_meta``; the writers put it back in
+every shard file (a category list pycocotools' ``COCOeval`` and ``getCatIds`` see whole).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,9 +65,11 @@ class CocoReader:
         path: Path,
         image_root: Path | ImageRoot | None = None,
         instances: Path | None = None,
+        meta_dir: Path | None = None,
     ) -> None:
         self.paths = [path] + ([instances] if instances else [])
         self.image_root = image_root or path.parent
+        self.meta_dir = meta_dir
         self._loaded: _Loaded | None = None
 
     def _load(self) -> _Loaded:
@@ -77,11 +87,14 @@ class CocoReader:
         loaded = self._load()
         self._loaded = None  # a second pass re-reads the files
         yield from loaded.problems
+        meta = self._write_meta(loaded.dataset)
         for im in sorted(loaded.images.values(), key=lambda im: str(im["id"])):
             sample = Sample(
                 id=stable_id("coco", str(im["id"])),
                 fields={"coco_id": im["id"], "source_file": im["file_name"]},
             )
+            if meta:
+                sample.fields["coco_meta"] = meta
             extra = {k: v for k, v in im.items() if k not in _IMAGE_OWN}
             if extra:
                 sample.fields["coco_image"] = extra
@@ -105,6 +118,40 @@ class CocoReader:
             ]
             yield sample
 
+    def _write_meta(self, dataset: dict[str, Any]) -> str | None:
+        """The dataset-level parts, once, in ``meta_dir/coco-<sha>.json``; its path."""
+        if self.meta_dir is None or not any(dataset.values()):
+            return None
+        text = json.dumps(dataset, ensure_ascii=False, sort_keys=True)
+        path = self.meta_dir / f"coco-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+        if not path.exists():
+            self.meta_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        return str(path)
+
+
+_META_NAME = re.compile(r"coco-[0-9a-f]{16}\.json")
+_META_MAX_BYTES = 64 << 20
+
+
+def read_meta(ref: Any, base_dir: Path | None) -> dict[str, Any]:
+    """A ``fields.coco_meta`` file written by the reader, or ``{}``: only a file of that name,
+    inside the run (``base_dir``), a capped read (a samples file is input too)."""
+    if not isinstance(ref, str) or not _META_NAME.fullmatch(Path(ref).name):
+        return {}
+    path = Path(ref)
+    try:
+        if base_dir is not None and not path.resolve().is_relative_to(base_dir.resolve()):
+            return {}
+        if not path.is_file() or path.stat().st_size > _META_MAX_BYTES:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
 
 class _Loaded:
     """What the annotation files hold, plus a reject for each entry that made no sense."""
@@ -114,6 +161,8 @@ class _Loaded:
         self.captions: dict[Any, list[tuple[Any, str]]] = defaultdict(list)
         self.boxes: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.problems: list[Sample] = []
+        #: what belongs to the dataset: every category, ``info``, ``licenses``
+        self.dataset: dict[str, Any] = {"categories": [], "info": None, "licenses": []}
 
     def _problem(self, path: Path, where: str, reason: str, detail: str) -> None:
         self.problems.append(rejected_record(path, where, reason, f"{path.name}: {detail}"))
@@ -153,10 +202,19 @@ class _Loaded:
             if data.get(key) is not None and not isinstance(data[key], list):
                 self._problem(path, key, "malformed_file", f"{key!r} is not a list")
                 data[key] = []
+        if isinstance(data.get("info"), dict) and self.dataset["info"] is None:
+            self.dataset["info"] = data["info"]
+        if isinstance(data.get("licenses"), list):
+            known = {json.dumps(x, sort_keys=True) for x in self.dataset["licenses"]}
+            for lic in data["licenses"]:
+                if isinstance(lic, dict) and json.dumps(lic, sort_keys=True) not in known:
+                    self.dataset["licenses"].append(lic)
         categories: dict[Any, dict[str, Any]] = {}
         for i, c in enumerate(data.get("categories") or []):
             try:
                 categories[_key(c["id"])] = {**c, "name": str(c.get("name", c["id"]))}
+                if not any(x["id"] == c["id"] for x in self.dataset["categories"]):
+                    self.dataset["categories"].append(categories[_key(c["id"])])
             except Exception as exc:
                 self._problem(
                     path, f"category:{i}", "malformed_record", f"category {i}: {record_error(exc)}"
@@ -229,6 +287,16 @@ def derived_id(*parts: str) -> int:
     return int(hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:13], 16)
 
 
+def _unused(taken: set[int], *parts: str) -> int:
+    """:func:`derived_id`, made unique among ``taken`` (two samples with one id, from a
+    source that repeats ids, must not become one image: ``COCO()`` keeps one per id)."""
+    value, n = derived_id(*parts), 0
+    while value in taken:
+        n += 1
+        value = derived_id(*parts, str(n))
+    return value
+
+
 class CocoWriter(FormatWriter):
     """Collects one shard's images and writes one COCO instances JSON at close."""
 
@@ -241,6 +309,8 @@ class CocoWriter(FormatWriter):
         self._annotations: list[dict[str, Any]] = []
         self._categories: dict[int, dict[str, Any]] = {}
         self._image_ids: set[int] = set()
+        self._ann_ids: set[int] = set()
+        self._meta_refs: set[str] = set()
 
     def write(self, sample: Sample) -> None:
         """Add one sample, or nothing at all when it cannot be converted (then raise)."""
@@ -256,6 +326,7 @@ class CocoWriter(FormatWriter):
         image, annotations = record
         self._images.append(image)
         self._annotations.extend(annotations)
+        self._ann_ids.update(a["id"] for a in annotations)
 
     def record(self, sample: Sample) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not sample.images:
@@ -266,7 +337,7 @@ class CocoWriter(FormatWriter):
         file_name = self.image_path(ref)  # before any id is taken: it may leave the sample out
         image_id = sample.fields.get("coco_id")
         if not isinstance(image_id, int) or image_id in self._image_ids:
-            image_id = derived_id("image", sample.id)
+            image_id = _unused(self._image_ids, "image", sample.id)
         self._image_ids.add(image_id)
         width, height = ref.width, ref.height
         if width is None or height is None:
@@ -281,6 +352,8 @@ class CocoWriter(FormatWriter):
         }
         captions = self._captions(sample)
         boxes = list(sample.fields.get("boxes") or [])
+        if isinstance(sample.fields.get("coco_meta"), str):
+            self._meta_refs.add(sample.fields["coco_meta"])
         if self.kind == "instances":
             if captions:
                 self.lost["captions"] += len(captions)
@@ -295,7 +368,7 @@ class CocoWriter(FormatWriter):
                 {
                     "id": ann_id
                     if ann_id is not None
-                    else derived_id("caption", sample.id, str(i)),
+                    else _unused(self._ann_ids, "caption", sample.id, str(i)),
                     "image_id": image_id,
                     "caption": caption,
                 }
@@ -321,7 +394,7 @@ class CocoWriter(FormatWriter):
         ann: dict[str, Any] = {
             "id": box["id"]
             if isinstance(box.get("id"), int)
-            else derived_id("box", sample.id, str(index)),
+            else _unused(self._ann_ids, "box", sample.id, str(index)),
             "image_id": image_id,
             "category_id": cat_id,
             "bbox": [x, y, w, h],
@@ -333,7 +406,19 @@ class CocoWriter(FormatWriter):
         return ann
 
     def close(self) -> None:
-        data: dict[str, Any] = {"images": self._images, "annotations": self._annotations}
+        data: dict[str, Any] = {}
+        licenses: list[Any] = []
+        for ref in sorted(self._meta_refs):
+            meta = read_meta(ref, self.base_dir)
+            if isinstance(meta.get("info"), dict):
+                data.setdefault("info", meta["info"])
+            licenses += [x for x in meta.get("licenses") or [] if x not in licenses]
+            for cat in meta.get("categories") or []:
+                if isinstance(cat, dict) and isinstance(cat.get("id"), int):
+                    self._categories[cat["id"]] = {**cat, **self._categories.get(cat["id"], {})}
+        if licenses:
+            data["licenses"] = licenses
+        data.update({"images": self._images, "annotations": self._annotations})
         if self.kind == "instances":
             data["categories"] = sorted(self._categories.values(), key=lambda c: c["id"])
         self.path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

@@ -8,12 +8,18 @@ verification scores) and the recipe's ``keep_fields`` as JSON text in ``fields``
 shape as MagicBrush's (source_img, mask_img, instruction, target_img) and InstructPix2Pix's
 (original_image, edit_prompt, edited_image) releases, so an edit trainer's loader maps it by
 renaming columns. ``datasets.load_dataset("parquet", data_files=...)`` decodes the images.
+
+Only edits are written: a sample without a source image, an edited image (``fields.edited_image``
+naming one of its images, other than the source) or an instruction is left out and counted by
+reason (``no_source_image``, ``no_edited_image``, ``no_instruction``) in ``stats.json`` like every
+format's; diffusers' ``train_instruct_pix2pix.py`` converts every row's images.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +74,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _not_an_edit(source: int | None, edited: int | None, instruction: Any) -> str:
+    """Why a sample is not an edit triplet ("" when it is one)."""
+    if source is None:
+        return "no_source_image"
+    if edited is None or edited == source:
+        return "no_edited_image"
+    if not isinstance(instruction, str) or not instruction.strip():
+        return "no_instruction"
+    return ""
+
+
 class EditTripletsWriter:
     """Buffers rows and writes row groups; image bytes are read from disk when written."""
 
@@ -86,6 +103,9 @@ class EditTripletsWriter:
         self.keep_fields = keep_fields or []
         self.row_group_size = row_group_size
         self._out = ParquetRows(path, _schema(), row_group_size)
+        #: samples not written, by reason (not an edit)
+        self.left_out: Counter[str] = Counter()
+        self.written = 0
 
     def _image(self, ref: ImageRef | None) -> dict[str, Any] | None:
         if ref is None:
@@ -116,12 +136,18 @@ class EditTripletsWriter:
         source = _index(sample, "source_image", 0)
         edited = _index(sample, "edited_image", None)
         f = sample.fields
+        reason = _not_an_edit(source, edited, f.get("instruction"))
+        if reason:
+            self.left_out[reason] += 1
+            return
+        assert source is not None and edited is not None
+        self.written += 1
         self._out.add(
             {
                 "id": sample.id,
-                "source_image": self._image(sample.images[source] if source is not None else None),
+                "source_image": self._image(sample.images[source]),
                 "instruction": _text(f.get("instruction")),
-                "edited_image": self._image(sample.images[edited] if edited is not None else None),
+                "edited_image": self._image(sample.images[edited]),
                 "mask_image": self._mask(sample),
                 "edit_type": _text(f.get("edit_type")),
                 "source_caption": _text(f.get("source_caption")),

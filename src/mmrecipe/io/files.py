@@ -13,9 +13,19 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
-from mmrecipe.io.base import ImageRefused, ImageRoot
+from mmrecipe.io.refusal import ImageRefused
+
+
+class RootPolicy(Protocol):
+    """What a listing asks of the dataset root (``io.base.ImageRoot``; not imported here, since
+    ``io.base`` opens its files through this module)."""
+
+    allow_outside_root: bool
+
+    def inside(self, real: str) -> bool: ...
+
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -56,7 +66,7 @@ def check_regular(path: Path | str) -> str:
 
 
 def listed_files(
-    folder: Path, suffixes: tuple[str, ...], policy: ImageRoot | None
+    folder: Path, suffixes: tuple[str, ...], policy: RootPolicy | None
 ) -> Iterator[tuple[Path, ImageRefused | None]]:
     """Files under ``folder`` whose names end with one of ``suffixes``, sorted, each with the
     reason it may not be read (None: it may). A symlink leading outside the folder and the
@@ -77,7 +87,7 @@ def listed_files(
 
 
 def _refusal(
-    path: Path, folder: Path, real_folder: str, inside: str, policy: ImageRoot | None
+    path: Path, folder: Path, real_folder: str, inside: str, policy: RootPolicy | None
 ) -> ImageRefused | None:
     shown = str(path.relative_to(folder))
     real = os.path.realpath(path)

@@ -1,8 +1,18 @@
 """InternVL's meta JSON: ``{"name": {"root", "annotation", "data_augment", "repeat_time",
 "length"}}``, each annotation a LLaVA-style JSONL whose image paths are relative to ``root``
-(InternVL ``internvl/train/internvl_chat_finetune.py``, ``LazySupervisedDataset``). The reader
-reads every listed annotation once (``repeat_time`` is a training-time weight, kept in
-``fields.internvl_repeat_time`` when not 1) and tags samples with ``fields.internvl_dataset``.
+(InternVL ``internvl_chat/internvl/train/internvl_chat_finetune.py``, ``LazySupervisedDataset``).
+
+``repeat_time`` as InternVL applies it: below 1, only the first ``int(lines * repeat_time)``
+records are trained on (``raw_data[:int(len(raw_data) * repeat_time)]``), so only those are
+read; above 1 (an integer there) the records are repeated at training time, so each is read
+once (repeats would only be curated away as duplicates) and the factor travels with it.
+Each sample gets ``fields.internvl_dataset`` (the entry's name) and ``fields.internvl_meta``
+(the entry's training settings: ``repeat_time`` when above 1, ``data_augment``,
+``max_dynamic_patch``, ``min_dynamic_patch``, ... all but ``root``/``annotation``/``length``),
+both source keys: ``llava_onevision`` writes them back and the run's ``internvl_meta.json``
+lists one entry per source dataset with its settings, so InternVL trains on what it would
+have trained on. With more than one entry, ids are prefixed ``NAME/`` (annotation files
+number their records from 0 each; ids stay unique across the run, the same on every rerun).
 """
 
 from __future__ import annotations
@@ -110,12 +120,57 @@ class InternVLMetaReader:
                 detail = f"entry {name!r} of {self.path.name}: {record_error(exc)}"
                 yield rejected_record(self.path, name, "malformed_record", detail)
                 continue
-            repeat = entry.get("repeat_time", 1)
-            for sample in guarded(reader, reader.path):
+            settings = training_settings(entry)
+            prefix = f"{name}/" if len(self.entries) > 1 else ""
+            for sample in _first_fraction(reader, entry.get("repeat_time", 1)):
+                if sample.id and not sample.id.startswith(prefix):
+                    sample.id = prefix + sample.id
+                if sample.rejected:
+                    yield sample
+                    continue
                 sample.fields.setdefault("internvl_dataset", name)
-                if repeat != 1:
-                    sample.fields.setdefault("internvl_repeat_time", repeat)
+                if settings:
+                    sample.fields.setdefault("internvl_meta", settings)
+                keys = set(sample.fields.get("source_keys") or [])
+                keys.add("internvl_dataset")
+                if "internvl_meta" in sample.fields:
+                    keys.add("internvl_meta")
+                sample.fields["source_keys"] = sorted(keys)
                 yield sample
+
+
+#: the meta entry keys that say where the data is, not how InternVL trains on it
+_LOCATION_KEYS = ("root", "annotation", "length")
+
+
+def training_settings(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry's training settings, carried into the meta the run writes (a fraction
+    ``repeat_time`` is applied by reading, so it is not carried)."""
+    out = {k: v for k, v in entry.items() if k not in _LOCATION_KEYS}
+    repeat = out.pop("repeat_time", 1)
+    if isinstance(repeat, int | float) and not isinstance(repeat, bool) and repeat > 1:
+        out["repeat_time"] = repeat
+    return out
+
+
+def _first_fraction(reader: LlavaReader, repeat_time: Any) -> Iterator[Sample]:
+    """InternVL's ``repeat_time < 1``: the first ``int(n * repeat_time)`` records only."""
+    if not isinstance(repeat_time, int | float) or isinstance(repeat_time, bool):
+        yield from guarded(reader, reader.path)
+        return
+    if repeat_time >= 1:
+        yield from guarded(reader, reader.path)
+        return
+    n = reader.count()
+    items = None
+    if n is None:
+        items = list(guarded(reader, reader.path))
+        n = len(items)
+    keep = int(n * repeat_time)
+    for i, sample in enumerate(items if items is not None else guarded(reader, reader.path)):
+        if i >= keep:
+            return
+        yield sample
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:

@@ -61,6 +61,8 @@ def content_text(content: Any) -> str:
         kind = part.get("type")
         if kind in ("image", "image_url", "input_image"):
             pieces.append(None)
+        elif kind in ("video", "video_url"):
+            pieces.append("<video>")
         elif kind in ("text", "input_text", None):
             text = part.get("text")
             if text is not None:
@@ -217,15 +219,37 @@ def kept_names(sample: Sample, keep_fields: list[str]) -> list[str]:
     return [k for k in names if k in sample.fields]
 
 
-def kept_fields(sample: Sample, keep_fields: list[str], as_text: bool = False) -> dict[str, Any]:
+#: the one column that holds a source's extra keys in formats HF ``datasets`` loads as a table
+SOURCE_COLUMN = "source_fields"
+
+
+def kept_fields(
+    sample: Sample, keep_fields: list[str], as_text: bool = False, source_column: bool = False
+) -> dict[str, Any]:
     """The fields a JSON record carries, with their own types (the source's extra keys come
     back as they were read); ``as_text`` writes the recipe's non-text ``keep_fields`` as JSON
-    text, one type per column whatever the rows hold (:func:`uniform_value`)."""
-    source = set(sample.fields.get("source_keys") or [])
-    return {
-        k: uniform_value(sample.fields[k]) if as_text and k not in source else sample.fields[k]
-        for k in kept_names(sample, keep_fields)
+    text, one type per column whatever the rows hold (:func:`uniform_value`).
+
+    ``source_column`` (ShareGPT, hf_messages: loaded by HF ``datasets`` and LLaMA-Factory as
+    one table over every shard): the source's extra keys, whatever they are, go into one JSON
+    text column, :data:`SOURCE_COLUMN`, on every row (``"{}"`` when there are none). A key
+    whose type or shape changes between shards, or that only some shards have, then never
+    changes the table's schema; the recipe's ``keep_fields`` stay columns of their own."""
+    if not source_column:
+        source = set(sample.fields.get("source_keys") or [])
+        return {
+            k: uniform_value(sample.fields[k]) if as_text and k not in source else sample.fields[k]
+            for k in kept_names(sample, keep_fields)
+        }
+    own = [k for k in keep_fields if k in sample.fields]
+    out = {k: uniform_value(sample.fields[k]) if as_text else sample.fields[k] for k in own}
+    source = {
+        k: sample.fields[k]
+        for k in sample.fields.get("source_keys") or []
+        if k in sample.fields and k not in out
     }
+    out[SOURCE_COLUMN] = json.dumps(source, ensure_ascii=False, sort_keys=True, default=str)
+    return out
 
 
 def kept_fields_raw(sample: Sample, keep_fields: list[str]) -> dict[str, Any]:

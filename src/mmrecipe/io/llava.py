@@ -8,7 +8,9 @@
   (``multi_image``): ``llava_onevision`` holds them.
 * ``llava_onevision`` writes JSONL that LLaVA-NeXT / OneVision (listed in its data YAML) and
   InternVL (its meta JSON's ``annotation``) read: ``image`` always a list (one JSON type per
-  field), one ``<image>`` per image, in human turns.
+  field), one ``<image>`` per image, in human turns. A video sample is written as LLaVA-NeXT's
+  video record (``video``: one path, ``<image>`` marking it; see ``video_layout``); several
+  videos, or a video with images, are left out (``multi_video``, ``video_with_images``).
 
 The reader takes either, as a JSON array or JSONL; unknown top-level keys (OneVision's
 ``data_source``) are kept in ``fields`` and written back.
@@ -16,21 +18,37 @@ The reader takes either, as a JSON array or JSONL; unknown top-level keys (OneVi
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from mmrecipe.io.base import IMAGE_TOKEN, JsonRecordReader
 from mmrecipe.io.conversation import ROLE_TO_LLAVA, from_llava
-from mmrecipe.io.layout import Conversation, LeftOut, join_pieces, prepare, split_pieces
+from mmrecipe.io.layout import (
+    SOURCE_COLUMN,
+    Conversation,
+    LeftOut,
+    join_pieces,
+    prepare,
+    split_pieces,
+)
 from mmrecipe.io.paths import image_ref
+from mmrecipe.io.video_layout import VIDEO_TOKEN, place_videos, video_list, video_refs
 from mmrecipe.io.writing import FormatWriter, JsonArrayOut, JsonLinesOut
 from mmrecipe.sample import Sample
 
-_OWN_KEYS = ("id", "image", "images", "conversations")
+_OWN_KEYS = ("id", "image", "images", "conversations", "video", "videos")
 
 
 def source_fields(record: dict[str, Any], own: tuple[str, ...]) -> dict[str, Any]:
-    """A record's other keys, kept in ``fields`` with their names in ``source_keys``."""
-    extra = {k: v for k, v in record.items() if k not in own}
+    """A record's other keys, kept in ``fields`` with their names in ``source_keys`` (those
+    a ShareGPT/hf_messages writer put in its ``source_fields`` JSON text come back too)."""
+    extra = {k: v for k, v in record.items() if k not in own and k != SOURCE_COLUMN}
+    packed = record.get(SOURCE_COLUMN)
+    if isinstance(packed, str):
+        unpacked = json.loads(packed)
+        if not isinstance(unpacked, dict):
+            raise ValueError(f"'{SOURCE_COLUMN}' is not a JSON object")
+        extra = {**unpacked, **extra}
     if extra:
         extra["source_keys"] = sorted(extra)
     return extra
@@ -57,11 +75,17 @@ class LlavaReader(JsonRecordReader):
         if not isinstance(conversations, list):
             raise ValueError("'conversations' is not a list")
         paths = image_list(record.get("image", record.get("images")))
+        videos = video_list(record.get("video", record.get("videos")))
+        messages = from_llava(conversations)
+        if videos and not paths:  # LLaVA-NeXT marks a video's frames with <image>
+            for m in messages:
+                m["content"] = m["content"].replace(IMAGE_TOKEN, VIDEO_TOKEN)
         return Sample(
             id=self.record_id(index, record),
             images=[image_ref(p, self.image_root) for p in paths],
-            messages=from_llava(conversations),
+            messages=messages,
             fields=source_fields(record, _OWN_KEYS),
+            videos=video_refs(videos, self.image_root),
         )
 
 
@@ -73,6 +97,8 @@ class _LlavaRecords(FormatWriter):
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"system": ("fold", "drop")}
 
     def record(self, sample: Sample) -> dict[str, Any]:
+        if sample.videos:
+            return self._video_record(sample)
         if self.max_images is not None and len(sample.images) > self.max_images:
             raise LeftOut("multi_image", "LLaVA-1.5 takes one image; write llava_onevision")
         conv = prepare(sample, self.assistant_images)
@@ -88,6 +114,26 @@ class _LlavaRecords(FormatWriter):
                 ]:
                     self.lost["image_moved_to_first_turn"] += 1
                 turns = moved
+        out["conversations"] = [
+            {"from": ROLE_TO_LLAVA[m["role"]], "value": m["content"]} for m in turns
+        ]
+        out.update(self.extra_fields(sample))
+        return out
+
+    def _video_record(self, sample: Sample) -> dict[str, Any]:
+        """LLaVA-NeXT's video record: ``video`` one path, no ``image`` key, ``<image>`` marking
+        the frames in the first human turn (see :mod:`mmrecipe.io.video_layout`)."""
+        if len(sample.videos) > 1:
+            raise LeftOut("multi_video", "LLaVA-NeXT's video records hold one video")
+        if sample.images:
+            raise LeftOut("video_with_images", "LLaVA-NeXT records hold images or a video")
+        conv = prepare(sample, self.assistant_images)
+        conv.messages = place_videos(conv.messages, 1)
+        turns = [
+            {**m, "content": m["content"].replace(VIDEO_TOKEN, IMAGE_TOKEN)}
+            for m in self._fold_system(conv)
+        ]
+        out: dict[str, Any] = {"id": sample.id, "video": self.video_path(sample.videos[0])}
         out["conversations"] = [
             {"from": ROLE_TO_LLAVA[m["role"]], "value": m["content"]} for m in turns
         ]
@@ -141,3 +187,4 @@ class LlavaOneVisionWriter(_LlavaRecords, JsonLinesOut):
     """LLaVA-NeXT / OneVision and InternVL JSONL: ``image`` a list, several images allowed."""
 
     max_images = None
+    takes_videos = True

@@ -108,9 +108,17 @@ class ParquetWriter(FormatWriter):
         #: images that could not be read when written (stored without bytes)
         self.missing = 0
 
+    #: a video sample is written as its sampled frames (embedded images, ``<image>`` each
+    #: where ``<video>`` was) with the video files and frame times in ``fields.videos``:
+    #: Parquet embeds bytes, and a whole video in a row group is not what loaders stream
+    takes_videos = True
+
     def record(self, sample: Sample) -> dict[str, Any]:
+        if sample.videos:
+            sample = self._frames_sample(sample)
         images = []
-        for ref in sample.images:
+        names = sample.fields.get("image_names") or []  # embedded images' original names
+        for i, ref in enumerate(sample.images):
             if is_remote(ref.path):
                 raise LeftOut("remote_image", "Parquet embeds image bytes: fetch it first")
             try:
@@ -119,8 +127,9 @@ class ParquetWriter(FormatWriter):
                 # callers drop such samples first (missing_image); this is the last guard
                 data = None
                 self.missing += 1
+            name = names[i] if i < len(names) and isinstance(names[i], str) else None
             images.append(
-                {"bytes": data, "path": Path(portable_path(ref.path, self.base_dir)).name}
+                {"bytes": data, "path": name or Path(portable_path(ref.path, self.base_dir)).name}
             )
         return {
             "id": str(sample.id),
@@ -134,6 +143,25 @@ class ParquetWriter(FormatWriter):
             ),
             "scores": json.dumps(sample.scores),
         }
+
+    def _frames_sample(self, sample: Sample) -> Sample:
+        from mmrecipe.ops.video.sample_frames import frames_as_images
+
+        if any(not v.frames for v in sample.videos):
+            raise LeftOut("video_without_frames", "Parquet holds a video as its sampled frames")
+        copy = Sample.from_dict(sample.to_dict())
+        frames_as_images(copy)
+        copy.fields["videos"] = [
+            {
+                "path": portable_path(v.path, self.base_dir),
+                "frame_times": [f["t"] for f in v.frames],
+            }
+            for v in copy.videos
+        ]
+        if "videos" not in self.keep_fields:
+            self.keep_fields = [*self.keep_fields, "videos"]
+        copy.videos = []
+        return copy
 
     def emit(self, record: Any) -> None:
         self._out.add(record)
@@ -178,6 +206,8 @@ class ParquetReader:
     def __iter__(self) -> Iterator[Sample]:
         import pyarrow.parquet as pq
 
+        seen: set[str] = set()
+        folder = self.path.is_dir()
         for file, refusal in self._files():
             if refusal is not None:
                 yield rejected_record(file, "file", refusal.reason, refusal.detail)
@@ -187,7 +217,12 @@ class ParquetReader:
                 pf = pq.ParquetFile(check_regular(file))
                 for batch in pf.iter_batches(batch_size=self.batch_size):
                     for row in batch.to_pylist():
-                        yield self._safe_sample(file, index, row)
+                        sample = self._safe_sample(file, index, row)
+                        if folder and sample.id in seen and not sample.rejected:
+                            # a folder of shards whose ids restart: the file tells them apart
+                            sample.id = f"{file.relative_to(self.path).as_posix()}/{sample.id}"
+                        seen.add(sample.id)
+                        yield sample
                         index += 1
             except ImageRefused as exc:
                 yield rejected_record(file, "file", exc.reason, exc.detail)
@@ -234,12 +269,11 @@ class ParquetReader:
             fields = source_fields(
                 {k: v for k, v in row.items() if not isinstance(v, bytes | bytearray)}, own
             )
-            if (
-                row.get("texts")
-                and isinstance(row["texts"][0], dict)
-                and row["texts"][0].get("source")
-            ):
-                fields.setdefault("source", row["texts"][0]["source"])
+            fields.update(_cauldron_sources(row.get("texts"), fields))
+            names = _embedded_names(raw_images)
+            if names and "image_names" not in fields:
+                fields["image_names"] = names
+                fields["source_keys"] = sorted({*fields.get("source_keys", []), "image_names"})
         scores = json.loads(row["scores"]) if isinstance(row.get("scores"), str) else {}
         if not isinstance(scores, dict):
             raise ValueError("'scores' is not a JSON object")
@@ -253,6 +287,9 @@ class ParquetReader:
         )
 
     def _image(self, value: Any) -> ImageRef:
+        """An image cell: bytes are written once under their hash (the original file name
+        of an embedded image, OneVision's ``{bytes, path}``, is kept in
+        ``fields.image_names``: :func:`_embedded_names`)."""
         if isinstance(value, dict):
             if value.get("bytes"):
                 return materialize_bytes(value["bytes"], self.materialize_dir)
@@ -260,6 +297,34 @@ class ParquetReader:
         if isinstance(value, bytes | bytearray):
             return materialize_bytes(bytes(value), self.materialize_dir)
         return image_ref(value, self.image_root)
+
+
+def _embedded_names(raw_images: list[Any]) -> list[str | None]:
+    """The ``path`` of each embedded ``{bytes, path}`` image (its original file name), or an
+    empty list when none has one."""
+    names = [
+        str(x["path"]) if isinstance(x, dict) and x.get("bytes") and x.get("path") else None
+        for x in raw_images
+        if x is not None
+    ]
+    return names if any(names) else []
+
+
+def _cauldron_sources(texts: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """the_cauldron's per-turn ``source``: ``source`` (the first turn's) and ``turn_sources``
+    (one per user/assistant pair) when the turns differ; both kept as source keys."""
+    if not isinstance(texts, list) or not all(isinstance(t, dict) for t in texts):
+        return {}
+    sources = [t.get("source") for t in texts]
+    if not any(sources):
+        return {}
+    out: dict[str, Any] = {}
+    if "source" not in fields:
+        out["source"] = sources[0]
+    if len(set(sources)) > 1:
+        out["turn_sources"] = sources
+    out["source_keys"] = sorted({*fields.get("source_keys", []), *out})
+    return out
 
 
 def _cauldron_messages(texts: Any, n_images: int) -> list[dict[str, Any]]:

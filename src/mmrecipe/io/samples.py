@@ -49,7 +49,7 @@ class SamplesReader:
                 continue
             try:
                 sample = Sample.from_dict(record)
-                for ref in sample.images:
+                for ref in [*sample.images, *sample.videos, *_frames(sample)]:
                     # relative names: against the root (the run dir that holds the file, by
                     # default), else against that run dir for the executor's own files
                     if self.image_root is not None:
@@ -67,6 +67,36 @@ class SamplesReader:
                 continue
             sample.rejection = None
             yield sample
+
+
+class _FramePath:
+    """A sampled frame's ``path`` as an attribute, so frames are resolved like images."""
+
+    def __init__(self, frame: dict[str, Any]) -> None:
+        self.frame = frame
+
+    @property
+    def path(self) -> str:
+        return str(self.frame["path"])
+
+    @path.setter
+    def path(self, value: str) -> None:
+        self.frame["path"] = value
+
+    @property
+    def sha256(self) -> str | None:
+        return self.frame.get("sha256")
+
+    @sha256.setter
+    def sha256(self, value: str | None) -> None:
+        if value is None:
+            self.frame.pop("sha256", None)
+        else:
+            self.frame["sha256"] = value
+
+
+def _frames(sample: Sample) -> list[_FramePath]:
+    return [_FramePath(f) for v in sample.videos for f in v.frames if "path" in f]
 
 
 def _plain_relative(name: object) -> bool:
@@ -87,4 +117,8 @@ class SamplesWriter(JsonlWriter):
         out["images"] = [
             {**ref, "path": portable_path(ref["path"], self.base_dir)} for ref in out["images"]
         ]
+        for video in out.get("videos", []):
+            video["path"] = portable_path(video["path"], self.base_dir)
+            for frame in video.get("frames", []):
+                frame["path"] = portable_path(frame["path"], self.base_dir)
         return out

@@ -8,12 +8,19 @@ skipped there), exactly one ``<image>`` per entry of ``images`` (``_validate_mes
 system prompt in its own ``system`` column (always a string: ``""`` when there is none, one JSON
 type per column), image paths relative to the run dir (``media_dir``). Samples with images in
 assistant turns are left out (``assistant_image``) or moved (``assistant_images: move_to_user``):
-LLaMA-Factory would train on image tokens as labels. The dataset_info.json entry that goes with
+LLaMA-Factory would train on image tokens as labels. Videos go in a ``videos`` column (paths
+relative to the run dir) with one ``<video>`` each in user turns (``mm_plugin.py``), only on rows
+that have videos (the run's dataset_info.json names the column when the data holds one). The dataset_info.json entry that goes with
 it is written by every run (``trainers/``).
 
 MS-Swift reads the same layout; its grounding records add ``objects: {ref, bbox, bbox_type}``
 (boxes ``[x1, y1, x2, y2]``; ``<ref-object>``/``<bbox>`` in the text are filled at training
-time). The reader keeps ``objects`` as it came (written back unchanged) and, for pixel boxes
+time). The source's other extra keys go into one JSON text column, ``source_fields`` (README,
+"formats"). The reader keeps ``objects``; the writer writes it back in one fixed shape,
+``{ref, bbox, bbox_type, image_id}`` (``bbox_type`` defaults to ``real`` and ``image_id`` to 0
+per box, MS-Swift's own defaults; pixel coordinates as floats), so a dataset whose shards
+differ in the keys they give (``{ref, bbox}`` here, all four there) still loads as one table
+in HF ``datasets``; an ``objects`` of another shape is a plain source key. For pixel boxes
 (``bbox_type`` real), also gives them as ``fields.boxes`` (COCO's ``[x, y, w, h]``); the writer
 with ``objects: true`` writes ``fields.boxes`` of other sources as ``objects`` (an empty one on
 rows without boxes, so the column keeps one type).
@@ -21,17 +28,19 @@ rows without boxes, so the column keeps one type).
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from mmrecipe.io.base import JsonRecordReader
 from mmrecipe.io.conversation import LLAVA_TO_ROLE
-from mmrecipe.io.layout import content_text, merge_image_only_turns, prepare
+from mmrecipe.io.layout import SOURCE_COLUMN, content_text, merge_image_only_turns, prepare
 from mmrecipe.io.llava import image_list, source_fields
 from mmrecipe.io.paths import image_ref
+from mmrecipe.io.video_layout import place_videos, video_list, video_refs
 from mmrecipe.io.writing import JsonLinesOut
 from mmrecipe.sample import Sample
 
-_OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system")
+_OWN_KEYS = ("id", "messages", "conversations", "images", "image", "system", "videos", "video")
 
 
 class ShareGPTReader(JsonRecordReader):
@@ -66,6 +75,9 @@ class ShareGPTReader(JsonRecordReader):
             images=[image_ref(p, self.image_root) for p in paths],
             messages=merge_image_only_turns(messages),
             fields=fields,
+            videos=video_refs(
+                video_list(record.get("videos", record.get("video"))), self.image_root
+            ),
         )
 
 
@@ -91,13 +103,52 @@ def swift_objects(boxes: list[dict[str, Any]]) -> dict[str, Any]:
         x, y, w, h = (float(v) for v in box["bbox"])
         refs.append(str(box.get("category", "object")))
         out.append([x, y, x + w, y + h])
-    return {"ref": refs, "bbox": out, "bbox_type": "real"}
+    return {"ref": refs, "bbox": out, "bbox_type": "real", "image_id": [0] * len(out)}
+
+
+def fixed_objects(objects: Any) -> dict[str, Any] | None:
+    """MS-Swift ``objects`` in one shape (all four keys), or None when it is not that."""
+    if not isinstance(objects, dict) or not isinstance(objects.get("bbox"), list):
+        return None
+    bbox_type = objects.get("bbox_type", "real")
+    boxes = objects["bbox"]
+    refs = objects.get("ref", [])
+    image_id = objects.get("image_id", [0] * len(boxes))
+    if not (
+        isinstance(bbox_type, str)
+        and isinstance(refs, list)
+        and all(isinstance(r, str) for r in refs)
+        and isinstance(image_id, list)
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in image_id)
+        and all(
+            isinstance(b, list)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in b)
+            for b in boxes
+        )
+    ):
+        return None
+    if bbox_type == "real":
+        boxes = [[float(v) for v in b] for b in boxes]
+    return {"ref": refs, "bbox": boxes, "bbox_type": bbox_type, "image_id": image_id}
 
 
 class ShareGPTWriter(JsonLinesOut):
     """LLaMA-Factory / MS-Swift ShareGPT JSONL (see the module docstring)."""
 
+    source_column = True
+
+    def extra_fields(self, sample: Sample) -> dict[str, Any]:
+        out = super().extra_fields(sample)
+        fixed = fixed_objects(sample.fields.get("objects"))
+        if fixed is not None:  # MS-Swift's own column, not a source key packed as text
+            packed = json.loads(out[SOURCE_COLUMN])
+            packed.pop("objects", None)
+            out[SOURCE_COLUMN] = json.dumps(packed, ensure_ascii=False, sort_keys=True)
+            out["objects"] = fixed
+        return out
+
     OPTIONS: ClassVar[dict[str, Any]] = {"objects": False}
+    takes_videos = True
 
     def record(self, sample: Sample) -> dict[str, Any]:
         conv = prepare(sample, self.assistant_images)
@@ -107,6 +158,9 @@ class ShareGPTWriter(JsonLinesOut):
             "images": [self.image_path(i) for i in conv.images],
             "system": conv.system,
         }
+        if sample.videos:  # LLaMA-Factory's ``videos`` column, one <video> each
+            out["messages"] = place_videos(conv.messages, len(sample.videos))
+            out["videos"] = [self.video_path(v) for v in sample.videos]
         out.update(self.extra_fields(sample))
         if self.options["objects"] and not isinstance(out.get("objects"), dict):
             out["objects"] = swift_objects(list(sample.fields.get("boxes") or []))

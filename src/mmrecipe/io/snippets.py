@@ -10,10 +10,12 @@ their own working directory):
   one file) and ``llava_args.txt`` (``--data_path``, ``--image_folder``);
 * ``llava_onevision`` -> ``llava_onevision.yaml`` (LLaVA-NeXT's ``--data_path`` YAML:
   ``datasets: [{json_path, sampling_strategy}]``) and ``internvl_meta.json`` (InternVL's
-  ``--meta_path``: ``root``, ``annotation``, ``data_augment``, ``repeat_time``, ``length``);
+  ``--meta_path``: ``root``, ``annotation``, ``data_augment``, ``repeat_time``, ``length``;
+  per source dataset with its own settings when the input was an InternVL meta);
 * ``parquet``, ``hf_messages``, ``sharegpt`` -> ``hf_datasets.py`` (the ``datasets`` loading
-  lines, images cast to the Image feature). Not ``webdataset``: HF's loader wants the same
-  members in every sample, and samples differ in image count; Parquet is the HF layout.
+  lines, images cast to the Image feature); ``webdataset`` -> the same file, with the features
+  of the run's tars (HF's builder infers them from the first five samples and refuses samples
+  whose members differ: image count, image type, a caption or not).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def write_snippets(run_dir: Path, name: str, formats: list[str]) -> list[Path]:
     key = _dataset_key(name)
     written: list[Path] = []
     if files.get("sharegpt"):
-        written += _llamafactory(run_dir, out, key, formats, files["sharegpt"])
+        written += _llamafactory(run_dir, out, key, files["sharegpt"])
     if files.get("llava"):
         written += _llava(run_dir, out, files["llava"])
     if files.get("llava_onevision"):
@@ -67,9 +69,7 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _llamafactory(
-    run_dir: Path, out: Path, key: str, formats: list[str], shards: list[Path]
-) -> list[Path]:
+def _llamafactory(run_dir: Path, out: Path, key: str, shards: list[Path]) -> list[Path]:
     attrs: dict[str, Any] = {
         "formatting": "sharegpt",
         "columns": {"messages": "messages", "images": "images", "system": "system"},
@@ -81,17 +81,16 @@ def _llamafactory(
             "system_tag": "system",
         },
     }
-    # LLaMA-Factory loads a folder only when it holds nothing but data files of one kind
-    if formats[0] != "sharegpt":
-        entries = {key: {"file_name": os.path.relpath(shards[0].parent, out), **attrs}}
-    else:
-        entries = {
-            f"{key}_{p.stem.removeprefix('shard-')}": {
-                "file_name": os.path.relpath(p, out),
-                **attrs,
-            }
-            for p in shards
-        }
+    if _has_videos(shards):  # rows without videos read as null: _find_medias gives None
+        attrs["columns"]["videos"] = "videos"
+    # one entry per shard file: LLaMA-Factory loads each entry as its own table and aligns it
+    # to its standard columns before merging (``merge_dataset``), so shards never have to
+    # share one schema (a folder entry is one table: a source key that changes type between
+    # shards would stop it, see README "formats")
+    entries = {
+        f"{key}_{p.stem.removeprefix('shard-')}": {"file_name": os.path.relpath(p, out), **attrs}
+        for p in shards
+    }
     info = _write(out / "dataset_info.json", json.dumps(entries, indent=2) + "\n")
     args = (
         "# LLaMA-Factory: merge into your training YAML (llamafactory-cli train ...)\n"
@@ -100,6 +99,18 @@ def _llamafactory(
         f"media_dir: {run_dir}  # image paths in the data are relative to the run dir\n"
     )
     return [info, _write(out / "llamafactory.yaml", args)]
+
+
+def _has_videos(shards: list[Path]) -> bool:
+    """Whether any record of the (JSONL or Parquet) shards has a ``videos`` column."""
+    for shard in shards:
+        if shard.suffix != ".jsonl":
+            continue
+        with open(shard, encoding="utf-8") as fh:
+            for line in fh:
+                if '"videos"' in line and "videos" in json.loads(line):
+                    return True
+    return False
 
 
 def _llava(run_dir: Path, out: Path, shards: list[Path]) -> list[Path]:
@@ -126,21 +137,62 @@ def _onevision(run_dir: Path, out: Path, key: str, shards: list[Path]) -> list[P
         "# LLaVA-NeXT / OneVision: --data_path this file --image_folder " + str(run_dir),
         "datasets:",
     ]
-    meta: dict[str, Any] = {}
     for p in shards:
         lines += [f"  - json_path: {p}", "    sampling_strategy: all"]
-        with open(p, "rb") as fh:
-            length = sum(1 for line in fh if line.strip())
-        meta[f"{key}_{p.stem.removeprefix('shard-')}"] = {
-            "root": str(run_dir) + "/",
-            "annotation": str(p),
-            "data_augment": False,
-            "repeat_time": 1,
-            "length": length,
-        }
     yaml_file = _write(out / "llava_onevision.yaml", "\n".join(lines) + "\n")
+    meta = _internvl_meta(run_dir, out, key, shards)
     meta_file = _write(out / "internvl_meta.json", json.dumps(meta, indent=2) + "\n")
     return [yaml_file, meta_file]
+
+
+_INTERNVL_DEFAULTS = {"data_augment": False, "repeat_time": 1}
+
+
+def _internvl_meta(run_dir: Path, out: Path, key: str, shards: list[Path]) -> dict[str, Any]:
+    """InternVL's meta: one entry per shard; when records came from an InternVL meta
+    (``internvl_dataset``), one entry per source dataset instead, its annotation the records
+    of that dataset (``trainers/internvl/NAME.jsonl``) and its training settings
+    (``repeat_time``, ``data_augment``, ``max_dynamic_patch``, ...) as the source gave them."""
+    groups: dict[str, list[bytes]] = {}
+    settings: dict[str, dict[str, Any]] = {}
+    per_shard: dict[str, tuple[Path, int]] = {}
+    for p in shards:
+        name = f"{key}_{p.stem.removeprefix('shard-')}"
+        with open(p, "rb") as fh:
+            rows = [line for line in fh if line.strip()]
+        per_shard[name] = (p, len(rows))
+        for line in rows:
+            source, entry = name, {}
+            if b'"internvl_dataset"' in line:
+                record = json.loads(line)
+                if isinstance(record.get("internvl_dataset"), str):
+                    source = record["internvl_dataset"]
+                    entry = record.get("internvl_meta") or {}
+            groups.setdefault(source, []).append(line if line.endswith(b"\n") else line + b"\n")
+            settings.setdefault(source, entry if isinstance(entry, dict) else {})
+    root = str(run_dir) + "/"
+    if set(groups) <= set(per_shard):  # nothing from an InternVL meta: the shards themselves
+        return {
+            name: {"root": root, "annotation": str(p), **_INTERNVL_DEFAULTS, "length": n}
+            for name, (p, n) in per_shard.items()
+        }
+    folder = out / "internvl"
+    folder.mkdir(exist_ok=True)
+    meta: dict[str, Any] = {}
+    for source, rows in groups.items():
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in source).strip(".")
+        path = folder / f"{safe or 'dataset'}.jsonl"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(b"".join(rows))
+        os.replace(tmp, path)
+        meta[source] = {
+            "root": root,
+            "annotation": str(path),
+            **_INTERNVL_DEFAULTS,
+            **settings[source],
+            "length": len(rows),
+        }
+    return meta
 
 
 def _hf_lines(run_dir: Path, files: dict[str, list[Path]]) -> str:
@@ -150,6 +202,14 @@ def _hf_lines(run_dir: Path, files: dict[str, list[Path]]) -> str:
             "# Parquet: images embedded, an Image feature already\n"
             f'parquet = load_dataset("parquet", data_files={_globs(files["parquet"])}, '
             'split="train")'
+        )
+    if files.get("webdataset"):
+        from mmrecipe.io.webdataset import hf_features
+
+        blocks.append(
+            "# WebDataset: every member name the tars hold (absent ones None), images decoded\n"
+            f'webdataset = load_dataset("webdataset", data_files={_globs(files["webdataset"])}, '
+            f'split="train", features={hf_features(files["webdataset"])})'
         )
     for fmt in ("hf_messages", "sharegpt"):
         if files.get(fmt):
@@ -163,7 +223,7 @@ def _hf_lines(run_dir: Path, files: dict[str, list[Path]]) -> str:
         return ""
     head = (
         "# Hugging Face datasets: the loading lines for this run's outputs\n"
-        "import os\n\nfrom datasets import Image, Sequence, load_dataset\n\n"
+        "import os\n\nfrom datasets import Features, Image, Sequence, Value, load_dataset\n\n"
         f"RUN = {str(run_dir)!r}\n\n"
     )
     return head + "\n\n".join(blocks) + "\n"

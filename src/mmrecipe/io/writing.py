@@ -32,6 +32,8 @@ class FormatWriter:
     OPTIONS: ClassVar[dict[str, Any]] = {}
     #: options whose value is one of a few words
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: the source's extra keys in one JSON text column (formats loaded as one table)
+    source_column = False
 
     def __init__(
         self,
@@ -71,7 +73,13 @@ class FormatWriter:
     def emit(self, record: Any) -> None:
         raise NotImplementedError
 
+    #: whether the format holds videos; others leave video samples out (``video``)
+    takes_videos: ClassVar[bool] = False
+
     def write(self, sample: Sample) -> None:
+        if sample.videos and not self.takes_videos:
+            self.left_out["video"] += 1
+            return
         try:
             record = self.record(sample)
         except LeftOut as exc:
@@ -91,8 +99,17 @@ class FormatWriter:
             raise LeftOut("remote_image", f"{ref.path[:200]} is not fetched")
         return portable_path(ref.path, self.base_dir)
 
+    def video_path(self, ref: Any) -> str:
+        """A video file's path, relative to the run dir when it is in it."""
+        return portable_path(ref.path, self.base_dir)
+
     def extra_fields(self, sample: Sample) -> dict[str, Any]:
-        return kept_fields(sample, self.keep_fields, as_text=self.options["fields_as_text"])
+        return kept_fields(
+            sample,
+            self.keep_fields,
+            as_text=self.options["fields_as_text"],
+            source_column=self.source_column,
+        )
 
 
 def check_options(owner: str, known: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

@@ -21,8 +21,9 @@ Map (README section -> package: ops; + helpers):
   caption_screen, caption_refine, caption_pair; + ``prompts``, ``parsing``
 - Synthesis -> ``synthesis/``: synth_chart, synth_document, synth_formula, synth_geometry,
   synth_interleaved, synth_table, synth_stem, synth_caption, synth_mix, synth_verify,
-  synth_rewrite (R-CoT's LLM stage; reads replies with ``generation/qa``'s JSON parser)
-  (generators: :mod:`mmrecipe.synth`)
+  synth_rewrite (R-CoT's LLM stage; reads replies with ``generation/qa``'s JSON parser),
+  scene_text_on_images (text on the user's photos), text_region_consensus (TextSSR-style
+  read-back) (generators: :mod:`mmrecipe.synth`)
 - HoneyPipe and curation -> ``curation/``: qa_judge, cot_triage, cot_generate, cot_fidelity,
   domain_label, llm_quality_score, mixture, fasttext_filter, text_length, turn_structure,
   turn_length, turn_repetition, turn_language, special_tokens; CoMM filters

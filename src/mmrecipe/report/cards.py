@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from mmrecipe.report.collect import domain_of, numeric_scores, rejection_of
-from mmrecipe.report.edits import edit_view
+from mmrecipe.report.edits import edit_indices, edit_view
 from mmrecipe.report.thumbnails import Thumbnails
 
 #: characters kept of one message, field or model output
@@ -114,8 +114,14 @@ def make_card(record: dict[str, Any], status: str, thumbs: Thumbnails) -> dict[s
         "outputs": model_outputs(record.get("trace")),
     }
     edit = edit_view(record, thumbs, _image, clean_text)
-    if edit is not None:  # an edit triplet: source and edited side by side
+    if edit is not None:  # an edit triplet: source and edited side by side, shown once
         card["edit"] = edit
+        shown = set(edit_indices(record) or ())
+        rest = [p for i, p in enumerate(paths) if i not in shown]
+        card["images"] = [_image(p, thumbs) for p in rest[:MAX_IMAGES]]
+        card["more_images"] = max(0, len(rest) - MAX_IMAGES)
+        in_view = {k for k, _ in edit["scores"]}
+        card["scores"] = [s for s in card["scores"] if s[0] not in in_view]
     if status == "rejected":
         op, reason, detail = rejection_of(record)
         card["op"] = op

@@ -23,12 +23,8 @@ def _index(fields: dict[str, Any], key: str, n: int, default: int | None) -> int
     )
 
 
-def edit_view(
-    record: dict[str, Any], thumbs: Thumbnails, image: Any, clean: Any
-) -> dict[str, Any] | None:
-    """``{"source", "edited", "instruction", "scores"}`` for a record holding an edit (its
-    ``fields.edited_image`` names one of its images), else None. ``image(path, thumbs)`` and
-    ``clean(text)`` are the card's own helpers, so the view is escaped and sized like it."""
+def edit_indices(record: dict[str, Any]) -> tuple[int, int] | None:
+    """(source, edited) image indices of a record holding an edit, else None."""
     fields = record.get("fields")
     images = record.get("images")
     if not isinstance(fields, dict) or not isinstance(images, list):
@@ -37,6 +33,20 @@ def edit_view(
     source = _index(fields, "source_image", len(images), 0)
     if edited is None or source is None:
         return None
+    return source, edited
+
+
+def edit_view(
+    record: dict[str, Any], thumbs: Thumbnails, image: Any, clean: Any
+) -> dict[str, Any] | None:
+    """``{"source", "edited", "instruction", "scores"}`` for a record holding an edit (its
+    ``fields.edited_image`` names one of its images), else None. ``image(path, thumbs)`` and
+    ``clean(text)`` are the card's own helpers, so the view is escaped and sized like it."""
+    pair = edit_indices(record)
+    if pair is None:
+        return None
+    source, edited = pair
+    fields, images = record["fields"], record["images"]
 
     def path(i: int) -> str:
         item = images[i]

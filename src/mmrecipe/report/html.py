@@ -16,6 +16,7 @@ from typing import Any
 
 from mmrecipe import strictjson
 from mmrecipe.report import charts
+from mmrecipe.stats import rate_text
 
 
 def json_for_script(value: Any) -> str:
@@ -115,7 +116,7 @@ def funnel_section(stats: dict[str, Any]) -> str:
             f"{escape(str(k))} {_num(v)}"
             for k, v in sorted((s.get("rejected") or {}).items(), key=lambda kv: -kv[1])
         )
-        rate = f"{n_out / n_in:.1%}" if n_in else "–"
+        rate = rate_text(n_out / n_in if n_in else None)
         rows.append(
             f"<tr><td>{escape(str(name))}</td><td>{_num(n_in)}</td><td>{_num(n_out)}</td>"
             f"<td>{_num(rejected)}</td><td>{rate}</td><td>{_num(s.get('seconds'))}</td>"

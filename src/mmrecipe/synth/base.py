@@ -40,6 +40,8 @@ class Generator:
     kind: ClassVar[str] = ""
     #: the hardest level ``make`` knows; a mix asking for more gets this level
     levels: ClassVar[int] = 3
+    #: ``make`` returns interleaved ``messages`` (no question/answer: no answer style)
+    interleaved: ClassVar[bool] = False
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         raise NotImplementedError

@@ -86,6 +86,8 @@ class ChartRefocusGenerator(Generator):
     """Chart question answering with a produced image (the relevant bars highlighted)."""
 
     levels = 5
+    #: its samples are interleaved traces: their reply has no answer style
+    interleaved = True
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         op = OPS[max(1, min(difficulty, 5))]

@@ -49,6 +49,8 @@ class JigsawGenerator(Generator):
     """Jigsaw assembly with a produced (reassembled) image."""
 
     levels = 5
+    #: its samples are interleaved traces: their reply has no answer style
+    interleaved = True
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         rows, cols = GRIDS[max(1, min(difficulty, 5))]

@@ -132,6 +132,8 @@ class MazeGenerator(Generator):
     """Maze navigation with a produced image (the route drawn in red)."""
 
     levels = 5
+    #: its samples are interleaved traces: their reply has no answer style
+    interleaved = True
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         n = SIZES[max(1, min(difficulty, 5))]

@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 
 from mmrecipe.sample import ImageRef, Sample, stable_id
+from mmrecipe.synth.answer_style import DEFAULT_ANSWER_STYLE, compose_reply
 from mmrecipe.synth.base import Generator, SynthItem, item_rng
 
 
@@ -35,14 +36,22 @@ def save_png(image: Image.Image, path: Path) -> ImageRef:
 
 
 def item_to_sample(
-    generator: Generator, item: SynthItem, index: int, seed: int, difficulty: int, image_dir: Path
+    generator: Generator,
+    item: SynthItem,
+    index: int,
+    seed: int,
+    difficulty: int,
+    image_dir: Path,
+    answer_style: str = DEFAULT_ANSWER_STYLE,
 ) -> Sample:
     """A sample in the shape every writer understands, ground truth kept in ``fields``."""
     kind = generator.kind
     # the id names everything that changes the sample: generator, its options, seed, index and
-    # level (the same index at another difficulty is another question, so another id)
+    # level (the same index at another difficulty is another question, so another id), and
+    # the answer style when it is not the default
+    style_key = [] if answer_style == DEFAULT_ANSWER_STYLE else [f"style:{answer_style}"]
     sample_id = stable_id(
-        "synth", kind, str(seed), str(index), f"d{difficulty}", generator.options_key()
+        "synth", kind, str(seed), str(index), f"d{difficulty}", generator.options_key(), *style_key
     )
     refs = [
         save_png(im, image_dir / "synth" / kind / f"{sample_id}-{k}.png")
@@ -52,7 +61,7 @@ def item_to_sample(
         messages = [dict(m) for m in item.messages]
     else:
         user = "\n".join(["<image>"] * len(refs) + [item.question])
-        reply = f"{item.rationale}\n{item.answer}" if item.rationale else item.answer
+        reply = compose_reply(item.rationale, item.answer, answer_style)
         messages = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
     fields: dict[str, Any] = {
         "generator": kind,
@@ -67,14 +76,24 @@ def item_to_sample(
     }
     if item.rationale:
         fields["rationale"] = item.rationale
+    if item.messages is None:
+        fields["answer_style"] = answer_style
     return Sample(id=sample_id, images=refs, messages=messages, fields=fields)
 
 
 def generate_samples(
-    generator: Generator, start: int, stop: int, seed: int, difficulty: int, image_dir: Path
+    generator: Generator,
+    start: int,
+    stop: int,
+    seed: int,
+    difficulty: int,
+    image_dir: Path,
+    answer_style: str = DEFAULT_ANSWER_STYLE,
 ) -> list[Sample]:
     out = []
     for index in range(start, stop):
         item = generator.make(item_rng(seed, generator.kind, index), difficulty)
-        out.append(item_to_sample(generator, item, index, seed, difficulty, image_dir))
+        out.append(
+            item_to_sample(generator, item, index, seed, difficulty, image_dir, answer_style)
+        )
     return out

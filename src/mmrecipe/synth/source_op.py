@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import SourceOp
 from mmrecipe.sample import Sample
+from mmrecipe.synth.answer_style import ANSWER_STYLES, DEFAULT_ANSWER_STYLE
 from mmrecipe.synth.base import Generator, all_generators
 from mmrecipe.synth.source import generate_samples
 
@@ -29,6 +30,7 @@ SYNTH_WRITES = (
     "fields.ground_truth",
     "fields.difficulty",
     "fields.domain",
+    "fields.answer_style",
 )
 
 
@@ -79,11 +81,18 @@ class SynthSourceOp(SourceOp):
         seed: int = 0,
         difficulty: int = 1,
         generator_options: dict[str, Any] | None = None,
+        answer_style: str = DEFAULT_ANSWER_STYLE,
     ) -> None:
         """The single-generator form: ``generator_kind`` with its options (task filters...)."""
         kind = self.generator_kind
         self._configure(
-            {kind: 1.0}, num_samples, seed, difficulty, None, {kind: generator_options or {}}
+            {kind: 1.0},
+            num_samples,
+            seed,
+            difficulty,
+            None,
+            {kind: generator_options or {}},
+            answer_style=answer_style,
         )
 
     def _configure(
@@ -94,6 +103,7 @@ class SynthSourceOp(SourceOp):
         difficulty: int,
         max_difficulty: int | None,
         options: dict[str, dict[str, Any]] | None = None,
+        answer_style: str | dict[str, str] = DEFAULT_ANSWER_STYLE,
     ) -> None:
         if num_samples < 0:
             raise ConfigError(f"num_samples must be >= 0, got {num_samples}")
@@ -127,6 +137,7 @@ class SynthSourceOp(SourceOp):
         self._offset = _unit(f"{seed}:mix-offset")
         self._options = options or {}
         self._generators: dict[str, Generator] = {}
+        self.answer_styles = _answer_styles(answer_style, self.weights)
 
     def count(self) -> int:
         return self.num_samples
@@ -159,13 +170,43 @@ class SynthSourceOp(SourceOp):
         for index in range(start, min(stop, self.num_samples)):
             gen = self.generator(self.kind_at(index))
             level = min(self.difficulty_at(index), gen.levels)
+            style = self.answer_styles.get(gen.kind, DEFAULT_ANSWER_STYLE)
             out.extend(
-                generate_samples(gen, index, index + 1, self.seed, level, self.ctx.image_dir)
+                generate_samples(gen, index, index + 1, self.seed, level, self.ctx.image_dir, style)
             )
         return out
 
     def fingerprint_extra(self) -> dict[str, Any]:
-        return {"weights": self.weights, "options": self._options}
+        extra: dict[str, Any] = {"weights": self.weights, "options": self._options}
+        styles = {k: v for k, v in self.answer_styles.items() if v != DEFAULT_ANSWER_STYLE}
+        if styles:  # only when set: runs made before styles keep their fingerprint
+            extra["answer_styles"] = styles
+        return extra
+
+
+def _answer_styles(given: str | dict[str, str], kinds: dict[str, float]) -> dict[str, str]:
+    """``answer_style`` for every kind: one style for all, or kind -> style (others default)."""
+    known = all_generators()
+    single_turn = [k for k in kinds if not known[k].interleaved]
+    styles = {k: given for k in single_turn} if isinstance(given, str) else dict(given)
+    unknown = sorted(set(styles) - set(kinds))
+    if unknown:
+        raise ConfigError(
+            f"answer_style names kind(s) {', '.join(map(repr, unknown))} that this op does not "
+            f"make; kinds here: {', '.join(kinds)}"
+        )
+    traces = sorted(k for k, v in styles.items() if k not in single_turn)
+    if traces:
+        raise ConfigError(
+            f"answer_style: {', '.join(traces)} make interleaved traces, whose replies have no "
+            "answer style; name single-turn kinds only"
+        )
+    for kind, style in styles.items():
+        if style not in ANSWER_STYLES:
+            raise ConfigError(
+                f"answer_style of {kind} must be one of {', '.join(ANSWER_STYLES)}, not {style!r}"
+            )
+    return {k: styles.get(k, DEFAULT_ANSWER_STYLE) for k in kinds}
 
 
 def _unit(text: str) -> float:

@@ -90,6 +90,8 @@ class VisualSearchGenerator(Generator):
     """Visual search with a produced image (the target boxed in red)."""
 
     levels = 5
+    #: its samples are interleaved traces: their reply has no answer style
+    interleaved = True
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         d = max(1, min(difficulty, 5))

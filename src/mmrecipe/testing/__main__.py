@@ -1,5 +1,11 @@
 """``python -m mmrecipe.testing tiny --recipe RECIPE DIR``: tiny stand-ins for a recipe's
-backends, printed as ``--set`` overrides (see :mod:`mmrecipe.testing.standins`)."""
+backends, printed as ``--set`` overrides (see :mod:`mmrecipe.testing.standins`).
+
+Used as ``mmrecipe run ... $(python -m mmrecipe.testing tiny ...)``: when the stand-ins cannot
+be built (no torch/transformers, a recipe it cannot read), an empty expansion would let the run
+go on with the recipe's real backends. So a failure prints one line to stderr, exits non-zero,
+and prints ``--standins-failed=REASON`` to stdout, which makes ``mmrecipe run`` refuse.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +37,24 @@ def main(argv: list[str] | None = None) -> int:
 
         lines = standin_overrides(args.recipe, args.dir)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _failed("config", f"error: {exc}")
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or "a module"
+        return _failed(
+            "missing-" + "".join(c if c.isalnum() else "-" for c in missing.split(".")[0]),
+            f"error: the tiny stand-ins need {missing.split('.')[0]} (torch and transformers): "
+            "pip install 'mmrecipe[hf]'",
+        )
     for line in lines:
         print(f"--set {line}")
     return 0
+
+
+def _failed(reason: str, message: str) -> int:
+    """One line for the user; a token that makes ``mmrecipe run $(...)`` refuse."""
+    print(message.splitlines()[0] if message else "error", file=sys.stderr)
+    print(f"--standins-failed={reason}")
+    return 2
 
 
 if __name__ == "__main__":

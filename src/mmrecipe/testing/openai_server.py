@@ -285,12 +285,19 @@ class FakeOpenAIServer:
         if fault is not None and fault != "empty":
             return await self._apply_fault(request, fault, "chat", key)
         n_images = sum(_count_images(m.get("content")) for m in messages)
+        n_videos = sum(_count_videos(m.get("content")) for m in messages)
+        if n_videos and self.kind == "plain":  # OpenAI itself takes no video parts
+            return web.json_response(
+                {"error": {"message": "Invalid content part type: video_url"}}, status=400
+            )
         if hook:
             rendered = self._render(body)
             base = "<|im_end|>\nThe image shows" if rendered.endswith("<|im_end|>\n") else "What is"
             base += f" in this picture? [images={n_images}]"
         else:
             base = f"answer to: {_prompt_key(messages)} [images={n_images}]"
+        if n_videos:
+            base += f" [videos={n_videos}]"
         scripted = self.responder(body) if self.responder is not None else None
         if scripted is not None:
             base = scripted
@@ -339,6 +346,9 @@ class FakeOpenAIServer:
         images = body.get("image_data") or []
         if isinstance(images, str):
             images = [images]
+        videos = body.get("video_data") or []
+        if isinstance(videos, str):
+            videos = [videos]
         key = "generate:" + text
         fault = await self._admit(body, key)
         if fault is not None:
@@ -348,6 +358,10 @@ class FakeOpenAIServer:
         out = []
         for i in range(n):
             answer = f"What is shown here? [images={len(images)}]" + (f" #{i}" if i else "")
+            if videos:  # SGLang's native video input
+                answer = f"What happens in this video? [videos={len(videos)}]" + (
+                    f" #{i}" if i else ""
+                )
             meta: dict[str, Any] = {
                 "prompt_tokens": len(text) // 4 + 10 * len(images),
                 "completion_tokens": len(answer.split()),
@@ -371,6 +385,12 @@ def _prompt_key(messages: list[dict[str, Any]]) -> str:
                 return content
             return " ".join(p.get("text", "") for p in content or [] if p.get("type") == "text")
     return ""
+
+
+def _count_videos(content: Any) -> int:
+    if isinstance(content, list):
+        return sum(1 for p in content if p.get("type") == "video_url")
+    return 0
 
 
 def _count_images(content: Any) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mmrecipe.testing.imagegen_script import imagegen_script
+from mmrecipe.testing.video_script import video_script
 
 
 def text_of(content: Any) -> str:
@@ -23,17 +24,19 @@ def text_of(content: Any) -> str:
             parts.append(part.get("text", ""))
         elif part.get("type") == "image_url":
             parts.append("<|vision_start|><|image_pad|><|vision_end|>")
+        elif part.get("type") == "video_url":
+            parts.append("<|vision_start|><|video_pad|><|vision_end|>")
     return "".join(parts)
 
 
 def image_tag(messages: list[dict[str, Any]]) -> str:
     """A short digest of the images sent, so the same prompt on two images is two keys."""
     urls = [
-        p["image_url"]["url"]
+        p[p["type"]]["url"]
         for m in messages
         if isinstance(m.get("content"), list)
         for p in m["content"]
-        if p.get("type") == "image_url"
+        if p.get("type") in ("image_url", "video_url")
     ]
     if not urls:
         return ""
@@ -119,4 +122,6 @@ SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "honeypipe": honeypipe_script,
     # the image-generation recipes' text steps (captions, edit instructions, contrastive captions)
     "imagegen": imagegen_script,
+    # the video and multi-image recipes (keyframe captions, QA JSON, motion names)
+    "video": video_script,
 }

@@ -81,6 +81,44 @@ def test_language_of_every_turn() -> None:
     assert _fate(TurnLanguage(languages=["en", "fr"]), french)[1] is None
 
 
+def test_language_is_not_judged_on_signs_or_formulas() -> None:
+    """HoneyPipe on synthetic data: an OCR transcription of signs was "pt" and a LaTeX answer
+    "ca"/"fr" to langdetect; neither holds prose a language can be told from."""
+    ocr = [
+        {"role": "user", "content": "<image>\nTranscribe every sign in the picture."},
+        {"role": "assistant", "content": "EXIT / FRESH FRUIT / NO PARKING"},
+    ]
+    latex = [
+        {"role": "user", "content": "<image>\nFind the area of the circle."},
+        {
+            "role": "assistant",
+            "content": r"\text{Area} = \pi r^2 = \pi \cdot 6^2 \approx 113.10 \text{ cm}^2",
+        },
+        {"role": "user", "content": "And the distance from the chord to the centre?"},
+        {
+            "role": "assistant",
+            "content": r"d = \sqrt{r^{2} - \left(\frac{c}{2}\right)^{2}} = \sqrt{36 - 9} \approx 5.20",
+        },
+    ]
+    op = TurnLanguage(languages=["en"])
+    for messages in (ocr, latex):
+        sample, reason = _fate(op, messages)
+        assert reason is None, sample.fields["turn_language"]
+        assert set(sample.fields["turn_language"]) == {"en"}  # only the questions judged
+    # prose beside a formula is still judged
+    mixed = [
+        {
+            "role": "user",
+            "content": "<image>\nQuelle est l'aire du cercle dessiné sur la feuille ?",
+        },
+        {
+            "role": "assistant",
+            "content": r"L'aire vaut $\pi r^2$, donc environ cent treize centimètres carrés.",
+        },
+    ]
+    assert _fate(op, mixed)[1] == "wrong_language"
+
+
 def test_image_quality(tmp_path: Path) -> None:
     photo = distinct_photos(1)[0]
     photo.save(tmp_path / "ok.jpg")

@@ -28,7 +28,10 @@ def test_semantic_dedup_op_rejects_planted_duplicates(tmp_path: Path) -> None:
     vectors[41] = vectors[3] * 2
     ids = [f"s{i}" for i in range(50)]
     refs = write_vectors(tmp_path, "embed", "image", ids, vectors)
-    samples = [Sample(id=i, fields={"image_embedding": r}) for i, r in zip(ids, refs, strict=True)]
+    samples = [
+        Sample(id=i, images=[ImageRef(path=f"images/{i}.jpg")], fields={"image_embedding": r})
+        for i, r in zip(ids, refs, strict=True)
+    ]
     samples.append(Sample(id="no-vector"))
     samples.append(
         Sample(id="bad-ref", fields={"image_embedding": {"file": "../../etc/passwd", "row": 0}})
@@ -40,6 +43,7 @@ def test_semantic_dedup_op_rejects_planted_duplicates(tmp_path: Path) -> None:
     rejected = {s.id: s.rejection for s in out if s.rejection}
     assert set(rejected) == {"s40", "s41"}
     assert rejected["s40"].reason == "near_duplicate" and "sample s3" in rejected["s40"].detail
+    assert "(image images/s3.jpg)" in rejected["s40"].detail  # the survivor's image too
     assert not (tmp_path / "state" / "semdedup-semdedup.f32").exists()  # scratch removed
 
 

@@ -165,3 +165,18 @@ def test_adversarial_folder_one_reject_per_bad_file(tmp_path: Path) -> None:
         "rejected": len(bad),
     }
     assert stats["steps"]["intake"]["rejected"]["truncated"] == 1
+
+
+def test_decompression_bomb_quotes_the_recipes_max_pixels(tmp_path: Path) -> None:
+    from mmrecipe.imaging import ImageRejected, Limits, check_image
+
+    (tmp_path / "bomb.png").write_bytes(_png_header_only(100_000, 100_000))
+    limits = Limits(max_pixels=40_000_000)
+    try:
+        check_image(tmp_path / "bomb.png", limits)
+    except ImageRejected as exc:
+        assert exc.reason == "decompression_bomb"
+        assert "10000000000 pixels" in exc.detail and "max_pixels=40000000" in exc.detail
+        assert "DOS attack" not in exc.detail  # Pillow's own text and limit
+    else:
+        raise AssertionError("the bomb was opened")

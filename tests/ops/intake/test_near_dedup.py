@@ -64,6 +64,28 @@ def test_pair_rule(files: dict[str, str]) -> None:
         reason, detail = fate[sid]
         assert reason == "near_duplicate"
         assert "near-duplicate of orig" in detail and "image distance" in detail
+        assert f"(image {files['a']})" in detail  # the survivor's image, not only its id
+
+
+def test_pair_rule_numbers_make_different_questions(files: dict[str, str]) -> None:
+    """A synthetic geometry template on one figure: radius 6 and radius 15 are two questions
+    (HoneyPipe dropped one as a near-duplicate at instruction similarity 0.80)."""
+    template = (
+        "A circle has radius {r} and a chord of length {c}. How far is the chord from the center?"
+    )
+
+    def samples() -> list[Sample]:
+        return [
+            _sample("r6", files["a"], template.format(r=6, c=6)),
+            _sample("r15", files["a_small"], template.format(r=15, c=20)),
+            _sample("r6_again", files["a_small"], template.format(r=6, c=6)),
+        ]
+
+    fate = _run(NearDedup(mode="pair", text_threshold=0.5), samples())
+    assert fate["r6"] is None and fate["r15"] is None
+    assert fate["r6_again"][0] == "near_duplicate"  # same numbers: still a duplicate
+    same = _run(NearDedup(mode="pair", text_threshold=0.5, numbers_must_match=False), samples())
+    assert same["r15"] is not None  # the old rule: one of them dropped
 
 
 def test_image_and_text_modes(files: dict[str, str]) -> None:

@@ -63,9 +63,11 @@ class ExpertBackend:
                 for e in exc.errors()
             )
             raise ConfigError(f"backend {name!r} (type {self.type_name}): {problems}") from None
-        try:
-            import torch
-            import transformers
+        from mmrecipe.heavy_imports import import_heavy
+
+        try:  # backends may be built from several threads: one heavy import at a time
+            torch = import_heavy("torch")
+            transformers = import_heavy("transformers")
         except ImportError as exc:
             raise BackendError(
                 f"backend {name!r}: type {self.type_name!r} needs torch and transformers: "

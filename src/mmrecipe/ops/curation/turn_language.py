@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Literal
 
@@ -24,18 +25,42 @@ def _load_profiles() -> None:
         detector_factory.init_factory()
 
 
+#: LaTeX a turn may hold: display and inline math, environments, then any other command
+_LATEX = re.compile(
+    r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"
+    r"|\\begin\{([a-zA-Z*]+)\}.*?\\end\{\1\}|\\[A-Za-z]+\*?",
+    re.DOTALL,
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def prose_of(text: str) -> str:
+    """The words of ``text`` a language can be told from: no LaTeX (math, commands), no
+    all-capital words (an OCR transcription of signs: "EXIT / FRESH FRUIT / NO PARKING"),
+    no single letters (variables); letters of scripts without case (Chinese, Arabic, ...)
+    all count."""
+    text = _LATEX.sub(" ", text.replace("<image>", " "))
+    words = [w for w in _WORD.findall(text) if len(w) > 1 and not w.isupper()]
+    return " ".join(words)
+
+
 @register_op("turn_language")
 class TurnLanguage(FilterOp):
-    """Scores, for each chosen turn of at least ``min_chars`` letters, the probability
-    langdetect gives the wanted languages, keeping the lowest (``scores.<step>_prob``; 1.0
-    when no turn is long enough to judge). ``fields.<step>`` lists each judged turn's top
-    language. Rejects: ``wrong_language``.
+    """Scores, for each chosen turn with at least ``min_chars`` letters of prose, the
+    probability langdetect gives the wanted languages, keeping the lowest
+    (``scores.<step>_prob``; 1.0 when no turn has enough prose to judge). Prose is what a
+    language can be told from (:func:`prose_of`): LaTeX, all-capital words (OCR of signs),
+    single letters and numbers are left out, and only the prose is given to langdetect, so a
+    transcription "EXIT / FRESH FRUIT / NO PARKING" or a formula is never called Portuguese
+    or Catalan. ``fields.<step>`` lists each judged turn's top language. Rejects:
+    ``wrong_language``.
 
     Args:
         languages: ISO codes kept (langdetect's: en, zh-cn, fr, ...)
         role: which turns: user, assistant or all
         min_prob: lowest probability of a wanted language kept
-        min_chars: shorter turns are not judged (langdetect guesses on a few words)
+        min_chars: turns with fewer letters of prose are not judged (langdetect guesses on a
+            few words)
     """
 
     reads = ("messages",)
@@ -63,7 +88,7 @@ class TurnLanguage(FilterOp):
         for sample in samples:
             lowest, tops = 1.0, []
             for _, _, text in selected_turns(sample.messages, self.role):
-                text = text.replace("<image>", " ")
+                text = prose_of(text)
                 if sum(c.isalpha() for c in text) < self.min_chars:
                     continue
                 try:

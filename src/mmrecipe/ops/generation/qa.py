@@ -9,10 +9,13 @@ fence, with stray text before or after it, with an object wrapping the list, wit
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from mmrecipe.jsonreply import QaParseError as QaParseError
+from mmrecipe.jsonreply import json_candidates as _json_candidates
+from mmrecipe.jsonreply import parse_json_object as parse_json_object
+from mmrecipe.jsonreply import strip_image_tokens as strip_image_tokens
 from mmrecipe.prompted import IMAGE
 
 #: guided decoding schema of a list of QA pairs
@@ -29,50 +32,11 @@ QA_LIST_SCHEMA: dict[str, Any] = {
 #: guided decoding schema of one QA pair
 QA_PAIR_SCHEMA: dict[str, Any] = QA_LIST_SCHEMA["items"]
 
-_FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)```", re.S)
 _LABEL = r"^\s*(?:\*\*)?\s*{}\s*\d*\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*"
 _Q_LINE = re.compile(_LABEL.format("Q(?:uestion)?"), re.I)
 _A_LINE = re.compile(_LABEL.format("A(?:nswer)?"), re.I)
 _SEPARATOR = re.compile(r"^\s*={3,}\s*$")
-#: positions where a JSON value is tried before giving up
-_MAX_STARTS = 64
 _WRAPPER_KEYS = ("qa", "qa_pairs", "pairs", "questions", "conversations", "conversation", "items")
-
-
-class QaParseError(ValueError):
-    """A model answer with no usable QA pair in it."""
-
-
-def strip_image_tokens(text: str) -> str:
-    """Model text must never carry ``<image>``: it would break the image/placeholder count."""
-    return text.replace(IMAGE, "").strip()
-
-
-def _json_candidates(text: str) -> list[Any]:
-    """JSON values found in ``text``: the whole text, fenced blocks, then the first value
-    starting at a ``[`` or ``{`` (stray text around it ignored)."""
-    found: list[Any] = []
-    stripped = text.strip()
-    try:
-        found.append(json.loads(stripped))
-    except (ValueError, RecursionError):
-        pass
-    for block in _FENCE.findall(text):
-        try:
-            found.append(json.loads(block.strip()))
-        except (ValueError, RecursionError):
-            pass
-    decoder = json.JSONDecoder()
-    for attempt, match in enumerate(re.finditer(r"[\[{]", text)):
-        if attempt >= _MAX_STARTS:  # a wall of brackets is garbage, not worth O(n^2)
-            break
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except (ValueError, RecursionError):
-            continue
-        found.append(value)
-        break
-    return found
 
 
 def _pairs_from_json(value: Any) -> list[dict[str, str]] | None:
@@ -145,21 +109,6 @@ def _text_pairs(text: str) -> list[tuple[str, str]]:
     if question is not None and answer is not None:
         pairs.append(("\n".join(question).strip(), "\n".join(answer).strip()))
     return pairs
-
-
-def parse_json_object(text: str, required: tuple[str, ...]) -> dict[str, Any]:
-    """The first JSON object in ``text`` (fences and stray text tolerated) that has every key
-    in ``required`` (compared case-insensitively); raises :class:`QaParseError`."""
-    if not isinstance(text, str) or not text.strip():
-        raise QaParseError("empty answer")
-    for value in _json_candidates(text):
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if isinstance(value, dict):
-            lowered = {str(k).lower(): v for k, v in value.items()}
-            if all(k in lowered for k in required):
-                return lowered
-    raise QaParseError(f"no JSON object with {', '.join(required)}")
 
 
 def qa_turns(pairs: list[dict[str, str]], n_images: int) -> list[dict[str, str]]:

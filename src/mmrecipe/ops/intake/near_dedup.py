@@ -3,6 +3,7 @@ SimHash, and the pair rule that needs both."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +28,16 @@ class _Entry:
     views: np.ndarray | None  # uint64[16]: main hash, then the crop views
     text: str
     error: str | None = None
+    #: the first image's path (named in the reject of a sample it survives)
+    image: str = ""
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers of a text, in order ("radius 6, chord 6" -> ["6", "6"])."""
+    return _NUMBER.findall(text)
 
 
 @register_op("near_dedup")
@@ -58,6 +69,8 @@ class NearDedup(BarrierOp):
         ngram: characters per shingle
         search: auto (exact all pairs when small, LSH when large), exact, or lsh
         seed: seed of the MinHash family and the LSH tables
+        numbers_must_match: instructions whose numbers differ are different questions (a
+            geometry template with radius 6 and with radius 15), whatever their similarity
     """
 
     reads = ("images", "messages")
@@ -76,6 +89,7 @@ class NearDedup(BarrierOp):
         ngram: int = 5,
         search: Literal["auto", "exact", "lsh"] = "auto",
         seed: int = 0,
+        numbers_must_match: bool = True,
     ) -> None:
         if not 0 <= max_distance < 32:
             raise ConfigError(f"near_dedup: max_distance must be in 0..31, got {max_distance}")
@@ -91,6 +105,7 @@ class NearDedup(BarrierOp):
         self.ngram = ngram
         self.search = search
         self.seed = seed
+        self.numbers_must_match = numbers_must_match
         self.minhasher = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed + 1)
         # what must exist: the images and/or the conversation, by mode; a stored hash
         # (fields.<image_hash>, from image_intake) and fields.instruction are used when present
@@ -134,7 +149,8 @@ class NearDedup(BarrierOp):
             else:
                 pixels = sum((r.width or 0) * (r.height or 0) for r in sample.images)
             text = instruction_of(sample) if self.mode != "image" else ""
-            entries.append(_Entry(sample.id, pixels, views, text, error))
+            image = str(sample.images[0].path) if sample.images else ""
+            entries.append(_Entry(sample.id, pixels, views, text, error, image))
         self._errors = {e.id: e.error for e in entries if e.error}
         uf = UnionFind(len(entries))
         if self.mode == "text":
@@ -179,13 +195,18 @@ class NearDedup(BarrierOp):
         if self.text_method == "simhash":
             hashes = np.array([simhash(t, self.ngram) for t in texts], dtype=np.uint64)
             a, b, _ = self_pairs(hashes, self.simhash_max_distance, seed=self.seed)
-            return [(members[i], members[j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)]
-        sigs = [self.minhasher.signature(t) for t in texts]
-        return [(members[a], members[b]) for a, b, _ in minhash_pairs(sigs, self.text_threshold)]
+            pairs = list(zip(a.tolist(), b.tolist(), strict=True))
+        else:
+            sigs = [self.minhasher.signature(t) for t in texts]
+            pairs = [(a, b) for a, b, _ in minhash_pairs(sigs, self.text_threshold)]
+        if self.numbers_must_match:
+            numbers = [numbers_in(t) for t in texts]
+            pairs = [(a, b) for a, b in pairs if numbers[a] == numbers[b]]
+        return [(members[a], members[b]) for a, b in pairs]
 
     def _detail(self, entries: list[_Entry], i: int, survivor: int) -> str:
         a, b = entries[i], entries[survivor]
-        parts = [f"near-duplicate of {b.id}"]
+        parts = [f"near-duplicate of {b.id}" + (f" (image {b.image})" if b.image else "")]
         if a.views is not None and b.views is not None:
             if self.crop_views:
                 dist = min(

@@ -86,6 +86,8 @@ class SemanticDedup(BarrierOp):
         path = self.ctx.run_dir / "state" / f"semdedup-{self.name}.f32"
         path.parent.mkdir(parents=True, exist_ok=True)
         ids: list[str] = []
+        #: each kept id's first image, named in the reject of the samples it survives
+        images: list[str] = []
         dim = None
         missing = 0
         with open(path, "wb") as fh:
@@ -103,6 +105,7 @@ class SemanticDedup(BarrierOp):
                     continue
                 fh.write(np.asarray(vec, dtype=np.float32).tobytes())
                 ids.append(sample.id)
+                images.append(str(sample.images[0].path) if sample.images else "")
         self._removed = {}
         if missing:
             log.warning(
@@ -127,7 +130,9 @@ class SemanticDedup(BarrierOp):
             use_faiss=self.kmeans_engine == "faiss",
         )
         for i in np.flatnonzero(result.removed):
-            self._removed[ids[i]] = (ids[int(result.duplicate_of[i])], float(result.similarity[i]))
+            j = int(result.duplicate_of[i])
+            survivor = f"{ids[j]} (image {images[j]})" if images[j] else ids[j]
+            self._removed[ids[i]] = (survivor, float(result.similarity[i]))
         del x
         path.unlink(missing_ok=True)
 

@@ -4,6 +4,7 @@ and let it write the user's turn by itself."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from mmrecipe.backends.base import Backend, ChatRequest, SamplingParams, require
 from mmrecipe.backends.hooking import hook_sampling_for, user_turn
@@ -48,6 +49,9 @@ class OasisHook(IoBoundOp, ExpandOp):
             (``mmrecipe.backends.hooking.KNOWN_FAMILIES``); a value set here wins.
         seed: sampling seed (engines that take one)
         output_field: where the hooked text goes
+        media: ``video``: hook with the sample's first video instead (the family's video
+            placeholder, e.g. Qwen2-VL's ``<|vision_start|><|video_pad|><|vision_end|>``;
+            see ``backends/video_hook.py``); families without one are refused at setup
     """
 
     reads = ("images",)
@@ -67,12 +71,16 @@ class OasisHook(IoBoundOp, ExpandOp):
         banned_tokens: list[str] | None = None,
         seed: int | None = None,
         output_field: str = "hooked_text",
+        media: Literal["image", "video"] = "image",
     ) -> None:
         if n < 1:
             raise ConfigError("oasis_hook: n must be >= 1")
         if min_tokens is not None and min_tokens > max_tokens:
             raise ConfigError("oasis_hook: min_tokens is larger than max_tokens")
         self.backend_name = backend
+        self.media = media
+        if media == "video":
+            self.reads = ("videos",)
         self.n = n
         self.output_field = output_field
         #: what the recipe left to the model family (resolved in setup, once the model is known)
@@ -105,6 +113,10 @@ class OasisHook(IoBoundOp, ExpandOp):
         super().setup(ctx)
         self.backend = ctx.backend(self.backend_name)
         require(self.backend, "vision", "hook", step=self.name)
+        if self.media == "video":
+            from mmrecipe.backends.video_hook import check_video_hook
+
+            check_video_hook(self.backend, self.name)
         if self._family_keys:
             _family, defaults = hook_sampling_for(self.backend.model)
             chosen = {k: defaults[k] for k in self._family_keys}
@@ -118,12 +130,21 @@ class OasisHook(IoBoundOp, ExpandOp):
         for sample in samples:
             if sample.rejected:
                 continue
-            if not sample.images:
+            if self.media == "video" and not sample.videos:
+                sample.reject(self.name, "no_video", "video hooking needs a video")
+                continue
+            if self.media == "image" and not sample.images:
                 sample.reject(self.name, "no_image", "hooking needs an image")
                 continue
             todo.append(sample)
+        video = self.media == "video"
         requests = [
-            ChatRequest(images=s.images[:1], hook=True, request_id=f"{s.id}/{self.name}")
+            ChatRequest(
+                images=[] if video else s.images[:1],
+                videos=s.videos[:1] if video else [],
+                hook=True,
+                request_id=f"{s.id}/{self.name}",
+            )
             for s in todo
         ]
         gens = await self.backend.generate(requests, self.params) if requests else []
@@ -139,7 +160,7 @@ class OasisHook(IoBoundOp, ExpandOp):
                     "backend": self.backend_name,
                     "model": self.backend.model,
                     "hook": True,
-                    "images": [sample.images[0].path],
+                    "images": [(sample.videos if video else sample.images)[0].path],
                     "params": params_trace(self.params),
                 },
                 "response": generation_trace(gen),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from mmrecipe.registry import register_op
+from mmrecipe.synth.answer_style import AnswerStyle
 from mmrecipe.synth.source_op import SynthSourceOp
 
 
@@ -19,6 +20,9 @@ class SynthChart(SynthSourceOp):
         chart_types: subset of bar, hbar, grouped_bar, stacked_bar, line, pie, scatter (all)
         tasks: subset of value, compare, extrema, trend, difference, sum, ratio, to_csv,
             to_markdown, coordinates (all)
+        answer_style: how the reply gives the answer: sentence (prose; the worked solution
+            when it states the answer), final_line (the answer alone on the last line) or
+            boxed (The answer is $\\boxed{X}$.); in fields.answer_style
     """
 
     generator_kind = "chart"
@@ -30,7 +34,12 @@ class SynthChart(SynthSourceOp):
         difficulty: Literal[1, 2, 3] = 1,
         chart_types: list[str] | None = None,
         tasks: list[str] | None = None,
+        answer_style: AnswerStyle = "sentence",
     ) -> None:
         super().__init__(
-            num_samples, seed, difficulty, {"chart_types": chart_types, "tasks": tasks}
+            num_samples,
+            seed,
+            difficulty,
+            {"chart_types": chart_types, "tasks": tasks},
+            answer_style=answer_style,
         )

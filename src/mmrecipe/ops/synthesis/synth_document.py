@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from mmrecipe.registry import register_op
+from mmrecipe.synth.answer_style import AnswerStyle
 from mmrecipe.synth.source_op import SynthSourceOp
 
 
@@ -19,6 +20,9 @@ class SynthDocument(SynthSourceOp):
         difficulty: 1 (large clean type) to 3 (small type, rotation, blur, noise)
         modes: subset of page, scene
         tasks: subset of ocr, read_field, word_at_box, grounded_ocr
+        answer_style: how the reply gives the answer: sentence (prose; the worked solution
+            when it states the answer), final_line (the answer alone on the last line) or
+            boxed (The answer is $\\boxed{X}$.); in fields.answer_style
     """
 
     generator_kind = "document"
@@ -30,5 +34,12 @@ class SynthDocument(SynthSourceOp):
         difficulty: Literal[1, 2, 3] = 1,
         modes: list[str] | None = None,
         tasks: list[str] | None = None,
+        answer_style: AnswerStyle = "sentence",
     ) -> None:
-        super().__init__(num_samples, seed, difficulty, {"modes": modes, "tasks": tasks})
+        super().__init__(
+            num_samples,
+            seed,
+            difficulty,
+            {"modes": modes, "tasks": tasks},
+            answer_style=answer_style,
+        )

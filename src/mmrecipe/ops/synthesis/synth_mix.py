@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mmrecipe.registry import register_op
+from mmrecipe.synth.answer_style import AnswerStyle
 from mmrecipe.synth.source_op import SynthSourceOp
 
 
@@ -23,6 +24,11 @@ class SynthMix(SynthSourceOp):
             a generator with fewer levels (chart, table, formula, document: 3) gets its top level,
             and ``fields.difficulty`` records the level actually made. A level beyond every
             generator of the mix is refused.
+        answer_style: how the reply gives the answer: sentence (prose; the worked solution
+            when it states the answer), final_line (the answer alone on the last line) or
+            boxed (The answer is $\\boxed{X}$.); in fields.answer_style. One style for
+            every kind, or kind -> style (others: sentence); interleaved kinds (jigsaw, maze,
+            visual_search, chart_refocus) keep their own trace
     """
 
     def __init__(
@@ -32,5 +38,8 @@ class SynthMix(SynthSourceOp):
         seed: int = 0,
         difficulty: int = 2,
         max_difficulty: int | None = None,
+        answer_style: AnswerStyle | dict[str, AnswerStyle] = "sentence",
     ) -> None:
-        self._configure(generators, num_samples, seed, difficulty, max_difficulty)
+        self._configure(
+            generators, num_samples, seed, difficulty, max_difficulty, answer_style=answer_style
+        )

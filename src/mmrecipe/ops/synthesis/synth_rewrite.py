@@ -14,8 +14,8 @@ from mmrecipe.backends.base import SamplingParams
 from mmrecipe.context import OpContext
 from mmrecipe.errors import ConfigError
 from mmrecipe.io.conversation import text_of
+from mmrecipe.jsonreply import QaParseError, parse_json_object, strip_image_tokens
 from mmrecipe.ops.base import MapOp
-from mmrecipe.ops.generation.qa import QaParseError, parse_json_object, strip_image_tokens
 from mmrecipe.prompted import PromptCaller
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample

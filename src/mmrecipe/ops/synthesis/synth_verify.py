@@ -8,14 +8,17 @@ from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 from mmrecipe.synth.answer_format import format_problem
+from mmrecipe.synth.answer_style import reply_problem
 from mmrecipe.synth.base import Generator, get_generator
 
 
 @register_op("synth_verify")
 class SynthVerify(MapOp):
     """Runs the generator's verifier on ``fields.ground_truth`` and ``fields.answer`` and checks
-    that the last assistant turn ends with that answer (so edits by later ops cannot silently
-    change what a trainer sees), then that the answer takes the form the question asks for
+    that the last assistant turn gives that answer in the sample's ``fields.answer_style``
+    (``sentence``: its last sentence states it; ``final_line``: it ends with it; ``boxed``: its
+    last ``\\boxed{}`` holds it; none: it ends with it), so edits by later ops cannot silently
+    change what a trainer sees, then that the answer takes the form the question asks for
     (two decimals, one of the named words, ``(x, y)``, JSON...). Failures are rejected as
     ``answer_mismatch`` or ``format_mismatch`` with the detail; samples without synthesis
     fields as ``not_synthetic``.
@@ -61,8 +64,8 @@ class SynthVerify(MapOp):
         if problem is None:
             replies = [m for m in sample.messages if m.get("role") == "assistant"]
             last = text_of(replies[-1]).rstrip() if replies else ""
-            if not last.endswith(answer.strip()):
-                problem = f"the last assistant turn does not end with the answer {answer!r}"
+            style = f.get("answer_style")
+            problem = reply_problem(last, answer, style if isinstance(style, str) else None)
         if problem is not None:
             sample.reject(self.name, "answer_mismatch", f"{kind}: {problem}")
             return problem
