@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mmrecipe.segments import SegmentCache
-
 #: rows of an old sqlite request cache moved per segment
 _MIGRATE_BATCH = 100_000
 
@@ -56,6 +54,8 @@ class StateStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        from mmrecipe.segments import SegmentCache  # numpy: not for `mmrecipe validate`
+
         self.cache = SegmentCache(path.parent / "cache")
         self._legacy = (
             self._conn.execute("SELECT 1 FROM request_cache LIMIT 1").fetchone() is not None
