@@ -27,8 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mmrecipe.segments import SegmentCache
-
 #: rows of an old sqlite request cache moved per segment
 _MIGRATE_BATCH = 100_000
 
@@ -57,6 +55,8 @@ class StateStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        from mmrecipe.segments import SegmentCache  # numpy: not for `mmrecipe validate`
+
         self.cache = SegmentCache(path.parent / "cache")
         self._legacy = (
             self._conn.execute("SELECT 1 FROM request_cache LIMIT 1").fetchone() is not None

@@ -73,3 +73,25 @@ def test_min_region_share_lets_a_page_keep_a_misread_line(tmp_path: Path) -> Non
         op.process_batch([sample])
         kept.append(sample.rejection is None)
     assert kept == [False, True]
+
+
+def test_a_bad_record_is_one_reject(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    Image.new("RGB", (50, 20), "white").save(path)
+    (tmp_path / "not.png").write_text("not an image")
+    bad_quad = {"regions": [{"text": "a", "language": "en", "quad": [[0, 0]]}]}
+    samples = [
+        Sample(id="a", images=[ImageRef(str(path))], fields={"ground_truth": bad_quad}),
+        Sample(
+            id="b", images=[ImageRef(str(tmp_path / "not.png"))], fields={"ground_truth": bad_quad}
+        ),
+        Sample(id="c", images=[ImageRef(str(path))], fields={}),
+    ]
+    op = TextRegionConsensus()
+    op.setup(_ctx(tmp_path))
+    op.process_batch(samples)
+    assert [s.rejection.reason for s in samples if s.rejection] == [
+        "bad_text_regions",
+        "unreadable_image",
+        "no_text_regions",
+    ]

@@ -88,7 +88,8 @@ class ImageScorer(MapOp):
     def _cache_key(self, sha256: str) -> str:
         config = json.dumps([self.op_name, self.settings()], sort_keys=True)
         digest = hashlib.sha256(config.encode("utf-8")).hexdigest()[:16]
-        return f"image_score\x1f{digest}\x1f{sha256}"
+        # the run's cache takes hex keys (sha256 of what decides the answer)
+        return hashlib.sha256(f"image_score\x1f{digest}\x1f{sha256}".encode()).hexdigest()
 
     def cached_measure(self, ref: ImageRef) -> dict[str, float]:
         state = self.ctx.state if self.ctx is not None else None

@@ -21,6 +21,8 @@ from mmrecipe.synth.placement import homography
 BUILTIN = "tesseract"
 #: Tesseract page segmentation per language where another than ``psm`` reads better (measured)
 DEFAULT_PSM = {"ar": 13}
+#: larger images are refused before decoding (a bomb is no page)
+MAX_PIXELS = 60_000_000
 #: rectified crops are scaled to this height: Tesseract reads best at 20-40 px x-height
 _CROP_HEIGHT = 64
 
@@ -115,9 +117,19 @@ class TextRegionConsensus(FilterOp):
             if not isinstance(regions, list) or not regions or not sample.images:
                 sample.reject(self.name, "no_text_regions", "needs fields.ground_truth.regions")
                 continue
-            with Image.open(sample.images[0].path) as im:
-                image = im.convert("RGB")
-            results = [self._check_region(image, r) for r in regions]
+            try:
+                with Image.open(sample.images[0].path) as im:
+                    if im.width * im.height > MAX_PIXELS:
+                        raise ValueError(f"{im.width}x{im.height} is over {MAX_PIXELS} pixels")
+                    image = im.convert("RGB")
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                sample.reject(self.name, "unreadable_image", str(exc))
+                continue
+            try:
+                results = [self._check_region(image, r) for r in regions]
+            except (KeyError, TypeError, ValueError, IndexError, np.linalg.LinAlgError) as exc:
+                sample.reject(self.name, "bad_text_regions", f"a region is unreadable: {exc!r}")
+                continue
             sample.fields["ocr_consensus"] = results
             sample.scores["ocr_agreement"] = min(r["agreement"] for r in results)
 
