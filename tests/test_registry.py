@@ -15,7 +15,9 @@ RECAPTION = Path(__file__).resolve().parents[1] / "recipes" / "recaption.yaml"
 def test_index_matches_discovery() -> None:
     index = registry._op_index()
     registry.discover()
-    assert {name: cls.__module__ for name, cls in registry._OPS.items()} == index
+    found = {name: cls.__module__ for name, cls in registry._OPS.items()}
+    # other tests' plugins register ops of their own; the index covers mmrecipe.ops only
+    assert {n: m for n, m in found.items() if m.startswith("mmrecipe.ops.")} == index
 
 
 def test_recipe_load_imports_only_its_ops() -> None:
