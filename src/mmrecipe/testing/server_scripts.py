@@ -116,6 +116,19 @@ def honeypipe_script(body: dict[str, Any]) -> str | None:
     return None
 
 
+def magpie_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through recipes/magpie.yaml: a text-only hook (no image
+    part) writes an instruction in the system prompt's language, every judge gives full marks."""
+    messages = body.get("messages", [])
+    if body.get("continue_final_message") and not image_tag(messages):
+        system = next((text_of(m.get("content")) for m in messages if m["role"] == "system"), "")
+        language = system.split(" in ", 1)[1].split()[0].rstrip(",.") if " in " in system else ""
+        return f"Explain how a rainbow forms{' (' + language + ')' if language else ''}."
+    if "[[k]]" in text_of(messages[-1].get("content") if messages else ""):
+        return "Clear, solvable and meaningful. [[5]]"
+    return None
+
+
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "oasis": oasis_script,
     "annotations": annotations_script,
@@ -124,4 +137,6 @@ SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "imagegen": imagegen_script,
     # the video and multi-image recipes (keyframe captions, QA JSON, motion names)
     "video": video_script,
+    # recipes/magpie.yaml: text-only hooks and the text judges
+    "magpie": magpie_script,
 }
