@@ -40,7 +40,9 @@ def test_chatml_and_llama3_prefixes_end_at_the_user_header() -> None:
 
 def test_templates_that_cannot_be_hooked_are_refused() -> None:
     with pytest.raises(BackendError, match="once and verbatim"):
-        derive_text_hook_prefix("{% for m in messages %}USER: {{ m['content'] | lower }}{% endfor %}")
+        derive_text_hook_prefix(
+            "{% for m in messages %}USER: {{ m['content'] | lower }}{% endfor %}"
+        )
     with pytest.raises(BackendError, match="nothing before"):
         derive_text_hook_prefix("{% for m in messages %}{{ m['content'] }}{% endfor %}")
     with pytest.raises(BackendError, match="System role not supported"):

@@ -47,7 +47,6 @@ from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveIn
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
 from mmrecipe.backends.openai_hook import HookSupport
-from mmrecipe.backends.text_hook import known_text_prefix, text_hook_lead
 from mmrecipe.backends.openai_images import ImageCache
 from mmrecipe.backends.openai_requests import (
     IMAGE_PLACEHOLDER,
@@ -59,6 +58,7 @@ from mmrecipe.backends.openai_requests import (
     sglang_body,
 )
 from mmrecipe.backends.openai_transport import HTTPTransport
+from mmrecipe.backends.text_hook import known_text_prefix, text_hook_lead
 from mmrecipe.backends.video_input import (
     VideoInput,
     as_frames,
@@ -265,9 +265,11 @@ class OpenAIBackend(HTTPTransport, HookSupport):
             return self.base_url + "/chat/completions", body, parse_chat
         if not urls and not videos:  # text-only hooking (Magpie): the text family's template
             text = known_text_prefix(self.model, request, self.text_hook_prefix)
-            return self.root_url + "/generate", sglang_body(
-                self.model, self.extra_body, text, [], params
-            ), parse_sglang
+            return (
+                self.root_url + "/generate",
+                sglang_body(self.model, self.extra_body, text, [], params),
+                parse_sglang,
+            )
         prefix = await self._sglang_prefix()
         if videos:  # the family's video placeholder; SGLang's native video_data
             body = sglang_body(

@@ -20,8 +20,8 @@ from pydantic import PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
-from mmrecipe.backends.text_hook import text_hook_capability, text_hook_prompt
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
+from mmrecipe.backends.text_hook import text_hook_capability, text_hook_prompt
 from mmrecipe.backends.video_input import (
     as_frames,
     processor_video_mode,

@@ -18,8 +18,8 @@ from pydantic import Field, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix, strip_bos
-from mmrecipe.backends.text_hook import text_hook_capability, text_hook_prompt
 from mmrecipe.backends.inputs import RequestError, load_image, to_parts
+from mmrecipe.backends.text_hook import text_hook_capability, text_hook_prompt
 from mmrecipe.backends.video_input import as_frames
 from mmrecipe.errors import BackendError
 from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer

@@ -154,11 +154,17 @@ def test_recipe_runs_against_the_scripted_server_and_reruns_identically(tmp_path
             )
             assert done.returncode == 0, done.stderr[-2000:]
             outs.append(out)
-    rows = [json.loads(line) for line in (outs[0] / "sharegpt").glob("*.json*") for line in [1]]
-    files = sorted(p.relative_to(outs[0]) for p in outs[0].rglob("*") if p.is_file())
-    assert rows is not None and files
-    data = sorted((outs[0]).rglob("*sharegpt*"))
-    assert data, files
-    for rel in files:
-        if rel.suffix in (".json", ".jsonl") and "sharegpt" in str(rel):
-            assert (outs[0] / rel).read_bytes() == (outs[1] / rel).read_bytes()
+    files = sorted(
+        p.relative_to(outs[0] / "data") for p in (outs[0] / "data").rglob("*") if p.is_file()
+    )
+    assert files
+    for rel in files:  # same seed, same server: byte-identical data
+        assert (outs[0] / "data" / rel).read_bytes() == (outs[1] / "data" / rel).read_bytes()
+    lines = (outs[0] / "data" / "shard-00000.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert len(rows) == 20
+    for row in rows:
+        user, answer = row["messages"]
+        assert user["content"].startswith("Explain how a rainbow forms")
+        assert (row["language"] == "en") == (user["content"] == "Explain how a rainbow forms.")
+        assert answer["content"] == f"answer to: {user['content']} [images=0]"

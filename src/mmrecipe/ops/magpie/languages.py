@@ -31,6 +31,5 @@ def default_system(language: str) -> str | None:
         return None
     name = LANGUAGE_NAMES[language]
     return (
-        f"You are a helpful assistant. Users write to you in {name} only, and you answer in "
-        f"{name}."
+        f"You are a helpful assistant. Users write to you in {name} only, and you answer in {name}."
     )
