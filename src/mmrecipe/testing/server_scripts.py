@@ -129,6 +129,24 @@ def magpie_script(body: dict[str, Any]) -> str | None:
     return None
 
 
+def cogs_script(body: dict[str, Any]) -> str | None:
+    """Answers for recipes/cogs.yaml: a decomposition that reads the asked column and folds it
+    the way the seed question says (the synth table's wording), and a recomposed question."""
+    text = text_of((body.get("messages") or [{}])[-1].get("content"))
+    if text.startswith("You decompose"):
+        columns = text.split("the columns ", 1)[1].split(" (the first", 1)[0]
+        names = [c.strip().strip("'") for c in columns.split(", ")]
+        question = text.split("Question: ", 1)[1].split("\n", 1)[0]
+        column = next((c for c in names[1:] if c.lower() in question.lower()), names[1])
+        folds = {"total": "sum", "average": "mean", "highest": "argmax", "lowest": "argmin"}
+        fold = next((f for w, f in folds.items() if w in question.lower()), "max")
+        return json.dumps([{"factor": "column", "column": column}, {"factor": fold}])
+    if text.startswith("A table about"):
+        steps = [line.split(". ", 1)[1] for line in text.splitlines() if line[:1].isdigit()]
+        return "Looking at the table: " + steps[-1]
+    return None
+
+
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "oasis": oasis_script,
     "annotations": annotations_script,
@@ -139,4 +157,6 @@ SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "video": video_script,
     # recipes/magpie.yaml: text-only hooks and the text judges
     "magpie": magpie_script,
+    # recipes/cogs.yaml: decompositions as JSON, recomposed questions
+    "cogs": cogs_script,
 }
