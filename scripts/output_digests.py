@@ -391,6 +391,13 @@ def library_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "absent"
+    # the host's fonts decide scene-text and document pixels (the face a seed picks)
+    import hashlib
+
+    from mmrecipe.synth.fonts import _font_files, font_dirs
+
+    listing = "\n".join(_font_files(font_dirs())).encode()
+    out["fonts"] = hashlib.sha256(listing).hexdigest()[:16]
     return out
 
 

@@ -11,11 +11,11 @@ import hashlib
 import io
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -71,12 +71,13 @@ def check_image(path: str | Path, limits: Limits, draft: bool = False) -> Checke
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = os.stat(path)  # one stat for the size and the file type (is_file() was a second)
     except FileNotFoundError:
         raise ImageRejected("missing_file", f"{path} does not exist") from None
     except OSError as exc:
         raise ImageRejected("unreadable_file", f"{path}: {exc.strerror or exc}") from None
-    if not path.is_file():
+    size = st.st_size
+    if not stat.S_ISREG(st.st_mode):
         raise ImageRejected("not_a_file", f"{path} is not a regular file")
     if size == 0:
         raise ImageRejected("empty_file", f"{path} is empty (0 bytes)")
@@ -325,6 +326,8 @@ def to_rgb(im: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     if mode.startswith("I;16") or mode in ("I", "F"):
+        import numpy as np  # here: most runs never meet a 16-bit image, and start-up counts
+
         arr = np.asarray(im).astype(np.float64)
         if mode.startswith("I;16"):
             arr = arr / 257.0

@@ -40,9 +40,8 @@ import asyncio
 import json
 import logging
 import os
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import aiohttp
 from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams
@@ -69,6 +68,9 @@ from mmrecipe.backends.video_input import (
     with_video_parts,
 )
 from mmrecipe.errors import BackendError
+
+if TYPE_CHECKING:  # imported where used (the transport): checking a recipe must not load it
+    import aiohttp
 from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
 from mmrecipe.stats import record_usage
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from mmrecipe.backends.base import require
 from mmrecipe.backends.hooking import END_OF_TURN, known_family
 from mmrecipe.errors import BackendError
+
+if TYPE_CHECKING:  # imported where used: checking a recipe must not load aiohttp
+    import aiohttp
 
 log = logging.getLogger("mmrecipe.backends.openai")
 
@@ -70,6 +72,8 @@ class HookSupport:
                 )
 
     async def _render_continued(self) -> str | None:
+        import aiohttp
+
         assert self._session is not None
         timeout = aiohttp.ClientTimeout(total=min(self.timeout_s, 30))
         body = {
@@ -98,6 +102,8 @@ class HookSupport:
             return None
 
     async def _sglang_prefix(self) -> str:
+        import aiohttp
+
         if self.hook_prefix is None:
             assert self._session is not None
             try:

@@ -13,14 +13,15 @@ import random
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Literal
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Literal
 
 from mmrecipe.backends.base import Generation
 from mmrecipe.backends.openai_hook import hook_refused, known_prefix
 from mmrecipe.errors import BackendError, BackendUnavailable
 from mmrecipe.limits import too_large
+
+if TYPE_CHECKING:  # imported where used: checking a recipe must not load aiohttp
+    import aiohttp
 
 log = logging.getLogger("mmrecipe.backends.openai")
 
@@ -104,6 +105,8 @@ class HTTPTransport:
 
     async def _reachable(self) -> bool:
         """Does anything answer HTTP at the server's address now (any status counts)?"""
+        import aiohttp
+
         assert self._session is not None
         timeout = aiohttp.ClientTimeout(total=min(self.connect_timeout_s, 5.0))
         try:
@@ -134,6 +137,8 @@ class HTTPTransport:
 
     # the session ------------------------------------------------------------------------
     def _ensure_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
             connector = aiohttp.TCPConnector(
@@ -159,6 +164,8 @@ class HTTPTransport:
     async def _send(
         self, url: str, payload: bytes, parse: Any, hook: bool, body_limit: int = 0
     ) -> tuple[Generation, int]:
+        import aiohttp
+
         assert self._session is not None and self._sem is not None
         timeout = aiohttp.ClientTimeout(total=self.timeout_s, sock_connect=self.connect_timeout_s)
         headers = self._headers()

@@ -1,7 +1,7 @@
 # The mmrecipe command: one module per subcommand (run, ops, analyze, report, ...).
 # Imported by __main__ and tests only; it may import every other layer.
 """The ``mmrecipe`` command. Each subcommand lives in its own module of this package and
-exposes ``command`` (a click command); they are found by importing the package's modules."""
+exposes ``command`` (a click command), found by module name and imported when first used."""
 
 from __future__ import annotations
 
@@ -19,7 +19,40 @@ from mmrecipe.cli.logs import configure_logging
 from mmrecipe.errors import MMRecipeError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyCommands(click.Group):
+    """Subcommands found by module name and imported only when asked for: ``mmrecipe run``
+    imports the run command's module alone, and every command module imports its libraries
+    inside its function, so ``mmrecipe --help`` and ``validate`` start fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(self.commands)
+        names.update(
+            info.name for info in pkgutil.iter_modules(__path__) if info.name not in _HELPERS
+        )
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name.isidentifier() and cmd_name not in _HELPERS:
+            try:
+                module = importlib.import_module(f"{__name__}.{cmd_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{cmd_name}":
+                    raise
+                return None
+            command = getattr(module, "command", None)
+            if isinstance(command, click.Command):
+                self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+#: modules of this package that hold no command
+_HELPERS = frozenset({"logs", "tables"})
+
+
+@click.group(
+    cls=LazyCommands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="mmrecipe")
 @click.option(
     "-v", "--verbose", is_flag=True, help="also show other libraries' log lines (matplotlib, ...)"
@@ -27,17 +60,6 @@ from mmrecipe.errors import MMRecipeError
 def main(verbose: bool) -> None:
     """Turn image collections into training data for vision-language models, and curate it."""
     configure_logging(verbose)
-
-
-def _load_commands() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            main.add_command(command)
-
-
-_load_commands()
 
 
 INTERRUPTED = "interrupted: rerun the same command to resume"

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from mmrecipe.analysis import ANALYSIS_FILE, analyze_run
-from mmrecipe.analysis.analyze import DEFAULT_LANGUAGE_SAMPLE, DEFAULT_POS_SAMPLE
-from mmrecipe.analysis.diversity import DEFAULT_WINDOW
 from mmrecipe.cli.logs import verbose_option
 from mmrecipe.stats import rate_text
+
+# the analysis modules' defaults (tests/cli check they agree); not imported from there:
+# `mmrecipe --help` must not load the analysis libraries
+DEFAULT_LANGUAGE_SAMPLE = 0  # mmrecipe.analysis.analyze.DEFAULT_LANGUAGE_SAMPLE
+DEFAULT_POS_SAMPLE = 20_000  # mmrecipe.analysis.analyze.DEFAULT_POS_SAMPLE
+DEFAULT_WINDOW = 1000  # mmrecipe.analysis.diversity.DEFAULT_WINDOW
 
 
 @click.command("analyze")
@@ -59,6 +60,8 @@ def command(
 ) -> None:
     """Analyse RUN_DIR (or a dataset file, e.g. a baseline to compare with): lengths,
     languages, verb–noun, TTR, scores, funnel (-> RUN_DIR/analysis)."""
+    from mmrecipe.analysis import ANALYSIS_FILE, analyze_run
+
     analysis = analyze_run(
         run_dir,
         language_sample=language_sample,
@@ -79,6 +82,9 @@ def _fmt(value: float | None, digits: int = 1, style: str = "f") -> str:
 
 def print_summary(analysis: dict[str, Any]) -> None:
     """Readable tables of the main numbers of an analysis."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     c = analysis["counts"]
     console.print(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from mmrecipe.registry import all_ops, get_op, op_params
 
 
 @click.command("ops")
 @click.argument("name", required=False)
 def command(name: str | None) -> None:
     """List ops (or show one) with their parameters and defaults."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from mmrecipe.registry import all_ops, get_op, op_params
+
     console = Console()
     if name:
         get_op(name)  # an unknown name: one line with a "did you mean"

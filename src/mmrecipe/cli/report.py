@@ -8,7 +8,10 @@ import click
 
 from mmrecipe.cli.logs import verbose_option
 from mmrecipe.errors import ConfigError
-from mmrecipe.report import DEFAULT_MAX_SAMPLES, write_report
+
+#: mmrecipe.report.DEFAULT_MAX_SAMPLES (tests/cli check they agree); not imported from there:
+#: `mmrecipe --help` must not load the report's libraries
+DEFAULT_MAX_SAMPLES = 1200
 
 
 @click.command("report")
@@ -30,6 +33,8 @@ from mmrecipe.report import DEFAULT_MAX_SAMPLES, write_report
 def command(run_dir: Path, output: Path | None, max_samples: int) -> None:
     """Write an HTML report of RUN_DIR: funnel, usage, plots and a sample gallery."""
     try:
+        from mmrecipe.report import write_report
+
         path = write_report(run_dir, output, max_samples=max_samples)
     except PermissionError as exc:  # a read-only run dir: say where to write instead
         where = exc.filename or output or run_dir

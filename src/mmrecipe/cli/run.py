@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mmrecipe.cli.logs import verbose_option
-from mmrecipe.cli.tables import RUN_TOP_REASONS, print_stats
 from mmrecipe.errors import ConfigError
-from mmrecipe.executor.local import LocalExecutor
-from mmrecipe.recipe import load_recipe
+
+if TYPE_CHECKING:
+    from mmrecipe.executor.local import LocalExecutor
 
 
 @click.command("run")
@@ -81,6 +82,11 @@ def command(
             f"refusing to run: the tiny stand-ins were not built ({standins_failed}, see the "
             "line above); without them the recipe's real backends would be used"
         )
+    # imported here, not at the top: `mmrecipe --help` must not load the executor's libraries
+    from mmrecipe.cli.tables import RUN_TOP_REASONS, print_stats
+    from mmrecipe.executor.local import LocalExecutor
+    from mmrecipe.recipe import load_recipe
+
     extra = list(overrides)
     #: path options are set as given, never parsed as YAML ("dir/my #1" is a path, not a comment)
     values: dict[str, str] = {}

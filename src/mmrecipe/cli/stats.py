@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from mmrecipe.cli.tables import print_stats
 from mmrecipe.errors import ConfigError
-from mmrecipe.rundir import RunDir
 
 
 @click.command("stats")
@@ -22,6 +20,9 @@ from mmrecipe.rundir import RunDir
 )
 def command(run_dir: Path, as_json: bool, top: int | None) -> None:
     """Print the per-step funnel of RUN_DIR."""
+    from mmrecipe.cli.tables import print_stats
+    from mmrecipe.rundir import RunDir
+
     layout = RunDir(run_dir)
     if not layout.stats_file.exists():
         raise ConfigError(f"{run_dir} has no stats.json: not a finished mmrecipe run dir")

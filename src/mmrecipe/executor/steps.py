@@ -12,7 +12,7 @@ import traceback
 from mmrecipe.errors import BackendUnavailable
 from mmrecipe.executor.progress import current_shard
 from mmrecipe.executor.shards import Step
-from mmrecipe.ops.base import Op
+from mmrecipe.ops.base import Op, OpKind
 from mmrecipe.recipe import Recipe
 from mmrecipe.sample import Sample
 from mmrecipe.stats import StepStats, current_step_stats
@@ -40,6 +40,11 @@ class StepRunner:
         chunk = self.recipe.executor.io_chunk_size
         i = 0
         while i < len(steps):
+            lead = self._cpu_lead(steps, i, samples)
+            if lead > i:
+                samples = await self._run_pipelined(steps[i:lead], samples, stats, rejects, True)
+                i = lead
+                continue
             j = i + 1
             while steps[i].op.io_bound and j < len(steps) and steps[j].op.io_bound:
                 j += 1
@@ -54,29 +59,72 @@ class StepRunner:
             clean_sample(s)  # strict JSON before anything is written: NaN/Infinity -> null, flagged
         return samples
 
+    def _cpu_lead(self, steps: list[Step], i: int, samples: list[Sample]) -> int:
+        """End of a per-sample CPU step (image intake) and the I/O-bound steps after it, when
+        they can flow in chunks together, so the first requests leave after one chunk is
+        checked rather than the whole shard (whole-process speed, issue 21); ``i`` when not.
+        Only where the result is the same: the CPU op maps or filters sample by sample, its
+        batches fall on chunk boundaries, every sample is on its branch, nothing is routed."""
+        size = self.recipe.executor.io_chunk_size
+        first = steps[i]
+        if (
+            not self.pipeline_io
+            or first.op.io_bound
+            or len(samples) <= size
+            or first.spec.route
+            or size % (first.op.batch_size or self.recipe.executor.batch_size)
+            or any(s.branch != first.spec.branch for s in samples)
+        ):
+            return i
+        end = i + 1
+        while end < len(steps) and steps[end].op.io_bound:
+            end += 1
+        kinds = {step.op.kind for step in steps[i:end]}
+        if end == i + 1 or not kinds <= {OpKind.MAP, OpKind.FILTER}:
+            return i
+        return end
+
     async def _run_pipelined(
         self,
         steps: list[Step],
         samples: list[Sample],
         stats: dict[str, StepStats],
         rejects: list[Sample],
+        cpu_lead: bool = False,
     ) -> list[Sample]:
         """Consecutive I/O-bound steps (model calls): chunks of the shard flow through them on
         their own, so a chunk goes on to the next step as soon as its own answers are in and no
         server idles while a step waits for its slowest request. The backends' concurrency
         limits still bound the requests in flight; outputs and rejects keep the chunk order,
         so the shard's files do not depend on timing. A step's seconds are the span from its
-        first chunk's start to its last chunk's end."""
+        first chunk's start to its last chunk's end.
+
+        ``cpu_lead``: the first step is a CPU step (see ``_cpu_lead``); rejects are then put in
+        the order the unpipelined run gives (that step's first, then the I/O steps' by chunks
+        of its survivors), so the files are byte for byte the same."""
         size = self.recipe.executor.io_chunk_size
         chunks = [samples[k : k + size] for k in range(0, len(samples), size)]
         chunk_rejects: list[list[Sample]] = [[] for _ in chunks]
+        lead_rejects: list[list[Sample]] = [[] for _ in chunks]
+        survivors: list[list[Sample]] = [[] for _ in chunks]
         spans: dict[str, tuple[float, float]] = {}
+        # the CPU step takes the chunks one at a time, in order (a fair lock): chunk 0's
+        # requests leave while chunk 1 is checked, as in a shard's unpipelined sequence
+        cpu_turn = asyncio.Lock()
 
         async def flow(index: int, chunk: list[Sample]) -> list[Sample]:
-            for step in steps:
-                t0 = time.perf_counter()
+            for n, step in enumerate(steps):
+                lead = cpu_lead and n == 0
+                into = lead_rejects[index] if lead else chunk_rejects[index]
                 st = stats.setdefault(step.name, StepStats())
-                chunk = await self._run_step(step, chunk, st, chunk_rejects[index], timed=False)
+                if lead:
+                    async with cpu_turn:
+                        t0 = time.perf_counter()
+                        chunk = await self._run_step(step, chunk, st, into, timed=False)
+                    survivors[index] = list(chunk)
+                else:
+                    t0 = time.perf_counter()
+                    chunk = await self._run_step(step, chunk, st, into, timed=False)
                 start, end = spans.get(step.name, (t0, t0))
                 spans[step.name] = (min(start, t0), max(end, time.perf_counter()))
             return chunk
@@ -84,8 +132,18 @@ class StepRunner:
         outputs = await asyncio.gather(*(flow(i, c) for i, c in enumerate(chunks)))
         for name, (start, end) in spans.items():
             stats[name].seconds += end - start
-        for chunk_rejected in chunk_rejects:
-            rejects.extend(chunk_rejected)
+        if cpu_lead:
+            for chunk_rejected in lead_rejects:
+                rejects.extend(chunk_rejected)
+            position = {id(s): k for k, s in enumerate(s for c in survivors for s in c)}
+            step_of = {step.name: n for n, step in enumerate(steps)}
+            later = [s for chunk_rejected in chunk_rejects for s in chunk_rejected]
+            rejects.extend(
+                sorted(later, key=lambda s: _unpipelined_order(s, position, step_of, size))
+            )
+        else:
+            for chunk_rejected in chunk_rejects:
+                rejects.extend(chunk_rejected)
         return [s for out in outputs for s in out]
 
     async def _run_step(
@@ -167,3 +225,13 @@ class StepRunner:
         exc_text = traceback.format_exc(limit=3).strip().splitlines()
         last = exc_text[-1] if exc_text else "unknown error"
         return sample.reject(op.name, "op_error", f"{op.name} raised {last}")
+
+
+def _unpipelined_order(
+    sample: Sample, position: dict[int, int], step_of: dict[str, int], size: int
+) -> tuple[int, int, int]:
+    """Where an I/O step's reject falls when the chunks are cut from the CPU step's survivors
+    (the unpipelined run): by that chunk, then by step, then by sample."""
+    pos = position.get(id(sample), len(position))
+    step = sample.rejection.op if sample.rejection is not None else ""
+    return pos // size, step_of.get(step, len(step_of)), pos

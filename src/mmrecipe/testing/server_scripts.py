@@ -98,22 +98,23 @@ def annotations_script(body: dict[str, Any]) -> str | None:
 
 def honeypipe_script(body: dict[str, Any]) -> str | None:
     """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
-    the judges, every question needs reasoning, the CoT's final answer is the original answer
-    (the fidelity check agrees), domain ``general``."""
+    the judges, every question needs reasoning (factual), the fidelity check agrees, domain
+    ``general``; anything else is a CoT request (the short one is the question alone)."""
     text = text_of(body.get("messages", [{}])[-1].get("content"))
+    text = text.replace("<|vision_start|><|image_pad|><|vision_end|>", "").lstrip()
     if text.startswith("You judge the"):
         return "Fine in every respect. [[5]]"
-    if text.startswith("You decide whether"):
-        return "[[REASONING]]"
-    if text.startswith("You check whether two answers"):
+    if text.startswith("You triage a question"):
+        return "[[REASONING]] [[FACTUAL]]"
+    if text.startswith("You check a new response"):
         return "[[AGREE]]"
     if text.startswith("You label the domain"):
         return "[[general]]"
     if text.startswith("You rate how useful"):
         return "[[4]]"
-    if 'with "Final answer:"' in text or 'starting with "Final answer:"' in text:
-        return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
-    return None
+    if "inside <think> and </think>" in text:
+        return "<think>Step 1: look at the image. Step 2: reason.</think>\nThe answer (scripted)."
+    return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
 
 
 def magpie_script(body: dict[str, Any]) -> str | None:

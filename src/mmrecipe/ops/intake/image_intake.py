@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from mmrecipe.curation.phash import image_hashes
 from mmrecipe.imaging import ImageRejected, Limits, check_image, save_normalized
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
@@ -68,6 +67,8 @@ class ImageIntake(MapOp):
     def process_batch(self, samples: list[Sample]) -> list[Sample]:
         assert self.ctx is not None
         out_dir = self.ctx.image_dir / "normalized"
+        if self.perceptual_hash:  # numpy (for the hashes) is loaded only by runs that hash
+            from mmrecipe.curation.phash import image_hashes
         for sample in samples:
             if not sample.images:
                 if self.text_only == "keep":
