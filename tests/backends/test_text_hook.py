@@ -77,3 +77,21 @@ def test_sglang_known_families_and_unknown_refused() -> None:
     with pytest.raises(BackendError, match="not a known text family"):
         known_text_prefix("mistral-7b", bare)
     assert known_text_prefix("mistral-7b", bare, given="[INST] ") == "[INST] "
+
+
+def test_transformers_hooks_text_only_with_its_own_template(tiny_llava_dir) -> None:
+    """In process: the tiny LLaVA's template cut before the user's text, system prompt kept."""
+    import asyncio
+
+    from mmrecipe.backends import build_backend
+    from mmrecipe.backends.base import SamplingParams
+
+    backend = build_backend(
+        "llm", {"type": "transformers", "model": str(tiny_llava_dir), "device": "cpu"}
+    )
+    assert "text_hook" in backend.capabilities
+    request = ChatRequest(messages=[{"role": "system", "content": "Answer in French."}], hook=True)
+    prep = backend._prepare(0, request)
+    assert prep.error is None and prep.prompt == "Answer in French. USER: "
+    gens = asyncio.run(backend.generate([request], SamplingParams(max_tokens=4, seed=0)))
+    assert gens[0].error is None and gens[0].texts
