@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from PIL import Image
 
@@ -112,8 +113,10 @@ def test_yaml_blocks_are_valid(line: int, text: str) -> None:
 def test_bash_commands_are_real() -> None:
     commands = _commands()
     assert commands, "the README shows mmrecipe commands"
+    ctx = click.Context(main)
+    known = {name for name in main.list_commands(ctx) if main.get_command(ctx, name)}
     for line, argv in commands:
-        assert argv and argv[0] in main.commands, f"README.md:{line}: mmrecipe {argv[:1]}"
+        assert argv and argv[0] in known, f"README.md:{line}: mmrecipe {argv[:1]}"
 
 
 def _sets(argv: list[str]) -> list[str]:
