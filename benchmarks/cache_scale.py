@@ -11,7 +11,9 @@ of a shard), all writers at once, in one run:
 * ``sqlite``: the store before it, one ``request_cache`` table in WAL mode: a row per insert in
   autocommit, as ``StateStore.cache_put`` did, lookups a query per key. Several writers on one
   sqlite file wait for its one write lock (on Ray only the driver wrote it; here the writers
-  take turns directly, which is the best sqlite can do).
+  take turns directly: possible on one machine only, as WAL needs shared memory);
+* ``sqlite-1w``: how the Ray executor used it before: the workers send each shard's answers to
+  the driver, the one sqlite writer (a row per answer); lookups went to one reader (not run).
 
 Then one process's lookups/s (batches of 64, hits and misses) with 10, 100 and 400 sealed
 indexes (merges off): a lookup asks every index, so its cost grows with their number.
@@ -86,6 +88,70 @@ def _sqlite(directory: str, writer: int, n: int, shard: int, start, q) -> None:
     q.put((t_ins, time.perf_counter() - t0, hits))
 
 
+def _producer(directory: str, writer: int, n: int, shard: int, start, q) -> None:
+    """A worker of the old Ray path: its answers go to the one writer, a shard at a time."""
+    start.wait()
+    batch = []
+    for i in range(n):
+        batch.append((key(writer, i), VALUE))
+        if len(batch) == shard:
+            q.put(batch)
+            batch = []
+    q.put(batch)
+    q.put(None)
+    start.wait()
+
+
+def _one_writer(directory: str, writers: int, q, done) -> None:
+    """The driver of the old Ray path: the only sqlite writer, a row per answer."""
+    conn = sqlite3.connect(os.path.join(directory, "state.sqlite"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    finished = 0
+    while finished < writers:
+        batch = q.get()
+        if batch is None:
+            finished += 1
+            continue
+        for k, v in batch:
+            conn.execute("INSERT OR REPLACE INTO request_cache VALUES(?, ?, ?)", (k, v, 0.0))
+    done.put(True)
+
+
+def run_one_writer(writers: int, n: int, shard: int) -> float:
+    """Aggregate inserts/s when every answer goes to one sqlite writer."""
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        _create_sqlite(tmp)
+        ctx = mp.get_context("spawn")
+        start = ctx.Barrier(writers + 1)
+        q, done = ctx.Queue(maxsize=64), ctx.Queue()
+        sink = ctx.Process(target=_one_writer, args=(tmp, writers, q, done))
+        sink.start()
+        procs = [
+            ctx.Process(target=_producer, args=(tmp, w, n, shard, start, q)) for w in range(writers)
+        ]
+        for p in procs:
+            p.start()
+        start.wait()
+        t0 = time.perf_counter()
+        done.get()  # every answer inserted
+        t_ins = time.perf_counter() - t0
+        start.wait()
+        for p in [*procs, sink]:
+            p.join()
+        return writers * n / t_ins
+
+
+def _create_sqlite(tmp: str) -> None:
+    conn = sqlite3.connect(os.path.join(tmp, "state.sqlite"))
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(
+        "CREATE TABLE request_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+        "created_at REAL NOT NULL)"
+    )
+    conn.close()
+
+
 def n_writers_of(directory: str) -> int:
     return int(Path(directory, "writers").read_text())
 
@@ -94,13 +160,7 @@ def run(store: str, writers: int, n: int, shard: int) -> tuple[float, float, int
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         Path(tmp, "writers").write_text(str(writers))
         if store == "sqlite":
-            conn = sqlite3.connect(os.path.join(tmp, "state.sqlite"))
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(
-                "CREATE TABLE request_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
-                "created_at REAL NOT NULL)"
-            )
-            conn.close()
+            _create_sqlite(tmp)
         ctx = mp.get_context("spawn")
         start = ctx.Barrier(writers + 1)
         q = ctx.Queue()
@@ -120,6 +180,8 @@ def run(store: str, writers: int, n: int, shard: int) -> tuple[float, float, int
         for p in procs:
             p.join()
         hits = sum(r[2] for r in results)
+        # each writer times its own lookups (all start at the barrier): the slowest is the wall
+        t_look = max(r[1] for r in results)
         return writers * n / t_ins, writers * n / t_look, hits
 
 
@@ -149,7 +211,29 @@ def main() -> None:
                 f"{store:<9}{w:>8}{ins:>12,.0f}{ins / base[0]:>6.2f}{look:>12,.0f}"
                 f"{look / base[1]:>6.2f}{hits:>8}"
             )
+    base_one: float | None = None
+    for w in counts:
+        ins = max(run_one_writer(w, args.per_writer, args.shard) for _ in range(args.repeat))
+        base_one = base_one or ins
+        print(f"{'sqlite-1w':<9}{w:>8}{ins:>12,.0f}{ins / base_one:>6.2f}{'-':>12}{'-':>6}{'-':>8}")
+    print(
+        f"one sqlite writer fed pre-built rows (its ceiling): {sqlite_ceiling(args.per_writer * 4):,.0f}/s"
+    )
     lookups_by_index_count(args.repeat)
+
+
+def sqlite_ceiling(n: int) -> float:
+    """The most inserts/s one sqlite writer does here (rows built beforehand): the old Ray
+    path's aggregate, however many workers, stays under it."""
+    rows = [(key(0, i), VALUE, 0.0) for i in range(n)]
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        _create_sqlite(tmp)
+        conn = sqlite3.connect(os.path.join(tmp, "state.sqlite"), isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        t0 = time.perf_counter()
+        for row in rows:
+            conn.execute("INSERT OR REPLACE INTO request_cache VALUES(?, ?, ?)", row)
+        return n / (time.perf_counter() - t0)
 
 
 def lookups_by_index_count(repeat: int) -> None:

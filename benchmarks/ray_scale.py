@@ -11,8 +11,8 @@ model actors write and read themselves. Then the same run dir again with a chang
 
 Printed per size: wall time, the driver's CPU seconds per shard (user+sys of the driver
 process, Ray's start-up subtracted by a run of 10 shards in the same process), the driver's
-peak RSS and its RSS after the first 10% of the shards (flat means the driver holds only the
-shards in flight), requests paid and cache hits of the rerun.
+RSS after the first 10% of the shards and after the last one (flat means the driver holds
+only the shards in flight) and its peak (with ``stats.json``'s merge at the end), requests paid and cache hits of the rerun.
 """
 
 from __future__ import annotations
@@ -130,6 +130,8 @@ def one_size(args: argparse.Namespace) -> None:
             done.n += 1
             if done.n == max(1, args.one // 10):
                 early.append(rss_mb())
+            if done.n == args.one:  # the last shard, before stats.json is written
+                early.append(rss_mb())
 
         done.n = 0
         executor.progress.shard_done = done  # type: ignore[method-assign]
@@ -151,6 +153,7 @@ def one_size(args: argparse.Namespace) -> None:
                     "driver_cpu_ms_per_shard": cpu / args.one * 1000,
                     "rss_start_mb": rss0,
                     "rss_10pct_mb": early[0] if early else None,
+                    "rss_last_shard_mb": early[-1] if early else None,
                     "rss_peak_mb": peak[0],
                     "requests": stats["cache"]["requests"],
                     "rerun_requests": rerun["cache"]["requests"],
@@ -181,7 +184,8 @@ def main() -> None:
 
     server, url = spawn("--kind", "plain")
     print(
-        f"{'shards':>7}{'wall s':>9}{'drv ms/shard':>14}{'RSS 10% MB':>12}{'peak MB':>9}"
+        f"{'shards':>7}{'wall s':>9}{'drv ms/shard':>14}{'RSS 10% MB':>12}{'last MB':>9}"
+        f"{'peak MB':>9}"
         f"{'paid':>8}{'rerun paid':>11}{'rerun hits':>11}{'indexes':>8}"
     )
     try:
@@ -200,6 +204,8 @@ def main() -> None:
                     str(args.nodes),
                     "--in-flight",
                     str(args.in_flight),
+                    "--rerun-max",
+                    str(args.rerun_max),
                 ]
                 out = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 line = out.stdout.strip().splitlines()[-1:] or ["{}"]
@@ -210,10 +216,12 @@ def main() -> None:
                 if "wall_s" not in r:
                     print(out.stdout[-2000:], out.stderr[-4000:])
                     raise SystemExit(f"the run of {n} shards failed")
+                print(json.dumps(r), file=sys.stderr, flush=True)  # the raw numbers
                 print(
                     f"{n:>7}{r['wall_s']:>9.1f}{r['driver_cpu_ms_per_shard']:>14.2f}"
-                    f"{r['rss_10pct_mb'] or 0:>12.0f}{r['rss_peak_mb']:>9.0f}{r['requests']:>8}"
-                    f"{r['rerun_requests']:>11}{r['rerun_hits']:>11}{r['segments']:>8}",
+                    f"{r['rss_10pct_mb'] or 0:>12.0f}{r['rss_last_shard_mb'] or 0:>9.0f}"
+                    f"{r['rss_peak_mb']:>9.0f}{r['requests']:>8}"
+                    f"{r['rerun_requests']!s:>11}{r['rerun_hits']!s:>11}{r['segments']:>8}",
                     flush=True,
                 )
     finally:

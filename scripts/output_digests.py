@@ -305,6 +305,16 @@ def run_llavar(r: Runs) -> Path:
 
 
 #: name -> run; the families each covers are in the name's recipe
+def run_magpie(r: Runs) -> Path:
+    url = r.server("magpie", "vllm")
+    return r.run("magpie", "magpie.yaml", "--limit", "12", "--set", f"backends.llm.base_url={url}")
+
+
+def run_cogs(r: Runs) -> Path:
+    url = r.server("cogs")
+    return r.run("cogs", "cogs.yaml", "--limit", "8", "--set", f"backends.llm.base_url={url}")
+
+
 RUNS: dict[str, Callable[[Runs], Path]] = {
     "quickstart": run_quickstart,
     "synth-geometry": run_synth_geometry,
@@ -326,6 +336,8 @@ RUNS: dict[str, Callable[[Runs], Path]] = {
     "image-textualization": run_image_textualization,
     "comm-interleaved": run_comm_interleaved,
     "llavar": run_llavar,
+    "magpie": run_magpie,
+    "cogs": run_cogs,
 }
 
 
@@ -391,6 +403,13 @@ def library_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "absent"
+    # the host's fonts decide scene-text and document pixels (the face a seed picks)
+    import hashlib
+
+    from mmrecipe.synth.fonts import _font_files, font_dirs
+
+    listing = "\n".join(_font_files(font_dirs())).encode()
+    out["fonts"] = hashlib.sha256(listing).hexdigest()[:16]
     return out
 
 

@@ -23,6 +23,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,12 +166,22 @@ class StateStore:
             row = self._conn.execute("SELECT SUM(transient) FROM shard_inputs").fetchone()
         return row[0] or 0
 
-    def shard_stats(self) -> list[tuple[int, int, dict[str, Any]]]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT phase, shard, stats FROM shards ORDER BY phase, shard"
-            )
-            return [(p, s, json.loads(st)) for p, s, st in rows]
+    def shard_stats(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """Every finished shard's stats, in order, a page of rows at a time (a run of a
+        million shards is merged without holding them all)."""
+        after = (-1, -1)
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT phase, shard, stats FROM shards WHERE (phase, shard) > (?, ?) "
+                    "ORDER BY phase, shard LIMIT 1000",
+                    after,
+                ).fetchall()
+            if not rows:
+                return
+            for p, s, st in rows:
+                yield p, s, json.loads(st)
+            after = (rows[-1][0], rows[-1][1])
 
     def last_phase(self) -> int | None:
         with self._lock:

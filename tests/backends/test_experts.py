@@ -93,8 +93,12 @@ def test_taggers_and_embedder(tiny_stand_ins: Path) -> None:
     assert siglip.sigmoid and len(siglip.tag(IMAGES)[0]) == 2  # independent sigmoid scores
     sig_emb = _backend("embedder", "siglip", tiny_stand_ins)
     assert sig_emb.embed_texts(["a dog"]).shape == sig_emb.embed_images(IMAGES[:1]).shape
-    with pytest.raises(Exception, match="tags"):
-        _backend("tagger", "clip", tiny_stand_ins)  # zero-shot without a vocabulary
+    with pytest.raises(Exception, match="tags"):  # zero-shot with no vocabulary at all
+        _backend("tagger", "clip", tiny_stand_ins, vocabulary="none")
+    # no tags given: the open vocabulary (WordNet-derived) is the default
+    open_tagger = _backend("tagger", "clip", tiny_stand_ins, top_k=3)
+    assert len(open_tagger.tags) > 2500 and "dog" in open_tagger.tags
+    assert all(t["tag"] in set(open_tagger.tags) for t in open_tagger.tag(IMAGES)[0])
 
 
 def test_detector_families(tiny_stand_ins: Path) -> None:

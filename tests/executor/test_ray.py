@@ -58,7 +58,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[str]:
     }
     try:
         if request.param == "one-node":
-            ray.init(num_cpus=2, **opts)
+            ray.init(address="local", num_cpus=2, **opts)
             yield ray.get_runtime_context().gcs_address
             ray.shutdown()
             return

@@ -30,7 +30,7 @@ def local_ray() -> Iterator[None]:
     saved = os.environ.get("PYTHONPATH")
     path = os.pathsep.join(p for p in [str(ROOT / "src"), saved or ""] if p)
     os.environ["PYTHONPATH"] = path
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              logging_level=logging.WARNING, runtime_env={"env_vars": {"PYTHONPATH": path}})  # fmt: skip
     yield
     ray.shutdown()

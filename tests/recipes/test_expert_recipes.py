@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
+from mmrecipe.backends.experts.tagger import open_vocabulary
 from mmrecipe.cli import main
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
@@ -24,9 +25,13 @@ SHORT = {
         "ops.entities.max_tokens=8",
         "ops.recaption.max_tokens=12",
     ],
-    "all-seeing": ["ops.qa_llm.enabled=true", "ops.qa_llm.max_tokens=8"],
+    "all-seeing": [],
     # random detectors never agree: one vote is enough here, so COCO output gets boxes
-    "consensus-labels": ["ops.boxes.min_agree=1"],
+    "consensus-labels": [
+        "ops.boxes.min_agree=1",
+        "ops.caption.max_tokens=12",
+        "ops.phrases.max_tokens=8",
+    ],
     "clip-filter": ["ops.score.min_score=-1"],  # random CLIP: keep pairs so dedup sees them
     # random CLIP: keep documents so every filter sees them; the tiny LLM judges last
     "comm-interleaved": [
@@ -34,6 +39,11 @@ SHORT = {
         "ops.alignment.min_score=-1",
         "ops.coherence.max_tokens=8",
         "ops.coherence.min_score=0",
+        # flat test images: keep them past the quality gate and the random detector's entities
+        "ops.quality.minimums.blur_laplacian_var=0",
+        "ops.quality.minimums.info_entropy=0",
+        "ops.entities.min_score=0",
+        "ops.entities.min_recurrence=0",
     ],
 }
 
@@ -107,11 +117,23 @@ def test_image_textualization(images: Path, tmp_path: Path, tiny_stand_ins: Path
             "added",
             "objects",
             "text",
+            "regions",
         }
+        # the tagger's default vocabulary is the open one; Tesseract read the whole image
+        vocabulary = set(open_vocabulary())
+        assert fields["tags"] and all(t["tag"] in vocabulary for t in fields["tags"])
+        assert {"text", "words"} <= set(fields["ocr_text"])
+        # dense captioning: every detected region has a caption, and the facts carry them
+        assert all(isinstance(o.get("caption"), str) for o in fields["objects"])
+        captioned = [o for o in fields["objects"] if o["caption"].strip()]
+        assert len(fields["textualization"]["regions"]) == len(captioned)
+        if captioned:
+            assert "Region descriptions: " in fields["facts"]
         # Grounding DINO was prompted with the tags and the LLM's objects, in parts that fit
         named = {w.strip() for w in fields["caption_objects"].split(",") if w.strip()}
         prompted = {t["tag"] for t in fields["tags"]} | named
-        assert fields["objects"] and all(o["label"] in prompted for o in fields["objects"])
+        # (the tiny stand-in's tokenizer knows few of the open vocabulary's words: few boxes)
+        assert all(o["label"] in prompted for o in fields["objects"])
         assert sample["messages"][-1]["role"] == "assistant"
     assert (tmp_path / "run" / "data" / "shard-00000.json").is_file()  # llava: a JSON array
 
@@ -123,17 +145,63 @@ def test_all_seeing(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
         regions = sample["fields"]["regions"]
         assert regions and all({"box", "mask", "tags", "caption"} <= set(r) for r in regions)
         assert sample["messages"][0]["content"].startswith("<image>\n")
-        assert isinstance(sample["fields"]["region_qa_llm"], str)
         assert any("region [" in m["content"] for m in sample["messages"] if m["role"] == "user")
         lines = sample["fields"]["regions_text"].splitlines()
         assert len(lines) == min(len(regions), 8) and all(line.startswith("[") for line in lines)
+
+
+def test_all_seeing_llm_qa_becomes_conversation_turns(
+    images: Path, tmp_path: Path, tiny_stand_ins: Path
+) -> None:
+    """The LLM's region QA (a scripted server) is parsed like qa_generate's and appended to the
+    rule-made region turns: it reaches the LLaVA training file."""
+    from mmrecipe.testing.openai_server import FakeOpenAIServer
+    from mmrecipe.testing.standins import standin_overrides
+
+    def reply(body: dict) -> str:
+        text = body["messages"][-1]["content"]
+        text = text if isinstance(text, str) else " ".join(p.get("text", "") for p in text)
+        assert "Regions of an image" in text
+        first_box = text.split("\n")[1].split("]")[0] + "]"
+        return json.dumps(
+            [{"question": f"What is in region {first_box}?", "answer": "A scripted answer."}]
+        )
+
+    path = RECIPES / "all-seeing.yaml"
+    with FakeOpenAIServer("plain", model="fake-llm", responder=reply) as server:
+        sets = [
+            s for s in standin_overrides(path, tiny_stand_ins) if not s.startswith("backends.llm=")
+        ]
+        sets += [f"backends.llm.base_url={server.base_url}", "ops.qa_llm.enabled=true"]
+        args = ["run", str(path), "--input", str(images), "-o", str(tmp_path / "run"), "--quiet"]
+        for s in sets:
+            args += ["--set", s]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    kept = _records(tmp_path / "run" / "samples")
+    assert kept
+    for sample in kept:
+        pairs = sample["fields"]["region_qa_llm"]
+        assert pairs == [{"question": pairs[0]["question"], "answer": "A scripted answer."}]
+        assert sample["messages"][-2:] == [
+            {"role": "user", "content": pairs[0]["question"]},
+            {"role": "assistant", "content": "A scripted answer."},
+        ]
+        assert sample["messages"][0]["content"].startswith("<image>\n")  # the region turns first
+    data = json.loads((tmp_path / "run" / "data" / "shard-00000.json").read_text())
+    assert all(rec["conversations"][-1]["value"] == "A scripted answer." for rec in data)
 
 
 def test_consensus_labels(images: Path, tmp_path: Path, tiny_stand_ins: Path) -> None:
     stats = _run("consensus-labels", images, tmp_path / "run", tiny_stand_ins)
     kept, rejected = _accounted(stats, tmp_path / "run", 6)
     for sample in kept + [r for r in rejected if r["op"] == "boxes"]:
-        assert "labels_r1" in sample["fields"] and "owl_r2" in sample["fields"]
+        assert "labels_r1" in sample["fields"] and "labels_refined" in sample["fields"]
+        assert 1 <= sample["scores"]["labels_refined_rounds"] <= 3  # the cap
+    for sample in kept:  # captions and grounding ran after the boxes
+        assert sample["fields"]["caption_candidates"].startswith("1. ")
+        assert isinstance(sample["fields"]["consensus_caption"], str)
+        assert isinstance(sample["fields"]["grounded_phrases"], list)
     assert kept, "with min_agree=1 every image with a box is kept"
     n_boxes = 0
     for sample in kept:
@@ -240,7 +308,10 @@ def test_comm_interleaved(documents: Path, tmp_path: Path, tiny_stand_ins: Path)
     judged = kept + [r for r in rejected if r["op"] == "coherence"]
     assert {r["id"] for r in judged} == {"obelics", "mmc4"}
     for record in judged:
-        assert {"image_consistency", "image_text_alignment"} <= set(record["scores"])
+        scores = set(record["scores"])
+        assert {"image_consistency", "image_text_alignment", "entity_recurrence"} <= scores
+        assert {"blur_laplacian_var", "info_entropy", "entity_jaccard"} <= scores
+        assert len(record["fields"]["entities"]) == 2  # one entity list per image
         assert "[image]" in record["fields"]["document_text"]
     written = _records(out / "data")
     assert len(written) == len(kept)

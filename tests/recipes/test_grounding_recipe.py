@@ -135,3 +135,43 @@ def test_pixel_settings_without_absolute_pixels_are_refused() -> None:
     with pytest.raises(ConfigError, match="qwen25vl"):
         build_op("grounding_qa", "grounding", {"format": "qwenvl", "resize": "none"})
     build_op("grounding_qa", "grounding", {"format": "qwen25vl", "resize": "none"})
+
+
+def test_refcoco_expressions_become_grounding_and_referring_turns(tmp_path: Path) -> None:
+    path = make_coco(tmp_path / "coco")
+    refs = [
+        {"ref_id": 7, "ann_id": 1, "image_id": 1, "split": "train",
+         "sentences": [{"sent": "the dog on the left"}, {"sent": "left dog"}]},
+        {"ref_id": 8, "ann_id": 5, "image_id": 2, "split": "val",
+         "sentences": [{"sent": "tall giraffe"}]},
+        {"ref_id": 9, "ann_id": 6, "image_id": 2, "split": "train", "sentences": []},  # malformed
+    ]  # fmt: skip
+    refs_path = tmp_path / "coco" / "refs.json"
+    refs_path.write_text(json.dumps(refs))
+    args = ["--input", str(path), "--set", f"input.options.refs={refs_path}"]
+    stats = run_recipe("grounding-refcoco.yaml", tmp_path / "run", *args)
+    out = {r["coco_id"]: r for r in records(tmp_path / "run", "data")}
+    assert sorted(out) == [1, 2]  # image 3 has no refs: not read
+    check_llava_turns(out[1])
+    turns = out[1]["conversations"]
+    dog = qwenvl([100.5, 50.25, 200, 100.75], 640, 480)
+    assert f"<ref>the dog on the left</ref><box>{dog}</box>" in [t["value"] for t in turns]
+    assert any(t["value"] == "the dog on the left" for t in turns if t["from"] == "gpt")
+    assert out[1]["refs"][0]["expressions"] == ["the dog on the left", "left dog"]
+    assert stats["reject_reasons"] == {"read:malformed_record": 1}
+    # one split only
+    run_recipe(
+        "grounding-refcoco.yaml", tmp_path / "val", *args, "--set", "input.options.refs_split=val"
+    )
+    assert [r["coco_id"] for r in records(tmp_path / "val", "data")] == [2]
+
+
+def test_refcoco_pickles_are_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from mmrecipe.errors import InputError
+    from mmrecipe.io.refcoco import load_refs
+
+    (tmp_path / "refs(unc).p").write_bytes(b"\x80\x04.")
+    with pytest.raises(InputError, match="unpickling runs code"):
+        load_refs(tmp_path / "refs(unc).p", None)

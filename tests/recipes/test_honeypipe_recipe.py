@@ -31,12 +31,17 @@ COFFEE = "Is the cup more than half full, judging by the level of the coffee?"
 CAMERA = "How many legs of the tripod can be seen in the photograph?"
 ORANGES = "Solve the function problem: find the minimum of f(x) = x^2 - 4x + 7."
 SIGN = "What does the sign on the wall say?"
+BOXES = "Where is the lamp? Give its bounding box."
+PROOF = "Prove that the two triangles in the figure are congruent, step by step."
+SCENE = "Why might the room look this way?"
 
 #: stripped question -> (short CoT's final answer, long CoT's final answer)
 COT = {
     FLAGS_STRIPPED: ("1", None),
     COFFEE: ("No", "Yes"),
     CAMERA: ("2", "2"),
+    PROOF: ("SAS", "SAS"),
+    SCENE: ("Someone is moving in.", "Boxes are stacked because someone is moving in, it seems."),
 }
 #: question -> reference answer
 ANSWERS = {
@@ -46,6 +51,9 @@ ANSWERS = {
     CAMERA: "3",
     ORANGES: "The minimum is 3.",
     SIGN: "EXIT",
+    BOXES: "The lamp is at [0.12, 0.30, 0.25, 0.61].",
+    PROOF: "SAS",
+    SCENE: "Boxes are stacked because someone is moving in.",
 }
 
 
@@ -60,6 +68,17 @@ def _between(text: str, label: str) -> str:
     return re.search(label + r':\n"""\n(.*?)\n"""', text, re.S).group(1)
 
 
+def _fidelity(text: str) -> str:
+    reference = _between(text, "Reference answer")
+    candidate = _between(text, "Candidate response")
+    if text.startswith("You check a new response to a DESCRIPTIVE"):
+        # coverage: every word of the reference appears in the candidate
+        covered = all(w in candidate.lower() for w in re.findall(r"\w+", reference.lower()))
+        return "[[AGREE]]" if covered else "[[DISAGREE]]"
+    final = candidate.rsplit("Final answer:", 1)[-1].strip()
+    return "[[AGREE]]" if reference.strip() == final else "[[DISAGREE]]"
+
+
 def mllm_reply(body: dict[str, Any]) -> str | None:
     text = _text(body)
     if text.startswith("You judge the RELEVANCE"):
@@ -69,23 +88,29 @@ def mllm_reply(body: dict[str, Any]) -> str | None:
         return "Right. [[5]]" if _between(text, "Question") == HELMET else "Mostly right. [[4]]"
     if text.startswith("You judge the"):
         return "Fine. [[4]]"
+    if text.startswith("You check a new response"):
+        assert "image_url" in json.dumps(body), "the fidelity judge sees the image"
+        return _fidelity(text)
     question = text.split("\n\n", 1)[0]
     short, long = COT[question]
-    if "Reason carefully and at length" in text:
-        return f"<think>Looking again, step by step.</think> Final answer: {long}"
+    if "inside <think> and </think>" in text:
+        return f"<think>Looking again, step by step.</think>\nFinal answer: {long}"
+    assert text == question, "short CoT: the question alone, no added format"
     return f"Step 1: look at the image. Step 2: count.\nFinal answer: {short}"
 
 
 def llm_reply(body: dict[str, Any]) -> str | None:
     text = _text(body)
-    if text.startswith("You decide whether"):
+    if text.startswith("You triage a question"):
         question = _between(text, "Question")
         assert question != SIGN, "an OCR sample bypasses the triage"
-        return "[[REASONING]]" if question in (FLAGS, COFFEE, CAMERA) else "[[DIRECT]]"
-    if text.startswith("You check whether two answers"):
-        reference = _between(text, "Reference answer")
-        candidate = _between(text, "Candidate final answer")
-        return "[[AGREE]]" if reference.strip() == candidate.strip() else "[[DISAGREE]]"
+        assert question != BOXES, "a detection answer bypasses the triage"
+        if question == PROOF:
+            return "[[COMPLEX]] [[FACTUAL]]"
+        if question == SCENE:
+            return "[[REASONING]] [[DESCRIPTIVE]]"
+        level = "[[REASONING]]" if question in (FLAGS, COFFEE, CAMERA) else "[[DIRECT]]"
+        return level + " [[FACTUAL]]"
     if text.startswith("You rate how useful"):
         return "Shallow. [[1]]" if "coffee" in text else "Useful. [[4]]"
     if text.startswith("You label the domain") and SIGN in text:
@@ -137,6 +162,9 @@ def make_dataset(folder: Path) -> Path:
         ("camera", "camera.jpg", _turns(CAMERA, ANSWERS[CAMERA])),
         ("oranges", "other.jpg", _turns(ORANGES, ANSWERS[ORANGES])),
         ("sign", "other.jpg", _turns(SIGN, ANSWERS[SIGN])),
+        ("boxes", "other.jpg", _turns(BOXES, ANSWERS[BOXES])),
+        ("proof", "other.jpg", _turns(PROOF, ANSWERS[PROOF])),
+        ("scene", "other.jpg", _turns(SCENE, ANSWERS[SCENE])),
         ("blank", "blank.png", _turns(HELMET, "Nothing.")),
         (
             "two_users",
@@ -218,8 +246,11 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
     rejects = {r["id"]: r for r in records(run_dir, "rejects")}
     assert {k: (r["op"], r["reason"]) for k, r in rejects.items()} == EXPECTED
     kept = {s["id"]: s for s in records(run_dir, "samples")}
-    assert set(kept) == {"orig", "crop_new_q", "coffee", "sign"}
-    assert stats["totals"] == {"input": 14, "kept": 4, "rejected": 10}
+    assert set(kept) == {
+        *("orig", "crop_new_q", "coffee", "sign", "boxes", "scene"),
+        *("proof", "proof-long"),  # a complex sample: short CoT and, proactively, long CoT
+    }
+    assert stats["totals"] == {"input": 17, "kept": 8, "rejected": 10}
 
     # the reject says what matched: the survivor (most pixels), distance, similarity
     for sid in ("small_first", "q40", "bright_same_q"):
@@ -239,7 +270,15 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
         "crop_new_q": "short",
         "coffee": "long",
         "sign": "none",  # OCR: bypasses the triage, as in the paper
+        "boxes": "none",  # detection output (box coordinates): bypasses too
+        "proof": "short",
+        "proof-long": "long",
+        "scene": "long",
     }
+    # question types pick the fidelity criterion: the descriptive scene's long answer covers
+    # the reference (an exact-match criterion would have failed it)
+    assert kept["scene"]["fields"]["question_type"] == "descriptive"
+    assert kept["proof"]["fields"]["complexity"] == "complex"
     assert kept["coffee"]["scores"]["cot_fidelity_short"] == 0
     assert kept["coffee"]["scores"]["cot_fidelity_long"] == 1
 
@@ -252,20 +291,25 @@ def test_honeypipe_fates_cot_and_free_rethreshold(tmp_path: Path, servers) -> No
     assert data["crop_new_q"]["domain"] == "grounding_counting"
     assert data["orig"]["conversations"][1]["value"] == ANSWERS[HELMET]
     assert data["coffee"]["cot"] == "long"
+    # the long branch's <think> trace survives into the trainer file
+    coffee = data["coffee"]["conversations"][1]["value"]
+    assert coffee.startswith("<think>\nLooking again, step by step.\n</think>\n\nFinal answer: Yes")
+    assert data["proof-long"]["conversations"][1]["value"].startswith("<think>")
+    assert data["boxes"]["conversations"][1]["value"] == ANSWERS[BOXES]
 
     # the funnel: every step, the long branch's detour included
     steps = stats["steps"]
-    assert steps["fidelity_short"]["routed"] == {"long": 2}
-    assert (steps["cot_long"]["in"], steps["long_done"]["out"]) == (2, 1)
-    assert steps["domain"]["in"] == 6  # labelled right after dedup (stage 1)
-    assert steps["cot_triage"]["usage"]["llm"]["requests"] == 4  # not the OCR sample
+    assert steps["fidelity_short"]["routed"] == {"long": 3}  # coffee, camera, scene
+    assert (steps["cot_long"]["in"], steps["long_done"]["out"]) == (4, 3)  # + proof's copy
+    assert steps["domain"]["in"] == 9  # labelled right after dedup (stage 1)
+    assert steps["cot_triage"]["usage"]["llm"]["requests"] == 6  # not the OCR / box samples
 
     # tightening the gate: fewer kept, not one model call
     mllm_calls, llm_calls = calls(mllm), calls(llm)
     stats = run(tmp_path, mllm, llm, "--set", "ops.qa_gate.minimums.qa_correctness=5")
     assert (calls(mllm), calls(llm)) == (mllm_calls, llm_calls)
     assert stats["totals"]["kept"] == 1
-    assert stats["reject_reasons"]["qa_gate:low_qa_correctness"] == 4  # camera, sign too
+    assert stats["reject_reasons"]["qa_gate:low_qa_correctness"] == 7  # all but the helmet
 
 
 @pytest.mark.slow
@@ -288,7 +332,8 @@ def test_honeypipe_with_tiny_random_models(tmp_path: Path, tiny_llava_dir: Path)
         assert result.exit_code == 0, result.output
         stats = json.loads((run_dir / "stats.json").read_text())
         kept, rejected = records(run_dir, "samples"), records(run_dir, "rejects")
-        assert stats["totals"]["input"] == 14 == len(kept) + len(rejected)
+        assert stats["totals"]["input"] == 17
+        assert len(kept) + len(rejected) >= 17  # proactive long copies come on top
         assert all(r["op"] and r["reason"] for r in rejected)
         assert stats["usage"]["mllm" if name == "run" else "llm"]["requests"] >= 1
     assert stats["steps"]["domain"]["in"] >= 1
@@ -310,7 +355,8 @@ def test_honeypipe_reads_parquet_and_sharegpt(tmp_path: Path, servers, fmt: str)
         # user turns of "two_users" into one, so the converted record is a valid one
         del expected["two_users"]
     n_rejected = len(expected)
-    assert stats["totals"] == {"input": 14, "kept": 14 - n_rejected, "rejected": n_rejected}
+    # 17 records; a complex sample's proactive long copy adds one kept sample
+    assert stats["totals"] == {"input": 17, "kept": 18 - n_rejected, "rejected": n_rejected}
     reasons = sorted(r["reason"] for r in records(tmp_path / "run", "rejects"))
     assert reasons == sorted(reason for _, reason in expected.values())
 
@@ -330,13 +376,13 @@ def test_learned_filter_fits_saves_and_is_reused(tmp_path: Path, servers) -> Non
     stats = run(tmp_path, mllm, llm, *on)
     model = tmp_path / "run" / "models" / "learned_filter.bin"
     assert model.is_file()
-    assert stats["steps"]["quality_labels"]["in"] == 4
+    assert stats["steps"]["quality_labels"]["in"] == 8
     decided = {
         r["id"]: r["scores"]["learned_filter_prob"]
         for r in records(tmp_path / "run", "samples") + records(tmp_path / "run", "rejects")
         if "learned_filter_prob" in r["scores"]
     }
-    assert len(decided) == 4
+    assert len(decided) == 8
     labels = sum("You rate how useful" in _text(b) for b in llm.bodies)
     (tmp_path / "run").rename(tmp_path / "first")
     model = tmp_path / "first" / "models" / "learned_filter.bin"

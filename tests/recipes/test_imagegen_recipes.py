@@ -94,6 +94,7 @@ def test_edit_triplets(images: Path, tmp_path: Path, tiny_stand_ins: Path, serve
         f"backends.mllm={_llm(server)}",
         "ops.intake.min_side=16",
         "ops.verify.min_clip_direction=-1",  # random CLIP: keep triplets to check the output
+        "ops.verify.max_outside_changed=1",  # the tiny random editor repaints everything
     ]
     stats = _run("edit-triplets", images, tmp_path / "a", tiny_stand_ins, sets)
     kept, rejected = _accounted(stats, tmp_path / "a", 4)
@@ -102,6 +103,13 @@ def test_edit_triplets(images: Path, tmp_path: Path, tiny_stand_ins: Path, serve
     for sample in kept:
         f = sample["fields"]
         assert f["edit_type"] in {"replace", "attribute", "style"}
+        # the VLM named the target; the detector grounded that name, SAM masked it, and the
+        # outside-the-mask check ran for local edits only
+        if f["edit_type"] == "style":
+            assert f["edit_target"] == "" and "edit_outside_changed" not in sample["scores"]
+        else:
+            assert f["edit_target"] and "edit_outside_changed" in sample["scores"]
+            assert all(b["label"] == f["edit_target"] for b in f["target_boxes"])
         assert f["source_image"] == 0 and f["edited_image"] == 1
         src, edited = sample["images"]
         assert (edited["width"], edited["height"]) == (src["width"], src["height"])
@@ -263,3 +271,40 @@ def test_sharegpt4o_image_over_http(images: Path, tmp_path: Path, server: str) -
         assert sample["fields"]["prompt"] in sample["messages"][0]["content"]
         with Image.open(sample["images"][0]["path"]) as im:
             assert im.size == (40, 24)
+
+
+def test_sharegpt4o_prompt_first_samples_attributes_by_ratio(tmp_path: Path, server: str) -> None:
+    """Attribute points drawn by the configured ratios, composed into prompts by an LLM (the
+    fake server), rendered by an images server, written as conversations."""
+    from mmrecipe.registry import build_op
+
+    generator = {"type": "openai_images", "model": "fake", "base_url": server, "size": "40x24"}
+    sets = [f"backends.llm={_llm(server)}", f"backends.generator={json.dumps(generator)}"]
+    sets += ["ops.attributes.num_samples=6"]
+    path = RECIPES / "sharegpt4o-image-prompts.yaml"
+    args = ["run", str(path), "-o", str(tmp_path / "run"), "--quiet"]
+    for s in sets:
+        args += ["--set", s]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    kept = _records(tmp_path / "run" / "samples")
+    assert len(kept) == 6
+    for sample in kept:
+        assert {"objects", "background", "style", "camera_angle"} <= set(
+            sample["fields"]["attributes"]
+        )
+        assert sample["messages"][1]["content"] == "<image>"
+        assert sample["fields"]["prompt"] in sample["messages"][0]["content"]
+
+    # the ratios: value weights and include probabilities hold over many draws
+    op = build_op(
+        "attribute_prompts",
+        "a",
+        {"num_samples": 4000, "dimensions": {"style": {"sketch": 3, "photo": 1}, "angle": ["low"]},
+         "include": {"angle": 0.25}},
+    )  # fmt: skip
+    points = [s.fields["attributes"] for s in op.generate(0, 4000)]
+    sketch = sum(p["style"] == "sketch" for p in points) / len(points)
+    angle = sum("angle" in p for p in points) / len(points)
+    assert abs(sketch - 0.75) < 0.03 and abs(angle - 0.25) < 0.03
+    assert op.generate(10, 11)[0].fields == op.generate(0, 20)[10].fields  # index-determined

@@ -114,3 +114,33 @@ def test_mmevol_rounds_lineage_elimination(tmp_path: Path, mllm: FakeOpenAIServe
     paid = sum(mllm.answered.values())
     run_recipe("mmevol.yaml", tmp_path / "run", *args)
     assert sum(mllm.answered.values()) == paid
+
+
+@pytest.mark.parametrize("pairs", ["all", "first"])
+def test_every_pair_of_a_multi_turn_seed_evolves(
+    tmp_path: Path, mllm: FakeOpenAIServer, pairs: str
+) -> None:
+    (tmp_path / "img").mkdir()
+    Image.new("RGB", (40, 30), (9, 50, 50)).save(tmp_path / "img" / "m.png")
+    turns = [
+        {"from": "human", "value": "<image>\nWhat is on the table?"},
+        {"from": "gpt", "value": "A cup."},
+        {"from": "human", "value": "How many cats?"},
+        {"from": "gpt", "value": "Two."},
+    ]
+    seeds = [{"id": "m", "image": "m.png", "conversations": turns}]
+    (tmp_path / "img" / "seeds.json").write_text(json.dumps(seeds))
+    args = [
+        *("--input", str(tmp_path / "img" / "seeds.json")),
+        *("--set", f"backends.mllm.base_url={mllm.base_url}", "--set", "backends.mllm.model=m"),
+        *("--set", "ops.evolve.pick=cycle", "--set", f"ops.evolve.pairs={pairs}"),
+    ]
+    run_recipe("mmevol.yaml", tmp_path / "run", *args)
+    out = {r["id"]: r for r in records(tmp_path / "run", "data")}
+    rejects = {r["id"]: r["reason"] for r in records(tmp_path / "run", "rejects")}
+    assert sorted(out) == ["m", "m-e1", "m-e1-e2", "m-e1-e2-e3"]  # the first pair's lineage
+    if pairs == "all":  # the second pair evolved too, on its own lineage (and failed the judge)
+        assert rejects == {"m-p1-e1": "evolution_failed"}
+    else:
+        assert rejects == {}
+        assert not any("How many cats?" in user_text(b) for b in mllm.bodies)

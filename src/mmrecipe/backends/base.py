@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from mmrecipe.errors import BackendError
 from mmrecipe.sample import ImageRef, VideoRef
 
-Capability = Literal["vision", "hook", "logprobs", "json_schema", "ocr"]
+Capability = Literal["vision", "hook", "text_hook", "logprobs", "json_schema", "ocr"]
 
 #: which backends can hook, for error messages
 HOOK_CAPABLE = (
@@ -126,6 +126,13 @@ def require(backend: Backend, *capabilities: Capability, step: str = "") -> None
         raise BackendError(
             f"{who}backend {backend.name!r} ({backend.model}) cannot hook (image + chat-template "
             f"prefix, no query). Use {HOOK_CAPABLE}."
+        )
+    if "text_hook" in missing:
+        raise BackendError(
+            f"{who}backend {backend.name!r} ({backend.model}) cannot hook without an image: its "
+            "chat template has no pre-query part to cut (no user header, or the user's text is "
+            "not rendered verbatim), or it is a plain OpenAI server. Use a vllm/sglang server or "
+            "an in-process model whose template can be cut (backends/text_hook.py)."
         )
     raise BackendError(
         f"{who}backend {backend.name!r} ({backend.model}) lacks {', '.join(missing)}"

@@ -57,6 +57,7 @@ from mmrecipe.backends.openai_requests import (
     sglang_body,
 )
 from mmrecipe.backends.openai_transport import HTTPTransport
+from mmrecipe.backends.text_hook import known_text_prefix, text_hook_lead
 from mmrecipe.backends.video_input import (
     VideoInput,
     as_frames,
@@ -95,6 +96,8 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         connect_timeout_s: seconds to open a connection
         extra_body: fields merged into every request body (engine-specific options)
         hook_prefix: the model's pre-query prefix for SGLang hooking (derived when left out)
+        text_hook_prefix: the text-only pre-query prefix for SGLang (Magpie; default: the
+            known text family's, ``backends/text_hook.py``)
         backoff_s: first retry delay; doubles each attempt, with full jitter
         max_backoff_s: longest delay between attempts (``Retry-After`` may ask for up to 120 s)
         image_cache_size: encoded images kept for reuse across requests
@@ -123,6 +126,7 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         connect_timeout_s: PositiveFloat = 10.0,
         extra_body: dict[str, Any] | None = None,
         hook_prefix: str | None = None,
+        text_hook_prefix: str | None = None,
         backoff_s: NonNegativeFloat = 1.0,
         max_backoff_s: NonNegativeFloat = 30.0,
         image_cache_size: PositiveInt = 256,
@@ -150,6 +154,7 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         self.connect_timeout_s = connect_timeout_s
         self.extra_body = dict(extra_body or {})
         self.hook_prefix = hook_prefix
+        self.text_hook_prefix = text_hook_prefix
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.max_answer_bytes = int(max_answer_bytes)
@@ -163,7 +168,7 @@ class OpenAIBackend(HTTPTransport, HookSupport):
         )
         caps = {"logprobs", "json_schema"} | ({"vision"} if vision else set())
         if self.server in ("vllm", "sglang"):
-            caps.add("hook")
+            caps.update(("hook", "text_hook"))
         #: how videos are sent: video parts (vLLM, SGLang) or sampled frames as images
         self.video_input = resolve_mode(video_input, self.server, name) if vision else "frames"
         self.max_video_bytes = int(max_video_bytes)
@@ -185,7 +190,11 @@ class OpenAIBackend(HTTPTransport, HookSupport):
 
     def cache_identity(self) -> dict[str, Any]:
         """What besides model/params/messages changes the answers (for the request cache)."""
-        return {"extra_body": self.extra_body, "hook_prefix": self.hook_prefix}
+        return {
+            "extra_body": self.extra_body,
+            "hook_prefix": self.hook_prefix,
+            "text_hook_prefix": self.text_hook_prefix,
+        }
 
     # generate ---------------------------------------------------------------------------
     async def generate(
@@ -250,12 +259,19 @@ class OpenAIBackend(HTTPTransport, HookSupport):
             system = [m for m in request.messages if m.get("role") == "system"]
             content: list[dict[str, Any]] = [image_part(u) for u in urls]
             content += [video_part(u) for u in videos]
-            content.append({"type": "text", "text": ""})
+            content.append({"type": "text", "text": text_hook_lead(request)})
             messages = [*system, {"role": "user", "content": content}]
             body = chat_body(self.model, self.server, self.extra_body, messages, params)
             body["add_generation_prompt"] = False
             body["continue_final_message"] = True
             return self.base_url + "/chat/completions", body, parse_chat
+        if not urls and not videos:  # text-only hooking (Magpie): the text family's template
+            text = known_text_prefix(self.model, request, self.text_hook_prefix)
+            return (
+                self.root_url + "/generate",
+                sglang_body(self.model, self.extra_body, text, [], params),
+                parse_sglang,
+            )
         prefix = await self._sglang_prefix()
         if videos:  # the family's video placeholder; SGLang's native video_data
             body = sglang_body(

@@ -21,6 +21,7 @@ from pydantic import PositiveInt
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix
 from mmrecipe.backends.inputs import RequestError, for_template, load_image, to_parts
+from mmrecipe.backends.text_hook import text_hook_capability, text_hook_prompt
 from mmrecipe.backends.video_input import (
     as_frames,
     processor_video_mode,
@@ -143,8 +144,16 @@ class TransformersBackend:
             check = check_against_known(model, self.hook_prefix)
             if check is not None and not check.ok:
                 log.warning("backend %r: %s", name, check.describe(self.hook_prefix))
-        self.capabilities: frozenset[str] = engine_capabilities(self.vision, self.hook_prefix)
+        #: text-only hook prefixes (Magpie), per system prompt
+        self._text_prefixes: dict[str | None, str] = {}
+        self.capabilities: frozenset[str] = engine_capabilities(
+            self.vision, self.hook_prefix, *text_hook_capability(self._text_template(), model)
+        )
         self.dtype = dtype
+
+    def _text_template(self) -> Any:
+        """The tokenizer when it has a chat template (text-only turns), else the processor."""
+        return self.tokenizer if getattr(self.tokenizer, "chat_template", None) else self.processor
 
     def cache_identity(self) -> dict[str, Any]:
         """What besides model/params/messages changes the answers (for the request cache)."""
@@ -214,7 +223,11 @@ class TransformersBackend:
                 raise RequestError(f"model {self.model} is text-only and cannot take images")
             if request.hook and request.videos:
                 raise RequestError("in-process hooking with a video is not supported")
-            if request.hook:
+            if request.hook and not request.images and not request.videos:
+                prep.prompt = text_hook_prompt(
+                    self._text_template(), request, self._text_prefixes, self.model
+                )
+            elif request.hook:
                 prep.prompt = self._hook_prompt(request)
             else:
                 messages = for_template(to_parts(request))

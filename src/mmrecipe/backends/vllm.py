@@ -19,6 +19,7 @@ from pydantic import Field, PositiveInt
 from mmrecipe.backends.base import ChatRequest, Generation, SamplingParams, engine_capabilities
 from mmrecipe.backends.hooking import check_against_known, derive_hook_prefix, strip_bos
 from mmrecipe.backends.inputs import RequestError, load_image, to_parts
+from mmrecipe.backends.text_hook import text_hook_capability, text_hook_prompt
 from mmrecipe.backends.video_input import as_frames
 from mmrecipe.errors import BackendError
 from mmrecipe.limits import DEFAULT_MAX_ANSWER_BYTES, limit_answer
@@ -191,8 +192,13 @@ class VLLMBackend:
             # vLLM tokenizes a text prompt with special tokens: never send BOS twice
             self.hook_prefix, _ = strip_bos(self.hook_prefix, self.tokenizer.bos_token)
         structured = self._structured_outputs_type() is not None
+        #: text-only hook prefixes (Magpie), per system prompt
+        self._text_prefixes: dict[str | None, str] = {}
         self.capabilities: frozenset[str] = engine_capabilities(
-            self.vision, self.hook_prefix, *(["json_schema"] if structured else [])
+            self.vision,
+            self.hook_prefix,
+            *(["json_schema"] if structured else []),
+            *text_hook_capability(self.tokenizer, model),
         )
         self.dtype = dtype
 
@@ -278,7 +284,12 @@ class VLLMBackend:
                 if request.images and not self.vision:
                     raise RequestError(f"model {self.model} is text-only and cannot take images")
                 images = [load_image(ref) for ref in request.images]
-                if request.hook:
+                if request.hook and not request.images:
+                    prompt = text_hook_prompt(
+                        self.tokenizer, request, self._text_prefixes, self.model
+                    )
+                    hooks.append((i, {"prompt": strip_bos(prompt, self.tokenizer.bos_token)[0]}))
+                elif request.hook:
                     if self.hook_prefix is None:
                         raise RequestError(self.hook_error or f"model {self.model} cannot hook")
                     hooks.append(

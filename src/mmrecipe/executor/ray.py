@@ -67,13 +67,17 @@ after 100 ms at equal concurrency (64, one model actor): 0.86 with 1000 images, 
 A 100-node run of 1B images, redone with measured numbers (issue 26; 2 shared cores, so
 single-core rates; ``benchmarks/ray_scale.py``, ``cache_scale.py``, ``manifest_input.py``):
 
-* **Driver per shard**: 2.9-3.0 ms of driver CPU per shard (400 and 2,000 shards of 10
+* **Driver per shard**: 2.1-3.4 ms of driver CPU per shard (400 to 10,000 shards of 10
   samples on a simulated 2-node ``Cluster``, cache on: reading, fingerprint, dispatch,
-  recording), its peak RSS flat: 157 MB before, 158 MB at 400 shards, 160 MB at 2,000
-  (RESULT_10K). At ``shard_size: 10000`` a phase is 100k shards: ~5 driver-minutes; at 1000,
-  1M shards: ~50 minutes, spread over the run. The driver reads the input at most
-  ``shards_in_flight`` shards ahead (``tests/executor/test_backpressure.py``) and holds a row
-  per finished shard, not per sample.
+  recording; 2.84 ms at 10,000), its RSS flat: 157 MB before the run, 160 MB at the last of
+  2,000 shards and 160 MB at the last of 10,000; peak 166 MB with ``stats.json``'s merge
+  (192 MB before that merge read the shards a page at a time). At
+  ``shard_size: 10000`` a phase is 100k shards: ~5 driver-minutes; at 1000, 1M shards: under
+  an hour, spread over the run. The driver reads the input at most ``shards_in_flight``
+  shards ahead (``tests/executor/test_backpressure.py``) and keeps a row per finished shard
+  in sqlite, not in memory. 100k shards were not run here (2 shared cores: ~25 minutes a
+  run); the steps from 400 and 2,000 to 10,000 shards (25x, 5x) are the evidence that memory
+  does not grow with shards.
 * **Driver per sample**: the input is still read on the driver: ~90-100 us a sample for the
   folder or manifest reader (the manifest's entries checked against the root rules) plus
   ~20-40 us for the resume fingerprint (a ``stat``; a manifest's claimed size/mtime/sha256 are
@@ -84,14 +88,21 @@ single-core rates; ``benchmarks/ray_scale.py``, ``cache_scale.py``, ``manifest_i
   subfolders walked in threads) gives the count from its footer (0.7 ms vs 0.4 s for 20k
   files) and its row groups are read by a thread pool.
 * **Request cache**: 7B answers (~1 kB, ~7 TB) no longer pass through the driver. The model
-  actors (say 800) append to their own segments, ~9M answers each; one writer process
-  measured 22-26k inserts/s with an fsync per sealed shard, and the aggregate grows with the
-  writers where sqlite's does not (CACHE_TABLE). The indexes add ~33 bytes an answer
+  actors (say 800) append to their own segments, ~9M answers each. Measured in one run
+  (``cache_scale.py``, 4000 answers a writer, sealed every 700): segments 33k, 46k, 60k
+  inserts/s with 1, 2, 4 writer processes (1.4x, 1.8x: 2 cores bound it); sqlite 12.8k,
+  13.6k, 13.6k with each writer on the file (flat: one write lock), and 11.7k, 9.2k, 10.2k
+  the way the Ray executor used it (every answer to the driver, one writer; its ceiling here
+  10.5k/s, so 7B answers would take ~8 days of driver time). Earlier runs on this machine under
+  heavier load (load average 16-19) were noisier: levels varied 2-3x, and one best-of-3 run
+  showed sqlite with 4 writers at 2.2x of one; this run is the cleanest. The indexes add ~33 bytes an answer
   (~230 GB), rewritten once per merge level (3 levels under the 50M-key cap): ~0.7 TB of
-  index writes spread over the writers. A lookup asks every index: 30-80 us per index for a
-  batch of 64 keys, so with 7B answers (~400 indexes of ~18M keys) one process looks up ~2-5k
-  keys/s, over 10x what a model actor asks (7 per image at ~20 images/s); each index costs a
-  lookup one page of its blocked Bloom filter.
+  index writes over the run, spread over the writers. A lookup asks every index: 30-160 us
+  per index for a batch of 64 keys, so at 7B answers (~400 indexes of ~18M keys) one process
+  looks up 1-5k keys/s (measured 3.3-5.6k with 400 indexes), over 10x what a model actor asks
+  (7 per image at ~20 images/s); per index a key costs one page of its blocked Bloom filter.
+  sqlite answered one process's lookups faster (150k/s vs 58k/s) but falls with readers (45k/s
+  over 4) and cannot be read across nodes.
 
 The modules: ``ray.py`` the driver, ``ray_workers.py`` what runs on the workers,
 ``ray_placement.py`` tasks vs actors and their resources, ``ray_cluster.py`` Ray itself and the

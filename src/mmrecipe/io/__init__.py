@@ -17,6 +17,7 @@
 | coco / coco_captions | COCO captions / instances JSON | COCO instances / captions JSON |
 | samples | mmrecipe's lossless sample JSONL | JSONL |
 | interleaved | OBELICS / MMC4 interleaved documents JSONL | OBELICS JSONL |
+| visual_genome | VG's folder (image_data, regions, objects, attributes, relationships) | - |
 | edit_triplets | - | Parquet: source_image, instruction, edited_image, mask_image |
 
 Writers are checked against the loaders they are named after (see each module); a sample a
@@ -55,6 +56,7 @@ FORMATS: dict[str, dict[str, bool]] = {
     "samples": {"read": True, "write": True},
     "interleaved": {"read": True, "write": True},
     "edit_triplets": {"read": False, "write": True},
+    "visual_genome": {"read": True, "write": False},
 }
 WRITE_SUFFIX = {
     "llava": ".json",
@@ -191,6 +193,11 @@ def open_reader(
         if isinstance(image_root, ImageRoot)
         else ImageRoot(image_root or default_image_root(path))
     )
+    if fmt == "visual_genome":
+        from mmrecipe.io.visual_genome import VisualGenomeReader
+
+        _no_options(fmt, options, allowed=("max_file_bytes",))
+        return VisualGenomeReader(path, root, **options)
     if fmt == "image_folder":
         from mmrecipe.io.image_folder import ImageFolderReader
 
@@ -212,7 +219,8 @@ def open_reader(
         if not path.is_dir():
             raise InputError(f"video_folder input must be a folder: {path}")
         return VideoFolderReader(path, image_root=root, **options)
-    _no_options(fmt, options, allowed=("instances",) if fmt in ("coco", "coco_captions") else ())
+    coco_options = ("instances", "refs", "refs_split")
+    _no_options(fmt, options, allowed=coco_options if fmt in ("coco", "coco_captions") else ())
     if fmt in ("llava", "llava_onevision"):
         from mmrecipe.io.llava import LlavaReader
 
@@ -244,9 +252,14 @@ def open_reader(
     if fmt in ("coco", "coco_captions"):
         from mmrecipe.io.coco import CocoReader
 
-        instances = options.get("instances")
+        instances, refs = options.get("instances"), options.get("refs")
         return CocoReader(
-            path, root, Path(instances) if instances else None, meta_dir=materialize_dir
+            path,
+            root,
+            Path(instances) if instances else None,
+            Path(refs) if refs else None,
+            options.get("refs_split"),
+            meta_dir=materialize_dir,
         )
     if fmt == "samples":
         from mmrecipe.io.samples import SamplesReader

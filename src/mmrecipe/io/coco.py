@@ -65,9 +65,14 @@ class CocoReader:
         path: Path,
         image_root: Path | ImageRoot | None = None,
         instances: Path | None = None,
+        refs: Path | None = None,
+        refs_split: str | None = None,
         meta_dir: Path | None = None,
     ) -> None:
         self.paths = [path] + ([instances] if instances else [])
+        #: RefCOCO/+/g expressions (``mmrecipe.io.refcoco``): only images with refs are read
+        self.refs = refs
+        self.refs_split = refs_split
         self.image_root = image_root or path.parent
         self.meta_dir = meta_dir
         self._loaded: _Loaded | None = None
@@ -87,8 +92,16 @@ class CocoReader:
         loaded = self._load()
         self._loaded = None  # a second pass re-reads the files
         yield from loaded.problems
+        refs: dict[Any, list[dict[str, Any]]] | None = None
+        if self.refs is not None:
+            from mmrecipe.io.refcoco import load_refs
+
+            refs, problems = load_refs(self.refs, self.refs_split)
+            yield from problems
         meta = self._write_meta(loaded.dataset)
         for im in sorted(loaded.images.values(), key=lambda im: str(im["id"])):
+            if refs is not None and not refs.get(im["id"]):
+                continue
             sample = Sample(
                 id=stable_id("coco", str(im["id"])),
                 fields={"coco_id": im["id"], "source_file": im["file_name"]},
@@ -103,6 +116,14 @@ class CocoReader:
                 sample.fields["caption_ids"] = [i for i, _ in loaded.captions[im["id"]]]
             if loaded.boxes.get(im["id"]):
                 sample.fields["boxes"] = loaded.boxes[im["id"]]
+            if refs is not None:
+                from mmrecipe.io.refcoco import referring_items
+
+                items, bad = referring_items(refs[im["id"]], loaded.boxes.get(im["id"], []))
+                if bad:
+                    yield sample.reject("read", "malformed_record", "; ".join(bad)[:300])
+                    continue
+                sample.fields["refs"] = items
             try:
                 path = resolve_image(im["file_name"], self.image_root)
             except ImageRefused as exc:

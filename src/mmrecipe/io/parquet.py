@@ -145,7 +145,7 @@ class ParquetWriter(FormatWriter):
         }
 
     def _frames_sample(self, sample: Sample) -> Sample:
-        from mmrecipe.ops.video.sample_frames import frames_as_images
+        from mmrecipe.video.frames import frames_as_images
 
         if any(not v.frames for v in sample.videos):
             raise LeftOut("video_without_frames", "Parquet holds a video as its sampled frames")

@@ -203,7 +203,7 @@ def _before_open(req: urllib.request.Request) -> None:
     host here; else the connection checks the very addresses it connects to."""
     fetch: _Fetch = _CURRENT.fetch
     target = urlsplit(req.full_url)
-    proxied = (req.host or "").rsplit(":", 1)[0].strip("[]") != (target.hostname or "")
+    proxied = urlsplit("//" + (req.host or "")).hostname != target.hostname
     fetch.check_connect = not proxied
     if proxied and not fetch.allow_private:
         _resolve(target.hostname or "", target.port or 80, fetch)

@@ -22,8 +22,8 @@ Map (README section -> package: ops; + helpers):
 - Synthesis -> ``synthesis/``: synth_chart, synth_document, synth_formula, synth_geometry,
   synth_interleaved, synth_table, synth_stem, synth_caption, synth_mix, synth_verify,
   synth_rewrite (R-CoT's LLM stage; reads replies with ``generation/qa``'s JSON parser),
-  scene_text_on_images (text on the user's photos), text_region_consensus (TextSSR-style
-  read-back) (generators: :mod:`mmrecipe.synth`)
+  synth_scene_text, synth_multilingual_document, scene_text_on_images (text on the user's
+  photos), text_region_consensus (TextSSR-style read-back) (generators: :mod:`mmrecipe.synth`)
 - HoneyPipe and curation -> ``curation/``: qa_judge, cot_triage, cot_generate, cot_fidelity,
   domain_label, llm_quality_score, mixture, fasttext_filter, text_length, turn_structure,
   turn_length, turn_repetition, turn_language, special_tokens; CoMM filters
@@ -38,7 +38,10 @@ Map (README section -> package: ops; + helpers):
   edit_image, edit_verify, refer_object, contrast_captions, clip_pair_rank; + ``asking``,
   ``instructions``, ``opsupport``, ``support``, ``verify``
 - Flow control -> ``flow/``: fan_out, join_branch, set_fields, score_gate
-- Video (issue 22) -> ``video/`` when it lands
+- Video and multi-image -> ``video/``: video_intake, sample_frames, video_near_dedup,
+  differential_captions, caption_conversation, video_qa_turns, motion_pairs, motion_verify,
+  frame_order, spot_difference, image_group (helpers: :mod:`mmrecipe.video`; the video
+  hook's family check: ``backends/video_hook.py``)
 
 ``qa_judge`` is HoneyPipe's QA filter and reads only HoneyPipe's prompts, so it sits in
 ``curation/`` beside them. A family imports the shared layer and itself, never another family.

@@ -118,13 +118,13 @@ def font_catalog(
         if script not in SCRIPT_FAMILIES:
             raise ConfigError(f"unknown script {script!r}; known: {', '.join(SCRIPT_FAMILIES)}")
         require_shaping(script)
-        faces = [
-            face
-            for path in files
-            if any(f.lower() in Path(path).name.lower() for f in SCRIPT_FAMILIES[script])
-            for face in _faces(path, script)
-            if _covers(face.path, face.index, required_chars.get(script, ""))
-        ]
+        faces = _usable(files, script, required_chars.get(script, ""))
+        if not faces and script in BUNDLED_SCRIPTS:
+            # a host with no fonts at all (a bare container): matplotlib's own DejaVu faces, so
+            # the README's first command never fails for want of a Latin font
+            faces = _usable(
+                _font_files(bundled_font_dirs()), script, required_chars.get(script, "")
+            )
         if not faces:
             raise ConfigError(
                 f"no font for script {script!r} in {', '.join(dirs)} (looked for "
@@ -136,15 +136,39 @@ def font_catalog(
     return out
 
 
+#: scripts that matplotlib's bundled DejaVu faces write (the fallback when the host has no font)
+BUNDLED_SCRIPTS = ("latin", "cyrillic")
+
+
+def bundled_font_dirs() -> tuple[str, ...]:
+    """matplotlib's bundled TrueType folder (a core dependency), found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    return tuple(str(Path(r) / "mpl-data" / "fonts" / "ttf") for r in roots)
+
+
+def _usable(files: tuple[str, ...], script: str, chars: str) -> list[FontFace]:
+    return [
+        face
+        for path in files
+        if any(f.lower() in Path(path).name.lower() for f in SCRIPT_FAMILIES[script])
+        for face in _faces(path, script)
+        if _covers(face.path, face.index, chars)
+    ]
+
+
 def pick_face(faces: list[FontFace], style: str) -> list[FontFace]:
     """The faces of ``style`` (all faces when none has it)."""
     chosen = [f for f in faces if f.style == style]
     return chosen or faces
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=48)
 def load_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
-    """A face at ``size``, laid out by raqm when Pillow has it (the shaped layout)."""
+    """A face at ``size``, laid out by raqm when Pillow has it (the shaped layout). Cached, but
+    few: one Noto CJK face costs ~3 MB per size (measured), so 512 sizes would be 1.5 GB."""
     engine = ImageFont.Layout.RAQM if shaping_available() else ImageFont.Layout.BASIC
     return ImageFont.truetype(path, size, index=index, layout_engine=engine)
 

@@ -154,7 +154,8 @@ def _place_line(
     text = expand(rng, lang, "sign")
     face = rng.choice(pick_face(catalog[script], rng.choice(("bold", "bold", "regular"))))
     plate = rng.random() < settings.plate_ratio
-    size = int(min(image.size) * rng.uniform(*_SIZES[difficulty]))
+    # sizes in steps of 4 px: few font objects to cache (memory stays flat over a run)
+    size = _step(min(image.size) * rng.uniform(*_SIZES[difficulty]))
     for _shrink in range(3):
         if size < 12:
             return None
@@ -175,7 +176,7 @@ def _place_line(
         )
         if found is not None:
             break
-        size = int(size * 0.8)
+        size = _step(size * 0.8)
     else:
         return None
     region, color = found
@@ -235,6 +236,10 @@ def _place_line(
         "angle_bottom": region.angle_bottom,
         "words": words,
     }
+
+
+def _step(size: float) -> int:
+    return 4 * round(size / 4)
 
 
 def word_boxes(

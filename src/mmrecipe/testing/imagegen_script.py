@@ -40,6 +40,19 @@ def _swap(caption: str) -> tuple[str, str, str]:
 
 def imagegen_script(body: dict[str, Any]) -> str | None:
     text = _last_user_text(body)
+    if "TYPE | target object | instruction |" in text:  # the four-column form
+        caption = re.search(r"Description: (.+)", text)
+        base = caption.group(1).strip() if caption else "a photo"
+        old, new, swapped = _swap(base)
+        return "\n".join(
+            [
+                "Here are the edits:",
+                f"1. replace | {old} | replace the {old} with a {new} | {swapped}",
+                f"2. attribute | {old} | make the {old} bright green | {base}, {old} bright green",
+                f"3. style | none | turn the picture into a watercolor painting | {base}, watercolor painting",
+                "I hope these help!",
+            ]
+        )
     if "TYPE | instruction |" in text:
         caption = re.search(r"Description: (.+)", text) or re.search(r"Caption: (.+)", text)
         base = caption.group(1).strip() if caption else "a photo"

@@ -98,21 +98,53 @@ def annotations_script(body: dict[str, Any]) -> str | None:
 
 def honeypipe_script(body: dict[str, Any]) -> str | None:
     """Answers that carry every sample through ``recipes/honeypipe.yaml``: full marks from
-    the judges, every question needs reasoning, the CoT's final answer is the original answer
-    (the fidelity check agrees), domain ``general``."""
+    the judges, every question needs reasoning (factual), the fidelity check agrees, domain
+    ``general``; anything else is a CoT request (the short one is the question alone)."""
     text = text_of(body.get("messages", [{}])[-1].get("content"))
+    text = text.replace("<|vision_start|><|image_pad|><|vision_end|>", "").lstrip()
     if text.startswith("You judge the"):
         return "Fine in every respect. [[5]]"
-    if text.startswith("You decide whether"):
-        return "[[REASONING]]"
-    if text.startswith("You check whether two answers"):
+    if text.startswith("You triage a question"):
+        return "[[REASONING]] [[FACTUAL]]"
+    if text.startswith("You check a new response"):
         return "[[AGREE]]"
     if text.startswith("You label the domain"):
         return "[[general]]"
     if text.startswith("You rate how useful"):
         return "[[4]]"
-    if 'with "Final answer:"' in text or 'starting with "Final answer:"' in text:
-        return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
+    if "inside <think> and </think>" in text:
+        return "<think>Step 1: look at the image. Step 2: reason.</think>\nThe answer (scripted)."
+    return "Step 1: look at the image. Step 2: reason.\nFinal answer: (scripted)"
+
+
+def magpie_script(body: dict[str, Any]) -> str | None:
+    """Answers that carry every sample through recipes/magpie.yaml: a text-only hook (no image
+    part) writes an instruction in the system prompt's language, every judge gives full marks."""
+    messages = body.get("messages", [])
+    if body.get("continue_final_message") and not image_tag(messages):
+        system = next((text_of(m.get("content")) for m in messages if m["role"] == "system"), "")
+        language = system.split(" in ", 1)[1].split()[0].rstrip(",.") if " in " in system else ""
+        return f"Explain how a rainbow forms{' (' + language + ')' if language else ''}."
+    if "[[k]]" in text_of(messages[-1].get("content") if messages else ""):
+        return "Clear, solvable and meaningful. [[5]]"
+    return None
+
+
+def cogs_script(body: dict[str, Any]) -> str | None:
+    """Answers for recipes/cogs.yaml: a decomposition that reads the asked column and folds it
+    the way the seed question says (the synth table's wording), and a recomposed question."""
+    text = text_of((body.get("messages") or [{}])[-1].get("content"))
+    if text.startswith("You decompose"):
+        columns = text.split("the columns ", 1)[1].split(" (the first", 1)[0]
+        names = [c.strip().strip("'") for c in columns.split(", ")]
+        question = text.split("Question: ", 1)[1].split("\n", 1)[0]
+        column = next((c for c in names[1:] if c.lower() in question.lower()), names[1])
+        folds = {"total": "sum", "average": "mean", "highest": "argmax", "lowest": "argmin"}
+        fold = next((f for w, f in folds.items() if w in question.lower()), "max")
+        return json.dumps([{"factor": "column", "column": column}, {"factor": fold}])
+    if text.startswith("A table about"):
+        steps = [line.split(". ", 1)[1] for line in text.splitlines() if line[:1].isdigit()]
+        return "Looking at the table: " + steps[-1]
     return None
 
 
@@ -124,4 +156,8 @@ SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "imagegen": imagegen_script,
     # the video and multi-image recipes (keyframe captions, QA JSON, motion names)
     "video": video_script,
+    # recipes/magpie.yaml: text-only hooks and the text judges
+    "magpie": magpie_script,
+    # recipes/cogs.yaml: decompositions as JSON, recomposed questions
+    "cogs": cogs_script,
 }

@@ -84,7 +84,12 @@ def _dual_family(spec: dict[str, Any]) -> str:
 
 
 def _tagger_family(spec: dict[str, Any]) -> str:
-    return _dual_family(spec) if spec.get("tags") or spec.get("tags_file") else "classifier"
+    """Zero-shot (CLIP/SigLIP) when the recipe names tags or a dual-encoder model (which then
+    tags over the open vocabulary); a multi-label classifier otherwise."""
+    name = _model_name(spec)
+    if spec.get("tags") or spec.get("tags_file") or "clip" in name or "siglip" in name:
+        return _dual_family(spec)
+    return "classifier"
 
 
 def _image_to_text_family(spec: dict[str, Any]) -> str:
@@ -120,7 +125,11 @@ register_standin(
 )
 register_standin(
     "tagger",
-    _expert(_tagger_family, ("tags", "tags_file", "prompt_template", "top_k"), {"threshold": 0.0}),
+    _expert(
+        _tagger_family,
+        ("tags", "tags_file", "prompt_template", "top_k", "vocabulary"),
+        {"threshold": 0.0},
+    ),
 )
 register_standin("embedder", _expert(_dual_family, (), {}))
 register_standin(

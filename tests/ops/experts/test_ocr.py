@@ -62,3 +62,12 @@ def test_filters_and_failures() -> None:
         "no-image": "no_image",
     }
     assert out["blurry.png"].rejection.detail == "mean confidence 55.67 < 70"
+
+
+def test_lines_field_keeps_each_line_as_a_region_for_a_line_reader() -> None:
+    op = build_op("ocr", "ocr", {"lines_field": "ocr_lines"})
+    op.backend = StubOcr({"sign.png": [("OPEN", 95.0, 0), ("DAILY", 91.0, 0), ("10", 88.0, 1)]})
+    out = op.process_batch([Sample(id="s", images=[ImageRef(path="sign.png")])])[0]
+    lines = out.fields["ocr_lines"]
+    assert [line["text"] for line in lines] == ["OPEN DAILY", "10"]
+    assert all(len(line["box"]) == 4 for line in lines)

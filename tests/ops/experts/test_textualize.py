@@ -54,3 +54,29 @@ def test_llm_named_objects_replace_the_vocabulary_search() -> None:
     assert result.confirmed == ["dog"]
     assert result.unconfirmed == ["frisbee"]  # named by the LLM, found by no expert
     assert result.added == []
+
+
+def test_region_captions_and_an_ocr_result_become_facts() -> None:
+    from mmrecipe.ops.experts.textualize import facts_text, textualize
+
+    objects = [
+        {"label": "dog", "box": [0, 60, 30, 100], "caption": "a brown dog lying on grass"},
+        {"label": "cup", "box": [70, 0, 100, 20], "caption": "  "},  # an empty caption: skipped
+    ]
+    ocr = {"text": "OPEN\nDAILY 9-5", "words": []}
+    result = textualize("A dog.", objects=objects, ocr=ocr, width=100, height=100)
+    assert result.regions == ["dog (bottom left): a brown dog lying on grass"]
+    assert result.text_lines == ["OPEN", "DAILY 9-5"]
+    facts = facts_text(result)
+    assert "Region descriptions: dog (bottom left): a brown dog lying on grass." in facts
+    assert 'Text in the image: "OPEN" | "DAILY 9-5"' in facts
+
+
+def test_the_open_vocabulary_is_wordnet_derived_and_everyday() -> None:
+    from mmrecipe.backends.experts.tagger import OPEN_VOCABULARY, open_vocabulary
+
+    tags = open_vocabulary()
+    assert 2500 <= len(tags) == len(set(tags))
+    assert {"dog", "cat", "car", "kitchen", "beach", "red", "blue", "wood"} <= set(tags)
+    assert "WordNet 3.0 Copyright 2006 by Princeton University" in OPEN_VOCABULARY.read_text()
+    assert all(t == t.strip().lower() and len(t.split()) <= 2 for t in tags)

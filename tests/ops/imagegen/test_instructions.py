@@ -16,7 +16,7 @@ def test_edit_lines() -> None:
 removal | remove the tree | a field
 jump | make it jump | a jumping dog
 replace | REPLACE THE DOG WITH A CAT | duplicate
-add | add a hat | a dog | extra column
+add | hat | add a hat | a dog | extra column
 """
     parsed = parse_edit_lines(text, EDIT_TYPES, limit=10)
     assert [(p.edit_type, p.instruction) for p in parsed] == [
@@ -70,3 +70,25 @@ def test_refer_object_names_one_object() -> None:
     op.process_batch([s])
     assert s.fields["target"]["box"] == [10.0, 10.0, 60.0, 50.0]
     assert s.fields["expression"] == "the cat"
+
+
+def test_four_column_lines_name_the_target_and_the_taxonomy_is_wider() -> None:
+    from mmrecipe.ops.imagegen.instructions import EDIT_TYPES, parse_edit_lines
+
+    text = "\n".join(
+        [
+            "1. replace | the red car | replace the red car with a bus | a bus on a street",
+            "2. move | the cup | move the cup to the left edge | a cup at the left",
+            "3. style | none | make it a watercolor | a watercolor street",
+            "4. scale | dog | make the dog twice as big | a big dog",
+            "5. attribute | paint it blue",  # no caption: skipped
+        ]
+    )
+    edits = parse_edit_lines(text, EDIT_TYPES, 10)
+    assert [(e.edit_type, e.target) for e in edits] == [
+        ("replace", "the red car"),
+        ("relocate", "the cup"),
+        ("style", ""),
+        ("resize", "dog"),
+    ]
+    assert {"multi_object", "relocate", "resize"} <= set(EDIT_TYPES)

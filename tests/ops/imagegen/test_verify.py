@@ -149,3 +149,53 @@ def test_edit_verify_without_region_needs_a_change(tmp_path: Path) -> None:
     assert whole.rejection is None and whole.scores["edit_changed"] > 0.9
     assert same.rejection is not None and same.rejection.reason == "no_edit"
     assert missing.rejection is not None and missing.rejection.reason == "no_edited_image"
+
+
+def test_per_type_region_check(tmp_path) -> None:
+    """Local edits are checked outside their target's masks (a union of regions); style and
+    background edits are not; a target the detector could not find rejects the sample."""
+    import numpy as np
+    from PIL import Image
+
+    from mmrecipe.registry import build_op
+    from mmrecipe.sample import ImageRef, Sample
+
+    src = np.zeros((20, 20, 3), dtype=np.uint8)
+    edited = src.copy()
+    edited[:, :10] = 200  # the left half changed
+    Image.fromarray(src).save(tmp_path / "s.png")
+    Image.fromarray(edited).save(tmp_path / "e.png")
+    refs = [ImageRef(path=str(tmp_path / "s.png")), ImageRef(path=str(tmp_path / "e.png"))]
+    left = [{"box": [0, 0, 5, 20]}, {"box": [5, 0, 10, 20]}]  # two regions: their union
+
+    def sample(sid: str, kind: str, regions) -> Sample:
+        fields = {
+            "source_image": 0,
+            "edited_image": 1,
+            "edit_type": kind,
+            "target_regions": regions,
+        }
+        return Sample(id=sid, images=list(refs), fields=fields)
+
+    op = build_op(
+        "edit_verify",
+        "verify",
+        {"region_field": "target_regions", "global_types": ["style", "background"],
+         "source_caption_field": None, "target_caption_field": None,
+         "min_image_similarity": None, "min_clip_direction": None},
+    )  # fmt: skip
+    out = {
+        s.id: s
+        for s in op.process_batch(
+            [
+                sample("inside", "replace", left),
+                sample("leaked", "attribute", [{"box": [0, 0, 5, 20]}]),
+                sample("style", "style", []),
+                sample("lost", "remove", []),
+            ]
+        )
+    }
+    assert out["inside"].rejection is None and out["inside"].scores["edit_outside_changed"] == 0
+    assert out["leaked"].rejection.reason == "edit_leaked"
+    assert out["style"].rejection is None and "edit_outside_changed" not in out["style"].scores
+    assert out["lost"].rejection.reason == "target_not_found"

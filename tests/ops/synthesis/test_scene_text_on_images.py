@@ -85,3 +85,21 @@ def test_dry_run_with_a_tiny_trocr_from_the_test_kit(photos: Path, tmp_path: Pat
         for region in rec.get("ocr_consensus") or rec.get("fields", {}).get("ocr_consensus", []):
             readers |= set(region["readings"])
     assert readers == {"tesseract", "trocr"}
+
+
+def test_avoid_field_takes_the_detector_boxes_of_the_labels_asked() -> None:
+    from mmrecipe.ops.synthesis.scene_text_on_images import SceneTextOnImages
+    from mmrecipe.sample import Sample
+
+    op = SceneTextOnImages(avoid_field="objects", avoid_labels=["person"])
+    assert "fields.objects" in op.reads
+    dets = [
+        {"label": "person", "score": 0.9, "box": [1, 2, 30, 40]},
+        {"label": "cup", "score": 0.9, "box": [50, 50, 60, 60]},
+        {"label": "person", "box": [1, 2]},  # malformed: skipped
+    ]
+    assert op._avoid(Sample(id="s", fields={"objects": dets})) == [(1.0, 2.0, 30.0, 40.0)]
+    from mmrecipe.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="avoid_labels needs avoid_field"):
+        SceneTextOnImages(avoid_labels=["person"])

@@ -54,3 +54,44 @@ def _ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
     from mmrecipe.context import OpContext
 
     return OpContext(run_dir=tmp_path)
+
+
+def test_min_region_share_lets_a_page_keep_a_misread_line(tmp_path: Path) -> None:
+    from mmrecipe.synth.ml_document import MultilingualDocumentGenerator
+
+    item = MultilingualDocumentGenerator(modes=["page"]).make(item_rng(0, "d", 0), 1)
+    path = tmp_path / "p.png"
+    item.images[0].save(path)
+    gt = json.loads(json.dumps(item.ground_truth))
+    gt["regions"][-1]["text"] = "Not what the page says"
+    share = 1 - 1 / len(gt["regions"])
+    kept = []
+    for min_share in (1.0, share):
+        sample = Sample(id="p", images=[ImageRef(str(path))], fields={"ground_truth": gt})
+        op = TextRegionConsensus(min_region_share=min_share)
+        op.setup(_ctx(tmp_path))
+        op.process_batch([sample])
+        kept.append(sample.rejection is None)
+    assert kept == [False, True]
+
+
+def test_a_bad_record_is_one_reject(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    Image.new("RGB", (50, 20), "white").save(path)
+    (tmp_path / "not.png").write_text("not an image")
+    bad_quad = {"regions": [{"text": "a", "language": "en", "quad": [[0, 0]]}]}
+    samples = [
+        Sample(id="a", images=[ImageRef(str(path))], fields={"ground_truth": bad_quad}),
+        Sample(
+            id="b", images=[ImageRef(str(tmp_path / "not.png"))], fields={"ground_truth": bad_quad}
+        ),
+        Sample(id="c", images=[ImageRef(str(path))], fields={}),
+    ]
+    op = TextRegionConsensus()
+    op.setup(_ctx(tmp_path))
+    op.process_batch(samples)
+    assert [s.rejection.reason for s in samples if s.rejection] == [
+        "bad_text_regions",
+        "unreadable_image",
+        "no_text_regions",
+    ]

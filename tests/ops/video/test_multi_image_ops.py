@@ -19,7 +19,7 @@ from mmrecipe.ops.video.image_group import ImageGroup
 from mmrecipe.ops.video.spot_difference import SpotDifference
 from mmrecipe.ops.video.video_intake import VideoIntake
 from mmrecipe.ops.video.video_near_dedup import VideoNearDedup
-from mmrecipe.ops.video.video_qa import VideoQATurns, check_choice
+from mmrecipe.ops.video.video_qa_turns import VideoQATurns, check_choice
 from mmrecipe.sample import ImageRef, Sample, VideoRef
 from mmrecipe.testing.videos import media_set
 

@@ -15,12 +15,25 @@ from mmrecipe.backends.experts.base import ExpertBackend, ExpertSettings
 from mmrecipe.backends.experts.embedder import DualEncoder
 from mmrecipe.errors import ConfigError
 
+OPEN_VOCABULARY = Path(__file__).resolve().parents[2] / "data" / "open_vocabulary.txt"
+
+
+def open_vocabulary() -> list[str]:
+    """mmrecipe's open vocabulary: everyday objects, animals, plants, food, materials and
+    colours derived from WordNet 3.0 (``scripts/build_open_vocabulary.py``; its header holds
+    the WordNet license notice), most frequent first."""
+    lines = OPEN_VOCABULARY.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
 
 class TaggerSettings(ExpertSettings):
     #: zero-shot vocabulary (CLIP/SigLIP models); a classifier uses its own labels
     tags: list[str] = pydantic.Field(default_factory=list)
     #: a text file with one tag per line (added to ``tags``)
     tags_file: str | None = None
+    #: zero-shot models given no tags: "open" uses mmrecipe's open vocabulary (2,978 everyday
+    #: tags from WordNet 3.0, ``mmrecipe/data/open_vocabulary.txt``); "none" refuses to start
+    vocabulary: str = pydantic.Field(default="open", pattern="^(open|none)$")
     #: how a tag becomes a text query for zero-shot models
     prompt_template: str = "a photo of a {}."
     #: tags scoring below this are dropped
@@ -52,6 +65,8 @@ class TaggerBackend(DualEncoder, ExpertBackend):
             tags += [t.strip() for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
         self.tags = list(dict.fromkeys(tags))
         if self.zero_shot:
+            if not self.tags and self.settings.vocabulary == "open":
+                self.tags = open_vocabulary()
             if not self.tags:
                 raise ConfigError(
                     f"backend {self.name!r}: a zero-shot tagger ({config.model_type}) needs tags: "

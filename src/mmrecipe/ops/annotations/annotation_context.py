@@ -17,7 +17,7 @@ from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 
-PARTS = ("captions", "boxes", "ocr", "tags", "sources")
+PARTS = ("captions", "boxes", "ocr", "tags", "sources", "regions", "relations")
 
 
 @register_op("annotation_context")
@@ -34,6 +34,9 @@ class AnnotationContext(MapOp):
         boxes_field: field with ``[{bbox: [x, y, w, h] in pixels, category}]`` (COCO reader)
         ocr_field: field with an OCR result (``ocr`` op), a list of strings or a string
         tags_field: field with tags (strings or ``{name, score}``)
+        regions_field: field with described regions ``[{bbox, category: phrase}]`` (Visual
+            Genome's region descriptions), rendered like boxes under their own heading
+        relations_field: field with relationships as lines (``"man | wearing | hat"``)
         sources: fields each holding one caption from a different source, rendered by name
         box_convention: llava (0-1, 3 decimals), pixels (x1,y1,x2,y2), coco (x,y,w,h), qwenvl (0-999)
         max_boxes: render at most this many boxes (None: all)
@@ -52,6 +55,8 @@ class AnnotationContext(MapOp):
         boxes_field: str = "boxes",
         ocr_field: str = "ocr",
         tags_field: str = "tags",
+        regions_field: str = "regions",
+        relations_field: str = "relations",
         sources: list[str] | None = None,
         box_convention: BoxConvention = "llava",
         max_boxes: int | None = None,
@@ -72,6 +77,8 @@ class AnnotationContext(MapOp):
             "boxes": boxes_field,
             "ocr": ocr_field,
             "tags": tags_field,
+            "regions": regions_field,
+            "relations": relations_field,
         }
         self.sources = list(sources or [])
         self.convention: BoxConvention = box_convention
@@ -140,6 +147,18 @@ class AnnotationContext(MapOp):
         if tags:
             blocks.append(("Tags:", [tags]))
             present.add("tags")
+        if f.get(self.fields["regions"]):
+            width, height = image_size(sample.images)
+            lines, _ = render_boxes(
+                f[self.fields["regions"]], width, height, self.convention, max_boxes=self.max_boxes
+            )
+            if lines:
+                blocks.append(("Region descriptions (same boxes):", lines))
+                present.add("regions")
+        relations = render_captions(f.get(self.fields["relations"]))
+        if relations:
+            blocks.append(("Relationships (subject | predicate | object):", relations))
+            present.add("relations")
         if not self.headings:
             return "\n".join(line for _, lines in blocks for line in lines), present
         return "\n\n".join("\n".join([h, *lines]) for h, lines in blocks), present

@@ -5,7 +5,7 @@ method wants them another way; the conversions here are exact on the decimal val
 the annotation file (``Fraction(repr(x))``), so a test can recompute every digit:
 
 - ``llava``: LLaVA's symbolic representation, ``[x1, y1, x2, y2]`` normalized to 0–1 by the
-  image width and height, rounded to 3 decimals (LLaVA's GPT-4 prompts, Table 14).
+  image width and height, rounded to 3 decimals (as in LLaVA's GPT-4 prompts; not stated in the seeds).
 - ``pixels``: ``[x1, y1, x2, y2]`` in pixels, rounded to integers.
 - ``coco``: ``[x, y, w, h]`` in pixels, as stored.
 - ``qwenvl``: Qwen-VL's ``(x1,y1),(x2,y2)``, each coordinate ``floor(v / size * 1000)``, kept

@@ -39,8 +39,8 @@ class FasttextFilter(BarrierOp):
 
     Args:
         label_score: the score holding the LLM's 0-5 labels
-        positive_min: lowest label counted as a keeper (OctoThinker: 3 of 0-5)
-        threshold: lowest keeper probability kept
+        positive_min: lowest label counted as a keeper (ours: 3 of OctoThinker's 0-5 scale)
+        threshold: lowest keeper probability kept (OctoThinker: 0.4)
         model_path: apply this classifier instead of fitting one
         min_labeled: fewest labeled samples to fit on
         epoch: training epochs
@@ -55,7 +55,7 @@ class FasttextFilter(BarrierOp):
         self,
         label_score: str = "llm_quality",
         positive_min: float = 3.0,
-        threshold: float = 0.5,
+        threshold: float = 0.4,
         model_path: str | None = None,
         min_labeled: int = 10,
         epoch: int = 25,

@@ -27,6 +27,9 @@ class Ocr(FilterOp):
         min_words: fewer kept words reject the sample (``too_little_text``)
         min_mean_conf: a lower mean confidence of the kept words rejects it
         output_field: where the OCR result goes
+        lines_field: also store the kept lines as regions ``[{box, text, conf}]`` here, so a
+            line-level model (TrOCR reads one line) can read each crop (``image_to_text``
+            with ``regions_field``)
     """
 
     reads = ("images",)
@@ -40,6 +43,7 @@ class Ocr(FilterOp):
         min_words: int = 1,
         min_mean_conf: float = 0.0,
         output_field: str = "ocr",
+        lines_field: str | None = None,
     ) -> None:
         if image < 0:
             raise ConfigError("ocr: image must be >= 0")
@@ -49,7 +53,13 @@ class Ocr(FilterOp):
         self.min_words = min_words
         self.min_mean_conf = min_mean_conf
         self.output_field = output_field
-        self.writes = (f"fields.{output_field}", "scores.ocr_words", "scores.ocr_conf")
+        self.lines_field = lines_field
+        self.writes = (
+            f"fields.{output_field}",
+            "scores.ocr_words",
+            "scores.ocr_conf",
+            *((f"fields.{lines_field}",) if lines_field else ()),
+        )
         self.backend = None
 
     def setup(self, ctx: OpContext) -> None:
@@ -71,6 +81,11 @@ class Ocr(FilterOp):
                 continue
             kept = result.filtered(self.min_word_conf)
             sample.fields[self.output_field] = kept.to_dict()
+            if self.lines_field:
+                sample.fields[self.lines_field] = [
+                    {"box": list(line.bbox), "text": line.text, "conf": round(line.conf, 2)}
+                    for line in kept.lines
+                ]
             sample.scores["ocr_words"] = len(kept.words)
             sample.scores["ocr_conf"] = round(kept.mean_conf, 2)
 

@@ -35,6 +35,8 @@ class Textualization:
     #: label -> {"count": n, "positions": [...]} from the detector boxes
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     text_lines: list[str] = field(default_factory=list)
+    #: dense captions: "label (position): caption" of each captioned region
+    regions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class Textualization:
             "added": self.added,
             "objects": self.objects,
             "text": self.text_lines,
+            "regions": self.regions,
         }
 
 
@@ -68,14 +71,15 @@ def textualize(
     caption: str,
     objects: Sequence[Mapping[str, Any]] = (),
     tags: Sequence[Any] = (),
-    ocr: str | Sequence[Any] = (),
+    ocr: str | Sequence[Any] | Mapping[str, Any] = (),
     width: int = 0,
     height: int = 0,
     vocabulary: Iterable[str] = (),
     named: Sequence[str] | None = None,
 ) -> Textualization:
-    """Compare ``caption`` with detector ``objects`` (``label``, ``box``), tagger ``tags`` and
-    ``ocr`` text; see the module docstring. ``named``: the objects the caption names, when an
+    """Compare ``caption`` with detector ``objects`` (``label``, ``box``, and a region
+    ``caption`` where a dense-caption step wrote one), tagger ``tags`` and ``ocr`` text (lines,
+    or an ``ocr`` step's result); see the module docstring. ``named``: the objects the caption names, when an
     LLM extracted them (the paper's way); else the vocabulary is searched in the caption."""
     found_by_boxes: dict[str, list[Sequence[float]]] = {}
     for obj in objects:
@@ -98,6 +102,15 @@ def textualize(
     for label, boxes in found_by_boxes.items():
         places = [position(b, width, height) for b in boxes if len(b) == 4 and width and height]
         result.objects[label] = {"count": len(boxes), "positions": places}
+    for obj in objects:  # dense captioning: a caption per detected region
+        text = obj.get("caption") if isinstance(obj, Mapping) else None
+        if isinstance(text, str) and text.strip():
+            box = obj.get("box") or []
+            where = position(box, width, height) if len(box) == 4 and width and height else ""
+            label = norm_label(item_label(obj)) or "region"
+            result.regions.append(f"{label}{f' ({where})' if where else ''}: {text.strip()}")
+    if isinstance(ocr, Mapping):  # an ``ocr`` step's result: its text
+        ocr = str(ocr.get("text") or "")
     lines = ocr.splitlines() if isinstance(ocr, str) else [item_label(x) for x in ocr]
     result.text_lines = [line.strip() for line in lines if line.strip()]
     return result
@@ -122,6 +135,8 @@ def facts_text(result: Textualization) -> str:
             + ", ".join(result.unconfirmed)
             + "."
         )
+    if result.regions:
+        lines.append("Region descriptions: " + "; ".join(result.regions) + ".")
     if result.text_lines:
         lines.append("Text in the image: " + " | ".join(f'"{t}"' for t in result.text_lines))
     return "\n".join(lines) if lines else "No expert found anything to add."

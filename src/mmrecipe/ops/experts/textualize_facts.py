@@ -23,7 +23,7 @@ class TextualizeFacts(MapOp):
         caption_field: the MLLM's holistic caption
         objects_field: detections (dicts with label and box)
         tags_field: tags (strings or dicts with tag)
-        ocr_field: text read in the image (a string or lines); None: no OCR
+        ocr_field: text read in the image (a string, lines, or an ``ocr`` step's result); None: no OCR
         vocabulary: extra object names to look for in the caption (besides the experts' own)
         vocabulary_file: a text file with one object name per line (e.g. a tagger's tag list)
         mentions_field: the objects the caption names, extracted by an LLM (a list or a

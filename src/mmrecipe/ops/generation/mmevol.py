@@ -41,8 +41,10 @@ class MMEvol(IoBoundOp, ExpandOp):
 
     Every round's sample is its own output sample (id ``<parent>-e<round>``) with one QA pair
     as its conversation, ``fields.evolved_from`` (the parent's id), ``fields.evolution_round``
-    and ``fields.evolution_direction``; the seed is kept as round 0 (``keep_seed``). The seed's
-    pair is its first user/assistant turn (or ``fields.question`` / ``fields.answer``).
+    and ``fields.evolution_direction``; the seed is kept as round 0 (``keep_seed``). Every QA
+    pair of a multi-turn seed evolves on its own lineage (``pairs: all``; the first pair's
+    children are ``<seed>-e1``, pair k's ``<seed>-pk-e1``); ``pairs: first`` evolves only the
+    first user/assistant turn (or ``fields.question`` / ``fields.answer``).
 
     Args:
         backend: the MLLM that evolves (it gets the image)
@@ -53,6 +55,8 @@ class MMEvol(IoBoundOp, ExpandOp):
         min_harder: judge's harder score needed to survive (1-5)
         min_correct: judge's correct score needed to survive (1-5)
         keep_seed: output the seed sample too (as round 0)
+        pairs: all (every QA pair of a multi-turn seed evolves on its own lineage; the paper
+            evolves seed instructions, whatever their number) or first (only the first pair)
         json_mode: auto (guided decoding where the backend declares json_schema), schema, prompt
         prompts: replace the evolution prompt of a direction ({question}, {answer})
         judge_prompt: replace the judge prompt ({parent_question}, {parent_answer}, {question}, {answer})
@@ -74,6 +78,7 @@ class MMEvol(IoBoundOp, ExpandOp):
         min_harder: int = 3,
         min_correct: int = 4,
         keep_seed: bool = True,
+        pairs: Literal["all", "first"] = "all",
         json_mode: Literal["auto", "schema", "prompt"] = "auto",
         prompts: dict[str, str] | None = None,
         judge_prompt: str | None = None,
@@ -102,6 +107,9 @@ class MMEvol(IoBoundOp, ExpandOp):
         self.min_harder = min_harder
         self.min_correct = min_correct
         self.keep_seed = keep_seed
+        if pairs not in ("all", "first"):
+            raise ConfigError(f"mmevol: pairs must be all or first, not {pairs!r}")
+        self.pairs = pairs
         self.json_mode = json_mode
         self.seed = seed
         caps = ("json_schema",) if json_mode == "schema" else ()
@@ -146,14 +154,16 @@ class MMEvol(IoBoundOp, ExpandOp):
             if sample.rejected:
                 out.append(sample)
                 continue
-            pair = seed_pair(sample)
-            if pair is None:
+            found = seed_pairs(sample)
+            if not found:
                 out.append(sample.reject(self.name, "no_instruction", "no question and answer"))
                 continue
             sample.fields["evolution_round"] = 0
             if self.keep_seed:
                 out.append(sample)
-            live.append((sample, sample.id, *pair))
+            for k, (q, a) in enumerate(found if self.pairs == "all" else found[:1]):
+                # lineage key: the seed id, plus the pair's index after the first
+                live.append((sample, sample.id if k == 0 else f"{sample.id}#p{k}", q, a))
         for round_ in range(1, self.rounds + 1):
             if not live:
                 break
@@ -169,7 +179,9 @@ class MMEvol(IoBoundOp, ExpandOp):
         return out
 
     def _child(self, parent: Sample, seed_id: str, q: str, a: str, round_: int) -> Sample:
-        child = parent.child(f"e{round_}")
+        pair_index = seed_id.rpartition("#p")[2] if "#p" in seed_id else ""
+        suffix = f"p{pair_index}-e{round_}" if pair_index and round_ == 1 else f"e{round_}"
+        child = parent.child(suffix)
         child.trace = {}
         child.fields.update(
             evolved_from=parent.id,
@@ -232,15 +244,28 @@ def _own_rejections(samples: list[Sample], step: str) -> None:
 
 
 def seed_pair(sample: Sample) -> tuple[str, str] | None:
-    """The seed's question and answer: its first user and assistant turns, or fields."""
-    user = next((m for m in sample.messages if m.get("role") == "user"), None)
-    bot = next((m for m in sample.messages if m.get("role") == "assistant"), None)
-    if user is not None and bot is not None:
-        q, a = strip_image_tokens(str(user["content"])), str(bot["content"]).strip()
-    else:
-        q = str(sample.fields.get("question") or "").strip()
-        a = str(sample.fields.get("answer") or "").strip()
-    return (q, a) if q and a else None
+    """The seed's first question and answer (its first user and assistant turns, or fields)."""
+    found = seed_pairs(sample)
+    return found[0] if found else None
+
+
+def seed_pairs(sample: Sample) -> list[tuple[str, str]]:
+    """Every question and answer of the seed, in order: each user turn with the assistant
+    turn after it (empty ones skipped), or ``fields.question`` / ``fields.answer``."""
+    if any(m.get("role") == "assistant" for m in sample.messages):
+        out, question = [], None
+        for message in sample.messages:
+            if message.get("role") == "user":
+                question = strip_image_tokens(str(message["content"]))
+            elif message.get("role") == "assistant" and question is not None:
+                answer = str(message["content"]).strip()
+                if question and answer:
+                    out.append((question, answer))
+                question = None
+        return out
+    q = str(sample.fields.get("question") or "").strip()
+    a = str(sample.fields.get("answer") or "").strip()
+    return [(q, a)] if q and a else []
 
 
 def judge_scores(text: str) -> tuple[int, int, str] | None:

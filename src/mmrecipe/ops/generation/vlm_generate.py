@@ -99,7 +99,10 @@ class VlmGenerate(PromptedOp, MapOp):
             capabilities=("logprobs",) if select == "lowest_nll" else (),
         )
         # the contract of this instance: the fields its prompt names, the field it fills
-        self.reads = ("images", *(f"fields.{f}" for f in template_fields(prompt)))
+        self.reads = (
+            *(("images",) if use_images else ()),
+            *(f"fields.{f}" for f in template_fields(prompt)),
+        )
         writes = [f"fields.{output_field}", "trace"]
         if as_assistant_turn:
             writes.append("messages")

@@ -24,9 +24,10 @@ Description: {caption}
 Objects: {objects}
 
 Write {n} different, concrete, feasible edit instructions, one per line, each of one of these
-types: {types}. Name the object an edit is about precisely. After each instruction, write the
-image's description as it would be after the edit. Use exactly this format, nothing else:
-TYPE | instruction | description after the edit"""
+types: {types}. First name the object the edit is about (for add: the object to add; none for
+style and background edits), then the instruction, then the image's description as it would
+be after the edit. Use exactly this format, nothing else:
+TYPE | target object | instruction | description after the edit"""
 
 
 def objects_text(objects: list[dict[str, Any]], width: int | None, height: int | None) -> str:
@@ -44,6 +45,8 @@ def objects_text(objects: list[dict[str, Any]], width: int | None, height: int |
 class EditInstructions(Asker, ExpandOp):
     """Asks an LLM for ``n`` edit instructions per image and emits one sample per instruction
     (ids ``<id>-e0``, ``<id>-e1``, ...) with ``fields.instruction``, ``fields.edit_type``,
+    ``fields.edit_target`` (the object the VLM names as the edit's target: a detector grounds
+    it next, not a fixed label list; "" for whole-image edits),
     ``fields.source_caption`` (the caption) and ``fields.target_caption`` (the description
     after the edit, for edit_verify's CLIP direction). The answer must hold lines
     ``TYPE | instruction | description after the edit``; other lines are skipped.
@@ -59,8 +62,9 @@ class EditInstructions(Asker, ExpandOp):
         backend: a chat backend (an LLM; with use_images a VLM)
         prompt: the prompt template
         n: instructions per image (ImgEdit: one per edit type it samples)
-        types: the allowed edit types (ImgEdit: add, remove, replace, attribute, style,
-            background, plus compositional and multi-turn ones not covered here)
+        types: the allowed edit types (ImgEdit's categories as the seed lists them: add,
+            remove, replace, attribute, style, background, relocate, multi_object; RefEdit's
+            resize; multi-turn chains are not covered here)
         caption_field: the image's description
         objects_field: detections (``detect_objects``) to list in the prompt (None: none)
         expression_field: a referring expression for ``{expression}`` (refer_object's)
@@ -113,6 +117,7 @@ class EditInstructions(Asker, ExpandOp):
             "fields.edit_type",
             "fields.source_caption",
             "fields.target_caption",
+            "fields.edit_target",
             "trace",
         )
 
@@ -165,6 +170,7 @@ class EditInstructions(Asker, ExpandOp):
                     edit_type=edit.edit_type,
                     source_caption=values_of[id(sample)]["caption"],
                     target_caption=edit.target_caption,
+                    edit_target=edit.target,
                     parent_id=sample.id,
                 )
                 out.append(child)

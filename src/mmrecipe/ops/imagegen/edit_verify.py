@@ -43,6 +43,10 @@ class EditVerify(FilterOp):
         max_outside_changed: the largest fraction of changed pixels outside the region
         min_image_similarity: InstructPix2Pix keeps CLIP image similarity >= 0.75
         min_clip_direction: InstructPix2Pix keeps CLIP directional similarity >= 0.2
+        global_types: edit types (``fields.edit_type``) that change the whole picture
+            (style, background): no region check for them, the whole image counts; every
+            other type is checked inside / outside its region (an empty region list rejects
+            the sample: ``target_not_found``)
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class EditVerify(FilterOp):
         max_outside_changed: float = 0.1,
         min_image_similarity: float | None = 0.75,
         min_clip_direction: float | None = 0.2,
+        global_types: list[str] | None = None,
     ) -> None:
         if not 0 <= pixel_tolerance <= 255:
             raise ConfigError("edit_verify: pixel_tolerance must be within 0..255")
@@ -76,9 +81,12 @@ class EditVerify(FilterOp):
         self.max_outside_changed = max_outside_changed
         self.min_image_similarity = min_image_similarity
         self.min_clip_direction = min_clip_direction
+        self.global_types = set(global_types or [])
         reads = ["images", f"fields.{edited_field}", f"fields.{source_field}"]
         if region_field:
             reads.append(f"fields.{region_field}")
+        if self.global_types:
+            reads.append("fields.edit_type")
         if backend and source_caption_field and target_caption_field:
             reads += [f"fields.{source_caption_field}", f"fields.{target_caption_field}"]
         self.reads = tuple(reads)
@@ -129,8 +137,17 @@ class EditVerify(FilterOp):
                 continue
             src, edit = pair
             mask = None
-            if self.region_field:
-                mask = mask_from(sample.fields.get(self.region_field), *src.size)
+            whole = sample.fields.get("edit_type") in self.global_types
+            if self.region_field and not whole:
+                value = sample.fields.get(self.region_field)
+                if value == []:
+                    sample.reject(
+                        self.name,
+                        "target_not_found",
+                        f"no region of the edit's target ({sample.fields.get('edit_target')!r})",
+                    )
+                    continue
+                mask = mask_from(value, *src.size)
                 if mask is None:
                     sample.reject(
                         self.name,

@@ -8,8 +8,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: ImgEdit's single-turn edit types (Ye et al. 2025), as the LLM is asked to name them
-EDIT_TYPES = ("add", "remove", "replace", "attribute", "style", "background")
+#: the edit types an LLM is asked to name: ImgEdit's categories as the seed lists them (object
+#: addition, removal, replacement, attribute modification, background change, style transfer,
+#: spatial rearrangement = relocate, multi-object editing) and RefEdit's resize
+EDIT_TYPES = (
+    "add",
+    "remove",
+    "replace",
+    "attribute",
+    "style",
+    "background",
+    "relocate",
+    "resize",
+    "multi_object",
+)
+#: types that change the whole picture: no region must stay untouched
+GLOBAL_TYPES = ("style", "background")
 _SYNONYMS = {
     "addition": "add",
     "removal": "remove",
@@ -22,6 +36,16 @@ _SYNONYMS = {
     "material": "attribute",
     "style transfer": "style",
     "background change": "background",
+    "recolor": "attribute",
+    "recolour": "attribute",
+    "move": "relocate",
+    "reposition": "relocate",
+    "spatial rearrangement": "relocate",
+    "scale": "resize",
+    "enlarge": "resize",
+    "shrink": "resize",
+    "multi-object": "multi_object",
+    "multi object": "multi_object",
 }
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|\(\d+\))\s*")
 
@@ -31,6 +55,8 @@ class EditInstruction:
     edit_type: str
     instruction: str
     target_caption: str
+    #: the object the edit is about, as the VLM named it ("" for whole-image edits)
+    target: str = ""
 
 
 def edit_type(word: str, allowed: tuple[str, ...]) -> str | None:
@@ -40,20 +66,26 @@ def edit_type(word: str, allowed: tuple[str, ...]) -> str | None:
 
 
 def parse_edit_lines(text: str, allowed: tuple[str, ...], limit: int) -> list[EditInstruction]:
-    """``TYPE | instruction | caption after the edit`` per line; other lines are skipped, and
-    so are repeats of an instruction."""
+    """``TYPE | target object | instruction | caption after the edit`` (or the three-column
+    form without the target) per line; other lines are skipped, and so are repeats of an
+    instruction. A target of "none" / "-" / "whole image" is no target."""
     out: list[EditInstruction] = []
     seen: set[str] = set()
     for raw in text.splitlines():
         line = _BULLET.sub("", raw).strip()
         parts = [p.strip() for p in line.split("|")]
+        target = ""
+        if len(parts) == 4:
+            target = parts.pop(1)
+            if target.lower().strip(".") in ("none", "-", "n/a", "whole image", "the whole image"):
+                target = ""
         if len(parts) != 3 or not all(parts):
             continue
         kind = edit_type(parts[0], allowed)
         if kind is None or parts[1].lower() in seen or len(parts[1]) > 500:
             continue
         seen.add(parts[1].lower())
-        out.append(EditInstruction(kind, parts[1], parts[2][:1000]))
+        out.append(EditInstruction(kind, parts[1], parts[2][:1000], target[:200]))
         if len(out) >= limit:
             break
     return out

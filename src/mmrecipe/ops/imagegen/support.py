@@ -52,7 +52,8 @@ def safe_stem(sample_id: str) -> str:
 
 def mask_from(value: Any, width: int, height: int) -> np.ndarray | None:
     """A boolean (height, width) mask from what a field holds: a COCO RLE (``size`` +
-    ``counts``), a region dict with ``mask`` or ``box``, or a box ``[x0, y0, x1, y1]``.
+    ``counts``), a region dict with ``mask`` or ``box``, a list of those (their union), or a
+    box ``[x0, y0, x1, y1]``.
     None when the value holds none of these or the mask's size is not the image's."""
     if isinstance(value, dict) and "counts" in value and "size" in value:
         try:
@@ -66,6 +67,11 @@ def mask_from(value: Any, width: int, height: int) -> np.ndarray | None:
         if value.get("box") is not None:
             return mask_from(value["box"], width, height)
         return None
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        masks = [mask_from(v, width, height) for v in value]  # several regions: their union
+        if any(m is None for m in masks):
+            return None
+        return np.logical_or.reduce(masks)
     if isinstance(value, list | tuple) and len(value) == 4:
         try:
             x0, y0, x1, y1 = (round(float(v)) for v in value)

@@ -33,7 +33,7 @@ class OasisHook(IoBoundOp, ExpandOp):
     Args:
         backend: an MLLM backend that can hook (in-process vllm/transformers, or openai with
             server: vllm | sglang)
-        n: hooked generations per image (paper: 1)
+        n: hooked generations per image (paper: not stated)
         temperature: sampling temperature (official: 1.0)
         top_k: top-k sampling (official: 20)
         top_p: nucleus sampling (official: 1.0)

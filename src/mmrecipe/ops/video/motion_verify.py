@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from mmrecipe.ops.base import MapOp
-from mmrecipe.ops.video.video_qa import parse_qa
+from mmrecipe.ops.video.video_qa_turns import parse_qa
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 

@@ -12,12 +12,9 @@ from typing import Literal
 from mmrecipe.errors import ConfigError
 from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
-from mmrecipe.sample import ImageRef, Sample, VideoRef
+from mmrecipe.sample import Sample, VideoRef
 from mmrecipe.video.decode import VideoRejected, read_frames_at, uniform_times
-from mmrecipe.video.frames import frame_folder, write_frame
-
-VIDEO_TOKEN = "<video>"
-IMAGE_TOKEN = "<image>"
+from mmrecipe.video.frames import frame_folder, frames_as_images, write_frame
 
 
 @register_op("sample_frames")
@@ -172,34 +169,3 @@ class SampleFrames(MapOp):
         if self._writer is not None:
             self._writer.shutdown()
             self._writer = None
-
-
-def frames_as_images(sample: Sample) -> None:
-    """Each video's frames appended to ``images``; each ``<video>`` placeholder (or, with none,
-    the start of the first user turn) becomes one ``<image>`` per frame of its video."""
-    groups = [
-        [
-            ImageRef(path=str(f["path"]), sha256=str(f.get("sha256")), format="JPEG")
-            for f in v.frames
-        ]
-        for v in sample.videos
-    ]
-    tokens = [("\n".join([IMAGE_TOKEN] * len(g))) for g in groups]
-    pending = list(tokens)
-    placed = False
-    for message in sample.messages:
-        content = message.get("content")
-        if isinstance(content, str) and VIDEO_TOKEN in content:
-            pieces = content.split(VIDEO_TOKEN)
-            text = pieces[0]
-            for piece in pieces[1:]:
-                text += (pending.pop(0) if pending else "") + piece
-            message["content"] = text
-            placed = True
-    if not placed:
-        user = next((m for m in sample.messages if m.get("role") == "user"), None)
-        if user is not None and isinstance(user.get("content"), str):
-            user["content"] = (
-                "\n".join([*tokens, user["content"]]) if user["content"] else "\n".join(tokens)
-            )
-    sample.images.extend(ref for g in groups for ref in g)

@@ -57,3 +57,28 @@ def strip_constraints(instruction: str) -> str:
     for pattern in _CONSTRAINTS:
         text = pattern.sub("", text)
     return text.strip()
+
+
+#: bounding-box coordinates in an answer: Qwen-VL <box>, Qwen2-VL box tokens, a bracketed
+#: list of four numbers (LLaVA / pixel boxes), or "(x1,y1),(x2,y2)"
+_BOX = re.compile(
+    r"<box>|<\|box_start\|>|"
+    r"\[\s*-?\d+(?:\.\d+)?\s*,\s*-?\d+(?:\.\d+)?\s*,\s*-?\d+(?:\.\d+)?\s*,\s*-?\d+(?:\.\d+)?\s*\]|"
+    r"\(\s*\d+(?:\.\d+)?\s*,\s*\d+(?:\.\d+)?\s*\)\s*,\s*\(\s*\d+(?:\.\d+)?\s*,\s*\d+(?:\.\d+)?\s*\)"
+)
+_THINK = re.compile(r"^\s*<think>(.*?)</think>\s*(.*\S)\s*$", re.S)
+
+
+def has_boxes(text: str) -> bool:
+    """Whether an answer holds bounding-box coordinates: detection / grounding output, which
+    HoneyPipe passes through without CoT enrichment."""
+    return bool(_BOX.search(text or ""))
+
+
+def think_trace(text: str) -> tuple[str, str] | None:
+    """``(reasoning, response)`` of a ``<think>...</think> response`` reply, or None when the
+    reply has no closed think block at its start or no response after it."""
+    match = _THINK.match(text or "")
+    if not match or not match.group(1).strip():
+        return None
+    return match.group(1).strip(), match.group(2).strip()

@@ -70,16 +70,29 @@ QA_PROMPTS = {
 
 TRIAGE_PROMPT = (
     """\
-You decide whether answering a question about an image needs step-by-step reasoning \
-(counting, comparing, computing, reading a chart or a diagram, several facts combined, \
-inference) or is a direct perception answer (naming an object, a colour, reading one word).
+You triage a question about an image for chain-of-thought enrichment. Give two labels.
 
-Reply with [[REASONING]] or [[DIRECT]] on the last line."""
+How much reasoning does answering it need?
+[[DIRECT]]: a direct perception answer (naming an object, a colour, reading one word).
+[[REASONING]]: moderate step-by-step reasoning (counting, comparing, computing, reading a \
+chart or a diagram, combining a few facts, inference).
+[[COMPLEX]]: deep, multi-step problem solving (a competition-style math or science problem, a \
+long derivation or proof, many dependent steps).
+
+What kind of question is it?
+[[FACTUAL]]: it has one objectively right answer (an option, a number, a name, a fact).
+[[DESCRIPTIVE]]: it asks for a description, an explanation or an opinion, open-ended.
+
+Reply with both labels on the last line, e.g. [[REASONING]] [[FACTUAL]]."""
     + _QA
 )
 
-COT_PROMPT = """\
-{cot_instruction}
+#: HoneyPipe generates short CoT with no added constraints: the question alone (the format
+#: suffix is a setting, ``cot_generate(format_suffix: true)``)
+COT_PROMPT = "{cot_instruction}"
+
+#: appended when ``format_suffix`` is on: a parseable final-answer line
+FORMAT_SUFFIX = """
 
 Think step by step about what the image shows and what the question needs, then give the \
 final answer on the last line, starting with "Final answer:"."""
@@ -88,13 +101,18 @@ LONG_COT_PROMPT = """\
 {cot_instruction}
 
 Reason carefully and at length: describe the relevant parts of the image, consider each step \
-and check it against the image, reconsider anything doubtful, then give the final answer on the \
-last line, starting with "Final answer:"."""
+and check it against the image, reconsider anything doubtful, then give your answer."""
 
-FIDELITY_PROMPT = '''\
-You check whether two answers to the same question agree. The reference answer is trusted; \
-the candidate comes at the end of a chain of reasoning. They agree when they state the same \
-result (the same option, number, name or fact), whatever the wording or length.
+#: the long-CoT trace format HoneyPipe's long branch produces: reasoning in <think> tags, then
+#: the final response
+LONG_THINK_PROMPT = """\
+{cot_instruction}
+
+First reason carefully and at length inside <think> and </think>: describe the relevant parts \
+of the image, consider each step and check it against the image, reconsider anything \
+doubtful. Then, after </think>, write your final response to the question."""
+
+_FIDELITY_QA = '''
 
 Question:
 """
@@ -106,12 +124,34 @@ Reference answer:
 {answer}
 """
 
-Candidate final answer:
+Candidate response:
 """
-{cot_final}
+{cot_conclusion}
 """
 
 Reply with [[AGREE]] or [[DISAGREE]] on the last line.'''
+
+#: factual questions: the candidate's final answer must match the reference precisely
+FIDELITY_FACTUAL_PROMPT = (
+    """\
+You check a new response to a FACTUAL question about the image shown against the trusted \
+reference answer. Find the final answer the candidate response reaches (its conclusion, after \
+any reasoning). They agree only when that final answer states precisely the same result as the \
+reference: the same option, number, name or fact, whatever the wording or length."""
+    + _FIDELITY_QA
+)
+
+#: descriptive questions: thematic relevance and coverage of the reference
+FIDELITY_DESCRIPTIVE_PROMPT = (
+    """\
+You check a new response to a DESCRIPTIVE question about the image shown against the trusted \
+reference answer. They agree when the candidate stays on the reference's theme, covers its \
+main points and contradicts none of them (extra correct detail is fine; omitting a main point \
+or contradicting one is not)."""
+    + _FIDELITY_QA
+)
+
+FIDELITY_PROMPTS = {"factual": FIDELITY_FACTUAL_PROMPT, "descriptive": FIDELITY_DESCRIPTIVE_PROMPT}
 
 DOMAIN_PROMPT = '''\
 You label the domain of a visual question-answer sample. Choose exactly one label from this \
