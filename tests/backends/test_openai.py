@@ -73,10 +73,11 @@ def test_faults_are_retried_and_every_request_ends_exactly_once(server_factory, 
         "q-hopeless": "500",
         "q-invalid": "400",
     }
-    srv = server_factory(faults=faults, hang_s=2.0)
+    # a time-out well above a loaded machine's answer time, the hang well above the time-out
+    srv = server_factory(faults=faults, hang_s=5.0)
     url = srv.start()
     backend = OpenAIBackend(
-        "mllm", "fake-vlm", url, server="openai", timeout_s=0.4, max_retries=3, backoff_s=0.01
+        "mllm", "fake-vlm", url, server="openai", timeout_s=1.5, max_retries=3, backoff_s=0.01
     )
     prompts = [f"q-{i}" for i in range(40)] + list(faults)
     gens, usage = run_generate(backend, [ask(p, image) for p in prompts])

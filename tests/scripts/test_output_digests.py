@@ -38,5 +38,7 @@ def test_a_changed_digest_fails_the_check(tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({**stored, "grounding-qwenvl": "0" * 64}))
     done = _digests("--check", str(wrong), "--only", "grounding-qwenvl")
+    if done.returncode == 3:  # recorded under other library versions or fonts: nothing to compare
+        pytest.skip(done.stdout.strip())
     assert done.returncode == 1
     assert "DIFFERS grounding-qwenvl" in done.stdout

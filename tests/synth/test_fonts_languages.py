@@ -53,7 +53,19 @@ def test_a_font_missing_characters_is_not_used(tmp_path) -> None:
 def test_font_dirs_from_the_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("MMRECIPE_FONT_DIRS", str(tmp_path))
     with pytest.raises(ConfigError, match=re.escape(str(tmp_path))):
-        font_catalog(["latin"], {"latin": "abc"})
+        font_catalog(["devanagari"], {"devanagari": "\u0915"})
+
+
+def test_latin_falls_back_to_matplotlibs_fonts_on_a_host_without_fonts(
+    tmp_path, monkeypatch
+) -> None:
+    """A bare container has no /usr/share/fonts: the quickstart still renders its English text."""
+    monkeypatch.setenv("MMRECIPE_FONT_DIRS", str(tmp_path))
+    faces = font_catalog(["latin", "cyrillic"], {"latin": "abc", "cyrillic": "\u0436"})
+    assert faces["latin"] and all(
+        "DejaVu" in f.path and "mpl-data" in f.path for f in faces["latin"]
+    )
+    assert faces["cyrillic"]
 
 
 @pytest.mark.parametrize("lang", ALL)
