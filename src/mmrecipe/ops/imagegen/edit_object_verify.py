@@ -26,6 +26,10 @@ def _best_box(found: list[dict[str, Any]], label: str) -> list[float] | None:
     return [float(v) for v in max(boxes, key=lambda d: float(d.get("score", 0.0)))["box"]]
 
 
+def _count(found: list[dict[str, Any]], label: str) -> int:
+    return sum(1 for d in found if str(d.get("label", "")).strip().lower() == label.lower())
+
+
 def _area(box: list[float]) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
@@ -131,11 +135,8 @@ class EditObjectVerify(FilterOp):
         found = self.detector.detect(images, labels, self.threshold)
         for i, (sample, target, src, _) in enumerate(todo):
             before, after = found[2 * i], found[2 * i + 1]
-            count = lambda dets, t=target: sum(
-                1 for d in dets if str(d.get("label", "")).lower() == t.lower()
-            )
-            sample.scores["edit_target_before"] = count(before)
-            sample.scores["edit_target_after"] = count(after)
+            sample.scores["edit_target_before"] = _count(before, target)
+            sample.scores["edit_target_after"] = _count(after, target)
             a, b = _best_box(before, target), _best_box(after, target)
             if a is None or b is None or _area(a) <= 0:
                 continue
