@@ -308,3 +308,24 @@ def test_sharegpt4o_prompt_first_samples_attributes_by_ratio(tmp_path: Path, ser
     angle = sum("angle" in p for p in points) / len(points)
     assert abs(sketch - 0.75) < 0.03 and abs(angle - 0.25) < 0.03
     assert op.generate(10, 11)[0].fields == op.generate(0, 20)[10].fields  # index-determined
+
+
+def test_refedit_geometric_checks_each_edit_with_the_detector(
+    images: Path, tmp_path: Path, tiny_stand_ins: Path, server: str
+) -> None:
+    sets = [
+        f"backends.mllm={_llm(server)}",
+        "ops.intake.min_side=16",
+        "ops.refer.min_area_fraction=0",
+        "ops.refer.max_area_fraction=1",
+        "ops.instruction.n=3",
+    ]
+    stats = _run("refedit-geometric", images, tmp_path / "run", tiny_stand_ins, sets)
+    kept, rejected = _accounted(stats, tmp_path / "run", 4)
+    edits = kept + [r for r in rejected if r["op"] in {"geometry", "verify"}]
+    assert edits  # the scripted VLM's add / resize / relocate edits reached the checks
+    for r in edits:  # each was measured by the detector before and after
+        assert {"edit_target_before", "edit_target_after"} <= set(r["scores"])
+    for r in rejected:
+        if r["op"] == "geometry":
+            assert r["reason"] in {"not_added", "not_resized", "not_moved", "target_not_found"}

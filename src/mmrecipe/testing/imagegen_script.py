@@ -53,6 +53,18 @@ def imagegen_script(body: dict[str, Any]) -> str | None:
                 "I hope these help!",
             ]
         )
+    if "TYPE | instruction |" in text and "types: add, resize, relocate" in text:
+        caption = re.search(r"Description: (.+)", text)
+        base = caption.group(1).strip() if caption else "a photo"
+        expression = re.search(r"Object: (.+)", text)
+        target = expression.group(1).strip() if expression else "the object"
+        return "\n".join(  # refedit-geometric's three RefEdit types
+            [
+                f"resize | make {target} twice as large | {base}, {target} larger",
+                f"relocate | move {target} to the right side | {base}, {target} on the right",
+                f"add | add a second copy of {target} | {base}, two of {target}",
+            ]
+        )
     if "TYPE | instruction |" in text:
         caption = re.search(r"Description: (.+)", text) or re.search(r"Caption: (.+)", text)
         base = caption.group(1).strip() if caption else "a photo"

@@ -51,7 +51,8 @@ class EditObjectVerify(FilterOp):
 
     Args:
         backend: a ``type: detector`` backend (open vocabulary: it is prompted with the target)
-        target_field: the field naming the edited object (edit_instructions' ``edit_target``)
+        target_field: the field naming the edited object (edit_instructions' ``edit_target``,
+            or a region with a ``label``: refer_object's ``target``)
         edited_field: the field holding the edited image's index (edit_image's output_field)
         source_field: the field holding the source image's index
         threshold: minimum box score (None: the backend's)
@@ -111,6 +112,8 @@ class EditObjectVerify(FilterOp):
             if sample.rejected or sample.fields.get("edit_type") not in CHECKED_TYPES:
                 continue
             target = sample.fields.get(self.target_field)
+            if isinstance(target, dict):  # a region (refer_object's target): its label
+                target = target.get("label")
             if not isinstance(target, str) or not target.strip():
                 sample.reject(self.name, "no_target", f"fields.{self.target_field} is empty")
                 continue
