@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Any, Literal
+from typing import Literal
 
 from PIL import Image, ImageDraw
 
