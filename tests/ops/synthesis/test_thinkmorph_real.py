@@ -154,3 +154,16 @@ def test_jigsaw_from_the_samples_photo(tmp_path: Path, difficulty: int) -> None:
     assert [Path(i.path).read_bytes() for i in again.images] == [
         Path(i.path).read_bytes() for i in sample.images
     ]
+
+
+def test_a_photo_unlike_its_annotation_and_crowds_are_refused(tmp_path: Path) -> None:
+    boxes = [{"bbox": [40, 30, 40, 30], "category": "cup"}]
+    sample = _sample(tmp_path, boxes=boxes)
+    sample.images[0].width, sample.images[0].height = 640, 480  # the annotation's size
+    done = _run(tmp_path, "visual_search_traces", {}, sample)
+    assert done.rejection is not None and done.rejection.reason == "size_mismatch"
+    crowd = [{**boxes[0], "iscrowd": 1}]
+    done = _run(tmp_path, "visual_search_traces", {}, _sample(tmp_path, boxes=crowd))
+    assert done.rejection is not None and done.rejection.reason == "no_target_in_range"
+    done = _run(tmp_path, "visual_search_traces", {}, _sample(tmp_path, boxes=boxes))
+    assert done.fields["answer"] == "[40, 30, 80, 60]"
