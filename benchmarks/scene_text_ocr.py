@@ -26,17 +26,17 @@ from PIL import Image, ImageDraw, ImageFont
 from mmrecipe.ops.synthesis.text_region_consensus import TextRegionConsensus
 from mmrecipe.sample import ImageRef, Sample
 from mmrecipe.synth.base import item_rng
-from mmrecipe.synth.fonts import font_catalog, pick_face
-from mmrecipe.synth.grammar_data import GRAMMARS
-from mmrecipe.synth.languages import (
+from mmrecipe.synth.multilingual.fonts import font_catalog, pick_face
+from mmrecipe.synth.multilingual.grammar_data import GRAMMARS
+from mmrecipe.synth.multilingual.languages import (
     LanguageMix,
     expand,
     normalize_reading,
     script_of,
     tesseract_lang,
 )
-from mmrecipe.synth.ml_document import MultilingualDocumentGenerator
-from mmrecipe.synth.scene_text_gen import SceneTextGenerator
+from mmrecipe.synth.multilingual.ml_document import MultilingualDocumentGenerator
+from mmrecipe.synth.multilingual.scene_text_gen import SceneTextGenerator
 
 
 def shaping_table(n: int) -> None:

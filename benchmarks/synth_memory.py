@@ -19,7 +19,7 @@ import time
 CHILD = """
 import sys
 from mmrecipe.synth.base import get_generator, item_rng
-from mmrecipe.synth.grammar_data import GRAMMARS
+from mmrecipe.synth.multilingual.grammar_data import GRAMMARS
 kind, n = sys.argv[1], int(sys.argv[2])
 cls = get_generator(kind)
 gen = cls(languages=sorted(GRAMMARS)) if kind in ("scene_text", "multilingual_document") else cls()

@@ -406,7 +406,7 @@ def library_versions() -> dict[str, str]:
     # the host's fonts decide scene-text and document pixels (the face a seed picks)
     import hashlib
 
-    from mmrecipe.synth.fonts import _font_files, font_dirs
+    from mmrecipe.synth.multilingual.fonts import _font_files, font_dirs
 
     listing = "\n".join(_font_files(font_dirs())).encode()
     out["fonts"] = hashlib.sha256(listing).hexdigest()[:16]

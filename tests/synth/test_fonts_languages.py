@@ -10,9 +10,9 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.synth.fonts import font_catalog, pick_face, shaping_available
-from mmrecipe.synth.grammar_data import GRAMMARS
-from mmrecipe.synth.languages import (
+from mmrecipe.synth.multilingual.fonts import font_catalog, pick_face, shaping_available
+from mmrecipe.synth.multilingual.grammar_data import GRAMMARS
+from mmrecipe.synth.multilingual.languages import (
     LanguageMix,
     alphabet,
     expand,
@@ -123,7 +123,7 @@ def test_complex_scripts_are_shaped_and_read_back(lang: str, text: str) -> None:
 
 
 def test_a_paragraph_does_not_repeat_a_sentence_pattern() -> None:
-    from mmrecipe.synth.languages import expand_distinct
+    from mmrecipe.synth.multilingual.languages import expand_distinct
 
     templates = GRAMMARS["en"]["rules"]["sentence"]
     patterns = [re.compile(re.sub(r"<[a-z0-9_]+>", ".+", re.escape(t)) + "$") for t in templates]

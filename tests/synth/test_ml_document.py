@@ -11,9 +11,9 @@ import pytest
 from mmrecipe.errors import ConfigError
 from mmrecipe.synth.answer_format import format_problem
 from mmrecipe.synth.base import item_rng
-from mmrecipe.synth.grammar_data import GRAMMARS
-from mmrecipe.synth.ml_document import TASKS, MultilingualDocumentGenerator
-from mmrecipe.synth.ml_table import parse_html_cells
+from mmrecipe.synth.multilingual.grammar_data import GRAMMARS
+from mmrecipe.synth.multilingual.ml_document import TASKS, MultilingualDocumentGenerator
+from mmrecipe.synth.multilingual.ml_table import parse_html_cells
 
 ALL = sorted(GRAMMARS)
 

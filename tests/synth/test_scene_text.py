@@ -14,11 +14,11 @@ from PIL import Image
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.synth.base import item_rng
-from mmrecipe.synth.languages import LanguageMix
-from mmrecipe.synth.placement import Surface, contrast_ratio
-from mmrecipe.synth.scene_text import SceneTextSettings, place_text
-from mmrecipe.synth.scene_text_gen import SceneTextGenerator
-from mmrecipe.synth.scene_text_tasks import LANGUAGE_NAMES
+from mmrecipe.synth.multilingual.languages import LanguageMix
+from mmrecipe.synth.multilingual.placement import Surface, contrast_ratio
+from mmrecipe.synth.multilingual.scene_text import SceneTextSettings, place_text
+from mmrecipe.synth.multilingual.scene_text_gen import SceneTextGenerator
+from mmrecipe.synth.multilingual.scene_text_tasks import LANGUAGE_NAMES
 
 ALL = ["en", "fr", "ru", "ar", "hi", "zh", "ja"]
 

@@ -23,7 +23,8 @@ Map (README section -> package: ops; + helpers):
   synth_interleaved, synth_table, synth_stem, synth_caption, synth_mix, synth_verify,
   synth_rewrite (R-CoT's LLM stage; reads replies with ``generation/qa``'s JSON parser),
   synth_scene_text, synth_multilingual_document, scene_text_on_images (text on the user's
-  photos), text_region_consensus (TextSSR-style read-back) (generators: :mod:`mmrecipe.synth`)
+  photos), text_region_consensus (TextSSR-style read-back), visual_search_traces and
+  jigsaw_traces (ThinkMorph on the user's photos) (generators: :mod:`mmrecipe.synth`)
 - HoneyPipe and curation -> ``curation/``: qa_judge, cot_triage, cot_generate, cot_fidelity,
   domain_label, llm_quality_score, mixture, fasttext_filter, text_length, turn_structure,
   turn_length, turn_repetition, turn_language, special_tokens; CoMM filters

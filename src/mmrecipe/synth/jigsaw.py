@@ -39,6 +39,23 @@ def _tiles(image: Image.Image, rows: int, cols: int) -> list[Image.Image]:
     ]
 
 
+def fit(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Center-crop to the aspect ratio of ``size``, then scale to it (no-op when it fits)."""
+    if picture.size == size:
+        return picture
+    width, height = picture.size
+    target = size[0] / size[1]
+    if width / height > target:
+        crop_w = round(height * target)
+        left = (width - crop_w) // 2
+        picture = picture.crop((left, 0, left + crop_w, height))
+    else:
+        crop_h = round(width / target)
+        top = (height - crop_h) // 2
+        picture = picture.crop((0, top, width, top + crop_h))
+    return picture.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+
+
 def _order(shuffled: list[int]) -> list[int]:
     """Tile numbers (1-based, as labelled) for each place of the original, row by row."""
     return [shuffled.index(place) + 1 for place in range(len(shuffled))]
@@ -55,6 +72,15 @@ class JigsawGenerator(Generator):
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         rows, cols = GRIDS[max(1, min(difficulty, 5))]
         picture, source = background(rng, (cols * TILE, rows * TILE))
+        return self.make_on(picture, source, rng, difficulty)
+
+    def make_on(
+        self, picture: Image.Image, source: Any, rng: random.Random, difficulty: int
+    ) -> SynthItem:
+        """The puzzle cut from ``picture`` (center-cropped to the grid's shape and scaled to
+        its size when it is not already): the user's own photo as the source."""
+        rows, cols = GRIDS[max(1, min(difficulty, 5))]
+        picture = fit(picture, (cols * TILE, rows * TILE))
         tiles = _tiles(picture, rows, cols)
         n = rows * cols
         shuffled = list(range(n))

@@ -150,6 +150,8 @@ class VisualSearchGenerator(Generator):
 
     def verify(self, ground_truth: dict[str, Any], answer: str) -> str | None:
         target = ground_truth["target"]
+        if "category" in target:  # a real photo's annotated object (visual_search_traces)
+            return verify_photo_target(ground_truth, answer)
         same = [
             x for x in ground_truth["distractors"] if x[:2] == [target["colour"], target["shape"]]
         ]
@@ -166,3 +168,21 @@ class VisualSearchGenerator(Generator):
         if score < MIN_IOU:
             return f"box IoU {score:.2f} with the target is below {MIN_IOU}"
         return None
+
+
+def verify_photo_target(ground_truth: dict[str, Any], answer: str) -> str | None:
+    """Re-check a real-photo trace against its annotated target: the target's category occurs
+    once, its box covers the stored area range (ThinkMorph: 1-30 %), the answer box matches."""
+    target, (width, height) = ground_truth["target"], ground_truth["size"]
+    box = target["box"]
+    share = (box[2] - box[0]) * (box[3] - box[1]) / (width * height)
+    low, high = ground_truth["area_range"]
+    if not low <= share <= high:
+        return f"target covers {share:.1%} of the image, outside {low:.0%}-{high:.0%}"
+    if target["category"] in ground_truth["others"]:
+        return f"the image has more than one {target['category']}"
+    numbers = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", answer)]
+    if len(numbers) != 4:
+        return f"expected a box of 4 numbers, got {answer!r}"
+    score = iou(numbers, box)
+    return None if score >= MIN_IOU else f"box IoU {score:.2f} with the target is below {MIN_IOU}"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from mmrecipe.synth.scene_text_gen import SceneTextGenerator, bundled_photo
+from mmrecipe.synth.multilingual.scene_text_gen import SceneTextGenerator, bundled_photo
 from mmrecipe.testing.recipe_runs import RECIPES, records, run_recipe
 
 

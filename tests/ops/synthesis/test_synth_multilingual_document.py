@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mmrecipe.synth.ml_document import MultilingualDocumentGenerator
-from mmrecipe.synth.scene_text_gen import SceneTextGenerator
+from mmrecipe.synth.multilingual.ml_document import MultilingualDocumentGenerator
+from mmrecipe.synth.multilingual.scene_text_gen import SceneTextGenerator
 from mmrecipe.testing.recipe_runs import records, run_recipe
 
 

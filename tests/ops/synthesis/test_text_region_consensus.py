@@ -12,7 +12,7 @@ from PIL import Image
 from mmrecipe.ops.synthesis.text_region_consensus import TextRegionConsensus, cer, rectify
 from mmrecipe.sample import ImageRef, Sample
 from mmrecipe.synth.base import item_rng
-from mmrecipe.synth.scene_text_gen import SceneTextGenerator
+from mmrecipe.synth.multilingual.scene_text_gen import SceneTextGenerator
 
 
 def test_disagreement_is_rejected_with_every_reading(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def _ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_min_region_share_lets_a_page_keep_a_misread_line(tmp_path: Path) -> None:
-    from mmrecipe.synth.ml_document import MultilingualDocumentGenerator
+    from mmrecipe.synth.multilingual.ml_document import MultilingualDocumentGenerator
 
     item = MultilingualDocumentGenerator(modes=["page"]).make(item_rng(0, "d", 0), 1)
     path = tmp_path / "p.png"

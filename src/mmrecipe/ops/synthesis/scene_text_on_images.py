@@ -13,7 +13,7 @@ from mmrecipe.ops.base import MapOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 from mmrecipe.stats import record_usage
-from mmrecipe.synth.scene_text_gen import SceneTextGenerator
+from mmrecipe.synth.multilingual.scene_text_gen import SceneTextGenerator
 from mmrecipe.synth.source import save_png
 from mmrecipe.synth.source_op import SYNTH_WRITES
 

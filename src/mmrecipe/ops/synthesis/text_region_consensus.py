@@ -15,8 +15,8 @@ from mmrecipe.ops.base import FilterOp
 from mmrecipe.registry import register_op
 from mmrecipe.sample import Sample
 from mmrecipe.stats import record_usage
-from mmrecipe.synth.languages import normalize_reading, script_of, tesseract_lang
-from mmrecipe.synth.placement import homography
+from mmrecipe.synth.multilingual.languages import normalize_reading, script_of, tesseract_lang
+from mmrecipe.synth.multilingual.placement import homography
 
 BUILTIN = "tesseract"
 #: Tesseract page segmentation per language where another than ``psm`` reads better (measured)

@@ -3,7 +3,7 @@
 The offline default of scene text (no input needed: the photos ship inside scikit-image's wheel);
 ``recipes/synth-scenetext.yaml`` puts the same text on the user's own photos with the
 ``scene_text_on_images`` op. Each item is a random crop of one photo with one to three sign
-lines placed by :func:`mmrecipe.synth.scene_text.place_text`.
+lines placed by :func:`mmrecipe.synth.multilingual.scene_text.place_text`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,15 @@ import numpy as np
 from PIL import Image
 
 from mmrecipe.synth.base import Generator, SynthItem, register_generator
-from mmrecipe.synth.languages import LanguageMix
-from mmrecipe.synth.placement import find_faces
-from mmrecipe.synth.scene_text import SceneTextSettings, fit_photo, place_text
-from mmrecipe.synth.scene_text_tasks import check_tasks, derive_answer, make_question, verify_answer
+from mmrecipe.synth.multilingual.languages import LanguageMix
+from mmrecipe.synth.multilingual.placement import find_faces
+from mmrecipe.synth.multilingual.scene_text import SceneTextSettings, fit_photo, place_text
+from mmrecipe.synth.multilingual.scene_text_tasks import (
+    check_tasks,
+    derive_answer,
+    make_question,
+    verify_answer,
+)
 
 #: photos a sign could plausibly be on (no telescope field, micrograph, coins or moon; no brick
 #: texture, whose every region is busy, and no cat, whose fur is all a close-up offers)

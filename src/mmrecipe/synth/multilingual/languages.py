@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.synth.grammar_data import GRAMMARS
+from mmrecipe.synth.multilingual.grammar_data import GRAMMARS
 
 _SYMBOL = re.compile(r"<([a-z0-9_]+)>")
 _MAX_DEPTH = 8

@@ -21,9 +21,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from mmrecipe.synth.doc_layout import draw_line, text_width
-from mmrecipe.synth.fonts import FontFace, load_font, pick_face
-from mmrecipe.synth.languages import expand, grammar_of, is_rtl
+from mmrecipe.synth.multilingual.doc_layout import draw_line, text_width
+from mmrecipe.synth.multilingual.fonts import FontFace, load_font, pick_face
+from mmrecipe.synth.multilingual.languages import expand, grammar_of, is_rtl
 
 
 def make_table(

@@ -15,11 +15,11 @@ from typing import Any
 
 from mmrecipe.errors import ConfigError
 from mmrecipe.synth.base import Generator, SynthItem, check_choices, register_generator
-from mmrecipe.synth.fonts import FontFace, font_catalog
-from mmrecipe.synth.languages import LanguageMix, script_of
-from mmrecipe.synth.ml_pages import make_form, make_page
-from mmrecipe.synth.ml_table import make_table, parse_html_cells, table_html
-from mmrecipe.synth.scene_text import _degrade
+from mmrecipe.synth.multilingual.fonts import FontFace, font_catalog
+from mmrecipe.synth.multilingual.languages import LanguageMix, script_of
+from mmrecipe.synth.multilingual.ml_pages import make_form, make_page
+from mmrecipe.synth.multilingual.ml_table import make_table, parse_html_cells, table_html
+from mmrecipe.synth.multilingual.scene_text import _degrade
 
 MODES = ("page", "form", "table")
 TASKS_BY_MODE = {

@@ -12,8 +12,8 @@ from typing import Any
 
 from PIL import ImageDraw, ImageFont
 
-from mmrecipe.synth.languages import is_rtl, script_of
-from mmrecipe.synth.scene_text import corners, word_boxes, word_record
+from mmrecipe.synth.multilingual.languages import is_rtl, script_of
+from mmrecipe.synth.multilingual.scene_text import corners, word_boxes, word_record
 
 
 def direction_of(language: str) -> str:

@@ -1,7 +1,7 @@
 """Multilingual scene text on photos: signs and painted words where a reviewer would accept them.
 
 :func:`place_text` writes a few sign lines (each from its language's grammar, in a Noto face of
-its script, shaped by raqm) onto a photo: only on regions :mod:`mmrecipe.synth.placement`
+its script, shaped by raqm) onto a photo: only on regions :mod:`mmrecipe.synth.multilingual.placement`
 accepts (flat, face-free, readable), turned to the perspective of the region's surroundings.
 The ground truth holds each region's text, language, font, quad and word quads, and the
 rejected proposals by reason. The ``scene_text`` generator does this on scikit-image's bundled
@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from mmrecipe.errors import ConfigError
-from mmrecipe.synth.fonts import FontFace, font_catalog, load_font, pick_face
-from mmrecipe.synth.languages import LanguageMix, expand, is_rtl, script_of
-from mmrecipe.synth.placement import (
+from mmrecipe.synth.multilingual.fonts import FontFace, font_catalog, load_font, pick_face
+from mmrecipe.synth.multilingual.languages import LanguageMix, expand, is_rtl, script_of
+from mmrecipe.synth.multilingual.placement import (
     Surface,
     apply_homography,
     find_faces,

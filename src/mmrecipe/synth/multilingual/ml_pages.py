@@ -13,9 +13,15 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from mmrecipe.synth.doc_layout import draw_line, text_width, wrap
-from mmrecipe.synth.fonts import FontFace, load_font, pick_face
-from mmrecipe.synth.languages import expand, expand_distinct, grammar_of, is_rtl, script_of
+from mmrecipe.synth.multilingual.doc_layout import draw_line, text_width, wrap
+from mmrecipe.synth.multilingual.fonts import FontFace, load_font, pick_face
+from mmrecipe.synth.multilingual.languages import (
+    expand,
+    expand_distinct,
+    grammar_of,
+    is_rtl,
+    script_of,
+)
 
 _PAPERS = [(255, 255, 255), (250, 247, 238), (245, 245, 240)]
 _INKS = [(0, 0, 0), (30, 30, 30), (20, 30, 70)]
