@@ -131,21 +131,43 @@ def magpie_script(body: dict[str, Any]) -> str | None:
 
 
 def cogs_script(body: dict[str, Any]) -> str | None:
-    """Answers for recipes/cogs.yaml: a decomposition that reads the asked column and folds it
-    the way the seed question says (the synth table's wording), and a recomposed question."""
+    """Answers for recipes/cogs.yaml and cogs-chart.yaml: a decomposition that reads the asked
+    column and folds it the way the seed question says (the synth table's wording; a chart's
+    value, extrema and difference questions), and a recomposed question."""
     text = text_of((body.get("messages") or [{}])[-1].get("content"))
     if text.startswith("You decompose"):
         columns = text.split("the columns ", 1)[1].split(" (the first", 1)[0]
         names = [c.strip().strip("'") for c in columns.split(", ")]
         question = text.split("Question: ", 1)[1].split("\n", 1)[0]
         column = next((c for c in names[1:] if c.lower() in question.lower()), names[1])
+        if text.startswith("You decompose a question about a chart"):
+            return _cogs_chart_program(text, question, column)
         folds = {"total": "sum", "average": "mean", "highest": "argmax", "lowest": "argmin"}
         fold = next((f for w, f in folds.items() if w in question.lower()), "max")
         return json.dumps([{"factor": "column", "column": column}, {"factor": fold}])
-    if text.startswith("A table about"):
+    if "is shown to a student" in text:
         steps = [line.split(". ", 1)[1] for line in text.splitlines() if line[:1].isdigit()]
-        return "Looking at the table: " + steps[-1]
+        shown = "chart" if " chart of " in text.split("\n", 1)[0] else "table"
+        return f"Looking at the {shown}: " + steps[-1]
     return None
+
+
+def _cogs_chart_program(text: str, question: str, column: str) -> str:
+    """A chart seed's program: a value is a lookup, an extreme a column fold, a difference two
+    lookups in the question's order (its absolute value: a smaller first is a wrong program)."""
+    rows = [
+        r.strip().strip("'") for r in text.split("the rows ", 1)[1].split(".\n", 1)[0].split(", ")
+    ]
+    named = sorted((question.find(f" {r}"), r) for r in rows if f" {r}" in question)
+    if "highest" in question or "lowest" in question:
+        fold = "argmax" if "highest" in question else "argmin"
+        return json.dumps([{"factor": "column", "column": column}, {"factor": fold}])
+    steps: list[dict[str, Any]] = [
+        {"factor": "lookup", "row": r, "column": column} for _, r in named[:2]
+    ]
+    if len(steps) == 2:
+        steps.append({"factor": "difference", "of": [1, 2]})
+    return json.dumps(steps)
 
 
 SCRIPTS: dict[str, Callable[[dict[str, Any]], str | None]] = {

@@ -70,12 +70,17 @@ def bind_program(steps: Any, header: list[str], rows: list[list[str]]) -> list[d
     return bound
 
 
-def run_program(program: list[dict[str, Any]], table: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each step's sub-question and answer on ``table`` (its ground truth), in order."""
+def run_program(
+    program: list[dict[str, Any]], table: dict[str, Any], unique_extrema: bool = False
+) -> list[dict[str, Any]]:
+    """Each step's sub-question and answer on ``table`` (its ground truth, or a chart's table
+    view: ``views.py``), in order. ``unique_extrema`` refuses a tied argmax/argmin (a reader
+    could name either), so a new image with a tie is redrawn."""
     header, rows, decimals = table["header"], table["rows"], table["decimals"]
     if any(s.get("column", 0) >= len(header) or s.get("row", 0) >= len(rows) for s in program):
         raise FactorError("the program needs more columns or rows than this table has")
     entity = header[0].lower()
+    chart = table.get("kind") == "chart"
     values: list[float | None] = []
     trace: list[dict[str, Any]] = []
     col = 0
@@ -90,7 +95,11 @@ def run_program(program: list[dict[str, Any]], table: dict[str, Any]) -> list[di
         elif factor == "column":
             col = step["column"]
             text = ", ".join(f"{r[0]}: {r[col]}" for r in rows)
-            q = f"Read the {header[col]} column for every {entity}."
+            q = (
+                f"Read the {header[col]} value of every {entity} in the chart."
+                if chart
+                else f"Read the {header[col]} column for every {entity}."
+            )
         elif factor == "difference":
             a, b = (values[j - 1] for j in step["of"])
             assert a is not None and b is not None
@@ -111,13 +120,16 @@ def run_program(program: list[dict[str, Any]], table: dict[str, Any]) -> list[di
                 q = f"What is the {word[factor]} {header[col]}?"
             elif factor in ("argmax", "argmin"):
                 pick = max if factor == "argmax" else min
+                if unique_extrema and nums.count(pick(nums)) > 1:
+                    raise FactorError(f"{factor}: several {entity} values tie")
                 text = rows[nums.index(pick(nums))][0]
                 q = f"Which {entity} has the {'highest' if factor == 'argmax' else 'lowest'} {header[col]}?"
             else:
                 threshold = step["threshold"]
                 value = float(sum(1 for v in nums if v > threshold))
                 text = str(int(value))
-                q = f"How many {entity} rows have {header[col]} above {fmt_num(threshold, dec)}?"
+                rows_word = f"{entity} values" if chart else f"{entity} rows"
+                q = f"How many {rows_word} have {header[col]} above {fmt_num(threshold, dec)}?"
         values.append(value)
         trace.append({"factor": factor, "question": q, "answer": text})
     return trace

@@ -1,4 +1,5 @@
-"""The COGS prompts: decompose a seed question into factors (JSON), recompose a question."""
+"""The COGS prompts: decompose a seed question into factors (JSON), recompose a question;
+for tables and, reworded, for charts."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ order, lead to one final answer:
 
 Write ONE natural question that asks for the final answer directly, so that answering it \
 needs exactly these steps. Do not give the answer or the steps. Reply with the question only."""
+
+# the chart seeds' prompts (recipes/cogs-chart.yaml): the same steps, the chart's data named as
+# its table (ops/cogs/views.py); the table prompts above stay as they are
+CHART_DECOMPOSE_PROMPT = DECOMPOSE_PROMPT.replace(
+    "a question about a table into primitive steps. The table has",
+    "a question about a chart into primitive steps. The chart's data table has",
+)
+
+CHART_RECOMPOSE_PROMPT = RECOMPOSE_PROMPT.replace(
+    "A table about {cogs_entity} rows is shown", "{cogs_shown} is shown"
+)
