@@ -122,7 +122,8 @@ class CogsRecompose(PromptedOp, ExpandOp):
                 child = sample.child(f"cogs{k}")
                 made = self._new_table(sample, k)
                 if made is None:
-                    child.reject(self.name, "program_does_not_fit", "no table fitted the program")
+                    what = "chart" if "chart" in sample.fields["ground_truth"] else "table"
+                    child.reject(self.name, "program_does_not_fit", f"no {what} fitted the program")
                     out.append(child)
                     continue
                 table_sample, steps = made
@@ -137,11 +138,9 @@ class CogsRecompose(PromptedOp, ExpandOp):
                 )
                 if kind == "table":
                     child.fields["cells"] = table_sample.fields.get("cells")
-                else:
-                    child.fields["chart_type"] = new_gt["chart"]["type"]
-                if kind == "table":
                     child.fields["cogs_entity"] = new_gt["table"]["header"][0].lower()
                 else:
+                    child.fields["chart_type"] = new_gt["chart"]["type"]
                     child.fields["cogs_shown"] = shown_text(new_gt)
                 child.fields["cogs_steps_text"] = "\n".join(
                     f"{i + 1}. {s['question']}" for i, s in enumerate(steps)
